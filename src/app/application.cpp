@@ -1,0 +1,81 @@
+#include "app/application.hpp"
+
+#include "http/auth/jwt.hpp"
+#include "http/handlers.hpp"
+#include "http/server.hpp"
+#include "http/throttle.hpp"
+#include "presence/clock.hpp"
+#include "store/memory/memory_store.hpp"
+
+#include <boost/asio/signal_set.hpp>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+
+namespace presenced::app {
+namespace {
+
+bool all_digits(const std::string& s) {
+  return !s.empty() && s.size() < 19 && s.find_first_not_of("0123456789") == std::string::npos;
+}
+
+}  // namespace
+
+int serve(const ServeConfig& config) {
+  spdlog::set_level(spdlog::level::from_str(config.log_level));
+  std::string secret = config.jwt_secret;
+  if (config.dev) {
+    if (secret.empty()) secret = kDevSecret;
+    spdlog::warn("DEVELOPMENT MODE: POST /api/v1/dev/token mints tokens for anyone{}. Never use --dev in production.",
+                 config.jwt_secret.empty() ? ", signed with the fixed development secret" : "");
+  }
+
+  presence::SystemClock clock;
+  store::memory::MemoryStore store({.ttl_ms = config.presence_ttl_s * 1000}, clock);
+  http::Throttle throttle(config.rate_limit, clock);
+  http::auth::JwtCodec codec(secret);
+  http::PresenceHandlers handlers({.dev = config.dev}, store, throttle, codec, clock);
+  http::Server server({.host = config.host, .port = config.port, .threads = config.threads}, handlers, codec, clock);
+
+  std::uint16_t port = 0;
+  try {
+    port = server.listen();
+  } catch (const std::exception& e) {
+    spdlog::critical("cannot listen on {}: {}", config.listen, e.what());
+    return 1;
+  }
+
+  store.start(server.primary_context().get_executor());
+  boost::asio::signal_set signals(server.primary_context(), SIGINT, SIGTERM);
+  signals.async_wait([&](boost::system::error_code ec, int signal) {
+    if (ec) return;
+    spdlog::info("signal {}: stopping", signal);
+    server.stop();
+  });
+
+  // Tests and scripts read this line to learn the port (with --listen HOST:0).
+  std::printf("presenced listening on %s:%u\n", config.host.c_str(), port);
+  std::fflush(stdout);
+  spdlog::info("store={} ttl={}s rate-limit={}/min threads={}", config.store, config.presence_ttl_s, config.rate_limit,
+               config.threads);
+
+  server.run();
+  store.stop();
+  spdlog::info("stopped");
+  return 0;
+}
+
+int print_token(const TokenConfig& config) {
+  http::auth::TokenClaims claims;
+  claims.user_id = config.user;
+  claims.user_id_is_number = all_digits(config.user);
+  claims.name = config.name;
+  claims.tenant = config.tenant;
+  claims.tenant_is_number = all_digits(config.tenant);
+  claims.issued_at = presence::SystemClock().unix_seconds();
+  claims.expires_at = claims.issued_at + config.ttl_s;
+  std::printf("%s\n", http::auth::JwtCodec(config.jwt_secret).sign(claims).c_str());
+  return 0;
+}
+
+}  // namespace presenced::app

@@ -1,0 +1,43 @@
+#pragma once
+// Command line and environment. Every flag is also read from PRESENCED_<FLAG>.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace presenced::app {
+
+inline constexpr const char* kDevSecret = "presenced-dev-secret-not-for-production";
+
+struct ServeConfig {
+  std::string listen = "127.0.0.1:8080";
+  std::string host = "127.0.0.1";  // parsed from listen
+  std::uint16_t port = 8080;
+  std::string jwt_secret;
+  bool dev = false;
+  std::int64_t presence_ttl_s = 90;
+  std::uint32_t rate_limit = 200;  // per user per minute; 0 = off
+  unsigned threads = 0;            // 0 = number of cores
+  std::string store = "memory";
+  std::string log_level = "info";
+};
+
+struct TokenConfig {
+  std::string jwt_secret;
+  std::string user;
+  std::string name;
+  std::string tenant;
+  std::int64_t ttl_s = 3600;
+};
+
+struct CommandLine {
+  enum class Action { serve, token, exit } action = Action::serve;
+  int exit_code = 0;  // for Action::exit (--help, --version, errors)
+  ServeConfig serve;
+  TokenConfig token;
+};
+
+// Parses argv and the environment. Prints help, version or a one-line error itself.
+CommandLine parse_command_line(int argc, char** argv);
+
+}  // namespace presenced::app

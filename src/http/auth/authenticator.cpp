@@ -1,0 +1,36 @@
+#include "http/auth/authenticator.hpp"
+
+#include <boost/algorithm/string/predicate.hpp>
+
+namespace presenced::http::auth {
+
+TokenError Authenticator::authenticate_header(std::string_view authorization, const presence::Identity*& out) {
+  // "Bearer <token>", the scheme matched without regard to case (RFC 9110 §11.1).
+  constexpr std::string_view scheme = "bearer ";
+  if (authorization.size() <= scheme.size() || !boost::algorithm::istarts_with(authorization, scheme)) {
+    return TokenError::missing;
+  }
+  std::string_view token = authorization.substr(scheme.size());
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+  if (token.empty()) return TokenError::missing;
+  return authenticate_token(token, out);
+}
+
+TokenError Authenticator::authenticate_token(std::string_view token, const presence::Identity*& out) {
+  const std::int64_t now = clock_.unix_seconds();
+  if (const presence::Identity* cached = cache_.find(token)) {
+    if (now <= cached->expires_at + kExpiryLeewaySeconds) {
+      out = cached;
+      return TokenError::none;
+    }
+    cache_.erase(token);
+    return TokenError::expired;
+  }
+  if (TokenError e = codec_.verify(token, now, scratch_); e != TokenError::none) return e;
+  cache_.insert(token, scratch_, now);
+  out = &scratch_;
+  return TokenError::none;
+}
+
+}  // namespace presenced::http::auth

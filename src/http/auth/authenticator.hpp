@@ -1,0 +1,29 @@
+#pragma once
+// From an Authorization header to an identity: Bearer scheme, cache, then verification.
+
+#include "http/auth/jwt.hpp"
+#include "http/auth/token_cache.hpp"
+#include "presence/clock.hpp"
+
+namespace presenced::http::auth {
+
+class Authenticator {
+ public:
+  Authenticator(const JwtCodec& codec, const presence::Clock& clock, std::size_t cache_capacity)
+      : codec_(codec), clock_(clock), cache_(cache_capacity) {}
+
+  // `authorization` is the header's value (empty when absent). On success `out` points at
+  // an identity valid until the next call on this authenticator.
+  TokenError authenticate_header(std::string_view authorization, const presence::Identity*& out);
+  TokenError authenticate_token(std::string_view token, const presence::Identity*& out);
+
+  const TokenCache& cache() const { return cache_; }
+
+ private:
+  const JwtCodec& codec_;
+  const presence::Clock& clock_;
+  TokenCache cache_;
+  presence::Identity scratch_;  // the identity of a token that was not cached
+};
+
+}  // namespace presenced::http::auth

@@ -1,0 +1,162 @@
+#include "http/auth/jwt.hpp"
+
+#include "http/auth/base64url.hpp"
+#include "presence/validation.hpp"
+
+#include <boost/json.hpp>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <charconv>
+#include <cmath>
+
+namespace presenced::http::auth {
+namespace {
+
+constexpr std::size_t kMaxTokenSize = 8192;
+constexpr std::size_t kMaxUserIdSize = 128;
+constexpr std::size_t kMaxNameSize = 255;
+
+struct Mac {
+  unsigned char bytes[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+};
+
+Mac hs256(std::string_view key, std::string_view data) {
+  Mac mac;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+       data.size(), mac.bytes, &mac.size);
+  return mac;
+}
+
+std::optional<boost::json::object> decode_object(std::string_view part) {
+  auto bytes = base64url_decode(part);
+  if (!bytes) return std::nullopt;
+  boost::system::error_code ec;
+  auto v = boost::json::parse(*bytes, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  return std::move(v.get_object());
+}
+
+// An integer claim, or a string one; `as_segment` restricts strings to key-safe characters.
+bool read_id(const boost::json::value* v, std::size_t max, bool as_segment, std::string& text, bool& is_number) {
+  if (!v) return false;
+  if (v->is_int64() || v->is_uint64()) {
+    if (as_segment && v->is_int64() && v->get_int64() < 0) return false;
+    text = v->is_int64() ? std::to_string(v->get_int64()) : std::to_string(v->get_uint64());
+    is_number = true;
+    return true;
+  }
+  if (!v->is_string()) return false;
+  std::string_view s = v->get_string();
+  if (s.empty() || s.size() > max) return false;
+  if (as_segment && !presence::is_valid_segment(s)) return false;
+  text.assign(s);
+  is_number = false;
+  return true;
+}
+
+bool read_time(const boost::json::value* v, std::int64_t& out) {
+  if (!v) return false;
+  if (v->is_int64()) out = v->get_int64();
+  else if (v->is_uint64()) out = INT64_MAX;
+  else if (v->is_double() && std::isfinite(v->get_double()) && std::abs(v->get_double()) < 1e15)
+    out = static_cast<std::int64_t>(std::floor(v->get_double()));
+  else return false;
+  return true;
+}
+
+}  // namespace
+
+std::string_view to_string(TokenError e) {
+  switch (e) {
+    case TokenError::none: return "none";
+    case TokenError::missing: return "missing";
+    case TokenError::malformed: return "malformed";
+    case TokenError::bad_signature: return "bad_signature";
+    case TokenError::bad_algorithm: return "bad_algorithm";
+    case TokenError::bad_claims: return "bad_claims";
+    case TokenError::expired: return "expired";
+  }
+  return "unknown";
+}
+
+TokenError JwtCodec::verify(std::string_view token, std::int64_t now_unix, presence::Identity& out) const {
+  if (token.empty() || token.size() > kMaxTokenSize) return TokenError::malformed;
+  auto dot1 = token.find('.');
+  auto dot2 = dot1 == std::string_view::npos ? dot1 : token.find('.', dot1 + 1);
+  if (dot2 == std::string_view::npos || token.find('.', dot2 + 1) != std::string_view::npos) {
+    return TokenError::malformed;
+  }
+  std::string_view signed_part = token.substr(0, dot2);
+  auto signature = base64url_decode(token.substr(dot2 + 1));
+  if (!signature || dot1 == 0 || dot2 == dot1 + 1) return TokenError::malformed;
+
+  // The signature first: nothing an unauthenticated party wrote is interpreted before it.
+  // A token whose header names another algorithm cannot carry a valid HS256 signature
+  // unless our own key signed it, and the header is checked right after anyway.
+  Mac mac = hs256(secret_, signed_part);
+  if (signature->size() != mac.size || CRYPTO_memcmp(signature->data(), mac.bytes, mac.size) != 0) {
+    return TokenError::bad_signature;
+  }
+
+  auto header = decode_object(token.substr(0, dot1));
+  if (!header) return TokenError::malformed;
+  const auto* alg = header->if_contains("alg");
+  if (!alg || !alg->is_string() || alg->get_string() != "HS256") return TokenError::bad_algorithm;
+
+  auto payload = decode_object(token.substr(dot1 + 1, dot2 - dot1 - 1));
+  if (!payload) return TokenError::malformed;
+
+  auto user = boost::intrusive_ptr<presence::User>(new presence::User);
+  bool tenant_is_number = false;
+  std::int64_t exp = 0;
+  const auto* name = payload->if_contains("name");
+  if (!read_id(payload->if_contains("sub"), kMaxUserIdSize, false, user->id, user->id_is_number) ||
+      !read_id(payload->if_contains("tenant_id"), presence::kMaxSegment, true, user->tenant, tenant_is_number) ||
+      !name || !name->is_string() || name->get_string().empty() || name->get_string().size() > kMaxNameSize ||
+      !read_time(payload->if_contains("exp"), exp)) {
+    return TokenError::bad_claims;
+  }
+  user->name.assign(name->get_string());
+  if (now_unix > exp + kExpiryLeewaySeconds) return TokenError::expired;
+  if (std::int64_t nbf; payload->contains("nbf")) {
+    if (!read_time(payload->if_contains("nbf"), nbf)) return TokenError::bad_claims;
+    if (now_unix + kExpiryLeewaySeconds < nbf) return TokenError::expired;  // not valid yet
+  }
+  out.user = std::move(user);
+  out.expires_at = exp;
+  return TokenError::none;
+}
+
+std::string JwtCodec::sign(const TokenClaims& c) const {
+  boost::json::object payload;
+  if (c.user_id_is_number) {
+    std::int64_t n = 0;
+    std::from_chars(c.user_id.data(), c.user_id.data() + c.user_id.size(), n);
+    payload["sub"] = n;
+  } else {
+    payload["sub"] = c.user_id;
+  }
+  payload["name"] = c.name;
+  if (c.tenant_is_number) {
+    std::int64_t n = 0;
+    std::from_chars(c.tenant.data(), c.tenant.data() + c.tenant.size(), n);
+    payload["tenant_id"] = n;
+  } else {
+    payload["tenant_id"] = c.tenant;
+  }
+  payload["iat"] = c.issued_at;
+  payload["exp"] = c.expires_at;
+
+  std::string token = base64url_encode(R"({"alg":"HS256","typ":"JWT"})");
+  token += '.';
+  token += base64url_encode(boost::json::serialize(payload));
+  Mac mac = hs256(secret_, token);
+  token += '.';
+  token += base64url_encode({reinterpret_cast<const char*>(mac.bytes), mac.size});
+  return token;
+}
+
+}  // namespace presenced::http::auth

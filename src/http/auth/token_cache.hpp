@@ -1,0 +1,35 @@
+#pragma once
+// Verified tokens, so a heartbeat does not redo the HMAC and the JSON of its token.
+// One cache per server thread: no lock on the hot path, at the price of verifying a token
+// once per thread instead of once per process. Bounded: when full, expired entries go
+// first, then an arbitrary quarter of the rest (a cache miss costs one verification).
+
+#include "presence/identity.hpp"
+
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace presenced::http::auth {
+
+class TokenCache {
+ public:
+  explicit TokenCache(std::size_t capacity) : capacity_(capacity) {}
+
+  const presence::Identity* find(std::string_view token) const;
+  void insert(std::string_view token, presence::Identity identity, std::int64_t now_unix);
+  void erase(std::string_view token);
+  std::size_t size() const { return entries_.size(); }
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  void make_room(std::int64_t now_unix);
+
+  std::size_t capacity_;
+  std::unordered_map<std::string, presence::Identity, Hash, std::equal_to<>> entries_;
+};
+
+}  // namespace presenced::http::auth

@@ -1,0 +1,83 @@
+#include "http/envelope.hpp"
+
+#include <boost/json/serializer.hpp>
+
+namespace presenced::http::envelope {
+
+void append_json_string(std::string& out, std::string_view s) {
+  boost::json::serializer sr;
+  sr.reset(s);
+  char buf[256];
+  while (!sr.done()) out.append(sr.read(buf));
+}
+
+void success_registered(Response& res) {
+  res.status = 200;
+  res.body.assign(R"({"success":true,"data":{"registered":true}})");
+}
+
+void success_unregistered(Response& res) {
+  res.status = 200;
+  res.body.assign(R"({"success":true,"data":{"unregistered":true}})");
+}
+
+void success_viewers(Response& res, const std::vector<presence::Viewer>& viewers) {
+  res.status = 200;
+  std::string& o = res.body;
+  o.assign(R"({"success":true,"data":{"viewers":[)");
+  bool first = true;
+  for (const presence::Viewer& v : viewers) {
+    o.append(first ? R"({"id":)" : R"(,{"id":)");
+    first = false;
+    if (v.id_is_number) o.append(v.id);  // digits checked when the token was verified
+    else append_json_string(o, v.id);
+    o.append(R"(,"name":)");
+    append_json_string(o, v.name);
+    o.append(R"(,"tabs":)");
+    o.append(std::to_string(v.tabs));
+    o.append(v.has_dirty_tab ? R"(,"has_dirty_tab":true,"mode":")" : R"(,"has_dirty_tab":false,"mode":")");
+    o.append(presence::to_string(v.mode));
+    o.append("\"}");
+  }
+  o.append("]}}");
+}
+
+void success_token(Response& res, std::string_view token) {
+  res.status = 200;
+  res.body.assign(R"({"success":true,"data":{"token":)");
+  append_json_string(res.body, token);
+  res.body.append("}}");
+}
+
+void health(Response& res, bool ok) {
+  res.status = ok ? 200 : 503;
+  res.body.assign(ok ? R"({"status":"ok"})" : R"({"status":"unavailable"})");
+}
+
+void error(Response& res, unsigned status, std::string_view message) {
+  res.status = status;
+  res.body.assign(R"({"success":false,"message":)");
+  append_json_string(res.body, message);
+  res.body.append("}");
+}
+
+void validation_error(Response& res, const presence::ValidationErrors& errors) {
+  error(res, 422, errors.summary());
+  res.body.pop_back();
+  res.body.append(R"(,"errors":{)");
+  bool first_field = true;
+  for (const auto& [field, messages] : errors.fields()) {
+    if (!first_field) res.body += ',';
+    first_field = false;
+    append_json_string(res.body, field);
+    res.body.append(":[");
+    for (std::size_t i = 0; i < messages.size(); ++i) {
+      if (i) res.body += ',';
+      append_json_string(res.body, messages[i]);
+    }
+    res.body += ']';
+  }
+  res.body.append("}}");
+}
+
+}  // namespace presenced::http::envelope

@@ -1,0 +1,28 @@
+#pragma once
+// The host app's response envelope (BaseApiController):
+//   {"success":true,"data":{...}}   and   {"success":false,"message":"...","errors":{...}}
+// Every answer presenced gives, errors included, goes through these functions.
+
+#include "http/response.hpp"
+#include "presence/types.hpp"
+#include "presence/validation.hpp"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace presenced::http::envelope {
+
+// Appends `s` as a JSON string literal (quoted and escaped) to `out`.
+void append_json_string(std::string& out, std::string_view s);
+
+void success_registered(Response& res);
+void success_unregistered(Response& res);
+void success_viewers(Response& res, const std::vector<presence::Viewer>& viewers);
+void success_token(Response& res, std::string_view token);
+void health(Response& res, bool ok);
+
+void error(Response& res, unsigned status, std::string_view message);
+void validation_error(Response& res, const presence::ValidationErrors& errors);
+
+}  // namespace presenced::http::envelope

@@ -1,0 +1,206 @@
+#include "http/handlers.hpp"
+
+#include "http/envelope.hpp"
+#include "presence/validation.hpp"
+
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/parse.hpp>
+
+namespace presenced::http {
+namespace {
+
+using presence::RecordRef;
+
+RecordRef record_of(const Exchange& ex) {
+  return {ex.identity->user->tenant, ex.route.record_type, ex.route.record_id};
+}
+
+// Parses `body` into `out`, allocating from `out`'s storage (the connection's arena). An empty body is an empty input
+// (422 on required fields, as Laravel answers), not malformed JSON.
+bool parse_json(std::string_view body, boost::json::value& out, Response& res) {
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    out.emplace_null();
+    return true;
+  }
+  boost::system::error_code ec;
+  out = boost::json::parse(body, ec, out.storage());  // same storage: a move, no copy
+  if (ec) {
+    envelope::error(res, 400, "The request body is not valid JSON.");
+    return false;
+  }
+  return true;
+}
+
+void store_unavailable(Response& res) { envelope::error(res, 503, "The presence store is unavailable. Try again."); }
+
+}  // namespace
+
+bool PresenceHandlers::admit(const RequestHead& head, auth::Authenticator& authenticator, Exchange& ex,
+                             Response& res) {
+  ex.route = match_route(head.method, head.target, options_.dev);
+  const RouteMatch& m = ex.route;
+  if (m.route == Route::not_found) {
+    envelope::error(res, 404, "Not found.");
+    return false;
+  }
+  if (!m.method_allowed) {
+    std::string msg = "The " + std::string(method_name(head.method)) + " method is not supported for route " +
+                      std::string(m.path.substr(1)) + ". Supported methods: " + std::string(m.allow) + ".";
+    envelope::error(res, 405, msg);
+    res.add_header("Allow", m.allow);
+    return false;
+  }
+
+  const bool needs_identity = m.route == Route::heartbeat || m.route == Route::viewers || m.route == Route::unregister;
+  if (needs_identity) {
+    if (auth::TokenError e = authenticator.authenticate_header(head.authorization, ex.identity);
+        e != auth::TokenError::none) {
+      envelope::error(res, 401, "Unauthenticated.");
+      res.add_header("WWW-Authenticate", "Bearer");
+      return false;
+    }
+    if (throttle_.enabled()) {
+      ThrottleDecision d = throttle_.hit(*ex.identity->user);
+      res.add_header("X-RateLimit-Limit", static_cast<std::int64_t>(d.limit));
+      res.add_header("X-RateLimit-Remaining", static_cast<std::int64_t>(d.remaining));
+      if (!d.allowed) {
+        envelope::error(res, 429, "Too Many Attempts.");
+        res.add_header("Retry-After", d.retry_after_s);
+        res.add_header("X-RateLimit-Reset", d.reset_unix);
+        return false;
+      }
+    }
+  }
+
+  if (head.content_length && *head.content_length > kMaxBodyBytes) {
+    envelope::error(res, 413, "The request body is larger than 65536 bytes.");
+    res.close = true;  // the body is not read, so the connection cannot carry another request
+    return false;
+  }
+  return true;
+}
+
+boost::asio::awaitable<void> PresenceHandlers::handle(const Exchange& ex, std::string_view body,
+                                                      ConnectionScratch& scratch, Response& res) {
+  switch (ex.route.route) {
+    case Route::healthz: envelope::health(res, true); break;
+    case Route::heartbeat: co_await heartbeat(ex, body, scratch, res); break;
+    case Route::viewers: co_await viewers(ex, scratch, res); break;
+    case Route::unregister: co_await unregister(ex, body, scratch, res); break;
+    case Route::dev_token: dev_token(body, scratch, res); break;
+    case Route::not_found: envelope::error(res, 404, "Not found."); break;
+  }
+}
+
+boost::asio::awaitable<void> PresenceHandlers::heartbeat(const Exchange& ex, std::string_view body,
+                                                         ConnectionScratch& scratch, Response& res) {
+  boost::json::monotonic_resource arena(scratch.json_arena.data(), scratch.json_arena.size());
+  boost::json::value json(&arena);
+  if (!parse_json(body, json, res)) co_return;
+  presence::HeartbeatInput input;
+  presence::ValidationErrors errors;
+  if (!presence::parse_heartbeat(json, input, errors)) {
+    envelope::validation_error(res, errors);
+    co_return;
+  }
+  // Results are bound to a local before they are tested: g++ 12 miscompiles co_await
+  // inside a condition.
+  const store::HeartbeatResult result = co_await store_.heartbeat(record_of(ex), ex.identity->user, input);
+  switch (result) {
+    case store::HeartbeatResult::joined:
+    case store::HeartbeatResult::updated:
+    case store::HeartbeatResult::renewed: envelope::success_registered(res); break;
+    case store::HeartbeatResult::not_owner:
+      errors.add("tab_id", "The tab id has already been taken.");
+      envelope::validation_error(res, errors);
+      break;
+    case store::HeartbeatResult::unavailable: store_unavailable(res); break;
+  }
+}
+
+boost::asio::awaitable<void> PresenceHandlers::unregister(const Exchange& ex, std::string_view body,
+                                                          ConnectionScratch& scratch, Response& res) {
+  boost::json::monotonic_resource arena(scratch.json_arena.data(), scratch.json_arena.size());
+  boost::json::value json(&arena);
+  if (!parse_json(body, json, res)) co_return;
+  std::string_view tab_id;
+  presence::ValidationErrors errors;
+  if (!presence::parse_unregister(json, tab_id, errors)) {
+    envelope::validation_error(res, errors);
+    co_return;
+  }
+  // Another user's tab is left alone, and the answer is the same as for a tab that is
+  // gone: from the caller's side, no tab of theirs has that id.
+  const store::UnregisterResult result = co_await store_.unregister(record_of(ex), *ex.identity->user, tab_id);
+  if (result == store::UnregisterResult::unavailable) {
+    store_unavailable(res);
+  } else {
+    envelope::success_unregistered(res);
+  }
+}
+
+boost::asio::awaitable<void> PresenceHandlers::viewers(const Exchange& ex, ConnectionScratch& scratch,
+                                                       Response& res) {
+  const store::ViewersResult result = co_await store_.viewers(record_of(ex), *ex.identity->user, scratch.viewers);
+  if (result == store::ViewersResult::unavailable) {
+    store_unavailable(res);
+  } else {
+    envelope::success_viewers(res, scratch.viewers);
+  }
+}
+
+void PresenceHandlers::dev_token(std::string_view body, ConnectionScratch& scratch, Response& res) {
+  boost::json::monotonic_resource arena(scratch.json_arena.data(), scratch.json_arena.size());
+  boost::json::value json(&arena);
+  if (!parse_json(body, json, res)) return;
+  const auto* obj = json.if_object();
+  auto field = [&](std::string_view name) -> const boost::json::value* {
+    const auto* v = obj ? obj->if_contains(name) : nullptr;
+    return v && !v->is_null() ? v : nullptr;
+  };
+
+  presence::ValidationErrors errors;
+  auth::TokenClaims claims;
+  const auto* user_id = field("user_id");
+  if (!user_id) {
+    errors.add("user_id", "The user id field is required.");
+  } else if (user_id->is_int64() || user_id->is_uint64()) {
+    claims.user_id = user_id->is_int64() ? std::to_string(user_id->get_int64()) : std::to_string(user_id->get_uint64());
+    claims.user_id_is_number = true;
+  } else if (user_id->is_string() && !user_id->get_string().empty() && user_id->get_string().size() <= 128) {
+    claims.user_id.assign(user_id->get_string());
+  } else {
+    errors.add("user_id", "The user id field must be an integer or a string of 1 to 128 characters.");
+  }
+
+  const auto* name = field("name");
+  if (!name || (name->is_string() && name->get_string().empty())) {
+    errors.add("name", "The name field is required.");
+  } else if (!name->is_string() || name->get_string().size() > 255) {
+    errors.add("name", "The name field must be a string of at most 255 characters.");
+  } else {
+    claims.name.assign(name->get_string());
+  }
+
+  const auto* tenant = field("tenant_id");
+  if (!tenant) {
+    errors.add("tenant_id", "The tenant id field is required.");
+  } else if (tenant->is_int64() && tenant->get_int64() >= 0) {
+    claims.tenant = std::to_string(tenant->get_int64());
+    claims.tenant_is_number = true;
+  } else if (tenant->is_string() && presence::is_valid_segment(tenant->get_string())) {
+    claims.tenant.assign(tenant->get_string());
+  } else {
+    errors.add("tenant_id", "The tenant id field must be a non-negative integer or 1 to 64 of [A-Za-z0-9_-].");
+  }
+
+  if (!errors.empty()) {
+    envelope::validation_error(res, errors);
+    return;
+  }
+  claims.issued_at = clock_.unix_seconds();
+  claims.expires_at = claims.issued_at + options_.dev_token_ttl_s;
+  envelope::success_token(res, codec_.sign(claims));
+}
+
+}  // namespace presenced::http

@@ -1,0 +1,80 @@
+#pragma once
+// The presence endpoints, between the HTTP session (bytes, Beast) and the store (rules).
+// A request passes through admit() before its body is read and handle() after, so the
+// checks run in the host app's (Laravel's) order: route 404, method 405, token 401,
+// rate limit 429, body size 413, JSON 400, validation 422. A refused request changes nothing.
+
+#include "http/auth/authenticator.hpp"
+#include "http/response.hpp"
+#include "http/router.hpp"
+#include "http/throttle.hpp"
+#include "presence/clock.hpp"
+#include "store/presence_store.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace presenced::http {
+
+inline constexpr std::size_t kMaxBodyBytes = 64 * 1024;
+
+// What admit() needs of a request head.
+struct RequestHead {
+  Method method = Method::other;
+  std::string_view target;
+  std::string_view authorization;
+  std::optional<std::uint64_t> content_length;
+};
+
+// One request's state between admit() and handle().
+struct Exchange {
+  RouteMatch route;
+  const presence::Identity* identity = nullptr;
+};
+
+// Buffers a connection keeps across its requests, so a steady stream of heartbeats
+// allocates nothing once the first few have sized them.
+struct ConnectionScratch {
+  std::vector<presence::Viewer> viewers;
+  alignas(16) std::array<unsigned char, 4096> json_arena;
+};
+
+struct HandlerOptions {
+  bool dev = false;
+  std::int64_t dev_token_ttl_s = 12 * 3600;
+};
+
+class PresenceHandlers {
+ public:
+  PresenceHandlers(HandlerOptions options, store::PresenceStore& store, Throttle& throttle,
+                   const auth::JwtCodec& codec, const presence::Clock& clock)
+      : options_(options), store_(store), throttle_(throttle), codec_(codec), clock_(clock) {}
+
+  // Route, method, token, rate limit, declared body size. Returns false when `res` already
+  // holds the answer (the body is then not read).
+  bool admit(const RequestHead& head, auth::Authenticator& authenticator, Exchange& ex, Response& res);
+
+  // Runs the endpoint on the body.
+  boost::asio::awaitable<void> handle(const Exchange& ex, std::string_view body, ConnectionScratch& scratch,
+                                      Response& res);
+
+ private:
+  boost::asio::awaitable<void> heartbeat(const Exchange& ex, std::string_view body, ConnectionScratch& scratch,
+                                         Response& res);
+  boost::asio::awaitable<void> unregister(const Exchange& ex, std::string_view body, ConnectionScratch& scratch,
+                                          Response& res);
+  boost::asio::awaitable<void> viewers(const Exchange& ex, ConnectionScratch& scratch, Response& res);
+  void dev_token(std::string_view body, ConnectionScratch& scratch, Response& res);
+
+  HandlerOptions options_;
+  store::PresenceStore& store_;
+  Throttle& throttle_;
+  const auth::JwtCodec& codec_;
+  const presence::Clock& clock_;
+};
+
+}  // namespace presenced::http

@@ -1,0 +1,45 @@
+#pragma once
+// A response as handlers build it, and its HTTP/1.1 head as it goes on the wire.
+// The head is written by hand rather than through Beast's message/serializer: every
+// response has the same few headers, and formatting them into a reused buffer keeps the
+// hot path free of allocation. Header values are ours, never a client's, so nothing
+// needs escaping (the one echoed value, X-Request-Id later, is checked first).
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace presenced::http {
+
+struct Header {
+  std::string_view name;  // a literal
+  std::array<char, 48> value;
+  std::uint8_t size = 0;
+  std::string_view view() const { return {value.data(), size}; }
+};
+
+struct Response {
+  unsigned status = 200;
+  std::string body;  // JSON; reused across the requests of a connection
+  std::array<Header, 6> headers;
+  std::size_t header_count = 0;
+  bool close = false;  // close the connection after this response
+
+  void reset() {
+    status = 200;
+    body.clear();
+    header_count = 0;
+    close = false;
+  }
+  void add_header(std::string_view name, std::string_view value);
+  void add_header(std::string_view name, std::int64_t value);
+};
+
+std::string_view reason_phrase(unsigned status);
+
+// Appends the status line and headers (Content-Type, Content-Length, Connection, the
+// response's own) to `out`.
+void write_head(const Response& res, bool keep_alive, std::string& out);
+
+}  // namespace presenced::http

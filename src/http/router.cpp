@@ -1,0 +1,88 @@
+#include "http/router.hpp"
+
+#include "presence/validation.hpp"
+
+namespace presenced::http {
+namespace {
+
+constexpr std::string_view kPresencePrefix = "/api/v1/presence/";
+
+RouteMatch allow_only(RouteMatch m, Method method, std::string_view allow, Method a, Method b = Method::other) {
+  m.allow = allow;
+  m.method_allowed = method == a || (b != Method::other && method == b);
+  return m;
+}
+
+}  // namespace
+
+Method parse_method(std::string_view v) {
+  if (v == "GET") return Method::get;
+  if (v == "POST") return Method::post;
+  if (v == "DELETE") return Method::del;
+  if (v == "HEAD") return Method::head;
+  if (v == "PUT") return Method::put;
+  if (v == "PATCH") return Method::patch;
+  if (v == "OPTIONS") return Method::options;
+  return Method::other;
+}
+
+std::string_view method_name(Method m) {
+  switch (m) {
+    case Method::get: return "GET";
+    case Method::head: return "HEAD";
+    case Method::post: return "POST";
+    case Method::put: return "PUT";
+    case Method::patch: return "PATCH";
+    case Method::del: return "DELETE";
+    case Method::options: return "OPTIONS";
+    case Method::other: break;
+  }
+  return "UNKNOWN";
+}
+
+RouteMatch match_route(Method method, std::string_view target, bool dev_routes) {
+  RouteMatch m;
+  m.path = target.substr(0, target.find('?'));
+  std::string_view path = m.path;
+
+  if (path == "/healthz") {
+    m.route = Route::healthz;
+    return allow_only(m, method, "GET", Method::get);
+  }
+  if (dev_routes && path == "/api/v1/dev/token") {
+    m.route = Route::dev_token;
+    return allow_only(m, method, "POST", Method::post);
+  }
+  if (!path.starts_with(kPresencePrefix)) return m;
+
+  // {type}/{id}/{action}
+  std::string_view rest = path.substr(kPresencePrefix.size());
+  auto s1 = rest.find('/');
+  if (s1 == std::string_view::npos) return m;
+  auto s2 = rest.find('/', s1 + 1);
+  if (s2 == std::string_view::npos) return m;
+  std::string_view type = rest.substr(0, s1);
+  std::string_view id = rest.substr(s1 + 1, s2 - s1 - 1);
+  std::string_view action = rest.substr(s2 + 1);
+  if (!presence::is_valid_segment(type) || !presence::is_valid_segment(id)) return m;
+  m.record_type = type;
+  m.record_id = id;
+
+  if (action == "heartbeat") {
+    m.route = Route::heartbeat;
+    return allow_only(m, method, "POST", Method::post);
+  }
+  if (action == "viewers") {
+    m.route = Route::viewers;
+    return allow_only(m, method, "GET", Method::get);
+  }
+  if (action == "unregister") {
+    // POST too: navigator.sendBeacon can only POST.
+    m.route = Route::unregister;
+    return allow_only(m, method, "DELETE, POST", Method::del, Method::post);
+  }
+  m.record_type = m.record_id = {};
+  return m;
+}
+
+}  // namespace presenced::http

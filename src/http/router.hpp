@@ -1,0 +1,28 @@
+#pragma once
+// Which endpoint a request names. Path parameters are checked here ([A-Za-z0-9_-]{1,64}):
+// a path that would not make a safe key is simply not a route (404).
+
+#include <string_view>
+
+namespace presenced::http {
+
+enum class Method { get, head, post, put, patch, del, options, other };
+
+enum class Route { not_found, healthz, heartbeat, viewers, unregister, dev_token };
+
+struct RouteMatch {
+  Route route = Route::not_found;
+  bool method_allowed = false;
+  std::string_view allow;        // the Allow header for 405
+  std::string_view path;         // without the query string
+  std::string_view record_type;  // presence routes only
+  std::string_view record_id;
+};
+
+// `dev_routes`: whether /api/v1/dev/* exists (only with --dev).
+RouteMatch match_route(Method method, std::string_view target, bool dev_routes);
+
+Method parse_method(std::string_view verb);
+std::string_view method_name(Method m);
+
+}  // namespace presenced::http

@@ -1,0 +1,200 @@
+#include "http/server.hpp"
+
+#include "http/envelope.hpp"
+
+#include <boost/algorithm/string/predicate.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+namespace presenced::http {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+struct Server::Worker {
+  Worker(const auth::JwtCodec& codec, const presence::Clock& clock, std::size_t cache)
+      : context(1), acceptor(context), authenticator(codec, clock, cache) {}
+
+  asio::io_context context;  // concurrency hint 1: one thread, no internal locking
+  tcp::acceptor acceptor;
+  auth::Authenticator authenticator;
+};
+
+namespace {
+
+// The connection is gone or timed out: nothing to answer, nothing worth logging.
+bool is_disconnect(const boost::system::error_code& ec) {
+  return ec == bhttp::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::eof ||
+         ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+         ec == asio::error::operation_aborted || ec == bhttp::error::partial_message;
+}
+
+asio::awaitable<bool> send(beast::tcp_stream& stream, const Response& res, bool keep_alive, std::string& head,
+                           std::chrono::seconds timeout) {
+  head.clear();
+  write_head(res, keep_alive, head);
+  std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(res.body)};
+  stream.expires_after(timeout);
+  auto [ec, n] = co_await asio::async_write(stream, buffers, use_tuple);
+  co_return !ec;
+}
+
+// A request that broke HTTP itself: answer once, then close.
+void malformed(Response& res, const boost::system::error_code& ec) {
+  res.reset();
+  if (ec == bhttp::error::header_limit) {
+    envelope::error(res, 431, "The request headers are too large.");
+  } else if (ec == bhttp::error::body_limit) {
+    envelope::error(res, 413, "The request body is larger than 65536 bytes.");
+  } else {
+    envelope::error(res, 400, "Malformed HTTP request.");
+  }
+  res.close = true;
+}
+
+asio::awaitable<void> serve_connection(tcp::socket socket, PresenceHandlers& handlers, auth::Authenticator& auth,
+                                       const ServerOptions& options) {
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  ConnectionScratch scratch;
+  Response res;
+  std::string head;
+  for (;;) {
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
+    parser.body_limit(kMaxBodyBytes);
+    res.reset();
+
+    stream.expires_after(options.idle_timeout);
+    auto [header_ec, header_bytes] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
+    if (header_ec) {
+      if (is_disconnect(header_ec)) break;
+      malformed(res, header_ec);
+      co_await send(stream, res, false, head, options.request_timeout);
+      break;
+    }
+
+    auto& req = parser.get();
+    const bool keep_alive = req.keep_alive();
+    RequestHead request_head{parse_method(req.method_string()), req.target(), req[bhttp::field::authorization],
+                             parser.content_length() ? std::optional<std::uint64_t>(*parser.content_length())
+                                                     : std::nullopt};
+    Exchange ex;
+    const bool admitted = handlers.admit(request_head, auth, ex, res);
+
+    // Read the body unless the answer is already to close: a refused request's body must
+    // still be consumed for the connection to carry the next request.
+    if (!parser.is_done() && !res.close) {
+      if (admitted && boost::algorithm::iequals(req[bhttp::field::expect], "100-continue")) {
+        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+        stream.expires_after(options.request_timeout);
+        auto [continue_ec, continue_bytes] = co_await asio::async_write(stream, asio::buffer(kContinue), use_tuple);
+        if (continue_ec) break;
+      }
+      stream.expires_after(options.request_timeout);
+      auto [body_ec, body_bytes] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
+      if (body_ec) {
+        if (is_disconnect(body_ec) && body_ec != bhttp::error::partial_message) break;
+        malformed(res, body_ec);
+        co_await send(stream, res, false, head, options.request_timeout);
+        break;
+      }
+    }
+
+    if (admitted) {
+      try {
+        co_await handlers.handle(ex, parser.get().body(), scratch, res);
+      } catch (const std::exception& e) {
+        spdlog::error("request {} {} failed: {}", req.method_string(), ex.route.path, e.what());
+        res.reset();
+        envelope::error(res, 500, "Server Error.");
+      }
+    }
+
+    const bool sent = co_await send(stream, res, keep_alive, head, options.request_timeout);
+    if (!sent) break;
+    if (res.close || !keep_alive) break;
+  }
+  boost::system::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+asio::awaitable<void> accept_loop(Server::Worker& w, PresenceHandlers& handlers, const ServerOptions& options);
+
+}  // namespace
+
+Server::Server(ServerOptions options, PresenceHandlers& handlers, const auth::JwtCodec& codec,
+               const presence::Clock& clock)
+    : options_(std::move(options)), handlers_(handlers) {
+  if (options_.threads == 0) options_.threads = 1;
+  for (unsigned i = 0; i < options_.threads; ++i) {
+    workers_.push_back(std::make_unique<Worker>(codec, clock, options_.token_cache_capacity));
+  }
+}
+
+Server::~Server() = default;
+
+std::uint16_t Server::listen() {
+  auto address = asio::ip::make_address(options_.host);
+  std::uint16_t port = options_.port;
+  for (auto& w : workers_) {
+    tcp::endpoint endpoint(address, port);
+    w->acceptor.open(endpoint.protocol());
+    w->acceptor.set_option(tcp::acceptor::reuse_address(true));
+    w->acceptor.set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true));
+    w->acceptor.bind(endpoint);
+    w->acceptor.listen(asio::socket_base::max_listen_connections);
+    port = w->acceptor.local_endpoint().port();  // the others join the port the first got
+  }
+  return port;
+}
+
+asio::io_context& Server::primary_context() { return workers_.front()->context; }
+
+namespace {
+asio::awaitable<void> accept_loop(Server::Worker& w, PresenceHandlers& handlers, const ServerOptions& options) {
+  asio::steady_timer backoff(w.context);
+  for (;;) {
+    auto [ec, socket] = co_await w.acceptor.async_accept(use_tuple);
+    if (ec == asio::error::operation_aborted || !w.acceptor.is_open()) co_return;
+    if (ec) {
+      // Out of file descriptors or memory: wait a little instead of spinning.
+      spdlog::warn("accept failed: {}", ec.message());
+      backoff.expires_after(std::chrono::milliseconds(50));
+      co_await backoff.async_wait(use_tuple);
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    asio::co_spawn(w.context, serve_connection(std::move(socket), handlers, w.authenticator, options),
+                   asio::detached);
+  }
+}
+}  // namespace
+
+void Server::run() {
+  for (auto& w : workers_) asio::co_spawn(w->context, accept_loop(*w, handlers_, options_), asio::detached);
+  std::vector<std::thread> threads;
+  for (std::size_t i = 1; i < workers_.size(); ++i) {
+    threads.emplace_back([w = workers_[i].get()] { w->context.run(); });
+  }
+  workers_.front()->context.run();
+  for (auto& t : threads) t.join();
+}
+
+void Server::stop() {
+  for (auto& w : workers_) w->context.stop();
+}
+
+}  // namespace presenced::http

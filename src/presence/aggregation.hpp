@@ -1,0 +1,26 @@
+#pragma once
+// From tabs to viewers: one entry per user, never the caller, ordered by when each user's
+// first live tab joined. Shared by every store so the rule exists once.
+
+#include "presence/identity.hpp"
+#include "presence/types.hpp"
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace presenced::presence {
+
+// One live tab as a store sees it while it answers.
+struct TabView {
+  const User* user;
+  Mode mode;
+  bool dirty;
+  std::uint64_t joined;  // smaller joined earlier; unique within a record
+};
+
+// Replaces `out` with the viewers of `tabs` other than `caller`. Reuses `out`'s storage,
+// so a caller that keeps the vector pays no allocation once it has grown.
+void aggregate_viewers(std::span<const TabView> tabs, const User& caller, std::vector<Viewer>& out);
+
+}  // namespace presenced::presence

@@ -1,0 +1,40 @@
+#pragma once
+// Presence domain vocabulary. No I/O here: the store and the HTTP layer both speak these types.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace presenced::presence {
+
+enum class Mode : std::uint8_t { view, edit };
+
+inline std::string_view to_string(Mode m) { return m == Mode::edit ? "edit" : "view"; }
+
+// A record inside a tenant. Every part has been validated ([A-Za-z0-9_-]{1,64}), so the
+// parts can be joined into keys without escaping and without colliding.
+struct RecordRef {
+  std::string_view tenant;
+  std::string_view type;
+  std::string_view id;
+};
+
+// What a heartbeat asks for, after validation.
+struct HeartbeatInput {
+  std::string_view tab_id;
+  Mode mode = Mode::view;
+  bool dirty = false;
+  std::string_view active_field;  // empty: none
+};
+
+// One entry of the viewers answer: a user, aggregated over their live tabs.
+struct Viewer {
+  std::string id;          // the token's `sub`, as text
+  bool id_is_number = false;  // echoed back as a JSON number when the token had one
+  std::string name;
+  std::uint32_t tabs = 0;
+  bool has_dirty_tab = false;
+  Mode mode = Mode::view;  // edit when any tab edits
+};
+
+}  // namespace presenced::presence
