@@ -64,6 +64,25 @@ void malformed(Response& res, const boost::system::error_code& ec) {
   res.close = true;
 }
 
+// Closing a socket that still has unread input makes the kernel send a reset, which can
+// destroy the answer we just wrote (a 413 for a body we refused to read) before the
+// client reads it. So: half-close, then drain what the client still sends, bounded in
+// time and bytes, as nginx's lingering_close does.
+asio::awaitable<void> lingering_close(beast::tcp_stream& stream) {
+  boost::system::error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  if (ec) co_return;
+  std::array<char, 4096> sink;
+  std::size_t drained = 0;
+  stream.expires_after(std::chrono::seconds(2));
+  while (drained < 1024 * 1024) {
+    auto [read_ec, n] = co_await stream.async_read_some(asio::buffer(sink), use_tuple);
+    if (read_ec) break;
+    drained += n;
+  }
+  stream.socket().close(ec);
+}
+
 asio::awaitable<void> serve_connection(tcp::socket socket, PresenceHandlers& handlers, auth::Authenticator& auth,
                                        const ServerOptions& options) {
   beast::tcp_stream stream(std::move(socket));
@@ -74,7 +93,10 @@ asio::awaitable<void> serve_connection(tcp::socket socket, PresenceHandlers& han
   for (;;) {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
-    parser.body_limit(kMaxBodyBytes);
+    // Beast would refuse a large Content-Length while parsing the header, before the route
+    // and the token are checked; admit() checks it in the host app's order instead, and
+    // the limit is set below for the bodies we do read (chunked ones included).
+    parser.body_limit(boost::none);
     res.reset();
 
     stream.expires_after(options.idle_timeout);
@@ -94,15 +116,17 @@ asio::awaitable<void> serve_connection(tcp::socket socket, PresenceHandlers& han
     Exchange ex;
     const bool admitted = handlers.admit(request_head, auth, ex, res);
 
-    // Read the body unless the answer is already to close: a refused request's body must
-    // still be consumed for the connection to carry the next request.
-    if (!parser.is_done() && !res.close) {
-      if (admitted && boost::algorithm::iequals(req[bhttp::field::expect], "100-continue")) {
+    // A refused request's body is not read: the connection closes after the answer, and
+    // the lingering close drains what the client still sends.
+    if (!parser.is_done() && !admitted) res.close = true;
+    if (!parser.is_done() && admitted) {
+      if (boost::algorithm::iequals(req[bhttp::field::expect], "100-continue")) {
         static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
         stream.expires_after(options.request_timeout);
         auto [continue_ec, continue_bytes] = co_await asio::async_write(stream, asio::buffer(kContinue), use_tuple);
         if (continue_ec) break;
       }
+      parser.body_limit(kMaxBodyBytes);
       stream.expires_after(options.request_timeout);
       auto [body_ec, body_bytes] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
       if (body_ec) {
@@ -127,8 +151,7 @@ asio::awaitable<void> serve_connection(tcp::socket socket, PresenceHandlers& han
     if (!sent) break;
     if (res.close || !keep_alive) break;
   }
-  boost::system::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  co_await lingering_close(stream);
 }
 
 asio::awaitable<void> accept_loop(Server::Worker& w, PresenceHandlers& handlers, const ServerOptions& options);
@@ -149,6 +172,16 @@ Server::~Server() = default;
 std::uint16_t Server::listen() {
   auto address = asio::ip::make_address(options_.host);
   std::uint16_t port = options_.port;
+  if (port != 0) {
+    // SO_REUSEPORT would let us share a port another process (another presenced, say)
+    // already listens on, and both would serve half the traffic. A plain socket cannot
+    // bind where a listener is, so a probe tells a taken port apart.
+    tcp::acceptor probe(workers_.front()->context);
+    tcp::endpoint endpoint(address, port);
+    probe.open(endpoint.protocol());
+    probe.set_option(tcp::acceptor::reuse_address(true));
+    probe.bind(endpoint);  // throws "Address already in use"
+  }
   for (auto& w : workers_) {
     tcp::endpoint endpoint(address, port);
     w->acceptor.open(endpoint.protocol());

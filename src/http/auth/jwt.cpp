@@ -91,7 +91,7 @@ TokenError JwtCodec::verify(std::string_view token, std::int64_t now_unix, prese
   }
   std::string_view signed_part = token.substr(0, dot2);
   auto signature = base64url_decode(token.substr(dot2 + 1));
-  if (!signature || dot1 == 0 || dot2 == dot1 + 1) return TokenError::malformed;
+  if (!signature || signature->empty() || dot1 == 0 || dot2 == dot1 + 1) return TokenError::malformed;
 
   // The signature first: nothing an unauthenticated party wrote is interpreted before it.
   // A token whose header names another algorithm cannot carry a valid HS256 signature

@@ -1,0 +1,78 @@
+// The command line: what an operator types, and the one-line reasons when it is wrong.
+#include "http/auth/jwt.hpp"
+#include "integration/fixture.hpp"
+#include "presence/clock.hpp"
+
+#include <signal.h>
+
+namespace presenced::testing {
+namespace {
+
+TEST(CommandLine, VersionAndHelp) {
+  auto v = run_binary({"--version"});
+  EXPECT_EQ(v.exit_code, 0);
+  EXPECT_NE(v.output.find("presenced "), std::string::npos);
+  auto h = run_binary({"--help"});
+  EXPECT_EQ(h.exit_code, 0);
+  for (const char* flag : {"--listen", "--jwt-secret", "--dev", "--presence-ttl", "--rate-limit", "--threads", "--store"}) {
+    EXPECT_NE(h.output.find(flag), std::string::npos) << flag;
+  }
+}
+
+TEST(CommandLine, RefusesToStartWithoutASecret) {
+  auto r = run_binary({"--listen", "127.0.0.1:0"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("--jwt-secret"), std::string::npos) << r.output;
+}
+
+TEST(CommandLine, BadFlagsFailFastWithAReason) {
+  EXPECT_NE(run_binary({"--jwt-secret", "s", "--listen", "nonsense"}).exit_code, 0);
+  EXPECT_NE(run_binary({"--jwt-secret", "s", "--presence-ttl", "0"}).exit_code, 0);
+  EXPECT_NE(run_binary({"--jwt-secret", "s", "--no-such-flag"}).exit_code, 0);
+  auto store = run_binary({"--jwt-secret", "s", "--store", "cassandra://x"});
+  EXPECT_EQ(store.exit_code, 2);
+  EXPECT_NE(store.output.find("--store"), std::string::npos);
+}
+
+TEST(CommandLine, ATakenPortIsAOneLineFailure) {
+  ServerProcess first;
+  auto r = run_binary({"--jwt-secret", "s", "--listen", "127.0.0.1:" + std::to_string(first.port())});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("cannot listen"), std::string::npos) << r.output;
+}
+
+TEST(CommandLine, EnvironmentVariablesConfigureFlags) {
+  setenv("PRESENCED_JWT_SECRET", "from-env", 1);
+  setenv("PRESENCED_RATE_LIMIT", "1", 1);
+  ServerProcess server({"--listen", "127.0.0.1:0"});
+  unsetenv("PRESENCED_JWT_SECRET");
+  unsetenv("PRESENCED_RATE_LIMIT");
+  HttpClient c(server.port());
+  auto t = token_for("1", "A", "1", 3600, "from-env");
+  auto r = c.request("GET", "/api/v1/presence/flow/1/viewers", "", t);
+  EXPECT_EQ(r.status, 200u);
+  EXPECT_EQ(r.header("x-ratelimit-limit"), "1");
+}
+
+TEST(CommandLine, TokenSubcommandPrintsAVerifiableToken) {
+  auto r = run_binary({"token", "--jwt-secret", "s3", "--user", "42", "--name", "Alice", "--tenant", "7", "--ttl", "60"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::string token = r.output.substr(0, r.output.find('\n'));
+  presence::Identity id;
+  ASSERT_EQ(http::auth::JwtCodec("s3").verify(token, presence::SystemClock().unix_seconds(), id),
+            http::auth::TokenError::none);
+  EXPECT_EQ(id.user->id, "42");
+  EXPECT_TRUE(id.user->id_is_number);
+  EXPECT_EQ(id.user->name, "Alice");
+  EXPECT_EQ(id.user->tenant, "7");
+}
+
+TEST(CommandLine, StopsCleanlyOnSigterm) {
+  ServerProcess server;
+  HttpClient c(server.port());
+  ASSERT_EQ(c.request("GET", "/healthz").status, 200u);
+  EXPECT_EQ(server.stop(SIGTERM), 0) << server.output();
+}
+
+}  // namespace
+}  // namespace presenced::testing

@@ -1,0 +1,219 @@
+#include "store/memory/memory_store.hpp"
+
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <thread>
+
+namespace {
+using namespace presenced;
+using presence::HeartbeatInput;
+using presence::Mode;
+using presence::RecordRef;
+using store::ChangeKind;
+using store::HeartbeatResult;
+using store::UnregisterResult;
+using store::memory::MemoryStore;
+
+presence::UserPtr user(std::string id, std::string name, std::string tenant = "1") {
+  auto u = boost::intrusive_ptr<presence::User>(new presence::User);
+  u->id = std::move(id);
+  u->name = std::move(name);
+  u->id_is_number = true;
+  u->tenant = std::move(tenant);
+  return u;
+}
+
+RecordRef flow(std::string_view id, std::string_view tenant = "1") { return {tenant, "flow", id}; }
+
+HeartbeatInput tab(std::string_view id, Mode mode = Mode::view, bool dirty = false, std::string_view field = {}) {
+  return {id, mode, dirty, field};
+}
+
+struct Recorder : store::ChangeObserver {
+  std::mutex m;
+  std::vector<std::pair<std::string, ChangeKind>> seen;
+  void on_change(const store::PresenceChange& c) override {
+    std::lock_guard lock(m);
+    seen.emplace_back(std::string(c.record.id) + "/" + std::string(c.tab_id), c.kind);
+  }
+};
+
+class MemoryStoreTest : public ::testing::Test {
+ protected:
+  presence::ManualClock clock;
+  MemoryStore store{{.ttl_ms = 90'000, .shards = 4, .tick_ms = 100}, clock};
+  presence::UserPtr alice = user("1", "Alice"), bob = user("2", "Bob"), carol = user("3", "Carol");
+
+  std::vector<presence::Viewer> viewers(const presence::UserPtr& caller, RecordRef r = flow("42")) {
+    std::vector<presence::Viewer> out;
+    store.read_viewers(r, *caller, out);
+    return out;
+  }
+};
+}  // namespace
+
+TEST_F(MemoryStoreTest, JoinUpdateRenew) {
+  EXPECT_EQ(store.apply_heartbeat(flow("42"), alice, tab("t1")), HeartbeatResult::joined);
+  EXPECT_EQ(store.apply_heartbeat(flow("42"), alice, tab("t1")), HeartbeatResult::renewed);
+  EXPECT_EQ(store.apply_heartbeat(flow("42"), alice, tab("t1", Mode::edit)), HeartbeatResult::updated);
+  EXPECT_EQ(store.apply_heartbeat(flow("42"), alice, tab("t1", Mode::edit, true)), HeartbeatResult::updated);
+  EXPECT_EQ(store.apply_heartbeat(flow("42"), alice, tab("t1", Mode::edit, true, "title")), HeartbeatResult::updated);
+  EXPECT_EQ(store.apply_heartbeat(flow("42"), alice, tab("t1", Mode::edit, true, "title")), HeartbeatResult::renewed);
+  auto v = viewers(bob);
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].mode, Mode::edit);
+  EXPECT_TRUE(v[0].has_dirty_tab);
+  EXPECT_EQ(store.stats().tabs, 1u);
+}
+
+TEST_F(MemoryStoreTest, ATabBelongsToItsUser) {
+  store.apply_heartbeat(flow("42"), alice, tab("t1", Mode::edit, true));
+  EXPECT_EQ(store.apply_heartbeat(flow("42"), bob, tab("t1", Mode::view, false)), HeartbeatResult::not_owner);
+  EXPECT_EQ(store.apply_unregister(flow("42"), *bob, "t1"), UnregisterResult::not_owner);
+  auto v = viewers(carol);
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].name, "Alice");
+  EXPECT_TRUE(v[0].has_dirty_tab) << "the refused heartbeat changed nothing";
+}
+
+TEST_F(MemoryStoreTest, RecordsAndTenantsAreSeparate) {
+  auto mallory = user("1", "Mallory", "2");  // same user id, other tenant
+  store.apply_heartbeat(flow("42"), alice, tab("t1"));
+  EXPECT_EQ(store.apply_heartbeat(flow("42", "2"), mallory, tab("t1")), HeartbeatResult::joined);
+  EXPECT_EQ(viewers(bob, flow("43")).size(), 0u);
+  auto other_tenant = viewers(user("9", "X", "2"), flow("42", "2"));
+  ASSERT_EQ(other_tenant.size(), 1u);
+  EXPECT_EQ(other_tenant[0].name, "Mallory");
+  EXPECT_EQ(viewers(bob).size(), 1u);
+  EXPECT_EQ(viewers(bob)[0].name, "Alice");
+}
+
+TEST_F(MemoryStoreTest, UnregisterRemovesAndFreesEmptyRecords) {
+  store.apply_heartbeat(flow("42"), alice, tab("t1"));
+  store.apply_heartbeat(flow("42"), alice, tab("t2"));
+  EXPECT_EQ(store.apply_unregister(flow("42"), *alice, "t1"), UnregisterResult::removed);
+  EXPECT_EQ(store.apply_unregister(flow("42"), *alice, "t1"), UnregisterResult::absent);
+  EXPECT_EQ(store.stats().records, 1u);
+  EXPECT_EQ(store.apply_unregister(flow("42"), *alice, "t2"), UnregisterResult::removed);
+  EXPECT_EQ(store.stats().records, 0u);
+  EXPECT_EQ(store.stats().tabs, 0u);
+}
+
+TEST_F(MemoryStoreTest, ViewersOrderedByFirstLiveTabJoin) {
+  store.apply_heartbeat(flow("42"), bob, tab("b1"));
+  store.apply_heartbeat(flow("42"), alice, tab("a1"));
+  store.apply_heartbeat(flow("42"), bob, tab("b2"));
+  store.apply_heartbeat(flow("42"), alice, tab("a2"));
+  auto v = viewers(carol);
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_EQ(v[0].name, "Bob");
+  // Bob's first tab leaves: his earliest live tab now joined after Alice's.
+  store.apply_unregister(flow("42"), *bob, "b1");
+  v = viewers(carol);
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_EQ(v[0].name, "Alice");
+  EXPECT_EQ(v[1].name, "Bob");
+}
+
+TEST_F(MemoryStoreTest, ExpiresASilentTabAfterTheTtlAndNotBefore) {
+  clock.advance_ms(50);  // a deadline between two ticks of the wheel
+  store.apply_heartbeat(flow("42"), alice, tab("t1"));
+  clock.advance_ms(89'999);
+  store.expire_due();
+  EXPECT_EQ(viewers(bob).size(), 1u);
+  clock.advance_ms(1);
+  EXPECT_EQ(viewers(bob).size(), 0u) << "reads check deadlines before the wheel runs";
+  EXPECT_EQ(store.stats().tabs, 1u);
+  EXPECT_EQ(store.expire_due(), 0u) << "the wheel works in 100 ms ticks";
+  clock.advance_ms(100);
+  EXPECT_EQ(store.expire_due(), 1u);
+  EXPECT_EQ(store.stats().tabs, 0u);
+  EXPECT_EQ(store.stats().records, 0u);
+}
+
+TEST_F(MemoryStoreTest, HeartbeatsRenewTheTtl) {
+  store.apply_heartbeat(flow("42"), alice, tab("t1"));
+  store.apply_heartbeat(flow("42"), alice, tab("t2"));
+  for (int i = 0; i < 10; ++i) {
+    clock.advance_ms(30'000);
+    store.apply_heartbeat(flow("42"), alice, tab("t1"));
+    store.expire_due();
+  }
+  auto v = viewers(bob);
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].tabs, 1u) << "t2 went silent and expired; t1 stayed";
+  EXPECT_EQ(store.stats().tabs, 1u);
+}
+
+TEST_F(MemoryStoreTest, AnExpiredTabComingBackRejoinsAtTheEnd) {
+  store.apply_heartbeat(flow("42"), alice, tab("a1"));
+  store.apply_heartbeat(flow("42"), bob, tab("b1"));
+  clock.advance_ms(60'000);
+  store.apply_heartbeat(flow("42"), bob, tab("b1"));
+  clock.advance_ms(31'000);  // a1 expired, not yet swept
+  EXPECT_EQ(store.apply_heartbeat(flow("42"), alice, tab("a1")), HeartbeatResult::joined);
+  auto v = viewers(carol);
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_EQ(v[0].name, "Bob");
+  EXPECT_EQ(v[1].name, "Alice");
+}
+
+TEST_F(MemoryStoreTest, AnExpiredTabMayBeTakenByAnotherUser) {
+  store.apply_heartbeat(flow("42"), alice, tab("t1"));
+  clock.advance_ms(90'000);
+  EXPECT_EQ(store.apply_heartbeat(flow("42"), bob, tab("t1")), HeartbeatResult::joined);
+  EXPECT_EQ(store.stats().tabs, 1u);
+}
+
+TEST_F(MemoryStoreTest, ObserversSeeJoinUpdateLeaveAndExpiryButNotRenewals) {
+  Recorder rec;
+  store.set_observer(&rec);
+  store.apply_heartbeat(flow("42"), alice, tab("t1"));
+  store.apply_heartbeat(flow("42"), alice, tab("t1"));
+  store.apply_heartbeat(flow("42"), alice, tab("t1", Mode::edit));
+  store.apply_heartbeat(flow("42"), bob, tab("t1"));  // refused: no event
+  store.apply_heartbeat(flow("42"), alice, tab("t2"));
+  store.apply_unregister(flow("42"), *alice, "t2");
+  clock.advance_ms(91'000);
+  store.expire_due();
+  std::vector<std::pair<std::string, ChangeKind>> expected{{"42/t1", ChangeKind::joined},
+                                                           {"42/t1", ChangeKind::updated},
+                                                           {"42/t2", ChangeKind::joined},
+                                                           {"42/t2", ChangeKind::left},
+                                                           {"42/t1", ChangeKind::expired}};
+  EXPECT_EQ(rec.seen, expected);
+}
+
+TEST_F(MemoryStoreTest, LongTabIdsAndFieldsAreKept) {
+  std::string long_id(128, 'x');
+  store.apply_heartbeat(flow("42"), alice, tab(long_id, Mode::edit, false, "a-rather-long-field-name"));
+  EXPECT_EQ(store.apply_heartbeat(flow("42"), alice, tab(long_id, Mode::edit, false, "a-rather-long-field-name")),
+            HeartbeatResult::renewed);
+  EXPECT_EQ(store.apply_unregister(flow("42"), *alice, long_id), UnregisterResult::removed);
+}
+
+TEST_F(MemoryStoreTest, ConcurrentWritersOnSharedRecordsKeepExactCounts) {
+  constexpr int kThreads = 8, kTabs = 500;
+  std::vector<std::thread> threads;
+  std::vector<presence::UserPtr> users;
+  for (int t = 0; t < kThreads; ++t) users.push_back(user(std::to_string(100 + t), "U"));
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kTabs; ++i) {
+        std::string id = "t" + std::to_string(t) + "_" + std::to_string(i);
+        std::string rec = std::to_string(i % 7);
+        store.apply_heartbeat(flow(rec), users[t], tab(id));
+        store.apply_heartbeat(flow(rec), users[t], tab(id, Mode::edit));
+        if (i % 2) store.apply_unregister(flow(rec), *users[t], id);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(store.stats().tabs, static_cast<std::size_t>(kThreads * kTabs / 2));
+  std::size_t seen = 0;
+  for (int r = 0; r < 7; ++r) {
+    for (auto& v : viewers(carol, flow(std::to_string(r)))) seen += v.tabs;
+  }
+  EXPECT_EQ(seen, static_cast<std::size_t>(kThreads * kTabs / 2));
+}

@@ -1,0 +1,40 @@
+#include "http/router.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace presenced::http;
+
+TEST(Router, PresenceRoutesAndTheirMethods) {
+  auto hb = match_route(Method::post, "/api/v1/presence/flow/42/heartbeat", false);
+  EXPECT_EQ(hb.route, Route::heartbeat);
+  EXPECT_TRUE(hb.method_allowed);
+  EXPECT_EQ(hb.record_type, "flow");
+  EXPECT_EQ(hb.record_id, "42");
+
+  auto get_hb = match_route(Method::get, "/api/v1/presence/flow/42/heartbeat", false);
+  EXPECT_EQ(get_hb.route, Route::heartbeat);
+  EXPECT_FALSE(get_hb.method_allowed);
+  EXPECT_EQ(get_hb.allow, "POST");
+
+  EXPECT_TRUE(match_route(Method::get, "/api/v1/presence/form/a-b_C/viewers?x=1", false).method_allowed);
+  EXPECT_TRUE(match_route(Method::del, "/api/v1/presence/flow/42/unregister", false).method_allowed);
+  EXPECT_TRUE(match_route(Method::post, "/api/v1/presence/flow/42/unregister", false).method_allowed);
+  EXPECT_EQ(match_route(Method::put, "/api/v1/presence/flow/42/unregister", false).allow, "DELETE, POST");
+}
+
+TEST(Router, UnsafeOrUnknownPathsAreNotFound) {
+  for (const char* path : {"/", "/api/v1/presence/flow/42", "/api/v1/presence/flow/42/heartbeat/x",
+                           "/api/v1/presence/flow//heartbeat", "/api/v1/presence/fl:ow/42/heartbeat",
+                           "/api/v1/presence/flow/4%202/heartbeat", "/api/v1/presence/flow/4.2/heartbeat",
+                           "/api/v1/presence/../42/heartbeat", "/api/v1/presence/flow/42/other",
+                           "/healthz/", "/api/v1/dev/token"}) {
+    EXPECT_EQ(match_route(Method::post, path, false).route, Route::not_found) << path;
+  }
+  std::string long_id = "/api/v1/presence/flow/" + std::string(65, '1') + "/heartbeat";
+  EXPECT_EQ(match_route(Method::post, long_id, false).route, Route::not_found);
+}
+
+TEST(Router, DevRoutesExistOnlyInDevMode) {
+  EXPECT_EQ(match_route(Method::post, "/api/v1/dev/token", true).route, Route::dev_token);
+  EXPECT_EQ(match_route(Method::post, "/api/v1/dev/token", false).route, Route::not_found);
+}
