@@ -12,7 +12,7 @@ namespace {
 using presence::RecordRef;
 
 RecordRef record_of(const Exchange& ex) {
-  return {ex.identity->user->tenant, ex.route.record_type, ex.route.record_id};
+  return {ex.identity.user->tenant, ex.route.record_type, ex.route.record_id};
 }
 
 // Parses `body` into `out`, allocating from `out`'s storage (the connection's arena). An empty body is an empty input
@@ -60,7 +60,7 @@ bool PresenceHandlers::admit(const RequestHead& head, auth::Authenticator& authe
       return false;
     }
     if (throttle_.enabled()) {
-      ThrottleDecision d = throttle_.hit(*ex.identity->user);
+      ThrottleDecision d = throttle_.hit(*ex.identity.user);
       res.add_header("X-RateLimit-Limit", static_cast<std::int64_t>(d.limit));
       res.add_header("X-RateLimit-Remaining", static_cast<std::int64_t>(d.remaining));
       if (!d.allowed) {
@@ -105,7 +105,7 @@ boost::asio::awaitable<void> PresenceHandlers::heartbeat(const Exchange& ex, std
   }
   // Results are bound to a local before they are tested: g++ 12 miscompiles co_await
   // inside a condition.
-  const store::HeartbeatResult result = co_await store_.heartbeat(record_of(ex), ex.identity->user, input);
+  const store::HeartbeatResult result = co_await store_.heartbeat(record_of(ex), ex.identity.user, input);
   switch (result) {
     case store::HeartbeatResult::joined:
     case store::HeartbeatResult::updated:
@@ -131,7 +131,7 @@ boost::asio::awaitable<void> PresenceHandlers::unregister(const Exchange& ex, st
   }
   // Another user's tab is left alone, and the answer is the same as for a tab that is
   // gone: from the caller's side, no tab of theirs has that id.
-  const store::UnregisterResult result = co_await store_.unregister(record_of(ex), *ex.identity->user, tab_id);
+  const store::UnregisterResult result = co_await store_.unregister(record_of(ex), *ex.identity.user, tab_id);
   if (result == store::UnregisterResult::unavailable) {
     store_unavailable(res);
   } else {
@@ -141,7 +141,7 @@ boost::asio::awaitable<void> PresenceHandlers::unregister(const Exchange& ex, st
 
 boost::asio::awaitable<void> PresenceHandlers::viewers(const Exchange& ex, ConnectionScratch& scratch,
                                                        Response& res) {
-  const store::ViewersResult result = co_await store_.viewers(record_of(ex), *ex.identity->user, scratch.viewers);
+  const store::ViewersResult result = co_await store_.viewers(record_of(ex), *ex.identity.user, scratch.viewers);
   if (result == store::ViewersResult::unavailable) {
     store_unavailable(res);
   } else {

@@ -33,7 +33,7 @@ struct RequestHead {
 // One request's state between admit() and handle().
 struct Exchange {
   RouteMatch route;
-  const presence::Identity* identity = nullptr;
+  presence::Identity identity;  // owned: valid across the awaits of this request
 };
 
 // Buffers a connection keeps across its requests, so a steady stream of heartbeats

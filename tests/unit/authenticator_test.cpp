@@ -21,18 +21,18 @@ TEST(Authenticator, AcceptsBearerInAnyCase) {
   ManualClock clock;
   JwtCodec codec("k");
   Authenticator auth(codec, clock, 10);
-  const presenced::presence::Identity* id = nullptr;
+  presenced::presence::Identity id;
   std::string t = token_for(clock, "u1", 60);
   EXPECT_EQ(auth.authenticate_header("Bearer " + t, id), TokenError::none);
   EXPECT_EQ(auth.authenticate_header("bearer " + t, id), TokenError::none);
-  EXPECT_EQ(id->user->id, "u1");
+  EXPECT_EQ(id.user->id, "u1");
 }
 
 TEST(Authenticator, MissingOrOtherSchemeIsMissing) {
   ManualClock clock;
   JwtCodec codec("k");
   Authenticator auth(codec, clock, 10);
-  const presenced::presence::Identity* id = nullptr;
+  presenced::presence::Identity id;
   EXPECT_EQ(auth.authenticate_header("", id), TokenError::missing);
   EXPECT_EQ(auth.authenticate_header("Bearer ", id), TokenError::missing);
   EXPECT_EQ(auth.authenticate_header("Basic dXNlcjpwYXNz", id), TokenError::missing);
@@ -42,7 +42,7 @@ TEST(Authenticator, CachedTokenStillExpires) {
   ManualClock clock;
   JwtCodec codec("k");
   Authenticator auth(codec, clock, 10);
-  const presenced::presence::Identity* id = nullptr;
+  presenced::presence::Identity id;
   std::string t = token_for(clock, "u1", 60);
   ASSERT_EQ(auth.authenticate_token(t, id), TokenError::none);
   EXPECT_EQ(auth.cache().size(), 1u);
@@ -57,10 +57,10 @@ TEST(Authenticator, CacheIsBounded) {
   ManualClock clock;
   JwtCodec codec("k");
   Authenticator auth(codec, clock, 8);
-  const presenced::presence::Identity* id = nullptr;
+  presenced::presence::Identity id;
   for (int i = 0; i < 100; ++i) {
     ASSERT_EQ(auth.authenticate_token(token_for(clock, "u" + std::to_string(i), 60), id), TokenError::none);
-    EXPECT_EQ(id->user->id, "u" + std::to_string(i));
+    EXPECT_EQ(id.user->id, "u" + std::to_string(i));
     EXPECT_LE(auth.cache().size(), 8u);
   }
 }
@@ -69,7 +69,7 @@ TEST(Authenticator, RefusedTokensAreNotCached) {
   ManualClock clock;
   JwtCodec codec("k");
   Authenticator auth(codec, clock, 8);
-  const presenced::presence::Identity* id = nullptr;
+  presenced::presence::Identity id;
   std::string forged = token_for(clock, "u1", 60);
   forged.back() = forged.back() == 'A' ? 'B' : 'A';
   EXPECT_EQ(auth.authenticate_token(forged, id), TokenError::bad_signature);

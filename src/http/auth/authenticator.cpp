@@ -4,7 +4,7 @@
 
 namespace presenced::http::auth {
 
-TokenError Authenticator::authenticate_header(std::string_view authorization, const presence::Identity*& out) {
+TokenError Authenticator::authenticate_header(std::string_view authorization, presence::Identity& out) {
   // "Bearer <token>", the scheme matched without regard to case (RFC 9110 §11.1).
   constexpr std::string_view scheme = "bearer ";
   if (authorization.size() <= scheme.size() || !boost::algorithm::istarts_with(authorization, scheme)) {
@@ -17,19 +17,18 @@ TokenError Authenticator::authenticate_header(std::string_view authorization, co
   return authenticate_token(token, out);
 }
 
-TokenError Authenticator::authenticate_token(std::string_view token, const presence::Identity*& out) {
+TokenError Authenticator::authenticate_token(std::string_view token, presence::Identity& out) {
   const std::int64_t now = clock_.unix_seconds();
   if (const presence::Identity* cached = cache_.find(token)) {
     if (now <= cached->expires_at + kExpiryLeewaySeconds) {
-      out = cached;
+      out = *cached;
       return TokenError::none;
     }
     cache_.erase(token);
     return TokenError::expired;
   }
-  if (TokenError e = codec_.verify(token, now, scratch_); e != TokenError::none) return e;
-  cache_.insert(token, scratch_, now);
-  out = &scratch_;
+  if (TokenError e = codec_.verify(token, now, out); e != TokenError::none) return e;
+  cache_.insert(token, out, now);
   return TokenError::none;
 }
 

@@ -12,10 +12,11 @@ class Authenticator {
   Authenticator(const JwtCodec& codec, const presence::Clock& clock, std::size_t cache_capacity)
       : codec_(codec), clock_(clock), cache_(cache_capacity) {}
 
-  // `authorization` is the header's value (empty when absent). On success `out` points at
-  // an identity valid until the next call on this authenticator.
-  TokenError authenticate_header(std::string_view authorization, const presence::Identity*& out);
-  TokenError authenticate_token(std::string_view token, const presence::Identity*& out);
+  // `authorization` is the header's value (empty when absent). `out` receives its own
+  // reference to the user: a request keeps its identity across awaits even while other
+  // connections on this thread replace cache entries.
+  TokenError authenticate_header(std::string_view authorization, presence::Identity& out);
+  TokenError authenticate_token(std::string_view token, presence::Identity& out);
 
   const TokenCache& cache() const { return cache_; }
 
@@ -23,7 +24,6 @@ class Authenticator {
   const JwtCodec& codec_;
   const presence::Clock& clock_;
   TokenCache cache_;
-  presence::Identity scratch_;  // the identity of a token that was not cached
 };
 
 }  // namespace presenced::http::auth

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Runs the wrk scripts against a fresh presenced (rate limit off) and prints requests/s
+# with p50/p99 latency, /healthz of the same server first as the ceiling.
+#
+#   bench/run.sh [--duration 10s] [--connections 64] [--threads 2] [--server-threads N] [--repeat 1]
+#
+# wrk and the server share the machine's cores: compare ratios within one run (heartbeat
+# vs /healthz), repeat, and quote medians (docs/benchmarks.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+duration=10s connections=64 threads=2 server_threads="" repeat=1 users=200
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --duration) duration=$2; shift 2 ;;
+    --connections) connections=$2; shift 2 ;;
+    --threads) threads=$2; shift 2 ;;
+    --server-threads) server_threads=$2; shift 2 ;;
+    --repeat) repeat=$2; shift 2 ;;
+    --users) users=$2; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+bin=build/presenced
+[ -x "$bin" ] || { echo "build first: make build" >&2; exit 1; }
+command -v wrk >/dev/null || { echo "wrk is missing: make deps" >&2; exit 1; }
+
+work=$(mktemp -d)
+trap 'kill $server_pid 2>/dev/null || true; wait $server_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+
+secret=bench-secret
+for i in $(seq 1 "$users"); do
+  "$bin" token --jwt-secret "$secret" --user "$((1000 + i))" --name "User $i" --tenant 1 --ttl 86400
+done > "$work/tokens"
+
+args=(--jwt-secret "$secret" --listen 127.0.0.1:0 --rate-limit 0 --log-level warn)
+[ -n "$server_threads" ] && args+=(--threads "$server_threads")
+"$bin" "${args[@]}" > "$work/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 100); do
+  grep -q "listening on" "$work/server.log" && break
+  sleep 0.1
+done
+port=$(grep -o 'listening on [0-9.]*:[0-9]*' "$work/server.log" | sed 's/.*://')
+url="http://127.0.0.1:$port"
+
+export PRESENCED_BENCH_TOKENS="$work/tokens" PRESENCED_BENCH_DIR="$PWD/bench"
+
+# requests/s, p50 and p99 from wrk's --latency output
+summarize() {
+  awk -v name="$1" '
+    /Requests\/sec/ { rps = $2 }
+    /^ +50%/ { p50 = $2 }
+    /^ +99%/ { p99 = $2 }
+    /Non-2xx/ { bad = $NF }
+    END { printf "%-10s %10.0f req/s   p50 %8s   p99 %8s%s\n", name, rps, p50, p99, (bad ? "   NON-2XX: " bad : "") }'
+}
+
+run() {
+  local name=$1 script=$2
+  if [ -n "$script" ]; then
+    wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$script" "$url" 2>&1 | summarize "$name"
+  else
+    wrk -t"$threads" -c"$connections" -d"$duration" --latency "$url/healthz" 2>&1 | summarize "$name"
+  fi
+}
+
+echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(nproc) cores, wrk -t$threads -c$connections -d$duration, server threads: ${server_threads:-default}, $users users"
+for round in $(seq 1 "$repeat"); do
+  [ "$repeat" -gt 1 ] && echo "## round $round"
+  run healthz ""
+  run heartbeat bench/heartbeat.lua
+  run viewers bench/viewers.lua
+  run mix bench/mix.lua
+done
