@@ -81,21 +81,22 @@ bool PresenceHandlers::admit(const RequestHead& head, auth::Authenticator& authe
 }
 
 boost::asio::awaitable<void> PresenceHandlers::handle(const Exchange& ex, std::string_view body,
-                                                      ConnectionScratch& scratch, Response& res) {
+                                                      RequestArena& arena, ConnectionScratch& scratch,
+                                                      Response& res) {
   switch (ex.route.route) {
     case Route::healthz: envelope::health(res, true); break;
-    case Route::heartbeat: co_await heartbeat(ex, body, scratch, res); break;
+    case Route::heartbeat: co_await heartbeat(ex, body, arena, res); break;
     case Route::viewers: co_await viewers(ex, scratch, res); break;
-    case Route::unregister: co_await unregister(ex, body, scratch, res); break;
-    case Route::dev_token: dev_token(body, scratch, res); break;
+    case Route::unregister: co_await unregister(ex, body, arena, res); break;
+    case Route::dev_token: dev_token(body, arena, res); break;
     case Route::not_found: envelope::error(res, 404, "Not found."); break;
   }
 }
 
 boost::asio::awaitable<void> PresenceHandlers::heartbeat(const Exchange& ex, std::string_view body,
-                                                         ConnectionScratch& scratch, Response& res) {
-  boost::json::monotonic_resource arena(scratch.json_arena.data(), scratch.json_arena.size());
-  boost::json::value json(&arena);
+                                                         RequestArena& arena, Response& res) {
+  boost::json::monotonic_resource json_memory(arena.json_buffer(), arena.json_size());
+  boost::json::value json(&json_memory);
   if (!parse_json(body, json, res)) co_return;
   presence::HeartbeatInput input;
   presence::ValidationErrors errors;
@@ -119,9 +120,9 @@ boost::asio::awaitable<void> PresenceHandlers::heartbeat(const Exchange& ex, std
 }
 
 boost::asio::awaitable<void> PresenceHandlers::unregister(const Exchange& ex, std::string_view body,
-                                                          ConnectionScratch& scratch, Response& res) {
-  boost::json::monotonic_resource arena(scratch.json_arena.data(), scratch.json_arena.size());
-  boost::json::value json(&arena);
+                                                          RequestArena& arena, Response& res) {
+  boost::json::monotonic_resource json_memory(arena.json_buffer(), arena.json_size());
+  boost::json::value json(&json_memory);
   if (!parse_json(body, json, res)) co_return;
   std::string_view tab_id;
   presence::ValidationErrors errors;
@@ -149,9 +150,9 @@ boost::asio::awaitable<void> PresenceHandlers::viewers(const Exchange& ex, Conne
   }
 }
 
-void PresenceHandlers::dev_token(std::string_view body, ConnectionScratch& scratch, Response& res) {
-  boost::json::monotonic_resource arena(scratch.json_arena.data(), scratch.json_arena.size());
-  boost::json::value json(&arena);
+void PresenceHandlers::dev_token(std::string_view body, RequestArena& arena, Response& res) {
+  boost::json::monotonic_resource json_memory(arena.json_buffer(), arena.json_size());
+  boost::json::value json(&json_memory);
   if (!parse_json(body, json, res)) return;
   const auto* obj = json.if_object();
   auto field = [&](std::string_view name) -> const boost::json::value* {

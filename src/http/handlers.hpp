@@ -5,6 +5,7 @@
 // rate limit 429, body size 413, JSON 400, validation 422. A refused request changes nothing.
 
 #include "http/auth/authenticator.hpp"
+#include "http/request_arena.hpp"
 #include "http/response.hpp"
 #include "http/router.hpp"
 #include "http/throttle.hpp"
@@ -13,7 +14,6 @@
 
 #include <boost/asio/awaitable.hpp>
 
-#include <array>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -36,11 +36,10 @@ struct Exchange {
   presence::Identity identity;  // owned: valid across the awaits of this request
 };
 
-// Buffers a connection keeps across its requests, so a steady stream of heartbeats
-// allocates nothing once the first few have sized them.
+// What a connection keeps across its requests, so a steady stream of requests allocates
+// nothing once the first few have sized it.
 struct ConnectionScratch {
   std::vector<presence::Viewer> viewers;
-  alignas(16) std::array<unsigned char, 4096> json_arena;
 };
 
 struct HandlerOptions {
@@ -59,16 +58,16 @@ class PresenceHandlers {
   bool admit(const RequestHead& head, auth::Authenticator& authenticator, Exchange& ex, Response& res);
 
   // Runs the endpoint on the body.
-  boost::asio::awaitable<void> handle(const Exchange& ex, std::string_view body, ConnectionScratch& scratch,
-                                      Response& res);
+  boost::asio::awaitable<void> handle(const Exchange& ex, std::string_view body, RequestArena& arena,
+                                      ConnectionScratch& scratch, Response& res);
 
  private:
-  boost::asio::awaitable<void> heartbeat(const Exchange& ex, std::string_view body, ConnectionScratch& scratch,
+  boost::asio::awaitable<void> heartbeat(const Exchange& ex, std::string_view body, RequestArena& arena,
                                          Response& res);
-  boost::asio::awaitable<void> unregister(const Exchange& ex, std::string_view body, ConnectionScratch& scratch,
+  boost::asio::awaitable<void> unregister(const Exchange& ex, std::string_view body, RequestArena& arena,
                                           Response& res);
   boost::asio::awaitable<void> viewers(const Exchange& ex, ConnectionScratch& scratch, Response& res);
-  void dev_token(std::string_view body, ConnectionScratch& scratch, Response& res);
+  void dev_token(std::string_view body, RequestArena& arena, Response& res);
 
   HandlerOptions options_;
   store::PresenceStore& store_;

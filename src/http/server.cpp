@@ -2,7 +2,6 @@
 
 #include "http/envelope.hpp"
 
-#include <boost/algorithm/string/predicate.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -23,11 +22,19 @@ namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
+// Header fields and body allocate from the request's arena.
+using ArenaAllocator = std::pmr::polymorphic_allocator<char>;
+using RequestParser =
+    bhttp::request_parser<bhttp::basic_string_body<char, std::char_traits<char>, ArenaAllocator>, ArenaAllocator>;
+
 struct Server::Worker {
   Worker(const auth::JwtCodec& codec, const presence::Clock& clock, std::size_t cache)
-      : context(1), acceptor(context), authenticator(codec, clock, cache) {}
+      : context(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO), acceptor(context), authenticator(codec, clock, cache) {}
 
-  asio::io_context context;  // concurrency hint 1: one thread, no internal locking
+  // Every socket and timer of this context is used only by its own thread, so the reactor
+  // needs no per-descriptor locks. The scheduler keeps its lock: other threads post to
+  // it (store background work) and stop it (signals).
+  asio::io_context context;
   tcp::acceptor acceptor;
   auth::Authenticator authenticator;
 };
@@ -91,7 +98,17 @@ asio::awaitable<void> serve_connection(tcp::socket socket, PresenceHandlers& han
   Response res;
   std::string head;
   for (;;) {
-    bhttp::request_parser<bhttp::string_body> parser;
+    // Wait for a request's first bytes before leasing its arena: an idle keep-alive
+    // connection holds no request memory. (Beast reads from `buffer` first, so this is the
+    // same read it would have made.)
+    if (buffer.size() == 0) {
+      stream.expires_after(options.idle_timeout);
+      auto [first_ec, first_bytes] = co_await stream.async_read_some(buffer.prepare(2048), use_tuple);
+      if (first_ec) break;
+      buffer.commit(first_bytes);
+    }
+    RequestArena arena;
+    RequestParser parser(std::piecewise_construct, std::make_tuple(arena.http()), std::make_tuple(arena.http()));
     parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
     // Beast would refuse a large Content-Length while parsing the header, before the route
     // and the token are checked; admit() checks it in the host app's order instead, and
@@ -99,7 +116,7 @@ asio::awaitable<void> serve_connection(tcp::socket socket, PresenceHandlers& han
     parser.body_limit(boost::none);
     res.reset();
 
-    stream.expires_after(options.idle_timeout);
+    stream.expires_after(options.request_timeout);
     auto [header_ec, header_bytes] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
     if (header_ec) {
       if (is_disconnect(header_ec)) break;
@@ -120,7 +137,8 @@ asio::awaitable<void> serve_connection(tcp::socket socket, PresenceHandlers& han
     // the lingering close drains what the client still sends.
     if (!parser.is_done() && !admitted) res.close = true;
     if (!parser.is_done() && admitted) {
-      if (boost::algorithm::iequals(req[bhttp::field::expect], "100-continue")) {
+      // Only a client still holding its body back waits for "100 Continue".
+      if (buffer.size() < parser.content_length().value_or(1) && beast::iequals(req[bhttp::field::expect], "100-continue")) {
         static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
         stream.expires_after(options.request_timeout);
         auto [continue_ec, continue_bytes] = co_await asio::async_write(stream, asio::buffer(kContinue), use_tuple);
@@ -139,7 +157,7 @@ asio::awaitable<void> serve_connection(tcp::socket socket, PresenceHandlers& han
 
     if (admitted) {
       try {
-        co_await handlers.handle(ex, parser.get().body(), scratch, res);
+        co_await handlers.handle(ex, parser.get().body(), arena, scratch, res);
       } catch (const std::exception& e) {
         spdlog::error("request {} {} failed: {}", req.method_string(), ex.route.path, e.what());
         res.reset();

@@ -1,13 +1,14 @@
 #include "http/auth/authenticator.hpp"
 
-#include <boost/algorithm/string/predicate.hpp>
+#include <boost/beast/core/string.hpp>  // beast::iequals: ASCII, no locale
 
 namespace presenced::http::auth {
 
 TokenError Authenticator::authenticate_header(std::string_view authorization, presence::Identity& out) {
   // "Bearer <token>", the scheme matched without regard to case (RFC 9110 §11.1).
   constexpr std::string_view scheme = "bearer ";
-  if (authorization.size() <= scheme.size() || !boost::algorithm::istarts_with(authorization, scheme)) {
+  // ASCII comparison: the locale-aware one costs more than the rest of the request.
+  if (authorization.size() <= scheme.size() || !boost::beast::iequals(authorization.substr(0, scheme.size()), scheme)) {
     return TokenError::missing;
   }
   std::string_view token = authorization.substr(scheme.size());
