@@ -89,7 +89,7 @@ TEST_F(MemoryStoreTest, RecordsAndTenantsAreSeparate) {
   EXPECT_EQ(viewers(bob)[0].name, "Alice");
 }
 
-TEST_F(MemoryStoreTest, UnregisterRemovesAndFreesEmptyRecords) {
+TEST_F(MemoryStoreTest, UnregisterRemovesAndTheWheelFreesEmptyRecords) {
   store.apply_heartbeat(flow("42"), alice, tab("t1"));
   store.apply_heartbeat(flow("42"), alice, tab("t2"));
   EXPECT_EQ(store.apply_unregister(flow("42"), *alice, "t1"), UnregisterResult::removed);
@@ -98,6 +98,54 @@ TEST_F(MemoryStoreTest, UnregisterRemovesAndFreesEmptyRecords) {
   EXPECT_EQ(store.apply_unregister(flow("42"), *alice, "t2"), UnregisterResult::removed);
   EXPECT_EQ(store.stats().records, 0u);
   EXPECT_EQ(store.stats().tabs, 0u);
+  EXPECT_TRUE(viewers(bob).empty());
+  // The emptied record waits for its wheel slot, at most one TTL, then is freed.
+  clock.advance_ms(90'100);
+  store.expire_due();
+  EXPECT_EQ(store.stats().allocated_records, 0u);
+}
+
+TEST_F(MemoryStoreTest, AnEmptiedRecordTakesNewTabsAndIsNotFreedUnderThem) {
+  store.apply_heartbeat(flow("42"), alice, tab("t1"));
+  store.apply_unregister(flow("42"), *alice, "t1");
+  clock.advance_ms(60'000);
+  store.apply_heartbeat(flow("42"), bob, tab("t2"));
+  clock.advance_ms(31'000);  // the record's first slot comes due; t2 is live
+  store.expire_due();
+  ASSERT_EQ(viewers(carol).size(), 1u);
+  clock.advance_ms(60'000);
+  store.expire_due();
+  EXPECT_TRUE(viewers(carol).empty());
+  EXPECT_EQ(store.stats().allocated_records, 0u);
+}
+
+TEST_F(MemoryStoreTest, RecordsGrowAndShrinkKeepingJoinOrder) {
+  std::vector<presence::UserPtr> users;
+  for (int i = 0; i < 40; ++i) {
+    users.push_back(user(std::to_string(100 + i), "U" + std::to_string(i)));
+    store.apply_heartbeat(flow("big"), users.back(), tab("t" + std::to_string(i)));
+  }
+  auto v = viewers(carol, flow("big"));
+  ASSERT_EQ(v.size(), 40u);
+  for (int i = 0; i < 40; ++i) EXPECT_EQ(v[i].name, "U" + std::to_string(i));
+  // Keep five alive past the TTL: the others expire and the record shrinks around them.
+  clock.advance_ms(60'000);
+  for (int i = 0; i < 40; i += 8) store.apply_heartbeat(flow("big"), users[i], tab("t" + std::to_string(i)));
+  clock.advance_ms(31'000);
+  EXPECT_EQ(store.expire_due(), 35u);
+  v = viewers(carol, flow("big"));
+  ASSERT_EQ(v.size(), 5u);
+  for (int k = 0; k < 5; ++k) EXPECT_EQ(v[k].name, "U" + std::to_string(k * 8));
+  EXPECT_EQ(store.apply_heartbeat(flow("big"), users[8], tab("t8")), HeartbeatResult::renewed);
+}
+
+TEST_F(MemoryStoreTest, FieldNamesAreKeptPerTab) {
+  store.apply_heartbeat(flow("42"), alice, tab("t1", Mode::edit, false, "title"));
+  store.apply_heartbeat(flow("42"), bob, tab("t2", Mode::edit, false, "title"));
+  EXPECT_EQ(store.apply_heartbeat(flow("42"), alice, tab("t1", Mode::edit, false, "body")), HeartbeatResult::updated);
+  EXPECT_EQ(store.apply_heartbeat(flow("42"), bob, tab("t2", Mode::edit, false, "title")), HeartbeatResult::renewed);
+  EXPECT_EQ(store.apply_heartbeat(flow("42"), alice, tab("t1", Mode::edit, false, "")), HeartbeatResult::updated);
+  EXPECT_EQ(store.apply_heartbeat(flow("42"), alice, tab("t1", Mode::edit, false, "")), HeartbeatResult::renewed);
 }
 
 TEST_F(MemoryStoreTest, ViewersOrderedByFirstLiveTabJoin) {

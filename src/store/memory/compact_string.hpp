@@ -1,23 +1,25 @@
 #pragma once
-// Strings sized for presence entries. A live tab is the unit of memory that grows with
-// users, so these keep the common case inside the tab itself.
+// A tab id sized for presence entries: a live tab is the unit of memory that grows with
+// users, so the common case lives inside the tab itself.
 
 #include <cstdint>
 #include <cstring>
-#include <memory>
 #include <string_view>
 
 namespace presenced::store::memory {
 
-// Up to 31 bytes inline (tab ids such as "tab_1732860000000_k3j9x2a1b" fit); longer ones
-// (up to the 128 the API allows) in one heap block. 32 bytes either way.
+// Up to 27 bytes inline (the reference client's "tab_1732860000000_k3j9x2a1b" fits);
+// longer ids (the API allows 128) in one heap block. 28 bytes either way.
 class TabId {
  public:
   TabId() { bytes_[0] = 0; }
   explicit TabId(std::string_view s) { assign(s); }
   TabId(const TabId&) = delete;
   TabId& operator=(const TabId&) = delete;
-  TabId(TabId&& o) noexcept { std::memcpy(bytes_, o.bytes_, sizeof bytes_), o.bytes_[0] = 0; }
+  TabId(TabId&& o) noexcept {
+    std::memcpy(bytes_, o.bytes_, sizeof bytes_);
+    o.bytes_[0] = 0;
+  }
   TabId& operator=(TabId&& o) noexcept {
     if (this != &o) {
       release();
@@ -36,7 +38,8 @@ class TabId {
 
  private:
   static constexpr unsigned char kHeapTag = 0xFF;
-  static constexpr std::size_t kInline = 31;
+  static constexpr std::size_t kInline = 27;
+  // Heap form: tag at 0, size at 4, pointer at 8 (read with memcpy: no alignment needed).
 
   bool is_inline() const { return static_cast<unsigned char>(bytes_[0]) != kHeapTag; }
   const char* heap() const {
@@ -67,38 +70,8 @@ class TabId {
     bytes_[0] = 0;
   }
 
-  alignas(8) char bytes_[32];
+  char bytes_[28];
 };
-static_assert(sizeof(TabId) == 32);
-
-// An optional short string in one pointer: null when absent, else a block holding a
-// two-byte length and the characters. For `active_field`, which most tabs never set.
-class OptionalName {
- public:
-  OptionalName() = default;
-  std::string_view view() const {
-    if (!p_) return {};
-    std::uint16_t n;
-    std::memcpy(&n, p_.get(), sizeof n);
-    return {p_.get() + sizeof n, n};
-  }
-  // Returns true when the value changed. `s` is at most 64 characters (256 bytes).
-  bool assign(std::string_view s) {
-    if (s == view()) return false;
-    if (s.empty()) {
-      p_.reset();
-      return true;
-    }
-    auto n = static_cast<std::uint16_t>(s.size());
-    p_ = std::make_unique_for_overwrite<char[]>(sizeof n + n);
-    std::memcpy(p_.get(), &n, sizeof n);
-    std::memcpy(p_.get() + sizeof n, s.data(), n);
-    return true;
-  }
-
- private:
-  std::unique_ptr<char[]> p_;
-};
-static_assert(sizeof(OptionalName) == 8);
+static_assert(sizeof(TabId) == 28);
 
 }  // namespace presenced::store::memory

@@ -1,77 +1,68 @@
 #pragma once
-// A hashed timing wheel of records, by the deadline of their earliest tab.
+// A hashed timing wheel of records (by handle), filed under the deadline of their
+// earliest tab.
 //
 // Why a wheel: expiry must not scan every tab, and heartbeats must not pay for it. Each
-// record sits in the slot of its earliest deadline; a heartbeat renewing a tab moves the
-// tab's deadline later, which never makes the record's slot wrong (the record is only
-// visited too early, never too late). When a slot comes due, the store drops the tabs that
-// are really past their deadline and files the record again under the next one. So a busy
-// record is visited about once per TTL, whatever its heartbeat rate, and a heartbeat costs
-// no wheel work at all. Reads also check deadlines (lazily, like Redis), so what callers
-// see is exact even though the wheel runs in ticks.
+// record sits in the slot of its earliest deadline. A heartbeat renewing a tab only moves
+// a deadline later, which never makes the record's slot wrong (the record is visited too
+// early, never too late), so a heartbeat does no wheel work at all. When a slot comes due
+// the store drops the tabs that are really past their deadline and files the record again
+// under its next one. A busy record is visited about once per TTL, whatever its heartbeat
+// rate. Reads check deadlines too (lazily, as Redis does), so callers see exact expiry
+// although the wheel works in ticks.
 //
-// Items carry an intrusive auto-unlink hook: destroying an item removes it from the wheel.
-
-#include <boost/intrusive/list.hpp>
+// The wheel keeps one list head per slot; the link from one record to the next lives in
+// the record itself (`next_of(handle)`), 4 bytes it already has room for. Lists are
+// singly linked, so a record cannot leave its slot early: records are freed only when
+// the wheel hands them over, and one emptied by an unregister waits for its slot.
 
 #include <cstdint>
 #include <vector>
 
 namespace presenced::store::memory {
 
-using WheelHook = boost::intrusive::list_member_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>>;
-
-// T has `WheelHook wheel_hook` and `std::int64_t wheel_deadline_ms`.
-template <typename T>
 class ExpiryWheel {
-  using List = boost::intrusive::list<T, boost::intrusive::member_hook<T, WheelHook, &T::wheel_hook>,
-                                      boost::intrusive::constant_time_size<false>>;
-
  public:
+  static constexpr std::uint32_t kEnd = UINT32_MAX;
+
   ExpiryWheel(std::int64_t tick_ms, std::size_t slots, std::int64_t now_ms)
-      : tick_ms_(tick_ms), slots_(slots), processed_tick_(now_ms / tick_ms) {}
+      : tick_ms_(tick_ms), heads_(slots, kEnd), processed_tick_(now_ms / tick_ms) {}
 
-  ~ExpiryWheel() {
-    for (auto& s : slots_) s.clear();
-  }
-
-  // Files `item` under `deadline_ms`, moving it if it was filed already.
-  void schedule(T& item, std::int64_t deadline_ms) {
-    item.wheel_hook.unlink();
-    item.wheel_deadline_ms = deadline_ms;
-    // Round up: the slot is processed only once its whole tick has passed the deadline.
+  // Files `handle` under `deadline_ms`. `next_of(handle)` is the record's link.
+  template <typename NextOf>
+  void schedule(std::uint32_t handle, std::int64_t deadline_ms, NextOf&& next_of) {
+    // Round up: a slot is processed only once its whole tick has passed the deadline.
     std::int64_t tick = (deadline_ms + tick_ms_ - 1) / tick_ms_;
     if (tick <= processed_tick_) tick = processed_tick_ + 1;
-    slots_[static_cast<std::size_t>(tick) % slots_.size()].push_back(item);
+    std::uint32_t& head = heads_[static_cast<std::size_t>(tick) % heads_.size()];
+    next_of(handle) = head;
+    head = handle;
   }
 
-  // Calls `on_due(item)` for every item whose deadline is <= now_ms. The callback must
-  // either schedule the item again or destroy it.
-  template <typename F>
-  void advance(std::int64_t now_ms, F&& on_due) {
+  // Hands every record filed in a slot that `now_ms` has passed to `on_due(handle)`,
+  // which must schedule it again or free it. A record filed one or more turns of the
+  // wheel ahead is handed over early too; on_due files it again under its deadline.
+  template <typename NextOf, typename OnDue>
+  void advance(std::int64_t now_ms, NextOf&& next_of, OnDue&& on_due) {
     const std::int64_t now_tick = now_ms / tick_ms_;
-    if (now_tick - processed_tick_ > static_cast<std::int64_t>(slots_.size())) {
-      processed_tick_ = now_tick - static_cast<std::int64_t>(slots_.size());
-    }
+    const auto turn = static_cast<std::int64_t>(heads_.size());
+    if (now_tick - processed_tick_ > turn) processed_tick_ = now_tick - turn;
     while (processed_tick_ < now_tick) {
       ++processed_tick_;
-      List due;
-      due.splice(due.end(), slots_[static_cast<std::size_t>(processed_tick_) % slots_.size()]);
-      while (!due.empty()) {
-        T& item = due.front();
-        due.pop_front();
-        if (item.wheel_deadline_ms <= now_ms) {
-          on_due(item);
-        } else {
-          schedule(item, item.wheel_deadline_ms);  // a later round of the wheel
-        }
+      std::uint32_t& head = heads_[static_cast<std::size_t>(processed_tick_) % heads_.size()];
+      std::uint32_t handle = head;
+      head = kEnd;  // detach the slot: on_due may file records into it again
+      while (handle != kEnd) {
+        std::uint32_t next = next_of(handle);
+        on_due(handle);
+        handle = next;
       }
     }
   }
 
  private:
   std::int64_t tick_ms_;
-  std::vector<List> slots_;
+  std::vector<std::uint32_t> heads_;
   std::int64_t processed_tick_;
 };
 

@@ -2,8 +2,12 @@
 
 #include "presence/aggregation.hpp"
 #include "presence/validation.hpp"
+#include "store/memory/expiry_wheel.hpp"
+#include "store/memory/field_names.hpp"
+#include "store/memory/record_block.hpp"
 
 #include <boost/asio/post.hpp>
+#include <boost/unordered/unordered_flat_set.hpp>
 
 #include <algorithm>
 #include <functional>
@@ -11,28 +15,26 @@
 namespace presenced::store::memory {
 namespace {
 
-struct Tab {
-  TabId id;
-  std::int64_t deadline_ms = 0;
-  presence::UserPtr user;  // shared with the token cache and the user's other tabs
-  OptionalName field;
-  std::uint32_t joined = 0;
-  presence::Mode mode = presence::Mode::view;
-  bool dirty = false;
-};
-static_assert(sizeof(Tab) <= 64, "a tab is the unit of memory that grows with users");
+constexpr std::uint32_t kNoRecord = UINT32_MAX;
+constexpr std::size_t kWheelSlots = 512;
 
-struct Record {
-  std::vector<Tab> tabs;  // in join order
-  WheelHook wheel_hook;
-  std::int64_t wheel_deadline_ms = 0;
-  const std::string* key = nullptr;  // the map's own key, to erase the record from the wheel
-  std::uint32_t next_join = 0;
-};
+using Slab = std::vector<RecordBlock*>;  // handle -> record; nullptr for a free handle
 
-struct StringHash {
+// The index holds handles and hashes them through the slab, so it costs 4 bytes a slot
+// and stays valid when a record is reallocated to grow. Lookups take the key itself.
+struct KeyHash {
+  const Slab* slab;
   using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  std::size_t operator()(std::string_view key) const noexcept { return std::hash<std::string_view>{}(key); }
+  std::size_t operator()(std::uint32_t h) const noexcept { return (*this)((*slab)[h]->key()); }
+};
+
+struct KeyEqual {
+  const Slab* slab;
+  using is_transparent = void;
+  bool operator()(std::uint32_t a, std::uint32_t b) const noexcept { return a == b; }
+  bool operator()(std::string_view key, std::uint32_t h) const noexcept { return (*slab)[h]->key() == key; }
+  bool operator()(std::uint32_t h, std::string_view key) const noexcept { return (*slab)[h]->key() == key; }
 };
 
 // "tenant:type:id". Parts are [A-Za-z0-9_-], so ':' cannot occur inside one.
@@ -59,14 +61,17 @@ presence::RecordRef split_key(std::string_view key) {
   return {key.substr(0, a), key.substr(a + 1, b - a - 1), key.substr(b + 1)};
 }
 
-// Grow one tab at a time while records are small: most have one to three tabs, and
-// doubling would leave a quarter of the memory unused.
-void reserve_one_more(std::vector<Tab>& tabs) {
-  if (tabs.size() == tabs.capacity() && tabs.size() < 16) tabs.reserve(tabs.size() + 1);
+int find_tab(RecordBlock& r, std::string_view tab_id) {
+  for (std::uint16_t i = 0; i < r.count(); ++i) {
+    if (r.tabs()[i].id == tab_id) return i;
+  }
+  return -1;
 }
 
-std::vector<Tab>::iterator find_tab(std::vector<Tab>& tabs, std::string_view tab_id) {
-  return std::find_if(tabs.begin(), tabs.end(), [&](const Tab& t) { return t.id == tab_id; });
+// Grow one tab at a time while records are small (most have one to three tabs, and
+// doubling would leave memory unused), then by half.
+std::uint16_t grown_capacity(std::uint16_t c) {
+  return static_cast<std::uint16_t>(c < 16 ? c + 1 : std::min<std::uint32_t>(UINT16_MAX, c + c / 2));
 }
 
 // An expiry seen under the lock, reported to the observer after it is released.
@@ -79,11 +84,55 @@ struct PendingExpiry {
 }  // namespace
 
 struct MemoryStore::Shard {
-  Shard(const MemoryStoreOptions& o, std::int64_t now_ms) : wheel(o.tick_ms, 512, now_ms) {}
+  Shard(const MemoryStoreOptions& o, std::int64_t now_ms)
+      : index(0, KeyHash{&slab}, KeyEqual{&slab}), wheel(o.tick_ms, kWheelSlots, now_ms) {}
+  ~Shard() {
+    for (RecordBlock* r : slab)
+      if (r) RecordBlock::destroy(r);
+  }
+
+  std::uint32_t& next_of(std::uint32_t h) { return slab[h]->wheel_next; }
+
+  std::uint32_t lookup(std::string_view key) const {
+    auto it = index.find(key);
+    return it == index.end() ? kNoRecord : *it;
+  }
+
+  std::uint32_t create(std::string_view key, std::int64_t deadline_ms) {
+    std::uint32_t h;
+    if (free_handles.empty()) {
+      h = static_cast<std::uint32_t>(slab.size());
+      slab.push_back(nullptr);
+    } else {
+      h = free_handles.back();
+      free_handles.pop_back();
+    }
+    slab[h] = RecordBlock::create(key, 1);
+    index.insert(h);
+    wheel.schedule(h, deadline_ms, [this](std::uint32_t x) -> std::uint32_t& { return next_of(x); });
+    return h;
+  }
+
+  // Only the wheel frees records: see expiry_wheel.hpp.
+  void free(std::uint32_t h) {
+    index.erase(h);  // hashes through the record: before it is destroyed
+    RecordBlock::destroy(slab[h]);
+    slab[h] = nullptr;
+    free_handles.push_back(h);
+  }
+
+  void remove_tab(RecordBlock& r, std::uint16_t i) {
+    fields.release(r.tabs()[i].field);
+    r.erase(i);
+    --tabs;
+  }
 
   std::mutex mutex;
-  std::unordered_map<std::string, Record, StringHash, std::equal_to<>> records;
-  ExpiryWheel<Record> wheel;
+  Slab slab;
+  std::vector<std::uint32_t> free_handles;
+  boost::unordered_flat_set<std::uint32_t, KeyHash, KeyEqual> index;
+  ExpiryWheel wheel;
+  FieldNames fields;
   std::size_t tabs = 0;
 };
 
@@ -98,7 +147,8 @@ MemoryStore::MemoryStore(MemoryStoreOptions options, const presence::Clock& cloc
 MemoryStore::~MemoryStore() = default;
 
 MemoryStore::Shard& MemoryStore::shard_for(std::string_view key) {
-  return *shards_[StringHash{}(key) % shards_.size()];
+  // The high bits: the shard's own table uses the low ones.
+  return *shards_[(KeyHash{nullptr}(key) >> 40) % shards_.size()];
 }
 
 HeartbeatResult MemoryStore::apply_heartbeat(presence::RecordRef record, const presence::UserPtr& user,
@@ -110,36 +160,33 @@ HeartbeatResult MemoryStore::apply_heartbeat(presence::RecordRef record, const p
   HeartbeatResult result;
   {
     std::lock_guard lock(shard.mutex);
-    auto it = shard.records.find(key.view());
-    if (it == shard.records.end()) {
-      it = shard.records.try_emplace(std::string(key.view())).first;
-      it->second.key = &it->first;
-      shard.wheel.schedule(it->second, deadline);
-    }
-    Record& r = it->second;
-    auto tab = find_tab(r.tabs, in.tab_id);
-    if (tab != r.tabs.end() && tab->deadline_ms > now) {
-      if (!presence::same_user(*tab->user, *user)) return HeartbeatResult::not_owner;
-      bool changed = tab->mode != in.mode || tab->dirty != in.dirty;
-      changed |= tab->field.assign(in.active_field);
-      tab->mode = in.mode;
-      tab->dirty = in.dirty;
-      tab->deadline_ms = deadline;
-      if (tab->user != user) tab->user = user;  // a newer token may carry a new name
+    std::uint32_t h = shard.lookup(key.view());
+    if (h == kNoRecord) h = shard.create(key.view(), deadline);
+    RecordBlock* r = shard.slab[h];
+    int i = find_tab(*r, in.tab_id);
+    if (i >= 0 && r->tabs()[i].deadline_ms > now) {
+      Tab& tab = r->tabs()[i];
+      if (!presence::same_user(*tab.user, *user)) return HeartbeatResult::not_owner;
+      bool changed = tab.mode != in.mode || tab.dirty != in.dirty;
+      if (shard.fields.name(tab.field) != in.active_field) {
+        shard.fields.release(tab.field);
+        tab.field = shard.fields.acquire(in.active_field);
+        changed = true;
+      }
+      tab.mode = in.mode;
+      tab.dirty = in.dirty;
+      tab.deadline_ms = deadline;
+      if (tab.user != user) tab.user = user;  // a newer token may carry a new name
       result = changed ? HeartbeatResult::updated : HeartbeatResult::renewed;
     } else {
       // New, or expired but not yet swept: either way it joins now, at the end of the order.
-      if (tab != r.tabs.end()) {
-        r.tabs.erase(tab);
-        --shard.tabs;
-      }
-      reserve_one_more(r.tabs);
-      Tab& t = r.tabs.emplace_back();
-      t.id = TabId(in.tab_id);
-      t.deadline_ms = deadline;
+      if (i >= 0) shard.remove_tab(*r, static_cast<std::uint16_t>(i));
+      if (r->count() == r->capacity()) r = shard.slab[h] = RecordBlock::resize(r, grown_capacity(r->capacity()));
+      Tab& t = r->push_back();
       t.user = user;
-      t.field.assign(in.active_field);
-      t.joined = r.next_join++;
+      t.deadline_ms = deadline;
+      t.id = TabId(in.tab_id);
+      t.field = shard.fields.acquire(in.active_field);
       t.mode = in.mode;
       t.dirty = in.dirty;
       ++shard.tabs;
@@ -161,16 +208,15 @@ UnregisterResult MemoryStore::apply_unregister(presence::RecordRef record, const
   presence::UserPtr owner;  // keeps the user alive for the observer after the tab is gone
   {
     std::lock_guard lock(shard.mutex);
-    auto it = shard.records.find(key.view());
-    if (it == shard.records.end()) return UnregisterResult::absent;
-    Record& r = it->second;
-    auto tab = find_tab(r.tabs, tab_id);
-    if (tab == r.tabs.end() || tab->deadline_ms <= now) return UnregisterResult::absent;
-    if (!presence::same_user(*tab->user, user)) return UnregisterResult::not_owner;
-    owner = std::move(tab->user);
-    r.tabs.erase(tab);
-    --shard.tabs;
-    if (r.tabs.empty()) shard.records.erase(it);
+    std::uint32_t h = shard.lookup(key.view());
+    if (h == kNoRecord) return UnregisterResult::absent;
+    RecordBlock& r = *shard.slab[h];
+    int i = find_tab(r, tab_id);
+    if (i < 0 || r.tabs()[i].deadline_ms <= now) return UnregisterResult::absent;
+    if (!presence::same_user(*r.tabs()[i].user, user)) return UnregisterResult::not_owner;
+    owner = std::move(r.tabs()[i].user);
+    shard.remove_tab(r, static_cast<std::uint16_t>(i));
+    // An emptied record stays until its wheel slot frees it (at most one TTL).
   }
   if (observer_) observer_->on_change({record, tab_id, owner.get(), ChangeKind::left});
   return UnregisterResult::removed;
@@ -184,10 +230,11 @@ void MemoryStore::read_viewers(presence::RecordRef record, const presence::User&
   thread_local std::vector<presence::TabView> live;
   live.clear();
   std::lock_guard lock(shard.mutex);
-  auto it = shard.records.find(key.view());
-  if (it != shard.records.end()) {
-    for (const Tab& t : it->second.tabs) {
-      if (t.deadline_ms > now) live.push_back({t.user.get(), t.mode, t.dirty, t.joined});
+  if (std::uint32_t h = shard.lookup(key.view()); h != kNoRecord) {
+    RecordBlock& r = *shard.slab[h];
+    for (std::uint16_t i = 0; i < r.count(); ++i) {
+      const Tab& t = r.tabs()[i];
+      if (t.deadline_ms > now) live.push_back({t.user.get(), t.mode, t.dirty, i});  // position is join order
     }
   }
   // Aggregated under the lock: the tabs own the users the views point at.
@@ -201,24 +248,27 @@ std::size_t MemoryStore::expire_due() {
   for (auto& shard_ptr : shards_) {
     Shard& shard = *shard_ptr;
     std::lock_guard lock(shard.mutex);
-    shard.wheel.advance(now, [&](Record& r) {
+    auto next_of = [&shard](std::uint32_t h) -> std::uint32_t& { return shard.next_of(h); };
+    shard.wheel.advance(now, next_of, [&](std::uint32_t h) {
+      RecordBlock* r = shard.slab[h];
       std::int64_t next = INT64_MAX;
-      std::erase_if(r.tabs, [&](Tab& t) {
+      for (std::uint16_t i = 0; i < r->count();) {
+        Tab& t = r->tabs()[i];
         if (t.deadline_ms > now) {
           next = std::min(next, t.deadline_ms);
-          return false;
+          ++i;
+          continue;
         }
-        if (observer_) pending.push_back({*r.key, std::string(t.id.view()), std::move(t.user)});
+        if (observer_) pending.push_back({std::string(r->key()), std::string(t.id.view()), std::move(t.user)});
+        shard.remove_tab(*r, i);
         ++expired;
-        --shard.tabs;
-        return true;
-      });
-      if (r.tabs.empty()) {
-        shard.records.erase(*r.key);  // frees the record; it is no longer in the wheel
-      } else {
-        if (r.tabs.capacity() > 2 * r.tabs.size()) r.tabs.shrink_to_fit();
-        shard.wheel.schedule(r, next);
       }
+      if (r->count() == 0) {
+        shard.free(h);
+        return;
+      }
+      if (r->capacity() > 2 * r->count()) r = shard.slab[h] = RecordBlock::resize(r, r->count());
+      shard.wheel.schedule(h, next, next_of);
     });
   }
   for (const auto& e : pending) {
@@ -231,7 +281,8 @@ MemoryStoreStats MemoryStore::stats() const {
   MemoryStoreStats s;
   for (const auto& shard : shards_) {
     std::lock_guard lock(shard->mutex);
-    s.records += shard->records.size();
+    for (std::uint32_t h : shard->index) s.records += shard->slab[h]->count() > 0;
+    s.allocated_records += shard->index.size();
     s.tabs += shard->tabs;
   }
   return s;

@@ -2,14 +2,13 @@
 // The embedded store: presence in this process's memory, for a single node.
 //
 // Records are spread over shards by the hash of their key; each shard has its own mutex,
-// map and expiry wheel, so writers on different records rarely meet and a lock is held
-// for the few hundred nanoseconds one record takes. A record keeps its tabs in a small
-// vector in join order: records have few tabs, so a scan beats a second hash table, and
-// join order makes the viewers answer come out sorted.
+// index, expiry wheel and field names, so writers on different records rarely meet and a
+// lock is held for the few hundred nanoseconds one record takes. A record is one block
+// (record_block.hpp) holding its key and its tabs in join order: records have few tabs,
+// so a scan beats a second hash table, and join order makes the viewers answer come out
+// sorted. docs/architecture.md tells the whole layout and why.
 
 #include "presence/clock.hpp"
-#include "store/memory/compact_string.hpp"
-#include "store/memory/expiry_wheel.hpp"
 #include "store/presence_store.hpp"
 
 #include <boost/asio/steady_timer.hpp>
@@ -31,7 +30,8 @@ struct MemoryStoreOptions {
 };
 
 struct MemoryStoreStats {
-  std::size_t records = 0;
+  std::size_t records = 0;            // with at least one tab
+  std::size_t allocated_records = 0;  // also those emptied, until the wheel frees them
   std::size_t tabs = 0;
 };
 
