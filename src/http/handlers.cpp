@@ -15,8 +15,11 @@ RecordRef record_of(const Exchange& ex) {
   return {ex.identity.user->tenant, ex.route.record_type, ex.route.record_id};
 }
 
-// Parses `body` into `out`, allocating from `out`'s storage (the connection's arena). An empty body is an empty input
-// (422 on required fields, as Laravel answers), not malformed JSON.
+void malformed_json(Response& res) { envelope::error(res, 400, "The request body is not valid JSON."); }
+
+// Parses `body` into a document in `out`'s storage (the request's arena), for the dev
+// token endpoint; the presence endpoints read their bodies without a document
+// (presence/json_fields.hpp). An empty body is an empty input, not malformed JSON.
 bool parse_json(std::string_view body, boost::json::value& out, Response& res) {
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     out.emplace_null();
@@ -25,11 +28,12 @@ bool parse_json(std::string_view body, boost::json::value& out, Response& res) {
   boost::system::error_code ec;
   out = boost::json::parse(body, ec, out.storage());  // same storage: a move, no copy
   if (ec) {
-    envelope::error(res, 400, "The request body is not valid JSON.");
+    malformed_json(res);
     return false;
   }
   return true;
 }
+
 
 void store_unavailable(Response& res) { envelope::error(res, 503, "The presence store is unavailable. Try again."); }
 
@@ -85,28 +89,26 @@ boost::asio::awaitable<void> PresenceHandlers::handle(const Exchange& ex, std::s
                                                       Response& res) {
   switch (ex.route.route) {
     case Route::healthz: envelope::health(res, true); break;
-    case Route::heartbeat: co_await heartbeat(ex, body, arena, res); break;
+    case Route::heartbeat: co_await heartbeat(ex, body, res); break;
     case Route::viewers: co_await viewers(ex, scratch, res); break;
-    case Route::unregister: co_await unregister(ex, body, arena, res); break;
+    case Route::unregister: co_await unregister(ex, body, res); break;
     case Route::dev_token: dev_token(body, arena, res); break;
     case Route::not_found: envelope::error(res, 404, "Not found."); break;
   }
 }
 
 boost::asio::awaitable<void> PresenceHandlers::heartbeat(const Exchange& ex, std::string_view body,
-                                                         RequestArena& arena, Response& res) {
-  boost::json::monotonic_resource json_memory(arena.json_buffer(), arena.json_size());
-  boost::json::value json(&json_memory);
-  if (!parse_json(body, json, res)) co_return;
-  presence::HeartbeatInput input;
+                                                         Response& res) {
+  presence::HeartbeatBody heartbeat;  // in this frame: the input's views point into it
   presence::ValidationErrors errors;
-  if (!presence::parse_heartbeat(json, input, errors)) {
-    envelope::validation_error(res, errors);
-    co_return;
+  switch (presence::read_heartbeat(body, heartbeat, errors)) {
+    case presence::BodyStatus::malformed: malformed_json(res); co_return;
+    case presence::BodyStatus::invalid: envelope::validation_error(res, errors); co_return;
+    case presence::BodyStatus::valid: break;
   }
   // Results are bound to a local before they are tested: g++ 12 miscompiles co_await
   // inside a condition.
-  const store::HeartbeatResult result = co_await store_.heartbeat(record_of(ex), ex.identity.user, input);
+  const store::HeartbeatResult result = co_await store_.heartbeat(record_of(ex), ex.identity.user, heartbeat.input);
   switch (result) {
     case store::HeartbeatResult::joined:
     case store::HeartbeatResult::updated:
@@ -120,19 +122,17 @@ boost::asio::awaitable<void> PresenceHandlers::heartbeat(const Exchange& ex, std
 }
 
 boost::asio::awaitable<void> PresenceHandlers::unregister(const Exchange& ex, std::string_view body,
-                                                          RequestArena& arena, Response& res) {
-  boost::json::monotonic_resource json_memory(arena.json_buffer(), arena.json_size());
-  boost::json::value json(&json_memory);
-  if (!parse_json(body, json, res)) co_return;
-  std::string_view tab_id;
+                                                          Response& res) {
+  presence::UnregisterBody unregister;
   presence::ValidationErrors errors;
-  if (!presence::parse_unregister(json, tab_id, errors)) {
-    envelope::validation_error(res, errors);
-    co_return;
+  switch (presence::read_unregister(body, unregister, errors)) {
+    case presence::BodyStatus::malformed: malformed_json(res); co_return;
+    case presence::BodyStatus::invalid: envelope::validation_error(res, errors); co_return;
+    case presence::BodyStatus::valid: break;
   }
   // Another user's tab is left alone, and the answer is the same as for a tab that is
   // gone: from the caller's side, no tab of theirs has that id.
-  const store::UnregisterResult result = co_await store_.unregister(record_of(ex), *ex.identity.user, tab_id);
+  const store::UnregisterResult result = co_await store_.unregister(record_of(ex), *ex.identity.user, unregister.tab_id);
   if (result == store::UnregisterResult::unavailable) {
     store_unavailable(res);
   } else {

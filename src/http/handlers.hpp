@@ -62,10 +62,8 @@ class PresenceHandlers {
                                       ConnectionScratch& scratch, Response& res);
 
  private:
-  boost::asio::awaitable<void> heartbeat(const Exchange& ex, std::string_view body, RequestArena& arena,
-                                         Response& res);
-  boost::asio::awaitable<void> unregister(const Exchange& ex, std::string_view body, RequestArena& arena,
-                                          Response& res);
+  boost::asio::awaitable<void> heartbeat(const Exchange& ex, std::string_view body, Response& res);
+  boost::asio::awaitable<void> unregister(const Exchange& ex, std::string_view body, Response& res);
   boost::asio::awaitable<void> viewers(const Exchange& ex, ConnectionScratch& scratch, Response& res);
   void dev_token(std::string_view body, RequestArena& arena, Response& res);
 

@@ -1,6 +1,5 @@
 #include "presence/validation.hpp"
 
-#include <boost/json/value.hpp>
 
 namespace presenced::presence {
 namespace {
@@ -19,58 +18,46 @@ std::size_t utf8_length(std::string_view s) {
   return n;
 }
 
-const boost::json::value* member(const boost::json::value& body, std::string_view name) {
-  const auto* obj = body.if_object();
-  if (!obj) return nullptr;
-  const auto* v = obj->if_contains(name);
-  return (v && !v->is_null()) ? v : nullptr;  // null counts as absent, as with Laravel's `required`
-}
+using Kind = JsonField::Kind;
 
-bool check_tab_id(const boost::json::value& body, std::string_view& out, ValidationErrors& errors) {
-  const auto* v = member(body, "tab_id");
-  if (!v || (v->is_string() && v->get_string().empty())) {
+// Laravel's `required`: absent, null and "" all fail it.
+bool missing(const JsonField& f) { return !f.is_present() || (f.kind == Kind::string && f.text_size == 0); }
+
+bool check_tab_id(const JsonField& f, std::string_view& out, ValidationErrors& errors) {
+  if (missing(f)) {
     errors.add("tab_id", "The tab id field is required.");
     return false;
   }
-  if (!v->is_string()) {
+  if (f.kind != Kind::string) {
     errors.add("tab_id", "The tab id field must be a string.");
     return false;
   }
-  std::string_view s = v->get_string();
-  if (s.size() > kMaxTabId) {
+  if (f.text_size > kMaxTabId) {
     errors.add("tab_id", "The tab id field must not be greater than 128 characters.");
     return false;
   }
-  if (!is_valid_tab_id(s)) {
+  if (!is_valid_tab_id(f.text)) {
     errors.add("tab_id", "The tab id field format is invalid.");
     return false;
   }
-  out = s;
+  out = f.text;
   return true;
 }
 
 // Laravel's `boolean` rule: true, false, 1, 0, "1", "0" and nothing else.
-bool as_laravel_boolean(const boost::json::value& v, bool& out) {
-  if (v.is_bool()) {
-    out = v.get_bool();
-    return true;
-  }
-  if (v.is_int64() || v.is_uint64()) {
-    auto n = v.is_int64() ? v.get_int64() : static_cast<std::int64_t>(v.get_uint64() > 1 ? 2 : v.get_uint64());
-    if (n == 0 || n == 1) {
-      out = n == 1;
+bool as_laravel_boolean(const JsonField& f, bool& out) {
+  switch (f.kind) {
+    case Kind::boolean: out = f.boolean; return true;
+    case Kind::integer:
+      if (f.integer != 0 && f.integer != 1) return false;
+      out = f.integer == 1;
       return true;
-    }
-    return false;
-  }
-  if (v.is_string()) {
-    std::string_view s = v.get_string();
-    if (s == "0" || s == "1") {
-      out = s == "1";
+    case Kind::string:
+      if (f.text != "0" && f.text != "1") return false;
+      out = f.text == "1";
       return true;
-    }
+    default: return false;
   }
-  return false;
 }
 
 }  // namespace
@@ -114,42 +101,44 @@ bool is_valid_tab_id(std::string_view s) {
   return true;
 }
 
-bool parse_heartbeat(const boost::json::value& body, HeartbeatInput& out, ValidationErrors& errors) {
-  check_tab_id(body, out.tab_id, errors);
+BodyStatus read_heartbeat(std::string_view json, HeartbeatBody& body, ValidationErrors& errors) {
+  if (body.fields.read(json) == JsonFields::Status::malformed) return BodyStatus::malformed;
+  HeartbeatInput& out = body.input;
+  out = {};
+  check_tab_id(body.fields[0], out.tab_id, errors);
 
-  if (const auto* v = member(body, "mode"); !v || (v->is_string() && v->get_string().empty())) {
+  if (const JsonField& mode = body.fields[1]; missing(mode)) {
     errors.add("mode", "The mode field is required.");
-  } else if (v->is_string() && v->get_string() == "view") {
+  } else if (mode.kind == Kind::string && mode.text == "view") {
     out.mode = Mode::view;
-  } else if (v->is_string() && v->get_string() == "edit") {
+  } else if (mode.kind == Kind::string && mode.text == "edit") {
     out.mode = Mode::edit;
   } else {
     errors.add("mode", "The selected mode is invalid.");
   }
 
-  if (const auto* v = member(body, "dirty"); !v || (v->is_string() && v->get_string().empty())) {
+  if (const JsonField& dirty = body.fields[2]; missing(dirty)) {
     errors.add("dirty", "The dirty field is required.");
-  } else if (!as_laravel_boolean(*v, out.dirty)) {
+  } else if (!as_laravel_boolean(dirty, out.dirty)) {
     errors.add("dirty", "The dirty field must be true or false.");
   }
 
-  out.active_field = {};
-  if (const auto* v = member(body, "active_field")) {
-    if (!v->is_string()) {
+  // Optional; null or "" means no field (the tab left it).
+  if (const JsonField& field = body.fields[3]; field.is_present()) {
+    if (field.kind != Kind::string) {
       errors.add("active_field", "The active field field must be a string.");
-    } else if (std::string_view s = v->get_string(); s.empty()) {
-      // An empty string clears the field, as null does.
-    } else if (utf8_length(s) > kMaxActiveField) {
+    } else if (field.truncated || utf8_length(field.text) > kMaxActiveField) {
       errors.add("active_field", "The active field field must not be greater than 64 characters.");
     } else {
-      out.active_field = s;
+      out.active_field = field.text;
     }
   }
-  return errors.empty();
+  return errors.empty() ? BodyStatus::valid : BodyStatus::invalid;
 }
 
-bool parse_unregister(const boost::json::value& body, std::string_view& tab_id, ValidationErrors& errors) {
-  return check_tab_id(body, tab_id, errors);
+BodyStatus read_unregister(std::string_view json, UnregisterBody& body, ValidationErrors& errors) {
+  if (body.fields.read(json) == JsonFields::Status::malformed) return BodyStatus::malformed;
+  return check_tab_id(body.fields[0], body.tab_id, errors) ? BodyStatus::valid : BodyStatus::invalid;
 }
 
 }  // namespace presenced::presence

@@ -2,9 +2,8 @@
 // Input rules of the presence API, worded as the host app's Laravel validator words them,
 // so clients written against the host app show the same messages.
 
+#include "presence/json_fields.hpp"
 #include "presence/types.hpp"
-
-#include <boost/json/fwd.hpp>
 
 #include <string>
 #include <string_view>
@@ -36,11 +35,22 @@ bool is_valid_segment(std::string_view s);
 // [A-Za-z0-9_.:-]{1,128}
 bool is_valid_tab_id(std::string_view s);
 
-// Validates a heartbeat body. `body` is whatever JSON arrived; anything but an object is
-// treated as an empty input, as Laravel does. Views in `out` point into `body`.
-bool parse_heartbeat(const boost::json::value& body, HeartbeatInput& out, ValidationErrors& errors);
+enum class BodyStatus { valid, invalid, malformed };  // 200, 422, 400
 
-// Validates an unregister body ({"tab_id"}).
-bool parse_unregister(const boost::json::value& body, std::string_view& tab_id, ValidationErrors& errors);
+// A heartbeat body and what it says; `input`'s views point into `fields`.
+struct HeartbeatBody {
+  JsonFields fields{"tab_id", "mode", "dirty", "active_field"};
+  HeartbeatInput input;
+};
+
+struct UnregisterBody {
+  JsonFields fields{"tab_id"};
+  std::string_view tab_id;
+};
+
+// Reads and validates a request body. JSON that is not an object (or no body at all) is
+// an empty input, as Laravel treats it: 422 on the required fields, not 400.
+BodyStatus read_heartbeat(std::string_view json, HeartbeatBody& body, ValidationErrors& errors);
+BodyStatus read_unregister(std::string_view json, UnregisterBody& body, ValidationErrors& errors);
 
 }  // namespace presenced::presence

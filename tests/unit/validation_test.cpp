@@ -1,22 +1,26 @@
 #include "presence/validation.hpp"
 
-#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
+
+#include <memory>
 
 namespace {
 using namespace presenced::presence;
 
 struct Checked {
   bool ok;
+  BodyStatus status;
   HeartbeatInput input;
   ValidationErrors errors;
-  boost::json::value json;  // owns what input views
+  std::shared_ptr<HeartbeatBody> body;  // owns what input views
 };
 
-Checked heartbeat(std::string_view body) {
+Checked heartbeat(std::string_view json) {
   Checked c;
-  c.json = boost::json::parse(body);
-  c.ok = parse_heartbeat(c.json, c.input, c.errors);
+  c.body = std::make_shared<HeartbeatBody>();
+  c.status = read_heartbeat(json, *c.body, c.errors);
+  c.ok = c.status == BodyStatus::valid;
+  c.input = c.body->input;
   return c;
 }
 
@@ -61,7 +65,7 @@ TEST(Validation, ReportsEveryFaultyFieldAtOnceInLaravelsWords) {
 }
 
 TEST(Validation, NonObjectBodyIsAnEmptyInput) {
-  for (const char* body : {"[]", "\"x\"", "42", "null"}) {
+  for (const char* body : {"[]", "\"x\"", "42", "null", "", "  \n"}) {
     auto c = heartbeat(body);
     EXPECT_EQ(fields_of(c.errors), (std::vector<std::string>{"tab_id", "mode", "dirty"})) << body;
   }
@@ -93,13 +97,29 @@ TEST(Validation, ActiveFieldIsOptionalAndCountsCharacters) {
 }
 
 TEST(Validation, UnregisterNeedsAValidTabId) {
-  boost::json::value ok = boost::json::parse(R"({"tab_id":"t1"})");
-  boost::json::value bad = boost::json::parse(R"({"tab_id":"t 1"})");
-  std::string_view id;
+  UnregisterBody ok, bad;
   ValidationErrors e1, e2;
-  EXPECT_TRUE(parse_unregister(ok, id, e1));
-  EXPECT_EQ(id, "t1");
-  EXPECT_FALSE(parse_unregister(bad, id, e2));
+  EXPECT_EQ(read_unregister(R"({"tab_id":"t1"})", ok, e1), BodyStatus::valid);
+  EXPECT_EQ(ok.tab_id, "t1");
+  EXPECT_EQ(read_unregister(R"({"tab_id":"t 1"})", bad, e2), BodyStatus::invalid);
+}
+
+TEST(Validation, MalformedJsonIsNotAValidationError) {
+  for (const char* json : {R"({"tab_id":)", "{'a':1}", "[1,]", "{\"a\":\"\xff\"}", R"({"a":1} x)", "nul"}) {
+    auto c = heartbeat(json);
+    EXPECT_EQ(c.status, BodyStatus::malformed) << json;
+    EXPECT_TRUE(c.errors.empty()) << json;
+  }
+}
+
+TEST(Validation, EscapesAreDecodedBeforeTheRulesApply) {
+  auto c = heartbeat(R"({"tab_id":"tab\u005f1","mode":"\u0065dit","dirty":"\u0031"})");
+  ASSERT_TRUE(c.ok);
+  EXPECT_EQ(c.input.tab_id, "tab_1");
+  EXPECT_EQ(c.input.mode, Mode::edit);
+  EXPECT_TRUE(c.input.dirty);
+  auto space = heartbeat(R"({"tab_id":"a\u0020b","mode":"view","dirty":0})");
+  EXPECT_FALSE(space.ok);
 }
 
 TEST(Validation, Segments) {

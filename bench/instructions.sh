@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Instructions per request (callgrind), for /healthz and each wrk script: a figure that,
+# unlike requests/s on a shared 2-core machine, does not move from run to run.
+#   bench/instructions.sh [SECONDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-6}
+bin=build/presenced
+command -v valgrind >/dev/null || { echo "valgrind is missing" >&2; exit 1; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+for i in $(seq 1 200); do
+  "$bin" token --jwt-secret bench-secret --user "$((1000 + i))" --name "User $i" --tenant 1 --ttl 86400
+done > "$work/tokens"
+export PRESENCED_BENCH_TOKENS="$work/tokens" PRESENCED_BENCH_DIR="$PWD/bench"
+
+measure() {
+  local name=$1 script=$2
+  valgrind --tool=callgrind --callgrind-out-file="$work/cg.$name" "$bin" --jwt-secret bench-secret \
+    --listen 127.0.0.1:0 --rate-limit 0 --threads 1 --log-level warn > "$work/log.$name" 2>&1 &
+  local pid=$!
+  for _ in $(seq 1 100); do grep -q "listening on" "$work/log.$name" && break; sleep 0.2; done
+  local port
+  port=$(grep -o 'listening on [0-9.]*:[0-9]*' "$work/log.$name" | sed 's/.*://')
+  local args=(-t1 -c8 -d"${seconds}s") url="http://127.0.0.1:$port"
+  if [ -n "$script" ]; then args+=(-s "$script"); else url+=/healthz; fi
+  local requests
+  requests=$(wrk "${args[@]}" "$url" | awk '/requests in/ {print $1}')
+  kill -INT "$pid"; wait "$pid" || true
+  local total
+  total=$(callgrind_annotate "$work/cg.$name" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
+  printf "%-10s %8d requests  %7.0f instructions per request (startup included)\n" "$name" "$requests" \
+    "$(echo "$total / $requests" | bc -l)"
+}
+
+measure healthz ""
+measure heartbeat bench/heartbeat.lua
+measure viewers bench/viewers.lua
