@@ -48,14 +48,18 @@ bool is_disconnect(const boost::system::error_code& ec) {
          ec == asio::error::operation_aborted || ec == bhttp::error::partial_message;
 }
 
-asio::awaitable<bool> send(beast::tcp_stream& stream, const Response& res, bool keep_alive, std::string& head,
-                           std::chrono::seconds timeout) {
+// The answer as two buffers, head and body, for one gathered write.
+std::array<asio::const_buffer, 2> wire(const Response& res, bool keep_alive, std::string& head) {
   head.clear();
   write_head(res, keep_alive, head);
-  std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(res.body)};
+  return {asio::buffer(head), asio::buffer(res.body)};
+}
+
+// For the rare answers before a close; the hot path writes inline (no coroutine frame).
+asio::awaitable<void> send_and_close(beast::tcp_stream& stream, const Response& res, std::string& head,
+                                     std::chrono::seconds timeout) {
   stream.expires_after(timeout);
-  auto [ec, n] = co_await asio::async_write(stream, buffers, use_tuple);
-  co_return !ec;
+  co_await asio::async_write(stream, wire(res, false, head), use_tuple);
 }
 
 // A request that broke HTTP itself: answer once, then close.
@@ -121,7 +125,7 @@ asio::awaitable<void> serve_connection(tcp::socket socket, PresenceHandlers& han
     if (header_ec) {
       if (is_disconnect(header_ec)) break;
       malformed(res, header_ec);
-      co_await send(stream, res, false, head, options.request_timeout);
+      co_await send_and_close(stream, res, head, options.request_timeout);
       break;
     }
 
@@ -150,7 +154,7 @@ asio::awaitable<void> serve_connection(tcp::socket socket, PresenceHandlers& han
       if (body_ec) {
         if (is_disconnect(body_ec) && body_ec != bhttp::error::partial_message) break;
         malformed(res, body_ec);
-        co_await send(stream, res, false, head, options.request_timeout);
+        co_await send_and_close(stream, res, head, options.request_timeout);
         break;
       }
     }
@@ -165,8 +169,9 @@ asio::awaitable<void> serve_connection(tcp::socket socket, PresenceHandlers& han
       }
     }
 
-    const bool sent = co_await send(stream, res, keep_alive, head, options.request_timeout);
-    if (!sent) break;
+    stream.expires_after(options.request_timeout);
+    auto [write_ec, write_bytes] = co_await asio::async_write(stream, wire(res, keep_alive, head), use_tuple);
+    if (write_ec) break;
     if (res.close || !keep_alive) break;
   }
   co_await lingering_close(stream);

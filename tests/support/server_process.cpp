@@ -1,5 +1,7 @@
 #include "support/server_process.hpp"
 
+#include <gtest/gtest.h>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -121,7 +123,13 @@ int ServerProcess::stop(int signal, std::chrono::seconds timeout) {
   return exit_code_;
 }
 
-ServerProcess::~ServerProcess() { stop(SIGTERM); }
+ServerProcess::~ServerProcess() {
+  // Every server a test started must stop cleanly: a crash, a leak or a sanitizer report
+  // in the server fails the test that caused it.
+  bool was_running = running();
+  int code = stop(SIGTERM);
+  if (was_running && code != 0) ADD_FAILURE() << "presenced exited with " << code << ":\n" << output();
+}
 
 ProcessResult run_binary(const std::vector<std::string>& args, std::chrono::seconds timeout) {
   int fd = -1;
