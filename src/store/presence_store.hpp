@@ -61,7 +61,9 @@ class PresenceStore {
   virtual boost::asio::awaitable<ViewersResult> viewers(presence::RecordRef record, const presence::User& caller,
                                                         std::vector<presence::Viewer>& out) = 0;
 
-  // Background work (expiry, reconnection) runs on `executor` until stop().
+  // Background work (expiry, reconnection) runs on `executor` until stop(). stop() is
+  // called once that executor's io_context no longer runs, and before it is destroyed:
+  // it releases the timers and sockets the store holds on it.
   virtual void start(boost::asio::any_io_executor executor) = 0;
   virtual void stop() = 0;
 

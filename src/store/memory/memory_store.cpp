@@ -6,7 +6,6 @@
 #include "store/memory/field_names.hpp"
 #include "store/memory/record_block.hpp"
 
-#include <boost/asio/post.hpp>
 #include <boost/unordered/unordered_flat_set.hpp>
 
 #include <algorithm>
@@ -321,7 +320,7 @@ void MemoryStore::schedule_tick() {
 
 void MemoryStore::stop() {
   running_ = false;
-  if (timer_) boost::asio::post(timer_->get_executor(), [this] { timer_->cancel(); });
+  timer_.reset();  // while its io_context still exists (see presence_store.hpp)
 }
 
 }  // namespace presenced::store::memory
