@@ -139,6 +139,42 @@ TEST_F(MemoryStoreTest, RecordsGrowAndShrinkKeepingJoinOrder) {
   EXPECT_EQ(store.apply_heartbeat(flow("big"), users[8], tab("t8")), HeartbeatResult::renewed);
 }
 
+TEST_F(MemoryStoreTest, LargeRecordsFindTheirTabsThroughAnIndex) {
+  constexpr int kTabs = 300;  // well past TabIndex::kThreshold
+  std::vector<presence::UserPtr> users;
+  for (int i = 0; i < kTabs; ++i) {
+    users.push_back(user(std::to_string(1000 + i), "U" + std::to_string(i)));
+    ASSERT_EQ(store.apply_heartbeat(flow("hall"), users[i], tab("tab_" + std::to_string(i))), HeartbeatResult::joined);
+  }
+  for (int i = 0; i < kTabs; i += 7) {
+    ASSERT_EQ(store.apply_heartbeat(flow("hall"), users[i], tab("tab_" + std::to_string(i), Mode::edit)),
+              HeartbeatResult::updated);
+    ASSERT_EQ(store.apply_heartbeat(flow("hall"), users[(i + 1) % kTabs], tab("tab_" + std::to_string(i))),
+              HeartbeatResult::not_owner);
+  }
+  // Leaves shift positions: the index must follow.
+  for (int i = 0; i < kTabs; i += 3) {
+    ASSERT_EQ(store.apply_unregister(flow("hall"), *users[i], "tab_" + std::to_string(i)), UnregisterResult::removed);
+  }
+  for (int i = 0; i < kTabs; ++i) {
+    auto expected = i % 3 == 0 ? HeartbeatResult::joined : HeartbeatResult::renewed;
+    std::string id = "tab_" + std::to_string(i);
+    auto in = tab(id, i % 7 == 0 ? Mode::edit : Mode::view);
+    ASSERT_EQ(store.apply_heartbeat(flow("hall"), users[i], in), expected) << i;
+  }
+  EXPECT_EQ(store.stats().tabs, static_cast<std::size_t>(kTabs));
+  // Most expire at once; the few renewed ones are still found.
+  clock.advance_ms(60'000);
+  for (int i = 0; i < 10; ++i) store.apply_heartbeat(flow("hall"), users[i * 29], tab("tab_" + std::to_string(i * 29)));
+  clock.advance_ms(31'000);
+  store.expire_due();
+  EXPECT_EQ(store.stats().tabs, 10u);
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(store.apply_unregister(flow("hall"), *users[i * 29], "tab_" + std::to_string(i * 29)),
+              UnregisterResult::removed);
+  }
+}
+
 TEST_F(MemoryStoreTest, FieldNamesAreKeptPerTab) {
   store.apply_heartbeat(flow("42"), alice, tab("t1", Mode::edit, false, "title"));
   store.apply_heartbeat(flow("42"), bob, tab("t2", Mode::edit, false, "title"));

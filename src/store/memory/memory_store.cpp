@@ -5,11 +5,13 @@
 #include "store/memory/expiry_wheel.hpp"
 #include "store/memory/field_names.hpp"
 #include "store/memory/record_block.hpp"
+#include "store/memory/tab_index.hpp"
 
 #include <boost/unordered/unordered_flat_set.hpp>
 
 #include <algorithm>
 #include <functional>
+#include <unordered_map>
 
 namespace presenced::store::memory {
 namespace {
@@ -60,13 +62,6 @@ presence::RecordRef split_key(std::string_view key) {
   return {key.substr(0, a), key.substr(a + 1, b - a - 1), key.substr(b + 1)};
 }
 
-int find_tab(RecordBlock& r, std::string_view tab_id) {
-  for (std::uint16_t i = 0; i < r.count(); ++i) {
-    if (r.tabs()[i].id == tab_id) return i;
-  }
-  return -1;
-}
-
 // Grow one tab at a time while records are small (most have one to three tabs, and
 // doubling would leave memory unused), then by half.
 std::uint16_t grown_capacity(std::uint16_t c) {
@@ -112,18 +107,51 @@ struct MemoryStore::Shard {
     return h;
   }
 
+  // Position of `tab_id` in record `h`, or -1: a scan for small records, the record's
+  // TabIndex for large ones.
+  int find_tab(std::uint32_t h, std::string_view tab_id) {
+    RecordBlock& r = *slab[h];
+    if (r.count() < TabIndex::kThreshold) {
+      for (std::uint16_t i = 0; i < r.count(); ++i)
+        if (r.tabs()[i].id == tab_id) return i;
+      return -1;
+    }
+    auto [it, created] = large.try_emplace(h);
+    if (created) it->second.rebuild(r);
+    return it->second.find(r, tab_id);
+  }
+
+  Tab& append_tab(std::uint32_t h) {
+    RecordBlock* r = slab[h];
+    if (r->count() == r->capacity()) r = slab[h] = RecordBlock::resize(r, grown_capacity(r->capacity()));
+    Tab& t = r->push_back();
+    ++tabs;
+    return t;
+  }
+
+  // After the tab just appended has its id.
+  void appended(std::uint32_t h) {
+    if (auto it = large.find(h); it != large.end()) it->second.add(*slab[h], slab[h]->count() - 1);
+  }
+
+  void remove_tab(std::uint32_t h, std::uint16_t i) {
+    RecordBlock& r = *slab[h];
+    fields.release(r.tabs()[i].field);
+    r.erase(i);
+    --tabs;
+    if (auto it = large.find(h); it != large.end()) {
+      if (r.count() < TabIndex::kThreshold / 2) large.erase(it);
+      else it->second.rebuild(r);
+    }
+  }
+
   // Only the wheel frees records: see expiry_wheel.hpp.
   void free(std::uint32_t h) {
+    large.erase(h);
     index.erase(h);  // hashes through the record: before it is destroyed
     RecordBlock::destroy(slab[h]);
     slab[h] = nullptr;
     free_handles.push_back(h);
-  }
-
-  void remove_tab(RecordBlock& r, std::uint16_t i) {
-    fields.release(r.tabs()[i].field);
-    r.erase(i);
-    --tabs;
   }
 
   std::mutex mutex;
@@ -132,6 +160,7 @@ struct MemoryStore::Shard {
   boost::unordered_flat_set<std::uint32_t, KeyHash, KeyEqual> index;
   ExpiryWheel wheel;
   FieldNames fields;
+  std::unordered_map<std::uint32_t, TabIndex> large;  // records with many tabs, by handle
   std::size_t tabs = 0;
 };
 
@@ -161,10 +190,9 @@ HeartbeatResult MemoryStore::apply_heartbeat(presence::RecordRef record, const p
     std::lock_guard lock(shard.mutex);
     std::uint32_t h = shard.lookup(key.view());
     if (h == kNoRecord) h = shard.create(key.view(), deadline);
-    RecordBlock* r = shard.slab[h];
-    int i = find_tab(*r, in.tab_id);
-    if (i >= 0 && r->tabs()[i].deadline_ms > now) {
-      Tab& tab = r->tabs()[i];
+    int i = shard.find_tab(h, in.tab_id);
+    if (i >= 0 && shard.slab[h]->tabs()[i].deadline_ms > now) {
+      Tab& tab = shard.slab[h]->tabs()[i];
       if (!presence::same_user(*tab.user, *user)) return HeartbeatResult::not_owner;
       bool changed = tab.mode != in.mode || tab.dirty != in.dirty;
       if (shard.fields.name(tab.field) != in.active_field) {
@@ -179,16 +207,15 @@ HeartbeatResult MemoryStore::apply_heartbeat(presence::RecordRef record, const p
       result = changed ? HeartbeatResult::updated : HeartbeatResult::renewed;
     } else {
       // New, or expired but not yet swept: either way it joins now, at the end of the order.
-      if (i >= 0) shard.remove_tab(*r, static_cast<std::uint16_t>(i));
-      if (r->count() == r->capacity()) r = shard.slab[h] = RecordBlock::resize(r, grown_capacity(r->capacity()));
-      Tab& t = r->push_back();
+      if (i >= 0) shard.remove_tab(h, static_cast<std::uint16_t>(i));
+      Tab& t = shard.append_tab(h);
       t.user = user;
       t.deadline_ms = deadline;
       t.id = TabId(in.tab_id);
       t.field = shard.fields.acquire(in.active_field);
       t.mode = in.mode;
       t.dirty = in.dirty;
-      ++shard.tabs;
+      shard.appended(h);
       result = HeartbeatResult::joined;
     }
   }
@@ -209,12 +236,12 @@ UnregisterResult MemoryStore::apply_unregister(presence::RecordRef record, const
     std::lock_guard lock(shard.mutex);
     std::uint32_t h = shard.lookup(key.view());
     if (h == kNoRecord) return UnregisterResult::absent;
-    RecordBlock& r = *shard.slab[h];
-    int i = find_tab(r, tab_id);
-    if (i < 0 || r.tabs()[i].deadline_ms <= now) return UnregisterResult::absent;
-    if (!presence::same_user(*r.tabs()[i].user, user)) return UnregisterResult::not_owner;
-    owner = std::move(r.tabs()[i].user);
-    shard.remove_tab(r, static_cast<std::uint16_t>(i));
+    int i = shard.find_tab(h, tab_id);
+    Tab* tabs = shard.slab[h]->tabs();
+    if (i < 0 || tabs[i].deadline_ms <= now) return UnregisterResult::absent;
+    if (!presence::same_user(*tabs[i].user, user)) return UnregisterResult::not_owner;
+    owner = std::move(tabs[i].user);
+    shard.remove_tab(h, static_cast<std::uint16_t>(i));
     // An emptied record stays until its wheel slot frees it (at most one TTL).
   }
   if (observer_) observer_->on_change({record, tab_id, owner.get(), ChangeKind::left});
@@ -249,6 +276,7 @@ std::size_t MemoryStore::expire_due() {
     std::lock_guard lock(shard.mutex);
     auto next_of = [&shard](std::uint32_t h) -> std::uint32_t& { return shard.next_of(h); };
     shard.wheel.advance(now, next_of, [&](std::uint32_t h) {
+      shard.large.erase(h);  // many tabs may go: the next lookup rebuilds the index once
       RecordBlock* r = shard.slab[h];
       std::int64_t next = INT64_MAX;
       for (std::uint16_t i = 0; i < r->count();) {
@@ -259,7 +287,7 @@ std::size_t MemoryStore::expire_due() {
           continue;
         }
         if (observer_) pending.push_back({std::string(r->key()), std::string(t.id.view()), std::move(t.user)});
-        shard.remove_tab(*r, i);
+        shard.remove_tab(h, i);
         ++expired;
       }
       if (r->count() == 0) {
