@@ -50,4 +50,19 @@ function M.check_status()
   end
 end
 
+-- Defines wrk's init/request/response for a script whose requests come from
+-- `build(tokens, seed, i)`: a pool of `size` prebuilt requests, sent round robin.
+function M.serve(size, build)
+  local pool, n = {}, 0
+  _G.init = function(args)
+    local tokens = M.load_tokens()
+    for i = 1, size do pool[i] = build(tokens, i + math.random(1, 1000000), i) end
+  end
+  _G.request = function()
+    n = n % #pool + 1
+    return pool[n]
+  end
+  _G.response = M.check_status()
+end
+
 return M

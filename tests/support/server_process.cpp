@@ -47,6 +47,20 @@ int wait_exit(int pid, Clock::time_point deadline) {
   }
 }
 
+// Appends what `fd` gives until `done(out)`, end of file, or `deadline`.
+template <typename Done>
+void read_until(int fd, Clock::time_point deadline, std::string& out, Done&& done) {
+  while (!done(out)) {
+    pollfd p{fd, POLLIN, 0};
+    int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count());
+    if (left <= 0 || poll(&p, 1, left) <= 0) return;
+    char buf[4096];
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n <= 0) return;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+}
+
 bool has_flag(const std::vector<std::string>& args, std::string_view flag) {
   for (auto& a : args)
     if (a == flag) return true;
@@ -61,20 +75,13 @@ ServerProcess::ServerProcess(std::vector<std::string> args) {
   pid_ = spawn(args, out_fd_);
 
   // Read until the "listening on" line; generous, as a loaded machine may be slow.
-  const auto deadline = Clock::now() + std::chrono::seconds(30);
   std::string seen;
-  while (port_ == 0) {
-    pollfd p{out_fd_, POLLIN, 0};
-    int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count());
-    if (left <= 0 || poll(&p, 1, left) <= 0) break;
-    char buf[4096];
-    ssize_t n = read(out_fd_, buf, sizeof buf);
-    if (n <= 0) break;
-    seen.append(buf, static_cast<std::size_t>(n));
-    auto at = seen.find("listening on ");
-    auto eol = at == std::string::npos ? at : seen.find('\n', at);
-    if (eol != std::string::npos) port_ = static_cast<std::uint16_t>(std::stoi(seen.substr(seen.rfind(':', eol) + 1)));
-  }
+  read_until(out_fd_, Clock::now() + std::chrono::seconds(30), seen, [this](const std::string& s) {
+    auto at = s.find("listening on ");
+    auto eol = at == std::string::npos ? at : s.find('\n', at);
+    if (eol != std::string::npos) port_ = static_cast<std::uint16_t>(std::stoi(s.substr(s.rfind(':', eol) + 1)));
+    return port_ != 0;
+  });
   output_ = seen;
   if (port_ == 0) {
     stop(SIGKILL);
@@ -135,16 +142,7 @@ ProcessResult run_binary(const std::vector<std::string>& args, std::chrono::seco
   int fd = -1;
   int pid = spawn(args, fd);
   std::string out;
-  const auto deadline = Clock::now() + timeout;
-  for (;;) {
-    pollfd p{fd, POLLIN, 0};
-    int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count());
-    if (left <= 0 || poll(&p, 1, left) <= 0) break;
-    char buf[4096];
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n <= 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
+  read_until(fd, Clock::now() + timeout, out, [](const std::string&) { return false; });
   close(fd);
   int code = wait_exit(pid, Clock::now() + std::chrono::seconds(1));
   if (code < 0) {

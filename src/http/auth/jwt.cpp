@@ -131,22 +131,17 @@ TokenError JwtCodec::verify(std::string_view token, std::int64_t now_unix, prese
 }
 
 std::string JwtCodec::sign(const TokenClaims& c) const {
+  // An id claim as the host app would write it: a JSON number when it is one.
+  auto id = [](const std::string& text, bool is_number) -> boost::json::value {
+    if (!is_number) return boost::json::value(text);
+    std::int64_t n = 0;
+    std::from_chars(text.data(), text.data() + text.size(), n);
+    return boost::json::value(n);
+  };
   boost::json::object payload;
-  if (c.user_id_is_number) {
-    std::int64_t n = 0;
-    std::from_chars(c.user_id.data(), c.user_id.data() + c.user_id.size(), n);
-    payload["sub"] = n;
-  } else {
-    payload["sub"] = c.user_id;
-  }
+  payload["sub"] = id(c.user_id, c.user_id_is_number);
   payload["name"] = c.name;
-  if (c.tenant_is_number) {
-    std::int64_t n = 0;
-    std::from_chars(c.tenant.data(), c.tenant.data() + c.tenant.size(), n);
-    payload["tenant_id"] = n;
-  } else {
-    payload["tenant_id"] = c.tenant;
-  }
+  payload["tenant_id"] = id(c.tenant, c.tenant_is_number);
   payload["iat"] = c.issued_at;
   payload["exp"] = c.expires_at;
 
