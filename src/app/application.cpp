@@ -6,6 +6,7 @@
 #include "http/throttle.hpp"
 #include "presence/clock.hpp"
 #include "store/memory/memory_store.hpp"
+#include "store/redis/redis_store.hpp"
 
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
@@ -14,6 +15,20 @@
 
 namespace presenced::app {
 namespace {
+
+// The one place that chooses the store.
+std::unique_ptr<store::PresenceStore> make_store(const ServeConfig& config, const presence::Clock& clock) {
+  const std::int64_t ttl_ms = config.presence_ttl_s * 1000;
+  if (config.redis) {
+    return std::make_unique<store::redis::RedisStore>(
+        store::redis::RedisStoreOptions{
+            .endpoint = *config.redis,
+            .ttl_ms = ttl_ms,
+            .timeout = std::chrono::milliseconds(static_cast<std::int64_t>(config.store_timeout_s * 1000))},
+        clock);
+  }
+  return std::make_unique<store::memory::MemoryStore>(store::memory::MemoryStoreOptions{.ttl_ms = ttl_ms}, clock);
+}
 
 bool all_digits(const std::string& s) {
   return !s.empty() && s.size() < 19 && s.find_first_not_of("0123456789") == std::string::npos;
@@ -31,7 +46,8 @@ int serve(const ServeConfig& config) {
   }
 
   presence::SystemClock clock;
-  store::memory::MemoryStore store({.ttl_ms = config.presence_ttl_s * 1000}, clock);
+  std::unique_ptr<store::PresenceStore> store_ptr = make_store(config, clock);
+  store::PresenceStore& store = *store_ptr;
   http::Throttle throttle(config.rate_limit, clock);
   http::auth::JwtCodec codec(secret);
   http::PresenceHandlers handlers({.dev = config.dev}, store, throttle, codec, clock);
@@ -45,7 +61,7 @@ int serve(const ServeConfig& config) {
     return 1;
   }
 
-  store.start(server.primary_context().get_executor());
+  store.start(server.executors());
   boost::asio::signal_set signals(server.primary_context(), SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code ec, int signal) {
     if (ec) return;
@@ -56,8 +72,9 @@ int serve(const ServeConfig& config) {
   // Tests and scripts read this line to learn the port (with --listen HOST:0).
   std::printf("presenced listening on %s:%u\n", config.host.c_str(), port);
   std::fflush(stdout);
-  spdlog::info("store={} ttl={}s rate-limit={}/min threads={}", config.store, config.presence_ttl_s, config.rate_limit,
-               config.threads);
+  spdlog::info("store={} ttl={}s rate-limit={}/min threads={}",
+               config.redis ? "redis://" + config.redis->host + ":" + std::to_string(config.redis->port) : config.store,
+               config.presence_ttl_s, config.rate_limit, config.threads);
 
   server.run();
   store.stop();

@@ -43,7 +43,13 @@ CommandLine parse_command_line(int argc, char** argv) {
   app.add_option("--threads", s.threads, "server threads (default: the number of cores)")
       ->envname("PRESENCED_THREADS")
       ->check(CLI::Range(0, 256));
-  app.add_option("--store", s.store, "presence store: memory")->envname("PRESENCED_STORE")->capture_default_str();
+  app.add_option("--store", s.store, "presence store: memory, or redis://[user:password@]host:port[/db]")
+      ->envname("PRESENCED_STORE")
+      ->capture_default_str();
+  app.add_option("--store-timeout", s.store_timeout_s, "seconds a request may wait for the store (Redis)")
+      ->envname("PRESENCED_STORE_TIMEOUT")
+      ->check(CLI::Range(0.01, 60.0))
+      ->capture_default_str();
   app.add_option("--log-level", s.log_level, "trace, debug, info, warn, error")
       ->envname("PRESENCED_LOG_LEVEL")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
@@ -78,7 +84,11 @@ CommandLine parse_command_line(int argc, char** argv) {
   }
   if (!split_listen(s.listen, s.host, s.port)) return fail("--listen must be HOST:PORT, got '" + s.listen + "'");
   if (s.jwt_secret.empty() && !s.dev) return fail("--jwt-secret (or PRESENCED_JWT_SECRET) is required unless --dev");
-  if (s.store != "memory") return fail("--store: only 'memory' is supported by this build, got '" + s.store + "'");
+  if (s.store != "memory") {
+    std::string error;
+    s.redis = store::redis::parse_redis_url(s.store, error);
+    if (!s.redis) return fail("--store must be memory or redis://[user:password@]host:port[/db]: " + error);
+  }
   if (s.threads == 0) s.threads = std::max(1u, std::thread::hardware_concurrency());
   return cl;
 }

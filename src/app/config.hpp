@@ -1,6 +1,8 @@
 #pragma once
 // Command line and environment. Every flag is also read from PRESENCED_<FLAG>.
 
+#include "store/redis/redis_url.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -18,7 +20,9 @@ struct ServeConfig {
   std::int64_t presence_ttl_s = 90;
   std::uint32_t rate_limit = 200;  // per user per minute; 0 = off
   unsigned threads = 0;            // 0 = number of cores
-  std::string store = "memory";
+  std::string store = "memory";                     // or redis://...
+  std::optional<store::redis::RedisEndpoint> redis;  // parsed from store
+  double store_timeout_s = 1.0;
   std::string log_level = "info";
 };
 

@@ -1,15 +1,10 @@
 #include "http/envelope.hpp"
 
-#include <boost/json/serializer.hpp>
+#include "presence/json_text.hpp"
 
 namespace presenced::http::envelope {
 
-void append_json_string(std::string& out, std::string_view s) {
-  boost::json::serializer sr;
-  sr.reset(s);
-  char buf[256];
-  while (!sr.done()) out.append(sr.read(buf));
-}
+using presence::append_json_string;
 
 void success_registered(Response& res) {
   res.status = 200;

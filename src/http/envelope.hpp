@@ -13,9 +13,6 @@
 
 namespace presenced::http::envelope {
 
-// Appends `s` as a JSON string literal (quoted and escaped) to `out`.
-void append_json_string(std::string& out, std::string_view s);
-
 void success_registered(Response& res);
 void success_unregistered(Response& res);
 void success_viewers(Response& res, const std::vector<presence::Viewer>& viewers);

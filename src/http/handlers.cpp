@@ -88,7 +88,8 @@ boost::asio::awaitable<void> PresenceHandlers::handle(const Exchange& ex, std::s
                                                       RequestArena& arena, ConnectionScratch& scratch,
                                                       Response& res) {
   switch (ex.route.route) {
-    case Route::healthz: envelope::health(res, true); break;
+    case Route::healthz: envelope::health(res, true); break;  // liveness: the process answers
+    case Route::readyz: envelope::health(res, store_.ready()); break;
     case Route::heartbeat: co_await heartbeat(ex, body, res); break;
     case Route::viewers: co_await viewers(ex, scratch, res); break;
     case Route::unregister: co_await unregister(ex, body, res); break;

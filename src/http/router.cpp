@@ -45,8 +45,8 @@ RouteMatch match_route(Method method, std::string_view target, bool dev_routes) 
   m.path = target.substr(0, target.find('?'));
   std::string_view path = m.path;
 
-  if (path == "/healthz") {
-    m.route = Route::healthz;
+  if (path == "/healthz" || path == "/readyz") {
+    m.route = path == "/healthz" ? Route::healthz : Route::readyz;
     return allow_only(m, method, "GET", Method::get);
   }
   if (dev_routes && path == "/api/v1/dev/token") {

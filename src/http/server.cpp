@@ -219,6 +219,12 @@ std::uint16_t Server::listen() {
 
 asio::io_context& Server::primary_context() { return workers_.front()->context; }
 
+std::vector<asio::any_io_executor> Server::executors() {
+  std::vector<asio::any_io_executor> all;
+  for (auto& w : workers_) all.push_back(w->context.get_executor());
+  return all;
+}
+
 namespace {
 asio::awaitable<void> accept_loop(Server::Worker& w, PresenceHandlers& handlers, const ServerOptions& options) {
   asio::steady_timer backoff(w.context);

@@ -39,8 +39,11 @@ class Server {
   // Returns the bound port (useful with port 0).
   std::uint16_t listen();
 
-  // The first thread's context: signals and background store work run there.
+  // The first thread's context: signals run there.
   boost::asio::io_context& primary_context();
+
+  // Every thread's executor, the first thread's first: for the store.
+  std::vector<boost::asio::any_io_executor> executors();
 
   // Runs every thread until stop(); blocks the caller, which serves as the first thread.
   void run();

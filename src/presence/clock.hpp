@@ -14,6 +14,7 @@ class Clock {
   virtual ~Clock() = default;
   virtual std::int64_t monotonic_ms() const = 0;
   virtual std::int64_t unix_seconds() const = 0;
+  virtual std::int64_t unix_ms() const = 0;
 };
 
 class SystemClock final : public Clock {
@@ -26,6 +27,10 @@ class SystemClock final : public Clock {
     using namespace std::chrono;
     return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
   }
+  std::int64_t unix_ms() const override {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+  }
 };
 
 // A clock that moves only when told to; safe to read from several threads.
@@ -33,6 +38,7 @@ class ManualClock final : public Clock {
  public:
   std::int64_t monotonic_ms() const override { return mono_ms_.load(); }
   std::int64_t unix_seconds() const override { return unix_ms_.load() / 1000; }
+  std::int64_t unix_ms() const override { return unix_ms_.load(); }
   // Both clocks move together, as they do in life.
   void advance_ms(std::int64_t ms) {
     mono_ms_ += ms;

@@ -10,6 +10,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -61,11 +62,15 @@ class PresenceStore {
   virtual boost::asio::awaitable<ViewersResult> viewers(presence::RecordRef record, const presence::User& caller,
                                                         std::vector<presence::Viewer>& out) = 0;
 
-  // Background work (expiry, reconnection) runs on `executor` until stop(). stop() is
-  // called once that executor's io_context no longer runs, and before it is destroyed:
-  // it releases the timers and sockets the store holds on it.
-  virtual void start(boost::asio::any_io_executor executor) = 0;
+  // `executors` are the server threads' (the first one first): background work
+  // (expiry, reconnection) runs there, and the calls above arrive on them. stop() is
+  // called once those io_contexts no longer run, and before they are destroyed: it
+  // releases the timers and sockets the store holds on them.
+  virtual void start(std::span<const boost::asio::any_io_executor> executors) = 0;
   virtual void stop() = 0;
+
+  // Whether the store can serve requests now (GET /readyz).
+  virtual bool ready() const = 0;
 
   // At most one observer; set before start().
   virtual void set_observer(ChangeObserver* observer) = 0;

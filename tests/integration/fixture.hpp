@@ -3,6 +3,7 @@
 // sockets. Parameterised by store, so one suite covers every backend.
 
 #include "support/http_client.hpp"
+#include "support/redis_server.hpp"
 #include "support/server_process.hpp"
 
 #include <gtest/gtest.h>
@@ -14,12 +15,21 @@
 
 namespace presenced::testing {
 
+// Every behaviour of the API is the same on every store: the suites run once per store.
 struct Backend {
-  std::string name;
-  std::vector<std::string> args;
+  std::string name;  // memory, redis
 };
 
-inline std::vector<Backend> backends() { return {{"memory", {"--store", "memory"}}}; }
+inline std::vector<Backend> backends() { return {{"memory"}, {"redis"}}; }
+
+// The flags that put a server on `backend`. Redis: the process's shared redis-server,
+// emptied first, so that each test starts from nothing.
+inline std::vector<std::string> store_args(const Backend& backend) {
+  if (backend.name == "memory") return {"--store", "memory"};
+  RedisServer& redis = RedisServer::shared();
+  RedisClient(redis.port()).command({"FLUSHALL"});
+  return {"--store", redis.url()};
+}
 
 inline std::string backend_name(const ::testing::TestParamInfo<Backend>& info) { return info.param.name; }
 
@@ -27,12 +37,17 @@ class ApiTest : public ::testing::TestWithParam<Backend> {
  protected:
   // Starts presenced with the backend's flags plus `extra` (rate limit off unless given).
   ServerProcess& start(std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = GetParam().args;
+    std::vector<std::string> args = store_args(GetParam());
     bool has_rate = false;
     for (auto& a : extra) has_rate |= a == "--rate-limit";
     if (!has_rate) args.insert(args.end(), {"--rate-limit", "0"});
     args.insert(args.end(), extra.begin(), extra.end());
     server_ = std::make_unique<ServerProcess>(args);
+    // As a load balancer would: traffic once /readyz says the store is usable.
+    HttpClient probe(server_->port());
+    if (!eventually([&] { return probe.request("GET", "/readyz").status == 200; })) {
+      ADD_FAILURE() << "presenced did not become ready:\n" << server_->output();
+    }
     return *server_;
   }
   HttpClient client() { return HttpClient(server_->port()); }

@@ -30,8 +30,9 @@ class FaultyStore final : public store::PresenceStore {
     out.clear();
     co_return r.id == "down" ? store::ViewersResult::unavailable : store::ViewersResult::ok;
   }
-  void start(boost::asio::any_io_executor) override {}
+  void start(std::span<const boost::asio::any_io_executor>) override {}
   void stop() override {}
+  bool ready() const override { return false; }
   void set_observer(store::ChangeObserver*) override {}
 };
 

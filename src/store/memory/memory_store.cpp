@@ -331,8 +331,8 @@ boost::asio::awaitable<ViewersResult> MemoryStore::viewers(presence::RecordRef r
   co_return ViewersResult::ok;
 }
 
-void MemoryStore::start(boost::asio::any_io_executor executor) {
-  timer_ = std::make_unique<boost::asio::steady_timer>(executor);
+void MemoryStore::start(std::span<const boost::asio::any_io_executor> executors) {
+  timer_ = std::make_unique<boost::asio::steady_timer>(executors.front());
   running_ = true;
   schedule_tick();
 }

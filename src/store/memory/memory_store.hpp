@@ -47,8 +47,9 @@ class MemoryStore final : public PresenceStore {
                                                       std::string_view tab_id) override;
   boost::asio::awaitable<ViewersResult> viewers(presence::RecordRef record, const presence::User& caller,
                                                 std::vector<presence::Viewer>& out) override;
-  void start(boost::asio::any_io_executor executor) override;
+  void start(std::span<const boost::asio::any_io_executor> executors) override;
   void stop() override;
+  bool ready() const override { return true; }
   void set_observer(ChangeObserver* observer) override { observer_ = observer; }
 
   // The same operations without a coroutine, for tests and tools.

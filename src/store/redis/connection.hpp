@@ -1,0 +1,100 @@
+#pragma once
+// One connection to Redis, used by one server thread (one io_context): no locks.
+//
+// Requests are pipelined: a command is appended to the output buffer and a waiter joins
+// the queue of replies; one write carries every command queued meanwhile, and replies
+// complete waiters in order. Each waiter gives up after the request timeout (its reply,
+// if it ever comes, is dropped in its turn), so a slow or unreachable Redis costs a
+// request at most that long, and the request fails: it never succeeds unacknowledged.
+//
+// The connection keeps itself up: it connects, authenticates, selects the database and
+// loads the scripts, and after a failure reconnects with jittered exponential backoff.
+// While it is down, requests fail at once.
+
+#include "store/redis/redis_url.hpp"
+#include "store/redis/resp.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace presenced::store::redis {
+
+struct ConnectionOptions {
+  std::chrono::milliseconds request_timeout{1000};
+  std::chrono::milliseconds backoff_min{100};
+  std::chrono::milliseconds backoff_max{5000};
+  std::vector<std::string> scripts;  // loaded (SCRIPT LOAD) on every connect
+};
+
+enum class ExecStatus { ok, unavailable, timeout };
+
+struct ExecResult {
+  ExecStatus status = ExecStatus::unavailable;
+  Reply reply;
+};
+
+class Connection {
+ public:
+  Connection(boost::asio::io_context& context, RedisEndpoint endpoint, ConnectionOptions options);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  void start();
+  // Fails what is pending and closes. Called on the connection's thread or once its
+  // io_context no longer runs.
+  void stop();
+
+  bool connected() const { return state_ == State::connected; }
+  boost::asio::io_context& context() { return context_; }
+
+  // Sends the command `write(buffer)` appends and awaits its reply.
+  template <typename Write>
+  boost::asio::awaitable<ExecResult> execute(Write&& write) {
+    if (state_ != State::connected) co_return ExecResult{};
+    write(out_);
+    co_return co_await await_reply();
+  }
+
+  // Called with true when the connection comes up and false when it goes down.
+  std::function<void(bool)> on_state_change;
+
+ private:
+  enum class State { idle, connecting, handshaking, connected, stopped };
+  struct Waiter;
+
+  boost::asio::awaitable<void> run();
+  boost::asio::awaitable<bool> connect_and_handshake();
+  boost::asio::awaitable<ExecResult> handshake_command(std::vector<std::string_view> args);
+  boost::asio::awaitable<ExecResult> await_reply();
+  boost::asio::awaitable<void> read_loop(std::uint64_t generation);
+  boost::asio::awaitable<void> write_loop(std::uint64_t generation);
+  void kick_writer();
+  void drop();
+  void fail(const char* why);
+  void set_state(State s);
+
+  boost::asio::io_context& context_;
+  RedisEndpoint endpoint_;
+  ConnectionOptions options_;
+  boost::asio::ip::tcp::socket socket_;
+  boost::asio::steady_timer wake_;  // the run loop sleeps on it (backoff, or while connected)
+  State state_ = State::idle;
+  std::uint64_t generation_ = 0;    // one per socket, so loops of an old socket stop
+  std::string out_;                 // commands not yet written
+  std::string writing_buffer_;      // commands being written
+  bool writing_ = false;
+  std::deque<Waiter*> waiters_;     // in command order; nullptr for one that gave up
+  std::string last_error_;
+};
+
+}  // namespace presenced::store::redis

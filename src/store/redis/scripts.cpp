@@ -1,0 +1,156 @@
+#include "store/redis/scripts.hpp"
+
+#include <openssl/sha.h>
+
+#include <cstdio>
+
+namespace presenced::store::redis {
+namespace {
+
+// Shared by every script. Entries may come from the host app (PHP's json_encode, Carbon's
+// toISOString) as well as from presenced, so reading is lenient: user_id a number or a
+// string, dirty a boolean or 0/1, last_seen_at with or without fractional seconds and
+// with "Z" or an offset. An entry that cannot be read is not presence.
+constexpr std::string_view kPrelude = R"LUA(
+local function decode(s)
+  local ok, v = pcall(cjson.decode, s)
+  if ok and type(v) == "table" then return v end
+  return nil
+end
+
+local function id_text(v)
+  if type(v) == "number" then return string.format("%.0f", v) end
+  if type(v) == "string" then return v end
+  return nil
+end
+
+-- last_seen_at in milliseconds since the epoch, or nil.
+local function seen_ms(e)
+  local s = e.last_seen_at
+  if type(s) ~= "string" then return nil end
+  local y, mo, d, h, mi, sec, rest = string.match(s, "^(%d%d%d%d)-(%d%d)-(%d%d)[T ](%d%d):(%d%d):(%d%d)(.*)$")
+  if not y then return nil end
+  local ms = 0
+  local frac, zone = string.match(rest, "^%.(%d+)(.*)$")
+  if frac then
+    ms = tonumber(string.sub(frac .. "00", 1, 3))
+    rest = zone
+  end
+  local offset = 0
+  if rest ~= "Z" and rest ~= "" then
+    local sign, oh, om = string.match(rest, "^([+-])(%d%d):?(%d%d)$")
+    if not sign then return nil end
+    offset = (tonumber(oh) * 60 + tonumber(om)) * 60000
+    if sign == "-" then offset = -offset end
+  end
+  -- days from the civil date (H. Hinnant's algorithm)
+  y, mo, d = tonumber(y), tonumber(mo), tonumber(d)
+  if mo <= 2 then y = y - 1 end
+  local era = math.floor(y / 400)
+  local yoe = y - era * 400
+  local doy = math.floor((153 * ((mo + 9) % 12) + 2) / 5) + d - 1
+  local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
+  local days = era * 146097 + doe - 719468
+  return ((days * 24 + tonumber(h)) * 60 + tonumber(mi)) * 60000 + tonumber(sec) * 1000 + ms - offset
+end
+
+local function live(e, now, ttl)
+  local seen = e and seen_ms(e)
+  return seen ~= nil and now - seen < ttl, seen
+end
+
+-- When a tab joined, in microseconds: what presenced wrote, or for an entry the host app
+-- wrote, when it was last seen.
+local function joined_us(e, seen)
+  if type(e.joined_us) == "number" then return e.joined_us end
+  return seen * 1000
+end
+)LUA";
+
+// KEYS[1] the record. ARGV: tab id, user id, now (ms), TTL (ms), mode, dirty ("1"/"0"),
+// active field ("" for none), the value up to joined_us, the value after it.
+// Returns "joined", "updated", "renewed", or "not_owner" (and changes nothing).
+// A new tab's join time comes from Redis's clock in microseconds: scripts run one at a
+// time, so joins on one Redis are totally ordered whichever node served them.
+constexpr std::string_view kHeartbeat = R"LUA(
+local key, tab, user = KEYS[1], ARGV[1], ARGV[2]
+local now, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
+local t = redis.call("TIME")
+local joined, result = t[1] .. string.format("%06d", tonumber(t[2])), "joined"
+local old = redis.call("HGET", key, tab)
+if old then
+  local e = decode(old)
+  local alive, seen = live(e, now, ttl)
+  if alive then
+    if id_text(e.user_id) ~= user then return "not_owner" end
+    joined = string.format("%.0f", joined_us(e, seen))
+    local dirty = (e.dirty == true or e.dirty == 1 or e.dirty == "1") and "1" or "0"
+    local field = type(e.active_field) == "string" and e.active_field or ""
+    if e.mode == ARGV[5] and dirty == ARGV[6] and field == ARGV[7] then result = "renewed" else result = "updated" end
+  end
+end
+redis.call("HSET", key, tab, ARGV[8] .. joined .. ARGV[9])
+redis.call("PEXPIRE", key, ttl)
+return result
+)LUA";
+
+// KEYS[1] the record. ARGV: now (ms), TTL (ms).
+// Returns the live entries as {joined (us), value, joined, value, ...}; removes the rest.
+constexpr std::string_view kViewers = R"LUA(
+local now, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
+local all = redis.call("HGETALL", KEYS[1])
+local out, gone = {}, {}
+for i = 1, #all, 2 do
+  local e = decode(all[i + 1])
+  local alive, seen = live(e, now, ttl)
+  if alive then
+    out[#out + 1] = string.format("%.0f", joined_us(e, seen))
+    out[#out + 1] = all[i + 1]
+  else
+    gone[#gone + 1] = all[i]
+  end
+end
+for i = 1, #gone, 500 do
+  redis.call("HDEL", KEYS[1], unpack(gone, i, math.min(i + 499, #gone)))
+end
+return out
+)LUA";
+
+// KEYS[1] the record. ARGV: tab id, user id, now (ms), TTL (ms).
+// Returns "removed", "absent" or "not_owner" (and changes nothing).
+constexpr std::string_view kUnregister = R"LUA(
+local old = redis.call("HGET", KEYS[1], ARGV[1])
+if not old then return "absent" end
+local e = decode(old)
+local alive = live(e, tonumber(ARGV[3]), tonumber(ARGV[4]))
+if alive and id_text(e.user_id) ~= ARGV[2] then return "not_owner" end
+redis.call("HDEL", KEYS[1], ARGV[1])
+return alive and "removed" or "absent"
+)LUA";
+
+Script make(std::string_view name, std::string_view body) {
+  Script s{name, std::string(kPrelude) + std::string(body), {}};
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(s.source.data()), s.source.size(), digest);
+  char hex[2 * SHA_DIGEST_LENGTH + 1];
+  for (int i = 0; i < SHA_DIGEST_LENGTH; ++i) std::snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+  s.sha1 = hex;
+  return s;
+}
+
+}  // namespace
+
+const Script& heartbeat_script() {
+  static const Script s = make("heartbeat", kHeartbeat);
+  return s;
+}
+const Script& viewers_script() {
+  static const Script s = make("viewers", kViewers);
+  return s;
+}
+const Script& unregister_script() {
+  static const Script s = make("unregister", kUnregister);
+  return s;
+}
+
+}  // namespace presenced::store::redis

@@ -1,0 +1,22 @@
+#pragma once
+// The Lua scripts that make each presence operation one atomic round trip to Redis, on
+// the host app's layout: a hash per record, `tenant_{t}_record_presence:{type}:{id}`, a
+// field per tab whose value is JSON {"user_id","user_name","mode","dirty",
+// "last_seen_at", ...}. See scripts.cpp for the scripts and docs/redis.md for the layout.
+
+#include <string>
+#include <string_view>
+
+namespace presenced::store::redis {
+
+struct Script {
+  std::string_view name;
+  std::string source;
+  std::string sha1;  // hex, as EVALSHA wants it
+};
+
+const Script& heartbeat_script();
+const Script& viewers_script();
+const Script& unregister_script();
+
+}  // namespace presenced::store::redis
