@@ -15,6 +15,18 @@
 
 namespace presenced::testing {
 
+// Polls `condition` until it holds or `timeout` passes: for effects that take time, with
+// a deadline generous enough for a loaded machine.
+inline bool eventually(const std::function<bool()>& condition,
+                       std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return condition();
+}
+
 // Every behaviour of the API is the same on every store: the suites run once per store.
 struct Backend {
   std::string name;  // memory, redis
@@ -67,17 +79,6 @@ class ApiTest : public ::testing::TestWithParam<Backend> {
     auto r = c.request("GET", path(record, "viewers"), "", token);
     EXPECT_EQ(r.status, 200u) << r.body;
     return r.json().at("data").at("viewers").as_array();
-  }
-
-  // Polls `condition` until it holds or `timeout` passes: for effects that take time.
-  static bool eventually(const std::function<bool()>& condition,
-                         std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (condition()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return condition();
   }
 
   std::unique_ptr<ServerProcess> server_;

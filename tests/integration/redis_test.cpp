@@ -1,0 +1,250 @@
+// What only the Redis store has: the host app's layout both ways, several nodes on one
+// Redis, and Redis failing under traffic.
+#include "integration/fixture.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <atomic>
+#include <ctime>
+#include <map>
+#include <regex>
+#include <signal.h>
+
+namespace presenced::testing {
+namespace {
+
+constexpr const char* kKey = "tenant_1_record_presence:flow:42";
+
+std::string iso_utc(std::time_t t, const char* fraction = "") {
+  char buf[64];
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  return std::string(buf) + fraction + "Z";
+}
+
+class RedisStoreTest : public ::testing::Test {
+ protected:
+  RedisServer redis;
+  RedisClient raw{redis.port()};
+
+  std::unique_ptr<ServerProcess> node(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{"--store", redis.url(), "--rate-limit", "0"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto server = std::make_unique<ServerProcess>(args);
+    HttpClient probe(server->port());
+    bool ready = eventually([&] { return probe.request("GET", "/readyz").status == 200; });
+    EXPECT_TRUE(ready) << server->output();
+    return server;
+  }
+  static std::string tab(const std::string& id, const std::string& mode = "view", bool dirty = false) {
+    return R"({"tab_id":")" + id + R"(","mode":")" + mode + R"(","dirty":)" + (dirty ? "true" : "false") + "}";
+  }
+  static boost::json::array viewers(HttpClient& c, const std::string& token, const std::string& id = "42") {
+    auto r = c.request("GET", "/api/v1/presence/flow/" + id + "/viewers", "", token);
+    EXPECT_EQ(r.status, 200u) << r.body;
+    return r.status == 200 ? r.json().at("data").at("viewers").as_array() : boost::json::array{};
+  }
+};
+
+TEST_F(RedisStoreTest, ReadsWhatTheHostAppWrites) {
+  auto server = node();
+  std::time_t now = std::time(nullptr);
+  // As RecordPresenceService::updatePresence writes them (json_encode, toISOString),
+  // and variants the issue names: fractions, offsets, user ids as numbers and strings.
+  raw.command({"HSET", kKey, "tab_app1",
+               R"({"user_id":42,"user_name":"Alice","mode":"edit","dirty":true,"last_seen_at":")" +
+                   iso_utc(now, ".000000") + R"("})"});
+  raw.command({"HSET", kKey, "tab_app2",
+               R"({"user_id":42,"user_name":"Alice","mode":"view","dirty":false,"last_seen_at":")" + iso_utc(now) +
+                   R"("})"});
+  // The same instant written in local time at +02:00, with a fraction.
+  char local[64];
+  std::time_t shifted = now + 2 * 3600;
+  std::tm tm{};
+  gmtime_r(&shifted, &tm);
+  std::strftime(local, sizeof local, "%Y-%m-%dT%H:%M:%S.5+02:00", &tm);
+  raw.command({"HSET", kKey, "tab_app3",
+               R"({"user_id":"u-9","user_name":"Uma","mode":"view","dirty":1,"last_seen_at":")" + std::string(local) +
+                   R"("})"});
+  raw.command({"HSET", kKey, "tab_stale",
+               R"({"user_id":5,"user_name":"Gone","mode":"edit","dirty":true,"last_seen_at":")" + iso_utc(now - 300) +
+                   R"("})"});
+
+  HttpClient c(server->port());
+  auto v = viewers(c, token_for("7", "Bob"));
+  ASSERT_EQ(v.size(), 2u) << boost::json::serialize(v);
+  std::map<std::string, boost::json::object> by_name;
+  for (auto& e : v) by_name[std::string(e.at("name").as_string())] = e.as_object();
+  ASSERT_TRUE(by_name.count("Alice"));
+  EXPECT_EQ(by_name["Alice"].at("id").as_int64(), 42);
+  EXPECT_EQ(by_name["Alice"].at("tabs").as_int64(), 2);
+  EXPECT_EQ(by_name["Alice"].at("has_dirty_tab").as_bool(), true);
+  EXPECT_EQ(by_name["Alice"].at("mode").as_string(), "edit");
+  ASSERT_TRUE(by_name.count("Uma"));
+  EXPECT_EQ(by_name["Uma"].at("id").as_string(), "u-9");
+  EXPECT_EQ(by_name["Uma"].at("has_dirty_tab").as_bool(), true);
+  EXPECT_EQ(raw.integer({"HEXISTS", kKey, "tab_stale"}), 0) << "stale fields are removed";
+  // The host app's tab belongs to its user: nobody else can take it over.
+  EXPECT_EQ(c.request("POST", "/api/v1/presence/flow/42/heartbeat", tab("tab_app1"), token_for("7", "Bob")).status,
+            422u);
+}
+
+TEST_F(RedisStoreTest, WritesWhatTheHostAppReads) {
+  auto server = node({"--presence-ttl", "90"});
+  HttpClient c(server->port());
+  ASSERT_EQ(c.request("POST", "/api/v1/presence/flow/42/heartbeat",
+                      R"({"tab_id":"tab_x","mode":"edit","dirty":true,"active_field":"title"})",
+                      token_for("42", "Alice \"A\" Ørsted"))
+                .status,
+            200u);
+  ASSERT_EQ(c.request("POST", "/api/v1/presence/flow/42/heartbeat", tab("tab_y"), token_for("42", "Alice \"A\" Ørsted"))
+                .status,
+            200u);
+  ASSERT_EQ(c.request("POST", "/api/v1/presence/flow/42/heartbeat", tab("tab_z"), token_for("u-7", "Bob")).status, 200u);
+
+  // The host app's getUniqueViewers: HGETALL, json_decode, group by user_id.
+  auto all = raw.command({"HGETALL", kKey});
+  ASSERT_EQ(all->type, REDIS_REPLY_ARRAY);
+  ASSERT_EQ(all->elements, 6u);
+  std::map<std::string, int> tabs_by_user;
+  std::time_t now = std::time(nullptr);
+  std::regex iso(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$)");
+  for (std::size_t i = 0; i < all->elements; i += 2) {
+    auto entry = boost::json::parse(std::string(all->element[i + 1]->str, all->element[i + 1]->len)).as_object();
+    const auto& id = entry.at("user_id");
+    tabs_by_user[id.is_int64() ? std::to_string(id.as_int64()) : std::string(id.as_string())]++;
+    std::string seen(entry.at("last_seen_at").as_string());
+    EXPECT_TRUE(std::regex_match(seen, iso)) << seen;
+    std::tm tm{};
+    strptime(seen.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+    EXPECT_LE(std::llabs(static_cast<long long>(timegm(&tm) - now)), 5);
+    EXPECT_TRUE(entry.at("dirty").is_bool());
+    EXPECT_TRUE(entry.at("mode").as_string() == "view" || entry.at("mode").as_string() == "edit");
+    if (std::string(all->element[i]->str) == "tab_x") {
+      EXPECT_EQ(entry.at("user_id").as_int64(), 42);
+      EXPECT_EQ(entry.at("user_name").as_string(), "Alice \"A\" Ørsted");
+      EXPECT_EQ(entry.at("dirty").as_bool(), true);
+      EXPECT_EQ(entry.at("mode").as_string(), "edit");
+      EXPECT_EQ(entry.at("active_field").as_string(), "title");
+    }
+  }
+  EXPECT_EQ(tabs_by_user["42"], 2);
+  EXPECT_EQ(tabs_by_user["u-7"], 1);
+  long long ttl = raw.integer({"PTTL", kKey});
+  EXPECT_GT(ttl, 80'000);
+  EXPECT_LE(ttl, 90'000);
+}
+
+TEST_F(RedisStoreTest, TwoNodesShareOneRedis) {
+  auto a = node(), b = node();
+  HttpClient on_a(a->port()), on_b(b->port());
+  auto alice = token_for("1", "Alice"), bob = token_for("2", "Bob");
+  ASSERT_EQ(on_a.request("POST", "/api/v1/presence/flow/42/heartbeat", tab("t1", "edit", true), alice).status, 200u);
+  auto v = viewers(on_b, bob);
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].at("name").as_string(), "Alice");
+  // Ownership holds across nodes too.
+  EXPECT_EQ(on_b.request("POST", "/api/v1/presence/flow/42/heartbeat", tab("t1"), bob).status, 422u);
+  ASSERT_EQ(on_b.request("DELETE", "/api/v1/presence/flow/42/unregister", R"({"tab_id":"t1"})", alice).status, 200u);
+  EXPECT_TRUE(viewers(on_a, bob).empty());
+}
+
+TEST_F(RedisStoreTest, ScriptsLostByRedisAreLoadedAgain) {
+  auto server = node();
+  HttpClient c(server->port());
+  raw.command({"SCRIPT", "FLUSH"});
+  EXPECT_EQ(c.request("POST", "/api/v1/presence/flow/42/heartbeat", tab("t1"), token_for("1", "A")).status, 200u);
+  EXPECT_EQ(viewers(c, token_for("2", "B")).size(), 1u);
+}
+
+TEST_F(RedisStoreTest, ASlowRedisFailsRequestsInBoundedTimeThenRecovers) {
+  auto server = node({"--store-timeout", "0.5"});
+  HttpClient c(server->port());
+  auto token = token_for("1", "A");
+  // Redis stops answering clients for 2 s; CLIENT PAUSE is in force when it returns.
+  raw.command({"CLIENT", "PAUSE", "2000", "ALL"});
+  auto start = std::chrono::steady_clock::now();
+  auto r = c.request("POST", "/api/v1/presence/flow/42/heartbeat", tab("t1"), token);
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(r.status, 503u) << r.body;
+  EXPECT_LT(took, std::chrono::milliseconds(1500)) << "bounded by --store-timeout, not by Redis";
+  EXPECT_TRUE(eventually(
+      [&] { return c.request("POST", "/api/v1/presence/flow/42/heartbeat", tab("t1"), token).status == 200; }));
+}
+
+TEST_F(RedisStoreTest, RedisStoppedAndRestartedUnderTraffic) {
+  auto server = node({"--store-timeout", "0.5", "--threads", "2"});
+  std::atomic<bool> running{true};
+  std::atomic<int> ok{0}, unavailable{0}, other{0};
+  std::atomic<bool> redis_down{false};
+  std::atomic<int> ok_while_down{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 4; ++i) {
+    clients.emplace_back([&, i] {
+      HttpClient c(server->port());
+      auto token = token_for(std::to_string(100 + i), "Client");
+      for (int n = 0; running; ++n) {
+        bool down_before = redis_down;
+        auto r = c.request("POST", "/api/v1/presence/flow/7/heartbeat", tab("c" + std::to_string(i) + "_" + std::to_string(n % 5)), token);
+        if (r.status == 200) {
+          ++ok;
+          if (down_before && redis_down) ++ok_while_down;
+        } else if (r.status == 503) {
+          ++unavailable;
+        } else {
+          ++other;
+        }
+      }
+    });
+  }
+  auto count_until = [&](std::atomic<int>& counter, int at_least) {
+    int start = counter;
+    return eventually([&] { return counter >= start + at_least; });
+  };
+  EXPECT_TRUE(count_until(ok, 50));
+  redis_down = true;
+  redis.stop();
+  EXPECT_TRUE(count_until(unavailable, 20)) << "503s while Redis is down";
+  HttpClient probe(server->port());
+  EXPECT_EQ(probe.request("GET", "/readyz").status, 503u);
+  EXPECT_EQ(probe.request("GET", "/healthz").status, 200u) << "liveness is not readiness";
+  redis.restart();
+  redis_down = false;
+  EXPECT_TRUE(count_until(ok, 50)) << "recovered by itself";
+  EXPECT_TRUE(eventually([&] { return probe.request("GET", "/readyz").status == 200; }));
+  running = false;
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(ok_while_down.load(), 0) << "no success Redis did not acknowledge";
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_TRUE(server->running()) << "no crash";
+  // What was acknowledged after the restart is there.
+  RedisClient after(redis.port());
+  EXPECT_GT(after.integer({"HLEN", "tenant_1_record_presence:flow:7"}), 0);
+}
+
+TEST(RedisStoreConfig, ABadRedisUrlIsAOneLineFailure) {
+  auto r = run_binary({"--jwt-secret", "s", "--store", "redis://host:notaport"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("--store"), std::string::npos) << r.output;
+}
+
+TEST(RedisStoreConfig, AnUnreachableRedisMeansNotReadyButAlive) {
+  std::uint16_t port;
+  {
+    RedisServer gone;
+    port = gone.port();
+  }  // nothing listens there now
+  ServerProcess server({"--store", "redis://127.0.0.1:" + std::to_string(port), "--store-timeout", "0.2"});
+  HttpClient c(server.port());
+  EXPECT_EQ(c.request("GET", "/healthz").status, 200u);
+  EXPECT_EQ(c.request("GET", "/readyz").status, 503u);
+  auto r = c.request("POST", "/api/v1/presence/flow/1/heartbeat",
+                     R"({"tab_id":"t","mode":"view","dirty":false})", token_for("1", "A"));
+  EXPECT_EQ(r.status, 503u);
+  EXPECT_EQ(r.json().at("success").as_bool(), false);
+}
+
+}  // namespace
+}  // namespace presenced::testing

@@ -1,0 +1,51 @@
+#include "store/redis/redis_url.hpp"
+#include "store/redis/resp.hpp"
+
+#include <gtest/gtest.h>
+
+using presenced::store::redis::parse_redis_url;
+
+TEST(RedisUrl, HostPortDbAndCredentials) {
+  std::string error;
+  auto a = parse_redis_url("redis://127.0.0.1:6380/2", error);
+  ASSERT_TRUE(a) << error;
+  EXPECT_EQ(a->host, "127.0.0.1");
+  EXPECT_EQ(a->port, 6380);
+  EXPECT_EQ(a->db, 2);
+  EXPECT_TRUE(a->password.empty());
+
+  auto b = parse_redis_url("redis://app:s3cr:et@cache.internal:6379", error);
+  ASSERT_TRUE(b) << error;
+  EXPECT_EQ(b->user, "app");
+  EXPECT_EQ(b->password, "s3cr:et");
+  EXPECT_EQ(b->host, "cache.internal");
+
+  auto c = parse_redis_url("redis://:pw@[::1]:7000", error);
+  ASSERT_TRUE(c) << error;
+  EXPECT_EQ(c->user, "");
+  EXPECT_EQ(c->password, "pw");
+  EXPECT_EQ(c->host, "::1");
+  EXPECT_EQ(c->port, 7000);
+
+  auto d = parse_redis_url("redis://localhost", error);
+  ASSERT_TRUE(d) << error;
+  EXPECT_EQ(d->port, 6379);
+}
+
+TEST(RedisUrl, RefusesWhatIsNotARedisUrl) {
+  std::string error;
+  for (const char* url : {"http://x:1", "redis://", "redis://:6379", "redis://h:0", "redis://h:70000", "redis://h:x",
+                          "redis://h:1/db", "redis://[::1", "redis://h:"}) {
+    EXPECT_FALSE(parse_redis_url(url, error)) << url;
+    EXPECT_FALSE(error.empty()) << url;
+  }
+}
+
+TEST(Resp, CommandsAreArraysOfBulkStrings) {
+  std::string out;
+  presenced::store::redis::CommandWriter(out, 3).arg("HGET").arg("k").arg(std::int64_t{-42});
+  EXPECT_EQ(out, "*3\r\n$4\r\nHGET\r\n$1\r\nk\r\n$3\r\n-42\r\n");
+  out.clear();
+  presenced::store::redis::CommandWriter(out, 1).arg(std::string_view("a\r\nb", 4));
+  EXPECT_EQ(out, std::string("*1\r\n$4\r\na\r\nb\r\n"));
+}
