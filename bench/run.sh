@@ -2,14 +2,17 @@
 # Runs the wrk scripts against a fresh presenced (rate limit off) and prints requests/s
 # with p50/p99 latency, /healthz of the same server first as the ceiling.
 #
-#   bench/run.sh [--duration 10s] [--connections 64] [--threads 2] [--server-threads N] [--repeat 1]
+#   bench/run.sh [--store memory|redis] [--duration 10s] [--connections 64] [--threads 2]
+#                [--server-threads N] [--repeat 1]
+#
+# --store redis starts a redis-server of its own (no persistence) on a free port.
 #
 # wrk and the server share the machine's cores: compare ratios within one run (heartbeat
 # vs /healthz), repeat, and quote medians (docs/benchmarks.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-duration=10s connections=64 threads=2 server_threads="" repeat=1 users=200
+duration=10s connections=64 threads=2 server_threads="" repeat=1 users=200 store=memory
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration=$2; shift 2 ;;
@@ -18,6 +21,7 @@ while [ $# -gt 0 ]; do
     --server-threads) server_threads=$2; shift 2 ;;
     --repeat) repeat=$2; shift 2 ;;
     --users) users=$2; shift 2 ;;
+    --store) store=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -27,7 +31,12 @@ bin=build/presenced
 command -v wrk >/dev/null || { echo "wrk is missing: make deps" >&2; exit 1; }
 
 work=$(mktemp -d)
-trap 'kill $server_pid 2>/dev/null || true; wait $server_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+server_pid="" redis_pid=""
+cleanup() {
+  for pid in $server_pid $redis_pid; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
 
 secret=bench-secret
 for i in $(seq 1 "$users"); do
@@ -35,6 +44,13 @@ for i in $(seq 1 "$users"); do
 done > "$work/tokens"
 
 args=(--jwt-secret "$secret" --listen 127.0.0.1:0 --rate-limit 0 --log-level warn)
+if [ "$store" = redis ]; then
+  redis_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --loglevel warning &
+  redis_pid=$!
+  for _ in $(seq 1 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  args+=(--store "redis://127.0.0.1:$redis_port")
+fi
 [ -n "$server_threads" ] && args+=(--threads "$server_threads")
 "$bin" "${args[@]}" > "$work/server.log" 2>&1 &
 server_pid=$!
@@ -44,6 +60,7 @@ for _ in $(seq 1 100); do
 done
 port=$(grep -o 'listening on [0-9.]*:[0-9]*' "$work/server.log" | sed 's/.*://')
 url="http://127.0.0.1:$port"
+for _ in $(seq 1 100); do curl -sf "$url/readyz" >/dev/null && break; sleep 0.1; done
 
 export PRESENCED_BENCH_TOKENS="$work/tokens" PRESENCED_BENCH_DIR="$PWD/bench"
 
@@ -66,7 +83,7 @@ run() {
   fi
 }
 
-echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(nproc) cores, wrk -t$threads -c$connections -d$duration, server threads: ${server_threads:-default}, $users users"
+echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(nproc) cores, store $store, wrk -t$threads -c$connections -d$duration, server threads: ${server_threads:-default}, $users users"
 for round in $(seq 1 "$repeat"); do
   [ "$repeat" -gt 1 ] && echo "## round $round"
   run healthz ""

@@ -171,10 +171,12 @@ asio::awaitable<HeartbeatResult> RedisStore::heartbeat(presence::RecordRef recor
   Connection* c = co_await connection();
   if (!c) co_return HeartbeatResult::unavailable;
   const std::int64_t now = clock_.unix_ms();
-  thread_local std::string value;
-  value_before_joined(value, *user, tab, now);
   Key key(record);
   ExecResult r = co_await run_script(*c, heartbeat_script(), key.view(), 9, [&](CommandWriter& w) {
+    // Built here, each time the command is written (there is a retry after NOSCRIPT):
+    // the buffer is the thread's, and other requests use it while this one waits.
+    thread_local std::string value;
+    value_before_joined(value, *user, tab, now);
     w.arg(tab.tab_id).arg(user->id).arg(now).arg(options_.ttl_ms);
     w.arg(presence::to_string(tab.mode)).arg(tab.dirty ? "1" : "0").arg(tab.active_field);
     w.arg(value).arg("}");
