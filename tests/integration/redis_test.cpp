@@ -137,6 +137,39 @@ TEST_F(RedisStoreTest, WritesWhatTheHostAppReads) {
   EXPECT_LE(ttl, 90'000);
 }
 
+TEST_F(RedisStoreTest, RenewalsKeepTheJoinTimeAndChangesAreSeen) {
+  auto server = node();
+  HttpClient c(server->port());
+  auto alice = token_for("1", "Alice");
+  auto entry = [&] { return boost::json::parse(raw.string({"HGET", kKey, "t1"})).as_object(); };
+  ASSERT_EQ(c.request("POST", "/api/v1/presence/flow/42/heartbeat", tab("t1"), alice).status, 200u);
+  auto first = entry();
+  // Renewals (the script's fast path) keep joined_us and move last_seen_at.
+  ASSERT_TRUE(eventually([&] {
+    EXPECT_EQ(c.request("POST", "/api/v1/presence/flow/42/heartbeat", tab("t1"), alice).status, 200u);
+    return entry().at("last_seen_at") != first.at("last_seen_at");
+  }));
+  EXPECT_EQ(entry().at("joined_us"), first.at("joined_us"));
+  // A change (the general path) is written too, still with the same join time.
+  ASSERT_EQ(c.request("POST", "/api/v1/presence/flow/42/heartbeat",
+                      R"({"tab_id":"t1","mode":"edit","dirty":true,"active_field":"body"})", alice)
+                .status,
+            200u);
+  auto changed = entry();
+  EXPECT_EQ(changed.at("mode").as_string(), "edit");
+  EXPECT_EQ(changed.at("dirty").as_bool(), true);
+  EXPECT_EQ(changed.at("active_field").as_string(), "body");
+  EXPECT_EQ(changed.at("joined_us"), first.at("joined_us"));
+  ASSERT_EQ(c.request("POST", "/api/v1/presence/flow/42/heartbeat",
+                      R"({"tab_id":"t1","mode":"edit","dirty":true,"active_field":"body"})", alice)
+                .status,
+            200u);
+  EXPECT_EQ(entry().at("active_field").as_string(), "body") << "renewing a tab with a field keeps it";
+  auto v = viewers(c, token_for("2", "Bob"));
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].at("mode").as_string(), "edit");
+}
+
 TEST_F(RedisStoreTest, TwoNodesShareOneRedis) {
   auto a = node(), b = node();
   HttpClient on_a(a->port()), on_b(b->port());

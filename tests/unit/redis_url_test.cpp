@@ -49,3 +49,16 @@ TEST(Resp, CommandsAreArraysOfBulkStrings) {
   presenced::store::redis::CommandWriter(out, 1).arg(std::string_view("a\r\nb", 4));
   EXPECT_EQ(out, std::string("*1\r\n$4\r\na\r\nb\r\n"));
 }
+
+#include "store/redis/iso8601.hpp"
+
+TEST(Iso8601, UtcWithMillisecondsAlways24Characters) {
+  using presenced::store::redis::Iso8601;
+  EXPECT_EQ(Iso8601(0).view(), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(Iso8601(1768937415123).view(), "2026-01-20T19:30:15.123Z");
+  EXPECT_EQ(Iso8601(951782400999).view(), "2000-02-29T00:00:00.999Z");
+  EXPECT_EQ(Iso8601(4102444799000).view(), "2099-12-31T23:59:59.000Z");
+  // Stamps order as strings as they do in time: the heartbeat script compares them so.
+  EXPECT_LT(Iso8601(1768937415123).view(), Iso8601(1768937415124).view());
+  EXPECT_LT(Iso8601(1768937409999).view(), Iso8601(1768937410000).view());
+}

@@ -1,6 +1,8 @@
 #include "store/redis/connection.hpp"
 
+#include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
@@ -10,6 +12,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <random>
 
 namespace presenced::store::redis {
@@ -17,13 +20,30 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
+// Lives in the frame of the request that waits. Its handler resumes that request.
 struct Connection::Waiter {
-  explicit Waiter(asio::io_context& c) : timer(c) {}
-  asio::steady_timer timer;  // expires at the timeout; cancelled when the reply comes
+  // Constructed in place and never moved: in Boost 1.81 moving or assigning one
+  // any_completion_handler into another wraps it again without end.
+  std::optional<asio::any_completion_handler<void()>> resume;
+  std::chrono::steady_clock::time_point deadline;
   Reply reply;
   bool done = false;
   bool failed = false;
+  bool timed_out = false;
 };
+
+namespace {
+constexpr auto kSweepInterval = std::chrono::milliseconds(50);
+}  // namespace
+
+// Resumes the waiting request later, from the queue: not from inside the read loop,
+// which is still walking the replies.
+void Connection::complete(Waiter* w) {
+  w->done = true;
+  // The waiter stays alive until its handler runs (its frame is suspended on it), and
+  // calling the handler releases it before the frame resumes.
+  if (w->resume) asio::post(context_, [w] { std::move(*w->resume)(); });
+}
 
 namespace {
 struct ReaderDeleter {
@@ -32,13 +52,36 @@ struct ReaderDeleter {
 }  // namespace
 
 Connection::Connection(asio::io_context& context, RedisEndpoint endpoint, ConnectionOptions options)
-    : context_(context), endpoint_(std::move(endpoint)), options_(std::move(options)), socket_(context), wake_(context) {}
+    : context_(context),
+      endpoint_(std::move(endpoint)),
+      options_(std::move(options)),
+      socket_(context),
+      wake_(context),
+      sweep_(context) {}
 
 Connection::~Connection() { stop(); }
 
 void Connection::start() {
   if (state_ != State::idle) return;
   asio::co_spawn(context_, run(), asio::detached);
+  asio::co_spawn(context_, sweep_loop(), asio::detached);
+}
+
+asio::awaitable<void> Connection::sweep_loop() {
+  while (state_ != State::stopped) {
+    sweep_.expires_after(kSweepInterval);
+    co_await sweep_.async_wait(use_tuple);
+    if (state_ == State::stopped) co_return;
+    // Deadlines grow along the queue: stop at the first one still ahead.
+    const auto now = std::chrono::steady_clock::now();
+    for (Waiter*& w : waiters_) {
+      if (!w) continue;
+      if (w->deadline > now) break;
+      w->timed_out = true;
+      complete(w);
+      w = nullptr;  // its reply, if it comes, is dropped in its turn
+    }
+  }
 }
 
 void Connection::stop() {
@@ -46,6 +89,7 @@ void Connection::stop() {
   drop();
   set_state(State::stopped);
   wake_.cancel();
+  sweep_.cancel();
 }
 
 void Connection::set_state(State s) {
@@ -62,8 +106,8 @@ void Connection::drop() {
   socket_.close(ignored);
   for (Waiter* w : waiters_) {
     if (!w) continue;
-    w->done = w->failed = true;
-    w->timer.cancel();
+    w->failed = true;
+    complete(w);
   }
   waiters_.clear();
   out_.clear();
@@ -174,16 +218,13 @@ asio::awaitable<ExecResult> Connection::handshake_command(std::vector<std::strin
 }
 
 asio::awaitable<ExecResult> Connection::await_reply() {
-  Waiter w(context_);
+  Waiter w;
+  w.deadline = std::chrono::steady_clock::now() + options_.request_timeout;
   waiters_.push_back(&w);
   kick_writer();
-  w.timer.expires_after(options_.request_timeout);
-  co_await w.timer.async_wait(use_tuple);  // ends early when cancelled by a reply or a failure
-  if (!w.done) {
-    // Timed out. The reply may still come: its place in the queue stays, empty.
-    if (auto it = std::find(waiters_.begin(), waiters_.end(), &w); it != waiters_.end()) *it = nullptr;
-    co_return ExecResult{ExecStatus::timeout, {}};
-  }
+  co_await asio::async_initiate<decltype(asio::use_awaitable), void()>(
+      [&w](auto handler) { w.resume.emplace(std::move(handler)); }, asio::use_awaitable);
+  if (w.timed_out) co_return ExecResult{ExecStatus::timeout, {}};
   if (w.failed) co_return ExecResult{};
   co_return ExecResult{ExecStatus::ok, std::move(w.reply)};
 }
@@ -239,8 +280,7 @@ asio::awaitable<void> Connection::read_loop(std::uint64_t generation) {
       waiters_.pop_front();
       if (w) {
         w->reply = std::move(reply);
-        w->done = true;
-        w->timer.cancel();
+        complete(w);
       }
     }
   }

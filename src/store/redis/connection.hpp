@@ -3,9 +3,10 @@
 //
 // Requests are pipelined: a command is appended to the output buffer and a waiter joins
 // the queue of replies; one write carries every command queued meanwhile, and replies
-// complete waiters in order. Each waiter gives up after the request timeout (its reply,
-// if it ever comes, is dropped in its turn), so a slow or unreachable Redis costs a
-// request at most that long, and the request fails: it never succeeds unacknowledged.
+// complete waiters in order. A waiter gives up at its deadline (the request timeout; a
+// sweep every 50 ms fails the overdue ones, oldest first, and their replies, if they ever
+// come, are dropped in turn), so a slow or unreachable Redis costs a request at most
+// that long, and the request fails: it never succeeds unacknowledged.
 //
 // The connection keeps itself up: it connects, authenticates, selects the database and
 // loads the scripts, and after a failure reconnects with jittered exponential backoff.
@@ -77,6 +78,8 @@ class Connection {
   boost::asio::awaitable<ExecResult> handshake_command(std::vector<std::string_view> args);
   boost::asio::awaitable<ExecResult> await_reply();
   boost::asio::awaitable<void> read_loop(std::uint64_t generation);
+  boost::asio::awaitable<void> sweep_loop();
+  void complete(Waiter* w);
   boost::asio::awaitable<void> write_loop(std::uint64_t generation);
   void kick_writer();
   void drop();
@@ -88,6 +91,7 @@ class Connection {
   ConnectionOptions options_;
   boost::asio::ip::tcp::socket socket_;
   boost::asio::steady_timer wake_;  // the run loop sleeps on it (backoff, or while connected)
+  boost::asio::steady_timer sweep_;  // fails waiters past their deadline
   State state_ = State::idle;
   std::uint64_t generation_ = 0;    // one per socket, so loops of an old socket stop
   std::string out_;                 // commands not yet written

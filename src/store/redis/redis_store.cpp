@@ -2,6 +2,7 @@
 
 #include "presence/aggregation.hpp"
 #include "presence/json_text.hpp"
+#include "store/redis/iso8601.hpp"
 #include "store/redis/scripts.hpp"
 
 #include <boost/asio/this_coro.hpp>
@@ -10,7 +11,6 @@
 #include <spdlog/spdlog.h>
 
 #include <charconv>
-#include <ctime>
 
 namespace presenced::store::redis {
 namespace asio = boost::asio;
@@ -38,20 +38,10 @@ class Key {
 };
 
 // "2026-01-21T19:30:15.123Z": ISO-8601 in UTC, as the host app reads it.
-void append_iso8601(std::string& out, std::int64_t unix_ms) {
-  std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buf[32];
-  int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                        tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(unix_ms % 1000));
-  out.append(buf, static_cast<std::size_t>(n));
-}
-
-// The stored value up to "joined_us": the script appends the join time (kept from the
-// tab's earlier entry, or Redis's now) and the closing brace.
-void value_before_joined(std::string& out, const presence::User& user, const presence::HeartbeatInput& tab,
-                         std::int64_t now_ms) {
+// The stored value, in the pieces the heartbeat script takes: head (up to and including
+// `"last_seen_at":"`), stamp, tail (up to and including `"joined_us":`). The script puts
+// the join time (kept from the tab's earlier entry, or Redis's now) and "}" after them.
+void value_head(std::string& out, const presence::User& user, const presence::HeartbeatInput& tab) {
   out.assign(R"({"user_id":)");
   if (user.id_is_number) out.append(user.id);
   else presence::append_json_string(out, user.id);
@@ -59,8 +49,10 @@ void value_before_joined(std::string& out, const presence::User& user, const pre
   presence::append_json_string(out, user.name);
   out.append(tab.mode == presence::Mode::edit ? R"(,"mode":"edit")" : R"(,"mode":"view")");
   out.append(tab.dirty ? R"(,"dirty":true,"last_seen_at":")" : R"(,"dirty":false,"last_seen_at":")");
-  append_iso8601(out, now_ms);
-  out += '"';
+}
+
+void value_tail(std::string& out, const presence::HeartbeatInput& tab) {
+  out.assign("\"");
   if (!tab.active_field.empty()) {
     out.append(R"(,"active_field":)");
     presence::append_json_string(out, tab.active_field);
@@ -172,14 +164,14 @@ asio::awaitable<HeartbeatResult> RedisStore::heartbeat(presence::RecordRef recor
   if (!c) co_return HeartbeatResult::unavailable;
   const std::int64_t now = clock_.unix_ms();
   Key key(record);
-  ExecResult r = co_await run_script(*c, heartbeat_script(), key.view(), 9, [&](CommandWriter& w) {
+  ExecResult r = co_await run_script(*c, heartbeat_script(), key.view(), 6, [&](CommandWriter& w) {
     // Built here, each time the command is written (there is a retry after NOSCRIPT):
-    // the buffer is the thread's, and other requests use it while this one waits.
-    thread_local std::string value;
-    value_before_joined(value, *user, tab, now);
-    w.arg(tab.tab_id).arg(user->id).arg(now).arg(options_.ttl_ms);
-    w.arg(presence::to_string(tab.mode)).arg(tab.dirty ? "1" : "0").arg(tab.active_field);
-    w.arg(value).arg("}");
+    // the buffers are the thread's, and other requests use them while this one waits.
+    thread_local std::string head, tail;
+    value_head(head, *user, tab);
+    value_tail(tail, tab);
+    w.arg(tab.tab_id).arg(options_.ttl_ms);
+    w.arg(head).arg(Iso8601(now).view()).arg(tail).arg(Iso8601(now - options_.ttl_ms).view());
   });
   HeartbeatResult result = HeartbeatResult::unavailable;
   if (is_status(r, "joined")) result = HeartbeatResult::joined;

@@ -6,6 +6,7 @@
 #include <hiredis/hiredis.h>
 
 #include <charconv>
+#include <cstring>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -23,12 +24,10 @@ inline std::string_view text(const redisReply& r) { return {r.str, r.len}; }
 // Appends one command, a RESP array of `argc` bulk strings, argument by argument.
 class CommandWriter {
  public:
-  CommandWriter(std::string& out, std::size_t argc) : out_(out) { header('*', argc); }
+  CommandWriter(std::string& out, std::size_t argc) : out_(out) { put('*', argc, {}); }
 
   CommandWriter& arg(std::string_view s) {
-    header('$', s.size());
-    out_.append(s);
-    out_.append("\r\n");
+    put('$', s.size(), s);
     return *this;
   }
   CommandWriter& arg(std::int64_t n) {
@@ -38,12 +37,23 @@ class CommandWriter {
   }
 
  private:
-  void header(char kind, std::size_t n) {
-    char buf[24];
-    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
-    out_ += kind;
-    out_.append(buf, end);
-    out_.append("\r\n");
+  // "<kind><n>\r\n<body>\r\n" (no body for the array header), in one resize.
+  void put(char kind, std::size_t n, std::string_view body) {
+    char head[24];
+    head[0] = kind;
+    auto [end, ec] = std::to_chars(head + 1, head + sizeof head - 2, n);
+    *end++ = '\r';
+    *end++ = '\n';
+    const std::size_t head_size = static_cast<std::size_t>(end - head);
+    const std::size_t tail_size = kind == '*' ? 0 : body.size() + 2;
+    const std::size_t at = out_.size();
+    out_.resize(at + head_size + tail_size);
+    char* p = out_.data() + at;
+    std::memcpy(p, head, head_size);
+    if (kind == '*') return;
+    if (!body.empty()) std::memcpy(p + head_size, body.data(), body.size());
+    p[head_size + body.size()] = '\r';
+    p[head_size + body.size() + 1] = '\n';
   }
   std::string& out_;
 };

@@ -59,6 +59,11 @@ local function live(e, now, ttl)
   return seen ~= nil and now - seen < ttl, seen
 end
 
+-- dirty as the host app may write it: true, 1 or "1".
+local function truthy(v)
+  return v == true or v == 1 or v == "1"
+end
+
 -- When a tab joined, in microseconds: what presenced wrote, or for an entry the host app
 -- wrote, when it was last seen.
 local function joined_us(e, seen)
@@ -67,29 +72,56 @@ local function joined_us(e, seen)
 end
 )LUA";
 
-// KEYS[1] the record. ARGV: tab id, user id, now (ms), TTL (ms), mode, dirty ("1"/"0"),
-// active field ("" for none), the value up to joined_us, the value after it.
-// Returns "joined", "updated", "renewed", or "not_owner" (and changes nothing).
-// A new tab's join time comes from Redis's clock in microseconds: scripts run one at a
-// time, so joins on one Redis are totally ordered whichever node served them.
-constexpr std::string_view kHeartbeat = R"LUA(
-local key, tab, user = KEYS[1], ARGV[1], ARGV[2]
-local now, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
-local t = redis.call("TIME")
-local joined, result = t[1] .. string.format("%06d", tonumber(t[2])), "joined"
+// KEYS[1] the record. ARGV: tab id, TTL (ms), then the new value in pieces: head (up to
+// and including `"last_seen_at":"`), stamp (now, "YYYY-MM-DDTHH:MM:SS.mmmZ"), tail (the
+// rest up to and including `"joined_us":`), and cutoff (now - TTL, in the stamp's format).
+// Writes head .. stamp .. tail .. joined .. "}" and returns "joined", "updated",
+// "renewed", or "not_owner" (and changes nothing).
+//
+// Most heartbeats renew a tab that presenced itself wrote and that has not changed. That
+// case is settled first with a few string comparisons (the old value starts with the
+// same head, its stamp is in the fixed format and later than the cutoff, the same tail
+// follows), before anything else is defined: Lua creates the prelude's functions on every
+// run, and decoding and date parsing cost more than the writes. Anything else takes the
+// general path, which decodes the old value and the new one. A new tab's join time comes
+// from Redis's clock in microseconds: scripts run one at a time, so joins on one Redis
+// are ordered whichever node served them.
+constexpr std::string_view kHeartbeatFastPath = R"LUA(
+local key, tab, ttl = KEYS[1], ARGV[1], ARGV[2]
+local head, stamp, tail, cutoff = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local old = redis.call("HGET", key, tab)
-if old then
-  local e = decode(old)
-  local alive, seen = live(e, now, ttl)
-  if alive then
-    if id_text(e.user_id) ~= user then return "not_owner" end
-    joined = string.format("%.0f", joined_us(e, seen))
-    local dirty = (e.dirty == true or e.dirty == 1 or e.dirty == "1") and "1" or "0"
-    local field = type(e.active_field) == "string" and e.active_field or ""
-    if e.mode == ARGV[5] and dirty == ARGV[6] and field == ARGV[7] then result = "renewed" else result = "updated" end
+if old and string.sub(old, 1, #head) == head then
+  local n = #head
+  local seen = string.sub(old, n + 1, n + 24)
+  if string.byte(seen, 24) == 90 and string.byte(seen, 20) == 46 and seen > cutoff
+     and string.sub(old, n + 25, n + 24 + #tail) == tail then
+    local joined = string.sub(old, n + 25 + #tail, -2)
+    if string.match(joined, "^%d+$") then
+      redis.call("HSET", key, tab, head .. stamp .. tail .. joined .. "}")
+      redis.call("PEXPIRE", key, ttl)
+      return "renewed"
+    end
   end
 end
-redis.call("HSET", key, tab, ARGV[8] .. joined .. ARGV[9])
+)LUA";
+
+constexpr std::string_view kHeartbeat = R"LUA(
+local new = cjson.decode(head .. stamp .. tail .. "0}")
+local now = seen_ms(new)
+local t = redis.call("TIME")
+local joined, result = t[1] .. string.format("%06d", tonumber(t[2])), "joined"
+if old then
+  local e = decode(old)
+  local alive, seen = live(e, now, tonumber(ttl))
+  if alive then
+    if id_text(e.user_id) ~= id_text(new.user_id) then return "not_owner" end
+    joined = string.format("%.0f", joined_us(e, seen))
+    local same = e.mode == new.mode and truthy(e.dirty) == new.dirty
+        and (type(e.active_field) == "string" and e.active_field or "") == (new.active_field or "")
+    result = same and "renewed" or "updated"
+  end
+end
+redis.call("HSET", key, tab, head .. stamp .. tail .. joined .. "}")
 redis.call("PEXPIRE", key, ttl)
 return result
 )LUA";
@@ -128,8 +160,8 @@ redis.call("HDEL", KEYS[1], ARGV[1])
 return alive and "removed" or "absent"
 )LUA";
 
-Script make(std::string_view name, std::string_view body) {
-  Script s{name, std::string(kPrelude) + std::string(body), {}};
+Script make(std::string_view name, std::string_view body, std::string_view before_prelude = {}) {
+  Script s{name, std::string(before_prelude) + std::string(kPrelude) + std::string(body), {}};
   unsigned char digest[SHA_DIGEST_LENGTH];
   SHA1(reinterpret_cast<const unsigned char*>(s.source.data()), s.source.size(), digest);
   char hex[2 * SHA_DIGEST_LENGTH + 1];
@@ -141,7 +173,7 @@ Script make(std::string_view name, std::string_view body) {
 }  // namespace
 
 const Script& heartbeat_script() {
-  static const Script s = make("heartbeat", kHeartbeat);
+  static const Script s = make("heartbeat", kHeartbeat, kHeartbeatFastPath);
   return s;
 }
 const Script& viewers_script() {
