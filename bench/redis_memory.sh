@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Redis memory per tab in presenced's layout: a fresh redis-server, a presenced on it,
 # N tabs registered through the HTTP API (bench/fill.lua), and INFO memory before/after.
-#   bench/redis_memory.sh [TABS] [TABS_PER_RECORD]
+#   bench/redis_memory.sh [TABS] [TABS_PER_RECORD]      (FILL_SECONDS=15: long enough for TABS)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tabs=${1:-100000} per_record=${2:-1}
@@ -26,9 +26,10 @@ for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null &&
 used() { redis-cli -p "$redis_port" info memory | awk -F: '/^used_memory:/ {print $2+0}'; }
 before=$(used)
 PRESENCED_BENCH_TOKENS="$work/tokens" PRESENCED_BENCH_DIR="$PWD/bench" PRESENCED_BENCH_FILL="$tabs" \
-  PRESENCED_BENCH_PER_RECORD="$per_record" wrk -t1 -c8 -d300s -s bench/fill.lua "http://127.0.0.1:$port" > /dev/null
+  PRESENCED_BENCH_PER_RECORD="$per_record" wrk -t1 -c8 -d"${FILL_SECONDS:-15}s" -s bench/fill.lua "http://127.0.0.1:$port" > /dev/null
 after=$(used)
 keys=$(redis-cli -p "$redis_port" dbsize)
-stored=$(redis-cli -p "$redis_port" --scan --pattern 'tenant_*' | head -1000 | xargs -n1 redis-cli -p "$redis_port" hlen | awk '{s+=$1} END {print s}')
-echo "$tabs tabs, $per_record per record: $keys keys, used_memory +$((after - before)) bytes," \
-  "$(( (after - before) / tabs )) bytes per tab (first 1000 keys hold $stored tabs)"
+stored=$(redis-cli -p "$redis_port" eval \
+  "local n = 0 for _, k in ipairs(redis.call('KEYS', 'tenant_*')) do n = n + redis.call('HLEN', k) end return n" 0)
+echo "$stored tabs in $keys keys ($per_record per record): used_memory +$((after - before)) bytes," \
+  "$(( (after - before) / stored )) bytes per tab"
