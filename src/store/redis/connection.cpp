@@ -129,7 +129,8 @@ asio::awaitable<void> Connection::run() {
   auto backoff = options_.backoff_min;
   while (state_ != State::stopped) {
     set_state(State::connecting);
-    if (co_await connect_and_handshake()) {
+    const bool up = co_await connect_and_handshake();  // bound first: g++ 12 and co_await in conditions
+    if (up) {
       if (state_ == State::stopped) break;
       set_state(State::connected);
       spdlog::info("redis {}:{}: connected", endpoint_.host, endpoint_.port);
