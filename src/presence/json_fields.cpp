@@ -87,14 +87,14 @@ struct JsonFields::Handler {
   bool on_string_part(std::string_view s, std::size_t n, ec_t&) {
     if (JsonField* f = target()) {
       if (n == s.size()) string_start = self.used_;  // the first part of this value
-      keep(*f, s, n);
+      keep(*f, s);
     }
     return true;
   }
   bool on_string(std::string_view s, std::size_t n, ec_t&) {
     if (JsonField* f = target()) {
       if (n == s.size()) string_start = self.used_;
-      keep(*f, s, n);
+      keep(*f, s);
       f->kind = JsonField::Kind::string;
       f->text = std::string_view(self.buffer_.data() + string_start, self.used_ - string_start);
       f->text_size = n;
@@ -105,14 +105,13 @@ struct JsonFields::Handler {
     return true;
   }
   // Appends a part of a string value, as far as the buffer and kMaxString allow.
-  void keep(JsonField& f, std::string_view s, std::size_t total) {
+  void keep(JsonField& f, std::string_view s) {
     f.kind = JsonField::Kind::string;
     std::size_t kept = self.used_ - string_start;
     std::size_t room = std::min(kMaxString - std::min(kMaxString, kept), self.buffer_.size() - self.used_);
     std::size_t take = std::min(room, s.size());
     std::memcpy(self.buffer_.data() + self.used_, s.data(), take);
     self.used_ += take;
-    (void)total;
   }
 
   bool on_number_part(std::string_view, ec_t&) { return true; }

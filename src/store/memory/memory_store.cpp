@@ -11,6 +11,8 @@
 
 #include <algorithm>
 #include <functional>
+#include <mutex>
+#include <string>
 #include <unordered_map>
 
 namespace presenced::store::memory {

@@ -27,7 +27,6 @@ struct Connection::Waiter {
   std::optional<asio::any_completion_handler<void()>> resume;
   std::chrono::steady_clock::time_point deadline;
   Reply reply;
-  bool done = false;
   bool failed = false;
   bool timed_out = false;
 };
@@ -39,7 +38,6 @@ constexpr auto kSweepInterval = std::chrono::milliseconds(50);
 // Resumes the waiting request later, from the queue: not from inside the read loop,
 // which is still walking the replies.
 void Connection::complete(Waiter* w) {
-  w->done = true;
   // The waiter stays alive until its handler runs (its frame is suspended on it), and
   // calling the handler releases it before the frame resumes.
   if (w->resume) asio::post(context_, [w] { std::move(*w->resume)(); });

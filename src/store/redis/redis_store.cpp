@@ -121,8 +121,6 @@ bool read_entry(std::string_view order, std::string_view value, const presence::
 
 }  // namespace
 
-std::string presence_key(const presence::RecordRef& record) { return std::string(Key(record).view()); }
-
 RedisStore::RedisStore(RedisStoreOptions options, const presence::Clock& clock)
     : options_(std::move(options)), clock_(clock) {}
 
@@ -148,19 +146,18 @@ void RedisStore::stop() {
 
 bool RedisStore::ready() const { return !connections_.empty() && connected_.load() == connections_.size(); }
 
-// The connection of the thread this request runs on.
-asio::awaitable<Connection*> RedisStore::connection() {
-  auto executor = co_await asio::this_coro::executor;
+// The connection of the thread a request runs on (`executor` is the request's).
+Connection* RedisStore::connection_for(const asio::any_io_executor& executor) {
   auto* context = &asio::query(executor, asio::execution::context);
   for (auto& c : connections_) {
-    if (&c->context() == context) co_return c.get();
+    if (&c->context() == context) return c.get();
   }
-  co_return nullptr;
+  return nullptr;
 }
 
 asio::awaitable<HeartbeatResult> RedisStore::heartbeat(presence::RecordRef record, presence::UserPtr user,
                                                        presence::HeartbeatInput tab) {
-  Connection* c = co_await connection();
+  Connection* c = connection_for(co_await asio::this_coro::executor);
   if (!c) co_return HeartbeatResult::unavailable;
   const std::int64_t now = clock_.unix_ms();
   Key key(record);
@@ -187,7 +184,7 @@ asio::awaitable<HeartbeatResult> RedisStore::heartbeat(presence::RecordRef recor
 
 asio::awaitable<UnregisterResult> RedisStore::unregister(presence::RecordRef record, const presence::User& user,
                                                          std::string_view tab_id) {
-  Connection* c = co_await connection();
+  Connection* c = connection_for(co_await asio::this_coro::executor);
   if (!c) co_return UnregisterResult::unavailable;
   Key key(record);
   ExecResult r = co_await run_script(*c, unregister_script(), key.view(), 4, [&](CommandWriter& w) {
@@ -204,7 +201,7 @@ asio::awaitable<UnregisterResult> RedisStore::unregister(presence::RecordRef rec
 
 asio::awaitable<ViewersResult> RedisStore::viewers(presence::RecordRef record, const presence::User& caller,
                                                    std::vector<presence::Viewer>& out) {
-  Connection* c = co_await connection();
+  Connection* c = connection_for(co_await asio::this_coro::executor);
   if (!c) co_return ViewersResult::unavailable;
   Key key(record);
   ExecResult r = co_await run_script(*c, viewers_script(), key.view(), 2,

@@ -44,7 +44,7 @@ class RedisStore final : public PresenceStore {
   void set_observer(ChangeObserver* observer) override { observer_ = observer; }
 
  private:
-  boost::asio::awaitable<Connection*> connection();
+  Connection* connection_for(const boost::asio::any_io_executor& executor);
 
   RedisStoreOptions options_;
   const presence::Clock& clock_;
@@ -52,8 +52,5 @@ class RedisStore final : public PresenceStore {
   std::atomic<std::size_t> connected_{0};
   ChangeObserver* observer_ = nullptr;
 };
-
-// "tenant_{tenant}_record_presence:{type}:{id}"
-std::string presence_key(const presence::RecordRef& record);
 
 }  // namespace presenced::store::redis
