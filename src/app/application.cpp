@@ -5,11 +5,16 @@
 #include "http/server.hpp"
 #include "http/throttle.hpp"
 #include "presence/clock.hpp"
+#include "realtime/hub.hpp"
+#include "realtime/leave_grace.hpp"
+#include "realtime/websocket_service.hpp"
 #include "store/memory/memory_store.hpp"
 #include "store/redis/redis_store.hpp"
 
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
+
+#include <sys/resource.h>
 
 #include <cstdio>
 
@@ -34,10 +39,21 @@ bool all_digits(const std::string& s) {
   return !s.empty() && s.size() < 19 && s.find_first_not_of("0123456789") == std::string::npos;
 }
 
+// Every socket is a file: take the hard limit as the soft one, as servers that hold many
+// idle connections do (the default soft limit, 1024, would cap WebSockets there).
+void raise_file_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) spdlog::warn("cannot raise the open-file limit");
+  }
+}
+
 }  // namespace
 
 int serve(const ServeConfig& config) {
   spdlog::set_level(spdlog::level::from_str(config.log_level));
+  raise_file_limit();
   std::string secret = config.jwt_secret;
   if (config.dev) {
     if (secret.empty()) secret = kDevSecret;
@@ -52,6 +68,20 @@ int serve(const ServeConfig& config) {
   http::auth::JwtCodec codec(secret);
   http::PresenceHandlers handlers({.dev = config.dev}, store, throttle, codec, clock);
   http::Server server({.host = config.host, .port = config.port, .threads = config.threads}, handlers, codec, clock);
+
+  // Real time: the hub hears every change (it is the store's observer) and pushes it to
+  // WebSocket subscribers; closed sockets' tabs leave after the grace.
+  realtime::Hub hub(store, server.executors(), {.coalesce = std::chrono::milliseconds(config.ws_coalesce_ms)});
+  store.set_observer(&hub);
+  realtime::LeaveGrace grace(store, clock,
+                             std::chrono::milliseconds(static_cast<std::int64_t>(config.leave_grace_s * 1000)));
+  handlers.set_leave_grace(&grace);
+  realtime::WebSocketService websocket({.max_subscriptions = config.ws_max_subscriptions,
+                                        .max_message_bytes = config.ws_max_message,
+                                        .messages_per_second = config.ws_rate,
+                                        .idle_timeout = std::chrono::seconds(config.ws_idle_timeout_s)},
+                                       hub, store, grace, clock, server.executors());
+  server.set_websocket(&websocket);
 
   std::uint16_t port = 0;
   try {
@@ -77,6 +107,8 @@ int serve(const ServeConfig& config) {
                config.presence_ttl_s, config.rate_limit, config.threads);
 
   server.run();
+  websocket.stop();
+  hub.stop();
   store.stop();
   spdlog::info("stopped");
   return 0;

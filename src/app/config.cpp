@@ -50,6 +50,32 @@ CommandLine parse_command_line(int argc, char** argv) {
       ->envname("PRESENCED_STORE_TIMEOUT")
       ->check(CLI::Range(0.01, 60.0))
       ->capture_default_str();
+  app.add_option("--leave-grace", s.leave_grace_s,
+                 "seconds a closed socket's tabs (or a \"grace\" unregister) wait before they leave")
+      ->envname("PRESENCED_LEAVE_GRACE")
+      ->check(CLI::Range(0.0, 60.0))
+      ->capture_default_str();
+  app.add_option("--ws-coalesce", s.ws_coalesce_ms, "milliseconds within which changes of a record are sent together")
+      ->envname("PRESENCED_WS_COALESCE")
+      ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
+  app.add_option("--ws-max-subscriptions", s.ws_max_subscriptions, "records (and tabs) per WebSocket")
+      ->envname("PRESENCED_WS_MAX_SUBSCRIPTIONS")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  app.add_option("--ws-max-message", s.ws_max_message, "bytes per WebSocket message")
+      ->envname("PRESENCED_WS_MAX_MESSAGE")
+      ->check(CLI::Range(256, 1 << 20))
+      ->capture_default_str();
+  app.add_option("--ws-rate", s.ws_rate, "messages per second per WebSocket (bursts of twice that)")
+      ->envname("PRESENCED_WS_RATE")
+      ->check(CLI::Range(0.1, 100000.0))
+      ->capture_default_str();
+  app.add_option("--ws-idle-timeout", s.ws_idle_timeout_s,
+                 "seconds of silence after which a WebSocket is dropped (pinged at half)")
+      ->envname("PRESENCED_WS_IDLE_TIMEOUT")
+      ->check(CLI::Range(2, 3600))
+      ->capture_default_str();
   app.add_option("--log-level", s.log_level, "trace, debug, info, warn, error")
       ->envname("PRESENCED_LOG_LEVEL")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))

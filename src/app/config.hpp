@@ -23,6 +23,12 @@ struct ServeConfig {
   std::string store = "memory";                     // or redis://...
   std::optional<store::redis::RedisEndpoint> redis;  // parsed from store
   double store_timeout_s = 1.0;
+  double leave_grace_s = 1.5;
+  std::int64_t ws_coalesce_ms = 75;
+  std::size_t ws_max_subscriptions = 100;
+  std::size_t ws_max_message = 16 * 1024;
+  double ws_rate = 20;
+  std::int64_t ws_idle_timeout_s = 40;
   std::string log_level = "info";
 };
 

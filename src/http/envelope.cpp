@@ -22,19 +22,16 @@ void success_viewers(Response& res, const std::vector<presence::Viewer>& viewers
   o.assign(R"({"success":true,"data":{"viewers":[)");
   bool first = true;
   for (const presence::Viewer& v : viewers) {
-    o.append(first ? R"({"id":)" : R"(,{"id":)");
+    if (!first) o += ',';
     first = false;
-    if (v.id_is_number) o.append(v.id);  // digits checked when the token was verified
-    else append_json_string(o, v.id);
-    o.append(R"(,"name":)");
-    append_json_string(o, v.name);
-    o.append(R"(,"tabs":)");
-    o.append(std::to_string(v.tabs));
-    o.append(v.has_dirty_tab ? R"(,"has_dirty_tab":true,"mode":")" : R"(,"has_dirty_tab":false,"mode":")");
-    o.append(presence::to_string(v.mode));
-    o.append("\"}");
+    presence::append_viewer(o, v);
   }
   o.append("]}}");
+}
+
+void success_saved(Response& res) {
+  res.status = 200;
+  res.body.assign(R"({"success":true,"data":{"saved":true}})");
 }
 
 void success_token(Response& res, std::string_view token) {

@@ -16,6 +16,7 @@ namespace presenced::http::envelope {
 void success_registered(Response& res);
 void success_unregistered(Response& res);
 void success_viewers(Response& res, const std::vector<presence::Viewer>& viewers);
+void success_saved(Response& res);
 void success_token(Response& res, std::string_view token);
 void health(Response& res, bool ok);
 

@@ -4,6 +4,7 @@
 #include "presence/validation.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/json/parse.hpp>
 
 namespace presenced::http {
@@ -37,6 +38,24 @@ bool parse_json(std::string_view body, boost::json::value& out, Response& res) {
 
 void store_unavailable(Response& res) { envelope::error(res, 503, "The presence store is unavailable. Try again."); }
 
+// The value of `name` in the query string of `target`, or empty. Tokens are base64url
+// and dots, so they need no percent-decoding.
+std::string_view query_param(std::string_view target, std::string_view name) {
+  auto q = target.find('?');
+  if (q == std::string_view::npos) return {};
+  std::string_view query = target.substr(q + 1);
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    if (pair.size() > name.size() && pair.starts_with(name) && pair[name.size()] == '=') {
+      return pair.substr(name.size() + 1);
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return {};
+}
+
 }  // namespace
 
 bool PresenceHandlers::admit(const RequestHead& head, auth::Authenticator& authenticator, Exchange& ex,
@@ -55,7 +74,20 @@ bool PresenceHandlers::admit(const RequestHead& head, auth::Authenticator& authe
     return false;
   }
 
-  const bool needs_identity = m.route == Route::heartbeat || m.route == Route::viewers || m.route == Route::unregister;
+  // A WebSocket may carry its token in the URL (browsers cannot set headers on one); a bad
+  // one is refused here, before the upgrade. Without one, the socket authenticates with
+  // its first message.
+  if (m.route == Route::websocket) {
+    std::string_view token = query_param(head.target, "token");
+    if (!token.empty() && authenticator.authenticate_token(token, ex.identity) != auth::TokenError::none) {
+      envelope::error(res, 401, "Unauthenticated.");
+      return false;
+    }
+    return true;
+  }
+
+  const bool needs_identity = m.route == Route::heartbeat || m.route == Route::viewers ||
+                              m.route == Route::unregister || m.route == Route::saved;
   if (needs_identity) {
     if (auth::TokenError e = authenticator.authenticate_header(head.authorization, ex.identity);
         e != auth::TokenError::none) {
@@ -93,6 +125,11 @@ boost::asio::awaitable<void> PresenceHandlers::handle(const Exchange& ex, std::s
     case Route::heartbeat: co_await heartbeat(ex, body, res); break;
     case Route::viewers: co_await viewers(ex, scratch, res); break;
     case Route::unregister: co_await unregister(ex, body, res); break;
+    case Route::saved: co_await saved(ex, body, res); break;
+    case Route::websocket:  // an upgrade never gets here (the server hands it over)
+      envelope::error(res, 426, "This endpoint speaks WebSocket only: send an Upgrade request.");
+      res.add_header("Upgrade", "websocket");
+      break;
     case Route::dev_token: dev_token(body, arena, res); break;
     case Route::not_found: envelope::error(res, 404, "Not found."); break;
   }
@@ -131,9 +168,18 @@ boost::asio::awaitable<void> PresenceHandlers::unregister(const Exchange& ex, st
     case presence::BodyStatus::invalid: envelope::validation_error(res, errors); co_return;
     case presence::BodyStatus::valid: break;
   }
+  // A page going away (pagehide) that may come back (a reload) asks for the grace: its
+  // tab leaves later unless it is heard from again meanwhile.
+  if (unregister.grace && grace_) {
+    const auto executor = co_await boost::asio::this_coro::executor;
+    grace_->schedule(executor, record_of(ex), ex.identity.user, unregister.tab_id);
+    envelope::success_unregistered(res);
+    co_return;
+  }
   // Another user's tab is left alone, and the answer is the same as for a tab that is
   // gone: from the caller's side, no tab of theirs has that id.
-  const store::UnregisterResult result = co_await store_.unregister(record_of(ex), *ex.identity.user, unregister.tab_id);
+  const store::UnregisterResult result =
+      co_await store_.unregister(record_of(ex), *ex.identity.user, unregister.tab_id, 0);
   if (result == store::UnregisterResult::unavailable) {
     store_unavailable(res);
   } else {
@@ -143,11 +189,28 @@ boost::asio::awaitable<void> PresenceHandlers::unregister(const Exchange& ex, st
 
 boost::asio::awaitable<void> PresenceHandlers::viewers(const Exchange& ex, ConnectionScratch& scratch,
                                                        Response& res) {
-  const store::ViewersResult result = co_await store_.viewers(record_of(ex), *ex.identity.user, scratch.viewers);
+  const store::ViewersResult result =
+      co_await store_.viewers(record_of(ex), ex.identity.user.get(), scratch.viewers, nullptr);
   if (result == store::ViewersResult::unavailable) {
     store_unavailable(res);
   } else {
     envelope::success_viewers(res, scratch.viewers);
+  }
+}
+
+boost::asio::awaitable<void> PresenceHandlers::saved(const Exchange& ex, std::string_view body, Response& res) {
+  presence::SavedBody saved;
+  presence::ValidationErrors errors;
+  switch (presence::read_saved(body, saved, errors)) {
+    case presence::BodyStatus::malformed: malformed_json(res); co_return;
+    case presence::BodyStatus::invalid: envelope::validation_error(res, errors); co_return;
+    case presence::BodyStatus::valid: break;
+  }
+  const store::SavedResult result = co_await store_.saved(record_of(ex), ex.identity.user, saved.lock_version);
+  if (result == store::SavedResult::unavailable) {
+    store_unavailable(res);
+  } else {
+    envelope::success_saved(res);
   }
 }
 

@@ -10,6 +10,7 @@
 #include "http/router.hpp"
 #include "http/throttle.hpp"
 #include "presence/clock.hpp"
+#include "realtime/leave_grace.hpp"
 #include "store/presence_store.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -57,6 +58,9 @@ class PresenceHandlers {
   // holds the answer (the body is then not read).
   bool admit(const RequestHead& head, auth::Authenticator& authenticator, Exchange& ex, Response& res);
 
+  // Where "grace": true unregisters go (none: they leave at once).
+  void set_leave_grace(realtime::LeaveGrace* grace) { grace_ = grace; }
+
   // Runs the endpoint on the body.
   boost::asio::awaitable<void> handle(const Exchange& ex, std::string_view body, RequestArena& arena,
                                       ConnectionScratch& scratch, Response& res);
@@ -65,6 +69,7 @@ class PresenceHandlers {
   boost::asio::awaitable<void> heartbeat(const Exchange& ex, std::string_view body, Response& res);
   boost::asio::awaitable<void> unregister(const Exchange& ex, std::string_view body, Response& res);
   boost::asio::awaitable<void> viewers(const Exchange& ex, ConnectionScratch& scratch, Response& res);
+  boost::asio::awaitable<void> saved(const Exchange& ex, std::string_view body, Response& res);
   void dev_token(std::string_view body, RequestArena& arena, Response& res);
 
   HandlerOptions options_;
@@ -72,6 +77,7 @@ class PresenceHandlers {
   Throttle& throttle_;
   const auth::JwtCodec& codec_;
   const presence::Clock& clock_;
+  realtime::LeaveGrace* grace_ = nullptr;
 };
 
 }  // namespace presenced::http

@@ -54,6 +54,10 @@ RouteMatch match_route(Method method, std::string_view target, bool dev_routes) 
     return allow_only(m, method, "POST", Method::post);
   }
   if (!path.starts_with(kPresencePrefix)) return m;
+  if (path == "/api/v1/presence/ws") {
+    m.route = Route::websocket;
+    return allow_only(m, method, "GET", Method::get);
+  }
 
   // {type}/{id}/{action}
   std::string_view rest = path.substr(kPresencePrefix.size());
@@ -80,6 +84,10 @@ RouteMatch match_route(Method method, std::string_view target, bool dev_routes) 
     // POST too: navigator.sendBeacon can only POST.
     m.route = Route::unregister;
     return allow_only(m, method, "DELETE, POST", Method::del, Method::post);
+  }
+  if (action == "saved") {
+    m.route = Route::saved;
+    return allow_only(m, method, "POST", Method::post);
   }
   m.record_type = m.record_id = {};
   return m;

@@ -8,7 +8,7 @@ namespace presenced::http {
 
 enum class Method { get, head, post, put, patch, del, options, other };
 
-enum class Route { not_found, healthz, readyz, heartbeat, viewers, unregister, dev_token };
+enum class Route { not_found, healthz, readyz, heartbeat, viewers, unregister, saved, websocket, dev_token };
 
 struct RouteMatch {
   Route route = Route::not_found;

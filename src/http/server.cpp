@@ -11,6 +11,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <spdlog/spdlog.h>
 
 #include <thread>
@@ -23,13 +24,13 @@ using tcp = asio::ip::tcp;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 // Header fields and body allocate from the request's arena.
-using ArenaAllocator = std::pmr::polymorphic_allocator<char>;
-using RequestParser =
-    bhttp::request_parser<bhttp::basic_string_body<char, std::char_traits<char>, ArenaAllocator>, ArenaAllocator>;
+using RequestParser = bhttp::request_parser<RequestBody, ArenaAllocator>;
 
 struct Server::Worker {
-  Worker(const auth::JwtCodec& codec, const presence::Clock& clock, std::size_t cache)
-      : context(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO), acceptor(context), authenticator(codec, clock, cache) {}
+  Worker(std::size_t i, const auth::JwtCodec& codec, const presence::Clock& clock, std::size_t cache)
+      : index(i), context(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO), acceptor(context), authenticator(codec, clock, cache) {}
+
+  std::size_t index;
 
   // Every socket and timer of this context is used only by its own thread, so the reactor
   // needs no per-descriptor locks. The scheduler keeps its lock: other threads post to
@@ -94,8 +95,9 @@ asio::awaitable<void> lingering_close(beast::tcp_stream& stream) {
   stream.socket().close(ec);
 }
 
-asio::awaitable<void> serve_connection(tcp::socket socket, PresenceHandlers& handlers, auth::Authenticator& auth,
-                                       const ServerOptions& options) {
+asio::awaitable<void> serve_connection(tcp::socket socket, PresenceHandlers& handlers, Server::Worker& worker,
+                                       WebSocketUpgrade* websocket, const ServerOptions& options) {
+  auth::Authenticator& auth = worker.authenticator;
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   ConnectionScratch scratch;
@@ -159,6 +161,13 @@ asio::awaitable<void> serve_connection(tcp::socket socket, PresenceHandlers& han
       }
     }
 
+    if (admitted && ex.route.route == Route::websocket && websocket && boost::beast::websocket::is_upgrade(req)) {
+      // The socket leaves this loop for a session of its own; this frame (its buffers,
+      // the request's arena) ends once the handshake is done.
+      co_await websocket->upgrade(stream.release_socket(), req, worker.index, auth, std::move(ex.identity));
+      co_return;
+    }
+
     if (admitted) {
       try {
         co_await handlers.handle(ex, parser.get().body(), arena, scratch, res);
@@ -177,7 +186,8 @@ asio::awaitable<void> serve_connection(tcp::socket socket, PresenceHandlers& han
   co_await lingering_close(stream);
 }
 
-asio::awaitable<void> accept_loop(Server::Worker& w, PresenceHandlers& handlers, const ServerOptions& options);
+asio::awaitable<void> accept_loop(Server::Worker& w, PresenceHandlers& handlers, WebSocketUpgrade* websocket,
+                                  const ServerOptions& options);
 
 }  // namespace
 
@@ -186,7 +196,7 @@ Server::Server(ServerOptions options, PresenceHandlers& handlers, const auth::Jw
     : options_(std::move(options)), handlers_(handlers) {
   if (options_.threads == 0) options_.threads = 1;
   for (unsigned i = 0; i < options_.threads; ++i) {
-    workers_.push_back(std::make_unique<Worker>(codec, clock, options_.token_cache_capacity));
+    workers_.push_back(std::make_unique<Worker>(i, codec, clock, options_.token_cache_capacity));
   }
 }
 
@@ -226,7 +236,8 @@ std::vector<asio::any_io_executor> Server::executors() {
 }
 
 namespace {
-asio::awaitable<void> accept_loop(Server::Worker& w, PresenceHandlers& handlers, const ServerOptions& options) {
+asio::awaitable<void> accept_loop(Server::Worker& w, PresenceHandlers& handlers, WebSocketUpgrade* websocket,
+                                  const ServerOptions& options) {
   asio::steady_timer backoff(w.context);
   for (;;) {
     auto [ec, socket] = co_await w.acceptor.async_accept(use_tuple);
@@ -239,14 +250,15 @@ asio::awaitable<void> accept_loop(Server::Worker& w, PresenceHandlers& handlers,
       continue;
     }
     socket.set_option(tcp::no_delay(true), ec);
-    asio::co_spawn(w.context, serve_connection(std::move(socket), handlers, w.authenticator, options),
-                   asio::detached);
+    asio::co_spawn(w.context, serve_connection(std::move(socket), handlers, w, websocket, options), asio::detached);
   }
 }
 }  // namespace
 
 void Server::run() {
-  for (auto& w : workers_) asio::co_spawn(w->context, accept_loop(*w, handlers_, options_), asio::detached);
+  for (auto& w : workers_) {
+    asio::co_spawn(w->context, accept_loop(*w, handlers_, websocket_, options_), asio::detached);
+  }
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < workers_.size(); ++i) {
     threads.emplace_back([w = workers_[i].get()] { w->context.run(); });

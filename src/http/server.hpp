@@ -8,6 +8,7 @@
 // run by several threads.
 
 #include "http/handlers.hpp"
+#include "http/websocket_upgrade.hpp"
 
 #include <boost/asio/io_context.hpp>
 
@@ -45,6 +46,9 @@ class Server {
   // Every thread's executor, the first thread's first: for the store.
   std::vector<boost::asio::any_io_executor> executors();
 
+  // Where upgrades on /api/v1/presence/ws go; set before run(). None: 426 for them.
+  void set_websocket(WebSocketUpgrade* upgrade) { websocket_ = upgrade; }
+
   // Runs every thread until stop(); blocks the caller, which serves as the first thread.
   void run();
   void stop();
@@ -55,6 +59,7 @@ class Server {
   std::vector<std::unique_ptr<Worker>> workers_;
   ServerOptions options_;
   PresenceHandlers& handlers_;
+  WebSocketUpgrade* websocket_ = nullptr;
 };
 
 }  // namespace presenced::http

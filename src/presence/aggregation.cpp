@@ -4,7 +4,8 @@
 
 namespace presenced::presence {
 
-void aggregate_viewers(std::span<const TabView> tabs, const User& caller, std::vector<Viewer>& out) {
+void aggregate_viewers(std::span<const TabView> tabs, const User* caller, std::uint32_t saved_version,
+                       std::vector<Viewer>& out) {
   // Records hold few users, so a linear search per tab beats building a hash map.
   // `firsts[i]` is the join order of out[i]'s earliest live tab.
   std::size_t used = 0;
@@ -14,7 +15,7 @@ void aggregate_viewers(std::span<const TabView> tabs, const User& caller, std::v
   owners.clear();
 
   for (const TabView& tab : tabs) {
-    if (same_user(*tab.user, caller)) continue;
+    if (caller && same_user(*tab.user, *caller)) continue;
     std::size_t i = 0;
     while (i < used && !same_user(*owners[i], *tab.user)) ++i;
     if (i == used) {
@@ -26,6 +27,9 @@ void aggregate_viewers(std::span<const TabView> tabs, const User& caller, std::v
       v.tabs = 0;
       v.has_dirty_tab = false;
       v.mode = Mode::view;
+      v.away = true;
+      v.stale = false;
+      v.fields.clear();
       owners.push_back(tab.user);
       firsts.push_back(tab.joined);
     }
@@ -33,6 +37,11 @@ void aggregate_viewers(std::span<const TabView> tabs, const User& caller, std::v
     ++v.tabs;
     v.has_dirty_tab |= tab.dirty;
     if (tab.mode == Mode::edit) v.mode = Mode::edit;
+    v.away &= tab.activity == Activity::idle;
+    v.stale |= saved_version != kNoLockVersion && tab.lock_version != kNoLockVersion && tab.lock_version < saved_version;
+    if (!tab.field.empty() && std::find(v.fields.begin(), v.fields.end(), tab.field) == v.fields.end()) {
+      v.fields.emplace_back(tab.field);
+    }
     firsts[i] = std::min(firsts[i], tab.joined);
   }
   out.resize(used);

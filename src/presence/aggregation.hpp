@@ -17,10 +17,16 @@ struct TabView {
   Mode mode;
   bool dirty;
   std::uint64_t joined;  // smaller joined earlier; unique within a record
+  Activity activity = Activity::active;
+  std::string_view field;  // empty: none
+  std::uint32_t lock_version = kNoLockVersion;
 };
 
-// Replaces `out` with the viewers of `tabs` other than `caller`. Reuses `out`'s storage,
-// so a caller that keeps the vector pays no allocation once it has grown.
-void aggregate_viewers(std::span<const TabView> tabs, const User& caller, std::vector<Viewer>& out);
+// Replaces `out` with the viewers of `tabs` other than `caller` (everyone when null).
+// `saved_version` is the record's latest saved lock_version (kNoLockVersion: none), for
+// the stale marks. Reuses `out`'s storage, so a caller that keeps the vector pays no
+// allocation once it has grown.
+void aggregate_viewers(std::span<const TabView> tabs, const User* caller, std::uint32_t saved_version,
+                       std::vector<Viewer>& out);
 
 }  // namespace presenced::presence

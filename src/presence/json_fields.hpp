@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string_view>
 
 namespace presenced::presence {
@@ -23,9 +24,9 @@ struct JsonField {
 
 class JsonFields {
  public:
-  static constexpr std::size_t kMaxFields = 8;
-  static constexpr std::size_t kMaxString = 512;  // longer values are only ever refused
-  static constexpr std::size_t kBuffer = 1024;
+  static constexpr std::size_t kMaxFields = 12;
+  static constexpr std::size_t kMaxString = 2048;  // longer values are only ever refused (tokens fit)
+  static constexpr std::size_t kBuffer = 2560;
 
   enum class Status { object, not_object, malformed };
 
@@ -38,6 +39,8 @@ class JsonFields {
   Status read(std::string_view body);
 
   const JsonField& operator[](std::size_t i) const { return fields_[i]; }
+  // Fields `first` to `first + n`, in the order they were asked for.
+  std::span<const JsonField> slice(std::size_t first, std::size_t n) const { return {fields_.data() + first, n}; }
   const JsonField& get(std::string_view name) const;
 
   struct Handler;  // the SAX handler (json_fields.cpp)

@@ -11,4 +11,23 @@ void append_json_string(std::string& out, std::string_view s) {
   while (!sr.done()) out.append(sr.read(buf));
 }
 
+void append_viewer(std::string& o, const Viewer& v) {
+  o.append(R"({"id":)");
+  if (v.id_is_number) o.append(v.id);  // digits checked when the token was verified
+  else append_json_string(o, v.id);
+  o.append(R"(,"name":)");
+  append_json_string(o, v.name);
+  o.append(R"(,"tabs":)");
+  o.append(std::to_string(v.tabs));
+  o.append(v.has_dirty_tab ? R"(,"has_dirty_tab":true,"mode":")" : R"(,"has_dirty_tab":false,"mode":")");
+  o.append(to_string(v.mode));
+  o.append(v.away ? R"(","away":true)" : R"(","away":false)");
+  o.append(v.stale ? R"(,"stale":true,"fields":[)" : R"(,"stale":false,"fields":[)");
+  for (std::size_t i = 0; i < v.fields.size(); ++i) {
+    if (i) o += ',';
+    append_json_string(o, v.fields[i]);
+  }
+  o.append("]}");
+}
+
 }  // namespace presenced::presence

@@ -4,12 +4,21 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace presenced::presence {
 
 enum class Mode : std::uint8_t { view, edit };
 
 inline std::string_view to_string(Mode m) { return m == Mode::edit ? "edit" : "view"; }
+
+// Whether the person at a tab is there: the client says idle after a while without input
+// or while the tab is hidden.
+enum class Activity : std::uint8_t { active, idle };
+
+// The version of the record a tab loaded (the host app's lock_version), when it said.
+inline constexpr std::uint32_t kNoLockVersion = UINT32_MAX;
+inline constexpr std::uint32_t kMaxLockVersion = UINT32_MAX - 1;
 
 // A record inside a tenant. Every part has been validated ([A-Za-z0-9_-]{1,64}), so the
 // parts can be joined into keys without escaping and without colliding.
@@ -25,6 +34,8 @@ struct HeartbeatInput {
   Mode mode = Mode::view;
   bool dirty = false;
   std::string_view active_field;  // empty: none
+  Activity activity = Activity::active;
+  std::uint32_t lock_version = kNoLockVersion;
 };
 
 // One entry of the viewers answer: a user, aggregated over their live tabs.
@@ -35,6 +46,9 @@ struct Viewer {
   std::uint32_t tabs = 0;
   bool has_dirty_tab = false;
   Mode mode = Mode::view;  // edit when any tab edits
+  bool away = false;       // every tab idle
+  bool stale = false;      // a tab holds an older version than the latest saved one
+  std::vector<std::string> fields;  // the fields their tabs edit, each once, in tab order
 };
 
 }  // namespace presenced::presence

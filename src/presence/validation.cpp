@@ -23,26 +23,6 @@ using Kind = JsonField::Kind;
 // Laravel's `required`: absent, null and "" all fail it.
 bool missing(const JsonField& f) { return !f.is_present() || (f.kind == Kind::string && f.text_size == 0); }
 
-bool check_tab_id(const JsonField& f, std::string_view& out, ValidationErrors& errors) {
-  if (missing(f)) {
-    errors.add("tab_id", "The tab id field is required.");
-    return false;
-  }
-  if (f.kind != Kind::string) {
-    errors.add("tab_id", "The tab id field must be a string.");
-    return false;
-  }
-  if (f.text_size > kMaxTabId) {
-    errors.add("tab_id", "The tab id field must not be greater than 128 characters.");
-    return false;
-  }
-  if (!is_valid_tab_id(f.text)) {
-    errors.add("tab_id", "The tab id field format is invalid.");
-    return false;
-  }
-  out = f.text;
-  return true;
-}
 
 // Laravel's `boolean` rule: true, false, 1, 0, "1", "0" and nothing else.
 bool as_laravel_boolean(const JsonField& f, bool& out) {
@@ -60,7 +40,43 @@ bool as_laravel_boolean(const JsonField& f, bool& out) {
   }
 }
 
+// Laravel's `integer|min:0|max:4294967294` for lock versions.
+bool check_lock_version(const JsonField& f, std::uint32_t& out, ValidationErrors& errors, bool required) {
+  if (missing(f)) {
+    if (required) errors.add("lock_version", "The lock version field is required.");
+    return !required;
+  }
+  if (f.kind != Kind::integer) {
+    errors.add("lock_version", "The lock version field must be an integer.");
+    return false;
+  }
+  if (f.integer < 0) {
+    errors.add("lock_version", "The lock version field must be at least 0.");
+    return false;
+  }
+  if (f.integer > static_cast<std::int64_t>(kMaxLockVersion)) {
+    errors.add("lock_version", "The lock version field must not be greater than 4294967294.");
+    return false;
+  }
+  out = static_cast<std::uint32_t>(f.integer);
+  return true;
+}
+
 }  // namespace
+
+void check_tab_id(const JsonField& f, std::string_view& out, ValidationErrors& errors) {
+  if (missing(f)) {
+    errors.add("tab_id", "The tab id field is required.");
+  } else if (f.kind != Kind::string) {
+    errors.add("tab_id", "The tab id field must be a string.");
+  } else if (f.text_size > kMaxTabId) {
+    errors.add("tab_id", "The tab id field must not be greater than 128 characters.");
+  } else if (!is_valid_tab_id(f.text)) {
+    errors.add("tab_id", "The tab id field format is invalid.");
+  } else {
+    out = f.text;
+  }
+}
 
 void ValidationErrors::add(std::string_view field, std::string message) {
   for (auto& [name, messages] : fields_) {
@@ -101,13 +117,11 @@ bool is_valid_tab_id(std::string_view s) {
   return true;
 }
 
-BodyStatus read_heartbeat(std::string_view json, HeartbeatBody& body, ValidationErrors& errors) {
-  if (body.fields.read(json) == JsonFields::Status::malformed) return BodyStatus::malformed;
-  HeartbeatInput& out = body.input;
+void check_heartbeat(std::span<const JsonField> f, HeartbeatInput& out, ValidationErrors& errors) {
   out = {};
-  check_tab_id(body.fields[0], out.tab_id, errors);
+  check_tab_id(f[0], out.tab_id, errors);
 
-  if (const JsonField& mode = body.fields[1]; missing(mode)) {
+  if (const JsonField& mode = f[1]; missing(mode)) {
     errors.add("mode", "The mode field is required.");
   } else if (mode.kind == Kind::string && mode.text == "view") {
     out.mode = Mode::view;
@@ -117,14 +131,14 @@ BodyStatus read_heartbeat(std::string_view json, HeartbeatBody& body, Validation
     errors.add("mode", "The selected mode is invalid.");
   }
 
-  if (const JsonField& dirty = body.fields[2]; missing(dirty)) {
+  if (const JsonField& dirty = f[2]; missing(dirty)) {
     errors.add("dirty", "The dirty field is required.");
   } else if (!as_laravel_boolean(dirty, out.dirty)) {
     errors.add("dirty", "The dirty field must be true or false.");
   }
 
   // Optional; null or "" means no field (the tab left it).
-  if (const JsonField& field = body.fields[3]; field.is_present()) {
+  if (const JsonField& field = f[3]; field.is_present()) {
     if (field.kind != Kind::string) {
       errors.add("active_field", "The active field field must be a string.");
     } else if (field.truncated || utf8_length(field.text) > kMaxActiveField) {
@@ -133,12 +147,40 @@ BodyStatus read_heartbeat(std::string_view json, HeartbeatBody& body, Validation
       out.active_field = field.text;
     }
   }
+
+  // Optional; absent means active (clients that predate it are taken as present).
+  if (const JsonField& activity = f[4]; !missing(activity)) {
+    if (activity.kind == Kind::string && activity.text == "active") {
+      out.activity = Activity::active;
+    } else if (activity.kind == Kind::string && activity.text == "idle") {
+      out.activity = Activity::idle;
+    } else {
+      errors.add("activity", "The selected activity is invalid.");
+    }
+  }
+
+  check_lock_version(f[5], out.lock_version, errors, false);
+}
+
+BodyStatus read_heartbeat(std::string_view json, HeartbeatBody& body, ValidationErrors& errors) {
+  if (body.fields.read(json) == JsonFields::Status::malformed) return BodyStatus::malformed;
+  check_heartbeat(body.fields.slice(0, kHeartbeatMembers), body.input, errors);
   return errors.empty() ? BodyStatus::valid : BodyStatus::invalid;
 }
 
 BodyStatus read_unregister(std::string_view json, UnregisterBody& body, ValidationErrors& errors) {
   if (body.fields.read(json) == JsonFields::Status::malformed) return BodyStatus::malformed;
-  return check_tab_id(body.fields[0], body.tab_id, errors) ? BodyStatus::valid : BodyStatus::invalid;
+  check_tab_id(body.fields[0], body.tab_id, errors);
+  if (const JsonField& grace = body.fields[1]; !missing(grace) && !as_laravel_boolean(grace, body.grace)) {
+    errors.add("grace", "The grace field must be true or false.");
+  }
+  return errors.empty() ? BodyStatus::valid : BodyStatus::invalid;
+}
+
+BodyStatus read_saved(std::string_view json, SavedBody& body, ValidationErrors& errors) {
+  if (body.fields.read(json) == JsonFields::Status::malformed) return BodyStatus::malformed;
+  check_lock_version(body.fields[0], body.lock_version, errors, true);
+  return errors.empty() ? BodyStatus::valid : BodyStatus::invalid;
 }
 
 }  // namespace presenced::presence

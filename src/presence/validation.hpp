@@ -37,20 +37,36 @@ bool is_valid_tab_id(std::string_view s);
 
 enum class BodyStatus { valid, invalid, malformed };  // 200, 422, 400
 
+// The members of a heartbeat, in the order check_heartbeat() takes them. A WebSocket
+// heartbeat has the same ones after its own (type, record).
+#define PRESENCED_HEARTBEAT_MEMBERS "tab_id", "mode", "dirty", "active_field", "activity", "lock_version"
+inline constexpr std::size_t kHeartbeatMembers = 6;
+
 // A heartbeat body and what it says; `input`'s views point into `fields`.
 struct HeartbeatBody {
-  JsonFields fields{"tab_id", "mode", "dirty", "active_field"};
+  JsonFields fields{PRESENCED_HEARTBEAT_MEMBERS};
   HeartbeatInput input;
 };
 
 struct UnregisterBody {
-  JsonFields fields{"tab_id"};
+  JsonFields fields{"tab_id", "grace"};
   std::string_view tab_id;
+  bool grace = false;  // leave after the grace period, unless the tab comes back
 };
+
+struct SavedBody {
+  JsonFields fields{"lock_version"};
+  std::uint32_t lock_version = 0;
+};
+
+// Validates the heartbeat members `f` (PRESENCED_HEARTBEAT_MEMBERS, in order) into `out`.
+void check_heartbeat(std::span<const JsonField> f, HeartbeatInput& out, ValidationErrors& errors);
+void check_tab_id(const JsonField& f, std::string_view& out, ValidationErrors& errors);
 
 // Reads and validates a request body. JSON that is not an object (or no body at all) is
 // an empty input, as Laravel treats it: 422 on the required fields, not 400.
 BodyStatus read_heartbeat(std::string_view json, HeartbeatBody& body, ValidationErrors& errors);
 BodyStatus read_unregister(std::string_view json, UnregisterBody& body, ValidationErrors& errors);
+BodyStatus read_saved(std::string_view json, SavedBody& body, ValidationErrors& errors);
 
 }  // namespace presenced::presence

@@ -10,6 +10,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include <cstdint>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -24,18 +25,36 @@ enum class HeartbeatResult {
   unavailable,  // the store could not be reached: nothing acknowledged
 };
 
-enum class UnregisterResult { removed, absent, not_owner, unavailable };
+enum class UnregisterResult {
+  removed,
+  absent,
+  not_owner,
+  kept,  // a conditional unregister found the tab heard from since: left alone
+  unavailable,
+};
 
 enum class ViewersResult { ok, unavailable };
 
+enum class SavedResult { ok, unavailable };
+
+// What a viewers answer says besides the list.
+struct RecordState {
+  std::uint32_t saved_version = presence::kNoLockVersion;  // the latest saved lock_version
+  std::int64_t next_expiry_ms = -1;  // until the first live tab expires unless renewed; -1: none
+};
+
 // What changed, for observers (real-time push). Views are valid only during the call.
-enum class ChangeKind { joined, updated, left, expired };
+//   joined, updated, left, expired: a tab changed; `user` and `tab_id` say whose, when
+//     the store knows (a change another node made, learned through Redis, has neither).
+//   saved: `user` saved the record at `lock_version`.
+enum class ChangeKind { joined, updated, left, expired, saved };
 
 struct PresenceChange {
   presence::RecordRef record;
   std::string_view tab_id;
   const presence::User* user;
   ChangeKind kind;
+  std::uint32_t lock_version = presence::kNoLockVersion;
 };
 
 class ChangeObserver {
@@ -54,13 +73,23 @@ class PresenceStore {
   virtual boost::asio::awaitable<HeartbeatResult> heartbeat(presence::RecordRef record, presence::UserPtr user,
                                                             presence::HeartbeatInput tab) = 0;
 
+  // Removes `user`'s tab. With `unless_seen_since_ms` (unix ms, 0: unconditionally), a
+  // tab heard from at or after that time is kept: the leave grace of a closed socket,
+  // which must not remove a tab that a reloaded page, on any node, has renewed.
   virtual boost::asio::awaitable<UnregisterResult> unregister(presence::RecordRef record,
-                                                              const presence::User& user,
-                                                              std::string_view tab_id) = 0;
+                                                              const presence::User& user, std::string_view tab_id,
+                                                              std::int64_t unless_seen_since_ms) = 0;
 
-  // Replaces `out` with the viewers of `record` other than `caller`.
-  virtual boost::asio::awaitable<ViewersResult> viewers(presence::RecordRef record, const presence::User& caller,
-                                                        std::vector<presence::Viewer>& out) = 0;
+  // Replaces `out` with the viewers of `record` other than `caller` (everyone when
+  // null); `state`, when given, receives the rest of what the record says.
+  virtual boost::asio::awaitable<ViewersResult> viewers(presence::RecordRef record, const presence::User* caller,
+                                                        std::vector<presence::Viewer>& out,
+                                                        RecordState* state) = 0;
+
+  // Records that `user` saved `record` at `lock_version` (the latest is kept) and tells
+  // the observers (on every node).
+  virtual boost::asio::awaitable<SavedResult> saved(presence::RecordRef record, presence::UserPtr user,
+                                                    std::uint32_t lock_version) = 0;
 
   // `executors` are the server threads' (the first one first): background work
   // (expiry, reconnection) runs there, and the calls above arrive on them. stop() is
@@ -74,6 +103,12 @@ class PresenceStore {
 
   // At most one observer; set before start().
   virtual void set_observer(ChangeObserver* observer) = 0;
+
+  // Changes of `record` made on other nodes are wanted (someone here subscribed). Counted:
+  // every watch() is followed by one unwatch(). Any thread. A store that is the only
+  // source of changes (the embedded store) has nothing to do.
+  virtual void watch(presence::RecordRef) {}
+  virtual void unwatch(presence::RecordRef) {}
 };
 
 }  // namespace presenced::store

@@ -28,7 +28,7 @@ TEST_P(Presence, HeartbeatRegistersAndOthersSeeItButNotTheCaller) {
   auto seen_by_bob = viewers(c, bob, "42");
   ASSERT_EQ(seen_by_bob.size(), 1u);
   EXPECT_EQ(boost::json::serialize(seen_by_bob[0]),
-            R"({"id":42,"name":"Alice","tabs":1,"has_dirty_tab":true,"mode":"edit"})");
+            R"({"id":42,"name":"Alice","tabs":1,"has_dirty_tab":true,"mode":"edit","away":false,"stale":false,"fields":[]})");
   EXPECT_TRUE(viewers(c, alice, "42").empty()) << "never the caller";
   EXPECT_TRUE(viewers(c, bob, "43").empty()) << "another record";
 }

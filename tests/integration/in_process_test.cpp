@@ -22,13 +22,19 @@ class FaultyStore final : public store::PresenceStore {
     co_return r.id == "down" ? store::HeartbeatResult::unavailable : store::HeartbeatResult::joined;
   }
   boost::asio::awaitable<store::UnregisterResult> unregister(presence::RecordRef r, const presence::User&,
-                                                             std::string_view) override {
+                                                             std::string_view, std::int64_t) override {
     co_return r.id == "down" ? store::UnregisterResult::unavailable : store::UnregisterResult::removed;
   }
-  boost::asio::awaitable<store::ViewersResult> viewers(presence::RecordRef r, const presence::User&,
-                                                       std::vector<presence::Viewer>& out) override {
+  boost::asio::awaitable<store::ViewersResult> viewers(presence::RecordRef r, const presence::User*,
+                                                       std::vector<presence::Viewer>& out,
+                                                       store::RecordState*) override {
     out.clear();
     co_return r.id == "down" ? store::ViewersResult::unavailable : store::ViewersResult::ok;
+  }
+  boost::asio::awaitable<store::SavedResult> saved(presence::RecordRef r, presence::UserPtr,
+                                                   std::uint32_t) override {
+    if (r.id == "boom") throw std::runtime_error("disk on fire at 0xdeadbeef");
+    co_return r.id == "down" ? store::SavedResult::unavailable : store::SavedResult::ok;
   }
   void start(std::span<const boost::asio::any_io_executor>) override {}
   void stop() override {}

@@ -13,16 +13,21 @@ UserPtr user(std::string id, std::string name, bool number = true) {
   u->tenant = "1";
   return u;
 }
+
+TabView tab(const UserPtr& u, Mode mode, bool dirty, std::uint64_t joined, Activity activity = Activity::active,
+            std::string_view field = {}, std::uint32_t lock_version = kNoLockVersion) {
+  return {u.get(), mode, dirty, joined, activity, field, lock_version};
+}
 }  // namespace
 
 TEST(Aggregation, OneEntryPerUserWithTabsDirtyAndEditMode) {
   auto alice = user("1", "Alice"), bob = user("2", "Bob"), me = user("3", "Me");
-  std::vector<TabView> tabs{{alice.get(), Mode::view, false, 0},
-                            {bob.get(), Mode::view, false, 1},
-                            {alice.get(), Mode::edit, true, 2},
-                            {me.get(), Mode::edit, true, 3}};
+  std::vector<TabView> tabs{tab(alice, Mode::view, false, 0),
+                            tab(bob, Mode::view, false, 1),
+                            tab(alice, Mode::edit, true, 2),
+                            tab(me, Mode::edit, true, 3)};
   std::vector<Viewer> out;
-  aggregate_viewers(tabs, *me, out);
+  aggregate_viewers(tabs, me.get(), kNoLockVersion, out);
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(out[0].name, "Alice");
   EXPECT_EQ(out[0].tabs, 2u);
@@ -36,21 +41,21 @@ TEST(Aggregation, OneEntryPerUserWithTabsDirtyAndEditMode) {
 
 TEST(Aggregation, NeverTheCallerEvenThroughAnotherTokenOfTheSameUser) {
   auto me_old_token = user("3", "Me (old name)"), me = user("3", "Me");
-  std::vector<TabView> tabs{{me_old_token.get(), Mode::view, false, 0}};
+  std::vector<TabView> tabs{tab(me_old_token, Mode::view, false, 0)};
   std::vector<Viewer> out{Viewer{}};  // stale content is replaced
-  aggregate_viewers(tabs, *me, out);
+  aggregate_viewers(tabs, me.get(), kNoLockVersion, out);
   EXPECT_TRUE(out.empty());
 }
 
 TEST(Aggregation, OrderedByEachUsersEarliestLiveTab) {
   auto a = user("a", "A", false), b = user("b", "B", false), c = user("c", "C", false), me = user("m", "M");
   // Arrival order in the input is not join order (as with a Redis hash).
-  std::vector<TabView> tabs{{a.get(), Mode::view, false, 7},
-                            {b.get(), Mode::view, false, 3},
-                            {c.get(), Mode::view, false, 5},
-                            {a.get(), Mode::view, false, 1}};
+  std::vector<TabView> tabs{tab(a, Mode::view, false, 7),
+                            tab(b, Mode::view, false, 3),
+                            tab(c, Mode::view, false, 5),
+                            tab(a, Mode::view, false, 1)};
   std::vector<Viewer> out;
-  aggregate_viewers(tabs, *me, out);
+  aggregate_viewers(tabs, me.get(), kNoLockVersion, out);
   ASSERT_EQ(out.size(), 3u);
   EXPECT_EQ(out[0].id, "a");
   EXPECT_EQ(out[1].id, "b");
@@ -60,9 +65,59 @@ TEST(Aggregation, OrderedByEachUsersEarliestLiveTab) {
 
 TEST(Aggregation, StringAndNumberIdsOfTheSameTextAreOneUser) {
   auto as_number = user("42", "Alice", true), as_string = user("42", "Alice", false), me = user("1", "M");
-  std::vector<TabView> tabs{{as_number.get(), Mode::view, false, 0}, {as_string.get(), Mode::view, false, 1}};
+  std::vector<TabView> tabs{tab(as_number, Mode::view, false, 0), tab(as_string, Mode::view, false, 1)};
   std::vector<Viewer> out;
-  aggregate_viewers(tabs, *me, out);
+  aggregate_viewers(tabs, me.get(), kNoLockVersion, out);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].tabs, 2u);
+}
+
+TEST(Aggregation, AwayOnlyWhenEveryTabIsIdle) {
+  auto alice = user("1", "Alice"), bob = user("2", "Bob");
+  std::vector<TabView> tabs{tab(alice, Mode::view, false, 0, Activity::idle), tab(bob, Mode::view, false, 1, Activity::idle),
+                            tab(alice, Mode::view, false, 2, Activity::active)};
+  std::vector<Viewer> out;
+  aggregate_viewers(tabs, nullptr, kNoLockVersion, out);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_FALSE(out[0].away);  // one of Alice's tabs is active
+  EXPECT_TRUE(out[1].away);
+}
+
+TEST(Aggregation, FieldsOfEveryTabEachOnceInTabOrder) {
+  auto alice = user("1", "Alice");
+  std::vector<TabView> tabs{tab(alice, Mode::edit, false, 0, Activity::active, "title"),
+                            tab(alice, Mode::edit, false, 1, Activity::active, ""),
+                            tab(alice, Mode::edit, false, 2, Activity::active, "steps"),
+                            tab(alice, Mode::edit, false, 3, Activity::active, "title")};
+  std::vector<Viewer> out;
+  aggregate_viewers(tabs, nullptr, kNoLockVersion, out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].fields, (std::vector<std::string>{"title", "steps"}));
+  // Reused storage starts clean.
+  std::vector<TabView> fewer{tab(alice, Mode::edit, false, 0)};
+  aggregate_viewers(fewer, nullptr, kNoLockVersion, out);
+  EXPECT_TRUE(out[0].fields.empty());
+}
+
+TEST(Aggregation, StaleWhenATabHoldsAnOlderVersionThanTheSavedOne) {
+  auto alice = user("1", "Alice"), bob = user("2", "Bob"), carol = user("3", "Carol");
+  std::vector<TabView> tabs{tab(alice, Mode::edit, false, 0, Activity::active, "", 4),
+                            tab(bob, Mode::edit, false, 1, Activity::active, "", 5),
+                            tab(carol, Mode::edit, false, 2)};  // said no version: never stale
+  std::vector<Viewer> out;
+  aggregate_viewers(tabs, nullptr, 5, out);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_TRUE(out[0].stale);
+  EXPECT_FALSE(out[1].stale);
+  EXPECT_FALSE(out[2].stale);
+  aggregate_viewers(tabs, nullptr, kNoLockVersion, out);  // nothing saved: nobody is stale
+  EXPECT_FALSE(out[0].stale);
+}
+
+TEST(Aggregation, EveryoneWhenThereIsNoCaller) {
+  auto alice = user("1", "Alice"), me = user("3", "Me");
+  std::vector<TabView> tabs{tab(alice, Mode::view, false, 0), tab(me, Mode::view, false, 1)};
+  std::vector<Viewer> out;
+  aggregate_viewers(tabs, nullptr, kNoLockVersion, out);
+  EXPECT_EQ(out.size(), 2u);
 }

@@ -8,8 +8,8 @@ using namespace presenced;
 TEST(Envelope, ViewersEchoIdsAsGivenAndEscapeNames) {
   http::Response res;
   std::vector<presence::Viewer> viewers(2);
-  viewers[0] = {"42", true, "Al \"the\" <b>ice</b> \xC3\xA9", 2, true, presence::Mode::edit};
-  viewers[1] = {"u-7", false, "Bob\n", 1, false, presence::Mode::view};
+  viewers[0] = {"42", true, "Al \"the\" <b>ice</b> \xC3\xA9", 2, true, presence::Mode::edit, false, true, {"title", "a\"b"}};
+  viewers[1] = {"u-7", false, "Bob\n", 1, false, presence::Mode::view, true, false, {}};
   http::envelope::success_viewers(res, viewers);
   auto json = boost::json::parse(res.body);
   auto& list = json.at("data").at("viewers").as_array();
@@ -21,6 +21,11 @@ TEST(Envelope, ViewersEchoIdsAsGivenAndEscapeNames) {
   EXPECT_EQ(list[0].at("mode").as_string(), "edit");
   EXPECT_EQ(list[1].at("id").as_string(), "u-7");
   EXPECT_EQ(list[1].at("name").as_string(), "Bob\n");
+  EXPECT_EQ(list[0].at("away").as_bool(), false);
+  EXPECT_EQ(list[0].at("stale").as_bool(), true);
+  EXPECT_EQ(list[0].at("fields"), boost::json::parse(R"(["title","a\"b"])"));
+  EXPECT_EQ(list[1].at("away").as_bool(), true);
+  EXPECT_TRUE(list[1].at("fields").as_array().empty());
 }
 
 TEST(Envelope, ValidationErrorsKeyedByField) {

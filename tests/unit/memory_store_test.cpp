@@ -47,7 +47,7 @@ class MemoryStoreTest : public ::testing::Test {
 
   std::vector<presence::Viewer> viewers(const presence::UserPtr& caller, RecordRef r = flow("42")) {
     std::vector<presence::Viewer> out;
-    store.read_viewers(r, *caller, out);
+    store.read_viewers(r, caller.get(), out);
     return out;
   }
 };
@@ -300,4 +300,87 @@ TEST_F(MemoryStoreTest, ConcurrentWritersOnSharedRecordsKeepExactCounts) {
     for (auto& v : viewers(carol, flow(std::to_string(r)))) seen += v.tabs;
   }
   EXPECT_EQ(seen, static_cast<std::size_t>(kThreads * kTabs / 2));
+}
+
+TEST_F(MemoryStoreTest, ActivityAndLockVersionAreChangesToo) {
+  HeartbeatInput in = tab("t1");
+  store.apply_heartbeat(flow("42"), alice, in);
+  in.activity = presence::Activity::idle;
+  EXPECT_EQ(store.apply_heartbeat(flow("42"), alice, in), HeartbeatResult::updated);
+  EXPECT_TRUE(viewers(bob)[0].away);
+  in.lock_version = 3;
+  EXPECT_EQ(store.apply_heartbeat(flow("42"), alice, in), HeartbeatResult::updated);
+  EXPECT_EQ(store.apply_heartbeat(flow("42"), alice, in), HeartbeatResult::renewed);
+}
+
+TEST_F(MemoryStoreTest, FieldsShowPerViewer) {
+  store.apply_heartbeat(flow("42"), alice, tab("t1", Mode::edit, true, "title"));
+  store.apply_heartbeat(flow("42"), alice, tab("t2", Mode::edit, false, "steps"));
+  auto v = viewers(bob);
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].fields, (std::vector<std::string>{"title", "steps"}));
+}
+
+TEST_F(MemoryStoreTest, SavedVersionMarksOlderTabsStaleAndTellsObservers) {
+  Recorder rec;
+  store.set_observer(&rec);
+  HeartbeatInput old_version = tab("a1"), new_version = tab("b1");
+  old_version.lock_version = 4;
+  new_version.lock_version = 5;
+  store.apply_heartbeat(flow("42"), alice, old_version);
+  store.apply_heartbeat(flow("42"), bob, new_version);
+  EXPECT_EQ(store.apply_saved(flow("42"), bob, 5), store::SavedResult::ok);
+  store::RecordState state;
+  std::vector<presence::Viewer> v;
+  store.read_viewers(flow("42"), carol.get(), v, &state);
+  EXPECT_EQ(state.saved_version, 5u);
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_TRUE(v[0].stale);
+  EXPECT_FALSE(v[1].stale);
+  store.apply_saved(flow("42"), bob, 3);  // an older save does not move it back
+  store.read_viewers(flow("42"), carol.get(), v, &state);
+  EXPECT_EQ(state.saved_version, 5u);
+  EXPECT_EQ(rec.seen.back().second, ChangeKind::saved);
+}
+
+TEST_F(MemoryStoreTest, ViewersSayWhenTheFirstTabExpires) {
+  store::RecordState state;
+  std::vector<presence::Viewer> v;
+  store.read_viewers(flow("42"), nullptr, v, &state);
+  EXPECT_EQ(state.next_expiry_ms, -1);
+  store.apply_heartbeat(flow("42"), alice, tab("t1"));
+  clock.advance_ms(10'000);
+  store.apply_heartbeat(flow("42"), bob, tab("t2"));
+  store.read_viewers(flow("42"), nullptr, v, &state);
+  EXPECT_EQ(state.next_expiry_ms, 80'000);
+  EXPECT_EQ(v.size(), 2u) << "no caller: everyone";
+}
+
+TEST_F(MemoryStoreTest, AConditionalUnregisterKeepsATabHeardFromSince) {
+  store.apply_heartbeat(flow("42"), alice, tab("t1"));
+  const std::int64_t closed_at = clock.unix_ms();
+  clock.advance_ms(500);
+  store.apply_heartbeat(flow("42"), alice, tab("t1"));  // the reloaded page
+  clock.advance_ms(1000);
+  EXPECT_EQ(store.apply_unregister(flow("42"), *alice, "t1", closed_at), UnregisterResult::kept);
+  EXPECT_EQ(viewers(bob).size(), 1u);
+  clock.advance_ms(1000);
+  EXPECT_EQ(store.apply_unregister(flow("42"), *alice, "t1", clock.unix_ms()), UnregisterResult::removed);
+  EXPECT_TRUE(viewers(bob).empty());
+}
+
+TEST_F(MemoryStoreTest, DeadlinesSurviveTheLowBitsWrapping) {
+  // Tabs keep 32 bits of the monotonic clock: move it near 2^32 ms and across.
+  clock.advance_ms((std::int64_t{1} << 32) - clock.monotonic_ms() - 30'000);
+  store.apply_heartbeat(flow("42"), alice, tab("t1"));
+  clock.advance_ms(60'000);  // past the wrap
+  EXPECT_EQ(viewers(bob).size(), 1u);
+  store::RecordState state;
+  std::vector<presence::Viewer> v;
+  store.read_viewers(flow("42"), nullptr, v, &state);
+  EXPECT_EQ(state.next_expiry_ms, 30'000);
+  clock.advance_ms(30'000);
+  EXPECT_TRUE(viewers(bob).empty());
+  clock.advance_ms(200);
+  EXPECT_EQ(store.expire_due(), 1u);
 }

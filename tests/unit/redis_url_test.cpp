@@ -43,11 +43,11 @@ TEST(RedisUrl, RefusesWhatIsNotARedisUrl) {
 
 TEST(Resp, CommandsAreArraysOfBulkStrings) {
   std::string out;
-  presenced::store::redis::CommandWriter(out, 3).arg("HGET").arg("k").arg(std::int64_t{-42});
+  presenced::store::redis::Command().arg("HGET").arg("k").arg(std::int64_t{-42}).append_to(out);
   EXPECT_EQ(out, "*3\r\n$4\r\nHGET\r\n$1\r\nk\r\n$3\r\n-42\r\n");
-  out.clear();
-  presenced::store::redis::CommandWriter(out, 1).arg(std::string_view("a\r\nb", 4));
-  EXPECT_EQ(out, std::string("*1\r\n$4\r\na\r\nb\r\n"));
+  presenced::store::redis::Command().arg(std::string_view("a\r\nb", 4)).arg("").arg(std::string(12, 'x')).append_to(out);
+  EXPECT_EQ(out, "*3\r\n$4\r\nHGET\r\n$1\r\nk\r\n$3\r\n-42\r\n" + std::string("*3\r\n$4\r\na\r\nb\r\n$0\r\n\r\n$12\r\n") +
+                     std::string(12, 'x') + "\r\n");
 }
 
 #include "store/redis/iso8601.hpp"
@@ -58,6 +58,13 @@ TEST(Iso8601, UtcWithMillisecondsAlways24Characters) {
   EXPECT_EQ(Iso8601(1768937415123).view(), "2026-01-20T19:30:15.123Z");
   EXPECT_EQ(Iso8601(951782400999).view(), "2000-02-29T00:00:00.999Z");
   EXPECT_EQ(Iso8601(4102444799000).view(), "2099-12-31T23:59:59.000Z");
+  // Seconds are remembered; stamps within, between and across them stay exact.
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ(Iso8601(1768937415999).view(), "2026-01-20T19:30:15.999Z");
+    EXPECT_EQ(Iso8601(1768937325000).view(), "2026-01-20T19:28:45.000Z");
+    EXPECT_EQ(Iso8601(1768937416000).view(), "2026-01-20T19:30:16.000Z");
+    EXPECT_EQ(Iso8601(1768937415001).view(), "2026-01-20T19:30:15.001Z");
+  }
   // Stamps order as strings as they do in time: the heartbeat script compares them so.
   EXPECT_LT(Iso8601(1768937415123).view(), Iso8601(1768937415124).view());
   EXPECT_LT(Iso8601(1768937409999).view(), Iso8601(1768937410000).view());

@@ -7,6 +7,7 @@
 #include "store/memory/record_block.hpp"
 #include "store/memory/tab_index.hpp"
 
+#include <boost/unordered/unordered_flat_map.hpp>
 #include <boost/unordered/unordered_flat_set.hpp>
 
 #include <algorithm>
@@ -150,6 +151,7 @@ struct MemoryStore::Shard {
   // Only the wheel frees records: see expiry_wheel.hpp.
   void free(std::uint32_t h) {
     large.erase(h);
+    saved.erase(h);
     index.erase(h);  // hashes through the record: before it is destroyed
     RecordBlock::destroy(slab[h]);
     slab[h] = nullptr;
@@ -163,6 +165,9 @@ struct MemoryStore::Shard {
   ExpiryWheel wheel;
   FieldNames fields;
   std::unordered_map<std::uint32_t, TabIndex> large;  // records with many tabs, by handle
+  // The latest saved lock_version of records that have one, by handle: kept as long as
+  // the record (few records are saved while open, so not in every record's block).
+  boost::unordered_flat_map<std::uint32_t, std::uint32_t> saved;
   std::size_t tabs = 0;
 };
 
@@ -187,16 +192,18 @@ HeartbeatResult MemoryStore::apply_heartbeat(presence::RecordRef record, const p
   Shard& shard = shard_for(key.view());
   const std::int64_t now = clock_.monotonic_ms();
   const std::int64_t deadline = now + options_.ttl_ms;
+  const bool idle = in.activity == presence::Activity::idle;
   HeartbeatResult result;
   {
     std::lock_guard lock(shard.mutex);
     std::uint32_t h = shard.lookup(key.view());
     if (h == kNoRecord) h = shard.create(key.view(), deadline);
     int i = shard.find_tab(h, in.tab_id);
-    if (i >= 0 && shard.slab[h]->tabs()[i].deadline_ms > now) {
+    if (i >= 0 && !shard.slab[h]->tabs()[i].deadline.passed(now)) {
       Tab& tab = shard.slab[h]->tabs()[i];
       if (!presence::same_user(*tab.user, *user)) return HeartbeatResult::not_owner;
-      bool changed = tab.mode != in.mode || tab.dirty != in.dirty;
+      bool changed = tab.mode != in.mode || tab.dirty != in.dirty || tab.idle != idle ||
+                     tab.lock_version != in.lock_version;
       if (shard.fields.name(tab.field) != in.active_field) {
         shard.fields.release(tab.field);
         tab.field = shard.fields.acquire(in.active_field);
@@ -204,7 +211,9 @@ HeartbeatResult MemoryStore::apply_heartbeat(presence::RecordRef record, const p
       }
       tab.mode = in.mode;
       tab.dirty = in.dirty;
-      tab.deadline_ms = deadline;
+      tab.idle = idle;
+      tab.lock_version = in.lock_version;
+      tab.deadline = Deadline::at(deadline);
       if (tab.user != user) tab.user = user;  // a newer token may carry a new name
       result = changed ? HeartbeatResult::updated : HeartbeatResult::renewed;
     } else {
@@ -212,11 +221,13 @@ HeartbeatResult MemoryStore::apply_heartbeat(presence::RecordRef record, const p
       if (i >= 0) shard.remove_tab(h, static_cast<std::uint16_t>(i));
       Tab& t = shard.append_tab(h);
       t.user = user;
-      t.deadline_ms = deadline;
+      t.deadline = Deadline::at(deadline);
       t.id = TabId(in.tab_id);
       t.field = shard.fields.acquire(in.active_field);
       t.mode = in.mode;
       t.dirty = in.dirty;
+      t.idle = idle;
+      t.lock_version = in.lock_version;
       shard.appended(h);
       result = HeartbeatResult::joined;
     }
@@ -229,7 +240,7 @@ HeartbeatResult MemoryStore::apply_heartbeat(presence::RecordRef record, const p
 }
 
 UnregisterResult MemoryStore::apply_unregister(presence::RecordRef record, const presence::User& user,
-                                               std::string_view tab_id) {
+                                               std::string_view tab_id, std::int64_t unless_seen_since_ms) {
   RecordKey key(record);
   Shard& shard = shard_for(key.view());
   const std::int64_t now = clock_.monotonic_ms();
@@ -240,8 +251,13 @@ UnregisterResult MemoryStore::apply_unregister(presence::RecordRef record, const
     if (h == kNoRecord) return UnregisterResult::absent;
     int i = shard.find_tab(h, tab_id);
     Tab* tabs = shard.slab[h]->tabs();
-    if (i < 0 || tabs[i].deadline_ms <= now) return UnregisterResult::absent;
+    if (i < 0 || tabs[i].deadline.passed(now)) return UnregisterResult::absent;
     if (!presence::same_user(*tabs[i].user, user)) return UnregisterResult::not_owner;
+    if (unless_seen_since_ms > 0) {
+      // When the tab was last heard from, on the wall clock the condition is given in.
+      const std::int64_t heard_ms = clock_.unix_ms() - (now - (tabs[i].deadline.ms(now) - options_.ttl_ms));
+      if (heard_ms >= unless_seen_since_ms) return UnregisterResult::kept;
+    }
     owner = std::move(tabs[i].user);
     shard.remove_tab(h, static_cast<std::uint16_t>(i));
     // An emptied record stays until its wheel slot frees it (at most one TTL).
@@ -250,23 +266,47 @@ UnregisterResult MemoryStore::apply_unregister(presence::RecordRef record, const
   return UnregisterResult::removed;
 }
 
-void MemoryStore::read_viewers(presence::RecordRef record, const presence::User& caller,
-                               std::vector<presence::Viewer>& out) {
+void MemoryStore::read_viewers(presence::RecordRef record, const presence::User* caller,
+                               std::vector<presence::Viewer>& out, RecordState* state) {
   RecordKey key(record);
   Shard& shard = shard_for(key.view());
   const std::int64_t now = clock_.monotonic_ms();
   thread_local std::vector<presence::TabView> live;
   live.clear();
+  std::uint32_t saved_version = presence::kNoLockVersion;
+  std::int64_t next_deadline = INT64_MAX;
   std::lock_guard lock(shard.mutex);
   if (std::uint32_t h = shard.lookup(key.view()); h != kNoRecord) {
     RecordBlock& r = *shard.slab[h];
+    if (auto it = shard.saved.find(h); it != shard.saved.end()) saved_version = it->second;
     for (std::uint16_t i = 0; i < r.count(); ++i) {
       const Tab& t = r.tabs()[i];
-      if (t.deadline_ms > now) live.push_back({t.user.get(), t.mode, t.dirty, i});  // position is join order
+      if (t.deadline.passed(now)) continue;
+      next_deadline = std::min(next_deadline, t.deadline.ms(now));
+      live.push_back({t.user.get(), t.mode, t.dirty, i,  // position is join order
+                      t.idle ? presence::Activity::idle : presence::Activity::active, shard.fields.name(t.field),
+                      t.lock_version});
     }
   }
-  // Aggregated under the lock: the tabs own the users the views point at.
-  presence::aggregate_viewers(live, caller, out);
+  if (state) *state = {saved_version, next_deadline == INT64_MAX ? -1 : next_deadline - now};
+  // Aggregated under the lock: the tabs own the users and field names the views point at.
+  presence::aggregate_viewers(live, caller, saved_version, out);
+}
+
+SavedResult MemoryStore::apply_saved(presence::RecordRef record, const presence::UserPtr& user,
+                                     std::uint32_t lock_version) {
+  RecordKey key(record);
+  Shard& shard = shard_for(key.view());
+  {
+    std::lock_guard lock(shard.mutex);
+    // Only an open record needs its version: no tab is stale where nobody is.
+    if (std::uint32_t h = shard.lookup(key.view()); h != kNoRecord) {
+      auto [it, created] = shard.saved.try_emplace(h, lock_version);
+      if (!created) it->second = std::max(it->second, lock_version);
+    }
+  }
+  if (observer_) observer_->on_change({record, {}, user.get(), ChangeKind::saved, lock_version});
+  return SavedResult::ok;
 }
 
 std::size_t MemoryStore::expire_due() {
@@ -283,8 +323,8 @@ std::size_t MemoryStore::expire_due() {
       std::int64_t next = INT64_MAX;
       for (std::uint16_t i = 0; i < r->count();) {
         Tab& t = r->tabs()[i];
-        if (t.deadline_ms > now) {
-          next = std::min(next, t.deadline_ms);
+        if (!t.deadline.passed(now)) {
+          next = std::min(next, t.deadline.ms(now));
           ++i;
           continue;
         }
@@ -323,14 +363,20 @@ boost::asio::awaitable<HeartbeatResult> MemoryStore::heartbeat(presence::RecordR
 }
 
 boost::asio::awaitable<UnregisterResult> MemoryStore::unregister(presence::RecordRef record,
-                                                                 const presence::User& user, std::string_view tab_id) {
-  co_return apply_unregister(record, user, tab_id);
+                                                                 const presence::User& user, std::string_view tab_id,
+                                                                 std::int64_t unless_seen_since_ms) {
+  co_return apply_unregister(record, user, tab_id, unless_seen_since_ms);
 }
 
-boost::asio::awaitable<ViewersResult> MemoryStore::viewers(presence::RecordRef record, const presence::User& caller,
-                                                           std::vector<presence::Viewer>& out) {
-  read_viewers(record, caller, out);
+boost::asio::awaitable<ViewersResult> MemoryStore::viewers(presence::RecordRef record, const presence::User* caller,
+                                                           std::vector<presence::Viewer>& out, RecordState* state) {
+  read_viewers(record, caller, out, state);
   co_return ViewersResult::ok;
+}
+
+boost::asio::awaitable<SavedResult> MemoryStore::saved(presence::RecordRef record, presence::UserPtr user,
+                                                       std::uint32_t lock_version) {
+  co_return apply_saved(record, user, lock_version);
 }
 
 void MemoryStore::start(std::span<const boost::asio::any_io_executor> executors) {

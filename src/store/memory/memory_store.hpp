@@ -41,9 +41,12 @@ class MemoryStore final : public PresenceStore {
   boost::asio::awaitable<HeartbeatResult> heartbeat(presence::RecordRef record, presence::UserPtr user,
                                                     presence::HeartbeatInput tab) override;
   boost::asio::awaitable<UnregisterResult> unregister(presence::RecordRef record, const presence::User& user,
-                                                      std::string_view tab_id) override;
-  boost::asio::awaitable<ViewersResult> viewers(presence::RecordRef record, const presence::User& caller,
-                                                std::vector<presence::Viewer>& out) override;
+                                                      std::string_view tab_id,
+                                                      std::int64_t unless_seen_since_ms) override;
+  boost::asio::awaitable<ViewersResult> viewers(presence::RecordRef record, const presence::User* caller,
+                                                std::vector<presence::Viewer>& out, RecordState* state) override;
+  boost::asio::awaitable<SavedResult> saved(presence::RecordRef record, presence::UserPtr user,
+                                            std::uint32_t lock_version) override;
   void start(std::span<const boost::asio::any_io_executor> executors) override;
   void stop() override;
   bool ready() const override { return true; }
@@ -52,8 +55,11 @@ class MemoryStore final : public PresenceStore {
   // The same operations without a coroutine, for tests and tools.
   HeartbeatResult apply_heartbeat(presence::RecordRef record, const presence::UserPtr& user,
                                   const presence::HeartbeatInput& tab);
-  UnregisterResult apply_unregister(presence::RecordRef record, const presence::User& user, std::string_view tab_id);
-  void read_viewers(presence::RecordRef record, const presence::User& caller, std::vector<presence::Viewer>& out);
+  UnregisterResult apply_unregister(presence::RecordRef record, const presence::User& user, std::string_view tab_id,
+                                    std::int64_t unless_seen_since_ms = 0);
+  void read_viewers(presence::RecordRef record, const presence::User* caller, std::vector<presence::Viewer>& out,
+                    RecordState* state = nullptr);
+  SavedResult apply_saved(presence::RecordRef record, const presence::UserPtr& user, std::uint32_t lock_version);
 
   // Drops every tab whose deadline has passed; returns how many. start() calls this every
   // tick; tests call it after moving a ManualClock.

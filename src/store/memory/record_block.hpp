@@ -21,13 +21,32 @@
 
 namespace presenced::store::memory {
 
+// A point on the monotonic clock (ms) in 4 bytes: its low 32 bits, compared with now as a
+// signed distance. Exact while deadlines stay within 24 days of now, which they do: the
+// TTL is at most a day, and the wheel sweeps a tab within a tick of its deadline.
+class Deadline {
+ public:
+  static Deadline at(std::int64_t ms) { return Deadline(static_cast<std::uint32_t>(ms)); }
+  bool passed(std::int64_t now) const { return distance(now) <= 0; }
+  std::int64_t ms(std::int64_t now) const { return now + distance(now); }
+
+ private:
+  explicit Deadline(std::uint32_t low) : low_(low) {}
+  std::int32_t distance(std::int64_t now) const {
+    return static_cast<std::int32_t>(low_ - static_cast<std::uint32_t>(now));
+  }
+  std::uint32_t low_;
+};
+
 struct Tab {
   presence::UserPtr user;     // shared with the token cache and the user's other tabs
-  std::int64_t deadline_ms;   // monotonic; the tab is gone when this has passed
+  Deadline deadline = Deadline::at(0);
+  std::uint32_t lock_version = presence::kNoLockVersion;
   TabId id;
-  std::uint16_t field;        // FieldNames index
-  presence::Mode mode;
-  bool dirty;
+  std::uint16_t field = 0;    // FieldNames index
+  presence::Mode mode = presence::Mode::view;
+  bool dirty : 1 = false;
+  bool idle : 1 = false;      // Activity::idle
 };
 static_assert(sizeof(Tab) == 48, "a tab is the unit of memory that grows with users");
 

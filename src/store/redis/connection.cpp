@@ -211,12 +211,14 @@ asio::awaitable<bool> Connection::connect_and_handshake() {
 
 asio::awaitable<ExecResult> Connection::handshake_command(std::vector<std::string_view> args) {
   if (state_ != State::handshaking) co_return ExecResult{};
-  CommandWriter command(out_, args.size());
+  Command command;
   for (std::string_view a : args) command.arg(a);
-  co_return co_await await_reply();
+  command.append_to(out_);
+  co_return co_await await_reply(true);
 }
 
-asio::awaitable<ExecResult> Connection::await_reply() {
+asio::awaitable<ExecResult> Connection::await_reply(bool sent) {
+  if (!sent) co_return ExecResult{};
   Waiter w;
   w.deadline = std::chrono::steady_clock::now() + options_.request_timeout;
   waiters_.push_back(&w);
@@ -271,6 +273,11 @@ asio::awaitable<void> Connection::read_loop(std::uint64_t generation) {
       }
       if (!raw) break;
       Reply reply(static_cast<redisReply*>(raw));
+      if (on_message && reply->type == REDIS_REPLY_ARRAY && reply->elements == 3 &&
+          text(*reply->element[0]) == "message") {
+        on_message(text(*reply->element[1]), text(*reply->element[2]));
+        continue;
+      }
       if (waiters_.empty()) {
         fail("a reply nobody asked for");
         co_return;

@@ -58,16 +58,30 @@ class Connection {
   bool connected() const { return state_ == State::connected; }
   boost::asio::io_context& context() { return context_; }
 
-  // Sends the command `write(buffer)` appends and awaits its reply.
-  template <typename Write>
-  boost::asio::awaitable<ExecResult> execute(Write&& write) {
-    if (state_ != State::connected) co_return ExecResult{};
-    write(out_);
-    co_return co_await await_reply();
+  // Sends the command and awaits its reply. The command is written before this returns
+  // (its arguments may be gone by the time the reply comes); not a coroutine of its
+  // own, so that a request costs one frame less.
+  boost::asio::awaitable<ExecResult> execute(const Command& command) {
+    const bool sent = state_ == State::connected;
+    if (sent) command.append_to(out_);
+    return await_reply(sent);
   }
 
-  // Called with true when the connection comes up and false when it goes down.
+  // Sends a command whose reply is not wanted (SUBSCRIBE): dropped if not connected.
+  void send(const Command& command) {
+    if (state_ != State::connected) return;
+    command.append_to(out_);
+    waiters_.push_back(nullptr);  // its reply is read and dropped in its turn
+    kick_writer();
+  }
+
+  // Called with true when the connection comes up (on its thread, before any request
+  // can use it) and false when it goes down.
   std::function<void(bool)> on_state_change;
+
+  // Set on a connection in subscribe mode: gets each published message, a
+  // ["message", channel, payload] array, instead of a waiter.
+  std::function<void(std::string_view channel, std::string_view payload)> on_message;
 
  private:
   enum class State { idle, connecting, handshaking, connected, stopped };
@@ -76,7 +90,7 @@ class Connection {
   boost::asio::awaitable<void> run();
   boost::asio::awaitable<bool> connect_and_handshake();
   boost::asio::awaitable<ExecResult> handshake_command(std::vector<std::string_view> args);
-  boost::asio::awaitable<ExecResult> await_reply();
+  boost::asio::awaitable<ExecResult> await_reply(bool sent);
   boost::asio::awaitable<void> read_loop(std::uint64_t generation);
   boost::asio::awaitable<void> sweep_loop();
   void complete(Waiter* w);

@@ -3,6 +3,7 @@
 #include "presence/aggregation.hpp"
 #include "presence/json_text.hpp"
 #include "store/redis/iso8601.hpp"
+#include "store/redis/notice.hpp"
 #include "store/redis/scripts.hpp"
 
 #include <boost/asio/this_coro.hpp>
@@ -19,13 +20,18 @@ namespace {
 
 constexpr std::string_view kKeyPrefix = "tenant_";
 constexpr std::string_view kKeyMiddle = "_record_presence:";
+constexpr std::string_view kSavedKeyMiddle = "_record_presence_saved:";
+// How long a record's latest saved version is kept after the save: a tab left open over
+// a weekend and still on the old version is stale on Monday only if this is longer.
+constexpr std::int64_t kSavedKeepMs = 7LL * 24 * 3600 * 1000;
 
 // The key, on the stack: its parts are validated segments of at most 64 characters.
+// The record's presence (the host app's key), or beside it, its saved version.
 class Key {
  public:
-  explicit Key(const presence::RecordRef& r) {
+  explicit Key(const presence::RecordRef& r, std::string_view middle = kKeyMiddle) {
     char* p = buf_;
-    for (std::string_view part : {kKeyPrefix, r.tenant, kKeyMiddle, r.type, std::string_view(":"), r.id}) {
+    for (std::string_view part : {kKeyPrefix, r.tenant, middle, r.type, std::string_view(":"), r.id}) {
       p = std::copy(part.begin(), part.end(), p);
     }
     size_ = static_cast<std::size_t>(p - buf_);
@@ -57,25 +63,46 @@ void value_tail(std::string& out, const presence::HeartbeatInput& tab) {
     out.append(R"(,"active_field":)");
     presence::append_json_string(out, tab.active_field);
   }
+  if (tab.activity == presence::Activity::idle) out.append(R"(,"activity":"idle")");
+  if (tab.lock_version != presence::kNoLockVersion) {
+    out.append(R"(,"lock_version":)");
+    out.append(std::to_string(tab.lock_version));
+  }
   out.append(R"(,"joined_us":)");
 }
 
 // EVALSHA, and EVAL when Redis has lost the script (SCRIPT FLUSH, a failover to a
-// replica that never loaded it): the reply to EVAL loads it again.
+// replica that never loaded it): the reply to EVAL loads it again. `args(command)` adds
+// the script's arguments; it is called again for the retry, because what it points into
+// (the thread's buffers) is used by other requests while this one waits.
+// A script's keys: the record's, and for some its saved version's. (Not a braced list:
+// g++ 12 cannot compile one inside a co_await expression.)
+struct Keys {
+  std::string_view first, second;  // second: none when empty
+  std::size_t size() const { return second.empty() ? 1 : 2; }
+  void add_to(Command& command) const {
+    command.arg(first);
+    if (!second.empty()) command.arg(second);
+  }
+};
+
 template <typename Args>
-asio::awaitable<ExecResult> run_script(Connection& c, const Script& script, std::string_view key, std::size_t argc,
-                                       Args&& args) {
-  ExecResult r = co_await c.execute([&](std::string& out) {
-    CommandWriter w(out, 3 + 1 + argc);
-    w.arg("EVALSHA").arg(script.sha1).arg("1").arg(key);
-    args(w);
-  });
+asio::awaitable<ExecResult> run_script(Connection& c, const Script& script, Keys keys, Args&& args) {
+  const char* key_count = keys.size() == 1 ? "1" : "2";
+  ExecResult r;
+  {
+    Command command;
+    command.arg("EVALSHA").arg(script.sha1).arg(key_count);
+    keys.add_to(command);
+    args(command);
+    r = co_await c.execute(command);
+  }
   if (r.status == ExecStatus::ok && r.reply->type == REDIS_REPLY_ERROR && text(*r.reply).starts_with("NOSCRIPT")) {
-    r = co_await c.execute([&](std::string& out) {
-      CommandWriter w(out, 3 + 1 + argc);
-      w.arg("EVAL").arg(script.source).arg("1").arg(key);
-      args(w);
-    });
+    Command command;
+    command.arg("EVAL").arg(script.source).arg(key_count);
+    keys.add_to(command);
+    args(command);
+    r = co_await c.execute(command);
   }
   if (r.status == ExecStatus::ok && r.reply->type == REDIS_REPLY_ERROR) {
     spdlog::error("redis {} script: {}", script.name, text(*r.reply));
@@ -90,8 +117,8 @@ bool is_status(const ExecResult& r, std::string_view s) {
 }
 
 // One live entry, as the viewers script returns it, into `user` and a tab view.
-bool read_entry(std::string_view order, std::string_view value, const presence::User& caller, presence::User& user,
-                presence::TabView& tab) {
+bool read_entry(std::string_view order, std::string_view value, std::string_view tenant, presence::User& user,
+                std::string& field, presence::TabView& tab) {
   unsigned char arena[2048];
   boost::json::monotonic_resource memory(arena, sizeof arena);
   boost::system::error_code ec;
@@ -107,12 +134,23 @@ bool read_entry(std::string_view order, std::string_view value, const presence::
   else return false;
   const auto* name = obj->if_contains("user_name");
   user.name = name && name->is_string() ? std::string_view(name->get_string()) : std::string_view();
-  user.tenant = caller.tenant;
+  user.tenant = tenant;
   const auto* mode = obj->if_contains("mode");
   tab.mode = mode && mode->is_string() && mode->get_string() == "edit" ? presence::Mode::edit : presence::Mode::view;
   const auto* dirty = obj->if_contains("dirty");
   tab.dirty = dirty && ((dirty->is_bool() && dirty->get_bool()) || (dirty->is_int64() && dirty->get_int64() == 1) ||
                         (dirty->is_string() && dirty->get_string() == "1"));
+  const auto* active_field = obj->if_contains("active_field");
+  field = active_field && active_field->is_string() ? std::string_view(active_field->get_string()) : std::string_view();
+  tab.field = field;
+  const auto* activity = obj->if_contains("activity");
+  tab.activity = activity && activity->is_string() && activity->get_string() == "idle" ? presence::Activity::idle
+                                                                                        : presence::Activity::active;
+  const auto* version = obj->if_contains("lock_version");
+  tab.lock_version = version && version->is_int64() && version->get_int64() >= 0 &&
+                             version->get_int64() <= static_cast<std::int64_t>(presence::kMaxLockVersion)
+                         ? static_cast<std::uint32_t>(version->get_int64())
+                         : presence::kNoLockVersion;
   std::uint64_t joined = 0;
   std::from_chars(order.data(), order.data() + order.size(), joined);
   tab.joined = joined;
@@ -137,11 +175,15 @@ void RedisStore::start(std::span<const asio::any_io_executor> executors) {
     c->start();
     connections_.push_back(std::move(c));
   }
+  auto& first = static_cast<asio::io_context&>(asio::query(executors.front(), asio::execution::context));
+  subscriber_ = std::make_unique<Subscriber>(first, options_.endpoint, co, observer_);
+  subscriber_->start();
 }
 
 void RedisStore::stop() {
   for (auto& c : connections_) c->stop();
-  connections_.clear();  // while the io_contexts still exist (see presence_store.hpp)
+  connections_.clear();
+  subscriber_.reset();  // while the io_contexts still exist (see presence_store.hpp)
 }
 
 bool RedisStore::ready() const { return !connections_.empty() && connected_.load() == connections_.size(); }
@@ -160,70 +202,105 @@ asio::awaitable<HeartbeatResult> RedisStore::heartbeat(presence::RecordRef recor
   Connection* c = connection_for(co_await asio::this_coro::executor);
   if (!c) co_return HeartbeatResult::unavailable;
   const std::int64_t now = clock_.unix_ms();
+  const Iso8601 stamp(now), cutoff(now - options_.ttl_ms);
   Key key(record);
-  ExecResult r = co_await run_script(*c, heartbeat_script(), key.view(), 6, [&](CommandWriter& w) {
+  ExecResult r = co_await run_script(*c, heartbeat_script(), Keys{key.view(), {}}, [&](Command& w) {
     // Built here, each time the command is written (there is a retry after NOSCRIPT):
     // the buffers are the thread's, and other requests use them while this one waits.
     thread_local std::string head, tail;
     value_head(head, *user, tab);
     value_tail(tail, tab);
     w.arg(tab.tab_id).arg(options_.ttl_ms);
-    w.arg(head).arg(Iso8601(now).view()).arg(tail).arg(Iso8601(now - options_.ttl_ms).view());
+    w.arg(head).arg(stamp.view()).arg(tail).arg(cutoff.view());
   });
-  HeartbeatResult result = HeartbeatResult::unavailable;
-  if (is_status(r, "joined")) result = HeartbeatResult::joined;
-  else if (is_status(r, "updated")) result = HeartbeatResult::updated;
-  else if (is_status(r, "renewed")) result = HeartbeatResult::renewed;
-  else if (is_status(r, "not_owner")) result = HeartbeatResult::not_owner;
-  if (observer_ && (result == HeartbeatResult::joined || result == HeartbeatResult::updated)) {
-    observer_->on_change({record, tab.tab_id, user.get(),
-                          result == HeartbeatResult::joined ? ChangeKind::joined : ChangeKind::updated});
-  }
-  co_return result;
+  // Joins and updates reach the observers through Redis (the script publishes them), on
+  // this node as on every other: see subscriber.hpp.
+  if (is_status(r, "renewed")) co_return HeartbeatResult::renewed;
+  if (is_status(r, "joined")) co_return HeartbeatResult::joined;
+  if (is_status(r, "updated")) co_return HeartbeatResult::updated;
+  if (is_status(r, "not_owner")) co_return HeartbeatResult::not_owner;
+  co_return HeartbeatResult::unavailable;
 }
 
 asio::awaitable<UnregisterResult> RedisStore::unregister(presence::RecordRef record, const presence::User& user,
-                                                         std::string_view tab_id) {
+                                                         std::string_view tab_id, std::int64_t unless_seen_since_ms) {
   Connection* c = connection_for(co_await asio::this_coro::executor);
   if (!c) co_return UnregisterResult::unavailable;
   Key key(record);
-  ExecResult r = co_await run_script(*c, unregister_script(), key.view(), 4, [&](CommandWriter& w) {
-    w.arg(tab_id).arg(user.id).arg(clock_.unix_ms()).arg(options_.ttl_ms);
+  ExecResult r = co_await run_script(*c, unregister_script(), Keys{key.view(), {}}, [&](Command& w) {
+    w.arg(tab_id).arg(user.id).arg(clock_.unix_ms()).arg(options_.ttl_ms).arg(unless_seen_since_ms);
   });
-  if (is_status(r, "removed")) {
-    if (observer_) observer_->on_change({record, tab_id, &user, ChangeKind::left});
-    co_return UnregisterResult::removed;
-  }
+  if (is_status(r, "removed")) co_return UnregisterResult::removed;
   if (is_status(r, "absent")) co_return UnregisterResult::absent;
   if (is_status(r, "not_owner")) co_return UnregisterResult::not_owner;
+  if (is_status(r, "kept")) co_return UnregisterResult::kept;
   co_return UnregisterResult::unavailable;
 }
 
-asio::awaitable<ViewersResult> RedisStore::viewers(presence::RecordRef record, const presence::User& caller,
-                                                   std::vector<presence::Viewer>& out) {
+asio::awaitable<ViewersResult> RedisStore::viewers(presence::RecordRef record, const presence::User* caller,
+                                                   std::vector<presence::Viewer>& out, RecordState* state) {
   Connection* c = connection_for(co_await asio::this_coro::executor);
   if (!c) co_return ViewersResult::unavailable;
-  Key key(record);
-  ExecResult r = co_await run_script(*c, viewers_script(), key.view(), 2,
-                                     [&](CommandWriter& w) { w.arg(clock_.unix_ms()).arg(options_.ttl_ms); });
-  if (r.status != ExecStatus::ok || r.reply->type != REDIS_REPLY_ARRAY) co_return ViewersResult::unavailable;
+  Key key(record), saved_key(record, kSavedKeyMiddle);
+  ExecResult r = co_await run_script(*c, viewers_script(), Keys{key.view(), saved_key.view()},
+                                     [&](Command& w) { w.arg(clock_.unix_ms()).arg(options_.ttl_ms); });
+  if (r.status != ExecStatus::ok || r.reply->type != REDIS_REPLY_ARRAY || r.reply->elements < 2) {
+    co_return ViewersResult::unavailable;
+  }
+
+  const redisReply& list = *r.reply;
+  RecordState found;
+  std::uint32_t version = 0;
+  if (std::string_view v = text(*list.element[0]);
+      !v.empty() && std::from_chars(v.data(), v.data() + v.size(), version).ec == std::errc()) {
+    found.saved_version = version;
+  }
+  const redisReply& expiry = *list.element[1];
+  if (expiry.type == REDIS_REPLY_INTEGER) {
+    found.next_expiry_ms = expiry.integer;
+  } else {
+    std::from_chars(expiry.str, expiry.str + expiry.len, found.next_expiry_ms);
+  }
+  if (state) *state = found;
 
   // Entries the host app wrote may be anything; what cannot be read is skipped.
-  const redisReply& list = *r.reply;
   thread_local std::vector<presence::User> users;
+  thread_local std::vector<std::string> fields;
   thread_local std::vector<presence::TabView> tabs;
-  users.resize(std::max(users.size(), list.elements / 2));
+  const std::size_t entries = (list.elements - 2) / 2;
+  users.resize(std::max(users.size(), entries));
+  fields.resize(std::max(fields.size(), entries));
   tabs.clear();
-  for (std::size_t i = 0; i + 1 < list.elements; i += 2) {
+  for (std::size_t i = 2; i + 1 < list.elements; i += 2) {
     presence::TabView tab{};
-    presence::User& user = users[tabs.size()];
-    if (read_entry(text(*list.element[i]), text(*list.element[i + 1]), caller, user, tab)) {
-      tab.user = &user;
+    const std::size_t n = tabs.size();
+    if (read_entry(text(*list.element[i]), text(*list.element[i + 1]), record.tenant, users[n], fields[n], tab)) {
+      tab.user = &users[n];
       tabs.push_back(tab);
     }
   }
-  presence::aggregate_viewers(tabs, caller, out);
+  presence::aggregate_viewers(tabs, caller, found.saved_version, out);
   co_return ViewersResult::ok;
+}
+
+asio::awaitable<SavedResult> RedisStore::saved(presence::RecordRef record, presence::UserPtr user,
+                                               std::uint32_t lock_version) {
+  Connection* c = connection_for(co_await asio::this_coro::executor);
+  if (!c) co_return SavedResult::unavailable;
+  Key key(record), saved_key(record, kSavedKeyMiddle);
+  std::string notice = encode_saved_notice(*user, lock_version);
+  ExecResult r = co_await run_script(*c, saved_script(), Keys{key.view(), saved_key.view()}, [&](Command& w) {
+    w.arg(static_cast<std::int64_t>(lock_version)).arg(notice).arg(kSavedKeepMs);
+  });
+  co_return is_status(r, "ok") ? SavedResult::ok : SavedResult::unavailable;
+}
+
+void RedisStore::watch(presence::RecordRef record) {
+  if (subscriber_) subscriber_->watch(channel_of(Key(record).view()));
+}
+
+void RedisStore::unwatch(presence::RecordRef record) {
+  if (subscriber_) subscriber_->unwatch(channel_of(Key(record).view()));
 }
 
 }  // namespace presenced::store::redis

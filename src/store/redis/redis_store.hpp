@@ -8,12 +8,15 @@
 //          "last_seen_at":"2026-01-21T19:30:15.123Z","joined_us":1768...}   (+"active_field")
 //
 // Each operation is one Lua script, one round trip, atomic: the tab-ownership check and
-// the write cannot be separated by another node's request. Each server thread has its
+// the write cannot be separated by another node's request. Scripts that change presence
+// publish it on the record's channel, `presenced:{key}`, which every node watching the
+// record (it has WebSocket subscribers there) hears through its Subscriber. Each server thread has its
 // own connection, so requests on a thread pipeline on it without locks.
 
 #include "presence/clock.hpp"
 #include "store/presence_store.hpp"
 #include "store/redis/connection.hpp"
+#include "store/redis/subscriber.hpp"
 
 #include <atomic>
 #include <memory>
@@ -35,9 +38,14 @@ class RedisStore final : public PresenceStore {
   boost::asio::awaitable<HeartbeatResult> heartbeat(presence::RecordRef record, presence::UserPtr user,
                                                     presence::HeartbeatInput tab) override;
   boost::asio::awaitable<UnregisterResult> unregister(presence::RecordRef record, const presence::User& user,
-                                                      std::string_view tab_id) override;
-  boost::asio::awaitable<ViewersResult> viewers(presence::RecordRef record, const presence::User& caller,
-                                                std::vector<presence::Viewer>& out) override;
+                                                      std::string_view tab_id,
+                                                      std::int64_t unless_seen_since_ms) override;
+  boost::asio::awaitable<ViewersResult> viewers(presence::RecordRef record, const presence::User* caller,
+                                                std::vector<presence::Viewer>& out, RecordState* state) override;
+  boost::asio::awaitable<SavedResult> saved(presence::RecordRef record, presence::UserPtr user,
+                                            std::uint32_t lock_version) override;
+  void watch(presence::RecordRef record) override;
+  void unwatch(presence::RecordRef record) override;
   void start(std::span<const boost::asio::any_io_executor> executors) override;
   void stop() override;
   bool ready() const override;
@@ -51,6 +59,7 @@ class RedisStore final : public PresenceStore {
   std::vector<std::unique_ptr<Connection>> connections_;  // one per server thread
   std::atomic<std::size_t> connected_{0};
   ChangeObserver* observer_ = nullptr;
+  std::unique_ptr<Subscriber> subscriber_;  // changes from every node, for the observer
 };
 
 }  // namespace presenced::store::redis

@@ -5,9 +5,11 @@
 
 #include <hiredis/hiredis.h>
 
+#include <cassert>
 #include <charconv>
 #include <cstring>
 #include <cstdint>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -21,41 +23,61 @@ using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
 
 inline std::string_view text(const redisReply& r) { return {r.str, r.len}; }
 
-// Appends one command, a RESP array of `argc` bulk strings, argument by argument.
-class CommandWriter {
+// One command, a RESP array of bulk strings: the arguments are gathered (as views, which
+// must outlive the Command, and numbers as digits kept here), then written into a connection's output buffer with one
+// resize, because growing the buffer argument by argument cost more than the rest of
+// writing a heartbeat.
+class Command {
  public:
-  CommandWriter(std::string& out, std::size_t argc) : out_(out) { put('*', argc, {}); }
+  static constexpr std::size_t kMaxArgs = 16;
 
-  CommandWriter& arg(std::string_view s) {
-    put('$', s.size(), s);
+  Command& arg(std::string_view s) {
+    assert(count_ < kMaxArgs);
+    args_[count_++] = s;
     return *this;
   }
-  CommandWriter& arg(std::int64_t n) {
-    char buf[24];
-    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
-    return arg(std::string_view(buf, static_cast<std::size_t>(end - buf)));
+  Command& arg(std::int64_t n) {
+    assert(numbers_used_ < std::size(numbers_));
+    char* digits = numbers_[numbers_used_++];
+    auto [end, ec] = std::to_chars(digits, digits + kDigits, n);
+    return arg(std::string_view(digits, static_cast<std::size_t>(end - digits)));
+  }
+
+  void append_to(std::string& out) const {
+    std::size_t size = header_size('*', count_);
+    for (std::size_t i = 0; i < count_; ++i) size += header_size('$', args_[i].size()) + args_[i].size() + 2;
+    const std::size_t at = out.size();
+    out.resize(at + size);
+    char* p = out.data() + at;
+    p = put_header(p, '*', count_);
+    for (std::size_t i = 0; i < count_; ++i) {
+      p = put_header(p, '$', args_[i].size());
+      if (!args_[i].empty()) std::memcpy(p, args_[i].data(), args_[i].size());
+      p += args_[i].size();
+      *p++ = '\r';
+      *p++ = '\n';
+    }
   }
 
  private:
-  // "<kind><n>\r\n<body>\r\n" (no body for the array header), in one resize.
-  void put(char kind, std::size_t n, std::string_view body) {
-    char head[24];
-    head[0] = kind;
-    auto [end, ec] = std::to_chars(head + 1, head + sizeof head - 2, n);
-    *end++ = '\r';
-    *end++ = '\n';
-    const std::size_t head_size = static_cast<std::size_t>(end - head);
-    const std::size_t tail_size = kind == '*' ? 0 : body.size() + 2;
-    const std::size_t at = out_.size();
-    out_.resize(at + head_size + tail_size);
-    char* p = out_.data() + at;
-    std::memcpy(p, head, head_size);
-    if (kind == '*') return;
-    if (!body.empty()) std::memcpy(p + head_size, body.data(), body.size());
-    p[head_size + body.size()] = '\r';
-    p[head_size + body.size() + 1] = '\n';
+  static constexpr std::size_t kDigits = 20;
+  static std::size_t header_size(char, std::size_t n) {
+    std::size_t digits = 1;
+    while (n >= 10) n /= 10, ++digits;
+    return 1 + digits + 2;
   }
-  std::string& out_;
+  static char* put_header(char* p, char kind, std::size_t n) {
+    *p++ = kind;
+    p = std::to_chars(p, p + kDigits, n).ptr;
+    *p++ = '\r';
+    *p++ = '\n';
+    return p;
+  }
+
+  std::string_view args_[kMaxArgs];
+  std::size_t count_ = 0;
+  char numbers_[4][kDigits];
+  std::size_t numbers_used_ = 0;
 };
 
 }  // namespace presenced::store::redis

@@ -64,6 +64,11 @@ local function truthy(v)
   return v == true or v == 1 or v == "1"
 end
 
+-- Tells every presenced node watching the record that it changed (store/redis/subscriber).
+local function changed(key)
+  redis.call("PUBLISH", "presenced:" .. key, "changed")
+end
+
 -- When a tab joined, in microseconds: what presenced wrote, or for an entry the host app
 -- wrote, when it was last seen.
 local function joined_us(e, seen)
@@ -76,7 +81,7 @@ end
 // and including `"last_seen_at":"`), stamp (now, "YYYY-MM-DDTHH:MM:SS.mmmZ"), tail (the
 // rest up to and including `"joined_us":`), and cutoff (now - TTL, in the stamp's format).
 // Writes head .. stamp .. tail .. joined .. "}" and returns "joined", "updated",
-// "renewed", or "not_owner" (and changes nothing).
+// "renewed", or "not_owner" (and changes nothing). A join or an update is published.
 //
 // Most heartbeats renew a tab that presenced itself wrote and that has not changed. That
 // case is settled first with a few string comparisons (the old value starts with the
@@ -118,46 +123,72 @@ if old then
     joined = string.format("%.0f", joined_us(e, seen))
     local same = e.mode == new.mode and truthy(e.dirty) == new.dirty
         and (type(e.active_field) == "string" and e.active_field or "") == (new.active_field or "")
+        and (e.activity == "idle") == (new.activity == "idle") and e.lock_version == new.lock_version
     result = same and "renewed" or "updated"
   end
 end
 redis.call("HSET", key, tab, head .. stamp .. tail .. joined .. "}")
 redis.call("PEXPIRE", key, ttl)
+if result ~= "renewed" then changed(key) end
 return result
 )LUA";
 
-// KEYS[1] the record. ARGV: now (ms), TTL (ms).
-// Returns the live entries as {joined (us), value, joined, value, ...}; removes the rest.
+// KEYS[1] the record, KEYS[2] its saved version. ARGV: now (ms), TTL (ms).
+// Returns {saved version or "", ms until the first live tab expires or -1, then the live
+// entries as joined (us), value, joined, value, ...}; removes the rest, and publishes
+// that removal (an expiry other nodes may not have seen).
 constexpr std::string_view kViewers = R"LUA(
 local now, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
 local all = redis.call("HGETALL", KEYS[1])
-local out, gone = {}, {}
+local out, gone, first = {redis.call("GET", KEYS[2]) or "", -1}, {}, nil
 for i = 1, #all, 2 do
   local e = decode(all[i + 1])
   local alive, seen = live(e, now, ttl)
   if alive then
     out[#out + 1] = string.format("%.0f", joined_us(e, seen))
     out[#out + 1] = all[i + 1]
+    if not first or seen < first then first = seen end
   else
     gone[#gone + 1] = all[i]
   end
 end
+if first then out[2] = string.format("%.0f", first + ttl - now) end
 for i = 1, #gone, 500 do
   redis.call("HDEL", KEYS[1], unpack(gone, i, math.min(i + 499, #gone)))
 end
+if #gone > 0 then changed(KEYS[1]) end
 return out
 )LUA";
 
-// KEYS[1] the record. ARGV: tab id, user id, now (ms), TTL (ms).
-// Returns "removed", "absent" or "not_owner" (and changes nothing).
+// KEYS[1] the record. ARGV: tab id, user id, now (ms), TTL (ms), and "unless seen
+// since" (ms; 0: unconditionally).
+// Returns "removed" (and publishes it), "absent", "not_owner" or "kept" (the tab was
+// heard from since; both change nothing).
 constexpr std::string_view kUnregister = R"LUA(
 local old = redis.call("HGET", KEYS[1], ARGV[1])
 if not old then return "absent" end
 local e = decode(old)
-local alive = live(e, tonumber(ARGV[3]), tonumber(ARGV[4]))
+local alive, seen = live(e, tonumber(ARGV[3]), tonumber(ARGV[4]))
 if alive and id_text(e.user_id) ~= ARGV[2] then return "not_owner" end
+local since = tonumber(ARGV[5])
+if alive and since > 0 and seen >= since then return "kept" end
 redis.call("HDEL", KEYS[1], ARGV[1])
+if alive then changed(KEYS[1]) end
 return alive and "removed" or "absent"
+)LUA";
+
+// KEYS[1] the record, KEYS[2] its saved version. ARGV: lock_version, the notice (JSON,
+// published as it is), how long to keep the version (ms). The latest version is kept.
+constexpr std::string_view kSaved = R"LUA(
+local version = tonumber(ARGV[1])
+local current = tonumber(redis.call("GET", KEYS[2]) or "")
+if not current or version > current then
+  redis.call("SET", KEYS[2], ARGV[1], "PX", ARGV[3])
+else
+  redis.call("PEXPIRE", KEYS[2], ARGV[3])
+end
+redis.call("PUBLISH", "presenced:" .. KEYS[1], ARGV[2])
+return "ok"
 )LUA";
 
 Script make(std::string_view name, std::string_view body, std::string_view before_prelude = {}) {
@@ -182,6 +213,10 @@ const Script& viewers_script() {
 }
 const Script& unregister_script() {
   static const Script s = make("unregister", kUnregister);
+  return s;
+}
+const Script& saved_script() {
+  static const Script s = make("saved", kSaved);
   return s;
 }
 

@@ -18,5 +18,6 @@ struct Script {
 const Script& heartbeat_script();
 const Script& viewers_script();
 const Script& unregister_script();
+const Script& saved_script();
 
 }  // namespace presenced::store::redis

@@ -1,0 +1,26 @@
+#pragma once
+// The seam between the HTTP server and the real-time layer: the server admits an upgrade
+// request on /api/v1/presence/ws (route, token in the query if any) and hands the socket
+// over; the server knows nothing of WebSocket sessions.
+
+#include "http/auth/authenticator.hpp"
+#include "http/request.hpp"
+#include "presence/identity.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+namespace presenced::http {
+
+class WebSocketUpgrade {
+ public:
+  virtual ~WebSocketUpgrade() = default;
+  // Completes the handshake for `request` on `socket` and starts the session on the
+  // socket's thread (`thread`, the server's index of it). `identity` is the token from
+  // the URL, already verified, or empty (the client then sends an auth message).
+  virtual boost::asio::awaitable<void> upgrade(boost::asio::ip::tcp::socket socket, const Request& request,
+                                               std::size_t thread, auth::Authenticator& authenticator,
+                                               presence::Identity identity) = 0;
+};
+
+}  // namespace presenced::http

@@ -1,0 +1,271 @@
+#include "realtime/hub.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <functional>
+#include <unordered_map>
+
+namespace presenced::realtime {
+namespace asio = boost::asio;
+
+std::string record_key(presence::RecordRef record) {
+  std::string key;
+  key.reserve(record.tenant.size() + record.type.size() + record.id.size() + 2);
+  key.append(record.tenant).append(":").append(record.type).append(":").append(record.id);
+  return key;
+}
+
+namespace {
+presence::RecordRef split_key(std::string_view key) {
+  auto a = key.find(':');
+  auto b = key.find(':', a + 1);
+  return {key.substr(0, a), key.substr(a + 1, b - a - 1), key.substr(b + 1)};
+}
+}  // namespace
+
+// One thread's share: its sessions by record, and the channels homed on it.
+struct Hub::Local {
+  struct Entry {
+    Subscriber* subscriber;
+    std::uint64_t id;
+    bool ready;  // has had its snapshot: events before it would describe an older state
+  };
+  std::unordered_map<std::string, std::vector<Entry>> subscribers;
+  std::unordered_map<std::string, std::shared_ptr<Channel>> channels;
+};
+
+// A record with subscribers on this node, on its home thread.
+struct Hub::Channel {
+  Channel(std::string k, const asio::any_io_executor& executor, std::size_t threads)
+      : key(std::move(k)), record(split_key(key)), per_thread(threads, 0), window(executor), expiry(executor) {}
+
+  std::string key;
+  presence::RecordRef record;              // views into key
+  std::vector<std::size_t> per_thread;     // subscribers on each thread
+  std::size_t total = 0;
+  std::vector<presence::Viewer> current;   // everyone, as last sent
+  bool known = false;                      // `current` has been read
+  std::shared_ptr<const PresenceEvent> snapshot;  // `current` as a snapshot, made on demand
+  std::vector<std::pair<std::size_t, std::uint64_t>> awaiting;  // (thread, subscriber) wanting a snapshot
+  enum class Phase { idle, reading, window } phase = Phase::idle;
+  bool pending = false;  // changed while reading or within the window
+  bool closed = false;
+  asio::steady_timer window;
+  asio::steady_timer expiry;
+};
+
+Hub::Hub(store::PresenceStore& store, std::vector<asio::any_io_executor> executors, HubOptions options)
+    : store_(store), executors_(std::move(executors)), options_(options) {
+  for (std::size_t i = 0; i < executors_.size(); ++i) locals_.push_back(std::make_unique<Local>());
+}
+
+Hub::~Hub() = default;
+
+void Hub::stop() {
+  for (auto& local : locals_) {
+    for (auto& [key, channel] : local->channels) {
+      channel->closed = true;
+      store_.unwatch(channel->record);
+    }
+    local->channels.clear();
+    local->subscribers.clear();
+  }
+}
+
+std::size_t Hub::home_of(const std::string& key) const { return std::hash<std::string>{}(key) % executors_.size(); }
+
+void Hub::subscribe(std::size_t thread, Subscriber& s, presence::RecordRef record) {
+  std::string key = record_key(record);
+  locals_[thread]->subscribers[key].push_back({&s, s.subscriber_id(), false});
+  subscriptions_.fetch_add(1, std::memory_order_relaxed);
+  const std::size_t home = home_of(key);
+  asio::post(executors_[home], [this, home, key = std::move(key), thread, id = s.subscriber_id()]() mutable {
+    home_subscribe(home, std::move(key), thread, id);
+  });
+}
+
+void Hub::unsubscribe(std::size_t thread, Subscriber& s, presence::RecordRef record) {
+  std::string key = record_key(record);
+  auto& subscribers = locals_[thread]->subscribers;
+  auto it = subscribers.find(key);
+  if (it == subscribers.end()) return;
+  auto& list = it->second;
+  auto entry = std::find_if(list.begin(), list.end(), [&](const Local::Entry& e) { return e.id == s.subscriber_id(); });
+  if (entry == list.end()) return;
+  list.erase(entry);
+  if (list.empty()) subscribers.erase(it);
+  subscriptions_.fetch_sub(1, std::memory_order_relaxed);
+  const std::size_t home = home_of(key);
+  asio::post(executors_[home], [this, home, key = std::move(key), thread] { home_unsubscribe(home, key, thread); });
+}
+
+void Hub::home_subscribe(std::size_t home, std::string key, std::size_t thread, std::uint64_t id) {
+  auto& channels = locals_[home]->channels;
+  auto it = channels.find(key);
+  if (it == channels.end()) {
+    auto channel = std::make_shared<Channel>(key, executors_[home], executors_.size());
+    store_.watch(channel->record);
+    it = channels.emplace(std::move(key), std::move(channel)).first;
+  }
+  Channel& channel = *it->second;
+  ++channel.per_thread[thread];
+  ++channel.total;
+  channel.awaiting.emplace_back(thread, id);
+  if (channel.phase == Channel::Phase::reading) return;  // the read under way answers it
+  if (channel.known) {
+    send_snapshots(channel);
+  } else {
+    recompute(it->second);
+  }
+}
+
+void Hub::home_unsubscribe(std::size_t home, const std::string& key, std::size_t thread) {
+  auto& channels = locals_[home]->channels;
+  auto it = channels.find(key);
+  if (it == channels.end()) return;
+  Channel& channel = *it->second;
+  --channel.per_thread[thread];
+  if (--channel.total > 0) return;
+  channel.closed = true;
+  channel.window.cancel();
+  channel.expiry.cancel();
+  store_.unwatch(channel.record);
+  channels.erase(it);
+}
+
+void Hub::on_change(const store::PresenceChange& change) {
+  if (subscriptions() == 0) return;  // nobody listens on this node: not even a post
+  std::string key = record_key(change.record);
+  const std::size_t home = home_of(key);
+  if (change.kind == store::ChangeKind::saved && change.user) {
+    auto text = std::make_shared<const std::string>(make_saved_event(change.record, *change.user, change.lock_version));
+    asio::post(executors_[home], [this, home, key = std::move(key), text = std::move(text)]() mutable {
+      broadcast_text(home, key, std::move(text));
+      changed(home, key);  // stale marks
+    });
+    return;
+  }
+  asio::post(executors_[home], [this, home, key = std::move(key)] { changed(home, key); });
+}
+
+void Hub::changed(std::size_t home, const std::string& key) {
+  auto& channels = locals_[home]->channels;
+  auto it = channels.find(key);
+  if (it == channels.end()) return;
+  Channel& channel = *it->second;
+  if (channel.phase == Channel::Phase::idle) {
+    recompute(it->second);
+  } else {
+    channel.pending = true;
+  }
+}
+
+void Hub::recompute(std::shared_ptr<Channel> channel) {
+  channel->phase = Channel::Phase::reading;
+  channel->pending = false;
+  asio::co_spawn(
+      channel->window.get_executor(),
+      [this, channel]() -> asio::awaitable<void> {
+        std::vector<presence::Viewer> now;
+        store::RecordState state;
+        const store::ViewersResult result = co_await store_.viewers(channel->record, nullptr, now, &state);
+        if (channel->closed) co_return;
+        if (result == store::ViewersResult::ok) {
+          if (channel->known) {
+            Transitions transitions = diff_viewers(channel->current, now);
+            if (!transitions.joined.empty() || !transitions.left.empty() || !transitions.updated.empty()) {
+              broadcast(*channel, make_presence_event(channel->key, channel->record, now, transitions));
+              channel->snapshot.reset();
+            }
+          }
+          channel->current = std::move(now);
+          channel->known = true;
+          send_snapshots(*channel);
+          arm_expiry(channel, state.next_expiry_ms);
+        } else if (!channel->known) {
+          // The store is down: look again after a window; subscribers wait for their snapshot.
+          channel->pending = true;
+        }
+        channel->phase = Channel::Phase::window;
+        channel->window.expires_after(options_.coalesce);
+        channel->window.async_wait([this, channel](boost::system::error_code ec) {
+          if (!ec && !channel->closed) finish_window(channel);
+        });
+      },
+      asio::detached);
+}
+
+void Hub::finish_window(std::shared_ptr<Channel> channel) {
+  if (channel->pending) {
+    recompute(std::move(channel));
+  } else {
+    channel->phase = Channel::Phase::idle;
+  }
+}
+
+void Hub::arm_expiry(const std::shared_ptr<Channel>& channel, std::int64_t in_ms) {
+  channel->expiry.cancel();
+  if (in_ms < 0) return;
+  // A little after the deadline: the store counts a tab as gone only once it has passed.
+  channel->expiry.expires_after(std::chrono::milliseconds(in_ms + 20));
+  channel->expiry.async_wait([this, weak = std::weak_ptr<Channel>(channel)](boost::system::error_code ec) {
+    auto channel = weak.lock();
+    if (ec || !channel || channel->closed) return;
+    if (channel->phase == Channel::Phase::idle) recompute(channel);
+    else channel->pending = true;
+  });
+}
+
+void Hub::send_snapshots(Channel& channel) {
+  if (channel.awaiting.empty()) return;
+  if (!channel.snapshot) channel.snapshot = make_presence_event(channel.key, channel.record, channel.current, {});
+  for (auto [thread, id] : channel.awaiting) {
+    asio::post(executors_[thread], [this, thread, id, key = channel.key, snapshot = channel.snapshot] {
+      auto& subscribers = locals_[thread]->subscribers;
+      auto it = subscribers.find(key);
+      if (it == subscribers.end()) return;
+      for (auto& e : it->second) {
+        if (e.id != id || e.ready) continue;
+        e.ready = true;
+        e.subscriber->push_presence(snapshot);
+      }
+    });
+  }
+  channel.awaiting.clear();
+}
+
+void Hub::broadcast(Channel& channel, std::shared_ptr<const PresenceEvent> event) {
+  for (std::size_t thread = 0; thread < channel.per_thread.size(); ++thread) {
+    if (channel.per_thread[thread] == 0) continue;
+    asio::post(executors_[thread], [this, thread, event] {
+      auto& subscribers = locals_[thread]->subscribers;
+      auto it = subscribers.find(event->record_key);
+      if (it == subscribers.end()) return;
+      for (auto& e : it->second)
+        if (e.ready) e.subscriber->push_presence(event);
+    });
+  }
+}
+
+void Hub::broadcast_text(std::size_t home, const std::string& key, std::shared_ptr<const std::string> text) {
+  auto& channels = locals_[home]->channels;
+  auto it = channels.find(key);
+  if (it == channels.end()) return;
+  for (std::size_t thread = 0; thread < it->second->per_thread.size(); ++thread) {
+    if (it->second->per_thread[thread] == 0) continue;
+    asio::post(executors_[thread], [this, thread, key, text] {
+      auto& subscribers = locals_[thread]->subscribers;
+      auto found = subscribers.find(key);
+      if (found == subscribers.end()) return;
+      for (auto& e : found->second)
+        if (e.ready) e.subscriber->push_text(text);
+    });
+  }
+}
+
+}  // namespace presenced::realtime

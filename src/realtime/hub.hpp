@@ -1,0 +1,93 @@
+#pragma once
+// The fan-out: who is subscribed to which record, and what to send them when it changes.
+//
+// Threads. Every WebSocket session lives on one server thread, and the hub keeps, per
+// thread, the sessions subscribed to each record (touched only on that thread: no lock).
+// Each record with subscribers has one channel, on a "home" thread chosen by the
+// record's hash. A change, from whichever thread made it (or from Redis), is posted to
+// the record's home; the channel reads the record's viewers from the store, compares
+// them with what it sent last, serialises one event, and posts it once to each thread
+// that has subscribers, which hands it to its sessions.
+//
+// Coalescing. The first change after a quiet period is sent at once; changes within the
+// following window (--ws-coalesce, 75 ms) are sent together when it ends, so a burst
+// costs at most two events per window and an isolated change waits for nothing. A change
+// that alters nothing visible (a renewal) sends nothing. Expiry needs no one to report
+// it: a channel looks again when the first tab it knows of is due to expire.
+
+#include "presence/identity.hpp"
+#include "presence/types.hpp"
+#include "realtime/events.hpp"
+#include "store/presence_store.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace presenced::realtime {
+
+// A session, as the hub sees it. Called on the session's own thread; a push must not
+// subscribe or unsubscribe (or end the session) before it returns: it may only queue.
+class Subscriber {
+ public:
+  virtual ~Subscriber() = default;
+  virtual std::uint64_t subscriber_id() const = 0;  // unique for the process's life
+  virtual void push_presence(std::shared_ptr<const PresenceEvent> event) = 0;
+  virtual void push_text(std::shared_ptr<const std::string> text) = 0;
+};
+
+struct HubOptions {
+  std::chrono::milliseconds coalesce{75};
+};
+
+// "tenant:type:id": parts are [A-Za-z0-9_-], so ':' cannot occur inside one.
+std::string record_key(presence::RecordRef record);
+
+class Hub final : public store::ChangeObserver {
+ public:
+  // `executors`: one per server thread, indexed as the `thread` arguments below.
+  Hub(store::PresenceStore& store, std::vector<boost::asio::any_io_executor> executors, HubOptions options);
+  ~Hub() override;
+
+  // On thread `thread`, the subscriber's. The subscriber gets a snapshot (empty joined and
+  // left), then every change, until it unsubscribes.
+  void subscribe(std::size_t thread, Subscriber& s, presence::RecordRef record);
+  void unsubscribe(std::size_t thread, Subscriber& s, presence::RecordRef record);
+
+  // store::ChangeObserver: any thread.
+  void on_change(const store::PresenceChange& change) override;
+
+  // Releases timers and state; called once the server threads no longer run, before
+  // their io_contexts are destroyed.
+  void stop();
+
+  std::size_t subscriptions() const { return subscriptions_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Local;
+  struct Channel;
+
+  std::size_t home_of(const std::string& key) const;
+  void home_subscribe(std::size_t home, std::string key, std::size_t thread, std::uint64_t id);
+  void home_unsubscribe(std::size_t home, const std::string& key, std::size_t thread);
+  void changed(std::size_t home, const std::string& key);
+  void recompute(std::shared_ptr<Channel> channel);
+  void finish_window(std::shared_ptr<Channel> channel);
+  void arm_expiry(const std::shared_ptr<Channel>& channel, std::int64_t in_ms);
+  void send_snapshots(Channel& channel);
+  void broadcast(Channel& channel, std::shared_ptr<const PresenceEvent> event);
+  void broadcast_text(std::size_t home, const std::string& key, std::shared_ptr<const std::string> text);
+
+  store::PresenceStore& store_;
+  std::vector<boost::asio::any_io_executor> executors_;
+  HubOptions options_;
+  std::vector<std::unique_ptr<Local>> locals_;  // one per thread
+  std::atomic<std::size_t> subscriptions_{0};   // none: changes are not even posted
+};
+
+}  // namespace presenced::realtime

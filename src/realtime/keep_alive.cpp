@@ -1,0 +1,63 @@
+#include "realtime/keep_alive.hpp"
+
+#include "realtime/session.hpp"
+
+namespace presenced::realtime {
+
+KeepAlive::KeepAlive(const boost::asio::io_context::executor_type& executor, std::chrono::milliseconds tick)
+    : timer_(executor), tick_(tick) {}
+
+KeepAlive::~KeepAlive() { stop(); }
+
+void KeepAlive::add(Session& s) {
+  s.keep_alive_prev_ = nullptr;
+  s.keep_alive_next_ = head_;
+  if (head_) head_->keep_alive_prev_ = &s;
+  head_ = &s;
+  s.keep_alive_ = this;
+  if (size_++ == 0) arm();
+}
+
+void KeepAlive::remove(Session& s) {
+  if (s.keep_alive_ != this) return;
+  if (s.keep_alive_prev_) s.keep_alive_prev_->keep_alive_next_ = s.keep_alive_next_;
+  else head_ = s.keep_alive_next_;
+  if (s.keep_alive_next_) s.keep_alive_next_->keep_alive_prev_ = s.keep_alive_prev_;
+  s.keep_alive_ = nullptr;
+  s.keep_alive_prev_ = s.keep_alive_next_ = nullptr;
+  --size_;
+}
+
+void KeepAlive::stop() {
+  stopped_ = true;
+  timer_.cancel();
+  for (Session* s = head_; s;) {
+    Session* next = s->keep_alive_next_;
+    s->keep_alive_ = nullptr;
+    s = next;
+  }
+  head_ = nullptr;
+  size_ = 0;
+}
+
+void KeepAlive::arm() {
+  if (stopped_) return;
+  timer_.expires_after(tick_);
+  timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec || stopped_) return;
+    sweep();
+    if (size_ > 0) arm();
+  });
+}
+
+void KeepAlive::sweep() {
+  const auto now = std::chrono::steady_clock::now();
+  // keep_alive() may end a session, which removes it from the list: step first.
+  for (Session* s = head_; s;) {
+    Session* next = s->keep_alive_next_;
+    s->keep_alive(now);
+    s = next;
+  }
+}
+
+}  // namespace presenced::realtime

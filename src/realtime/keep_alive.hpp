@@ -1,0 +1,46 @@
+#pragma once
+// Keep-alive for every socket of a thread, with one timer per thread instead of one per
+// socket: an idle socket should cost as little memory as possible, and a pending timer
+// operation per socket costs more than the rest of its state put together.
+//
+// Every tick (a quarter of the idle timeout), each session is asked to keep_alive(): it
+// pings a peer silent for half the idle timeout, drops one silent for all of it (a dead
+// peer is found within the idle timeout, 40 s, less than two heartbeat intervals), and
+// checks its token's expiry.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <memory>
+#include <vector>
+
+namespace presenced::realtime {
+
+class Session;
+
+// The sessions of one thread, in an intrusive list (two pointers in each session).
+class KeepAlive {
+ public:
+  KeepAlive(const boost::asio::io_context::executor_type& executor, std::chrono::milliseconds tick);
+  ~KeepAlive();
+
+  void add(Session& s);
+  void remove(Session& s);
+  // Stops the timer and forgets the sessions (they are destroyed with their io_context).
+  void stop();
+
+  std::size_t size() const { return size_; }
+
+ private:
+  void arm();
+  void sweep();
+
+  boost::asio::steady_timer timer_;
+  std::chrono::milliseconds tick_;
+  Session* head_ = nullptr;
+  std::size_t size_ = 0;
+  bool stopped_ = false;
+};
+
+}  // namespace presenced::realtime

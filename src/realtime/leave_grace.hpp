@@ -1,0 +1,40 @@
+#pragma once
+// A tab that goes away without saying so for good (its socket closed, or its page sent a
+// "grace" unregister on pagehide) leaves after a short grace, unless it is heard from
+// meanwhile: a reloaded page heartbeats at once, so a reload never shows a leave and a
+// rejoin, while a real close is gone within the grace.
+//
+// Nothing is cancelled: the unregister at the end is conditional ("unless heard from
+// since the tab went away"), and the store decides it atomically. So a page that comes
+// back on another node, behind a load balancer, is kept just the same.
+
+#include "presence/clock.hpp"
+#include "presence/identity.hpp"
+#include "presence/types.hpp"
+#include "store/presence_store.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <chrono>
+
+namespace presenced::realtime {
+
+class LeaveGrace {
+ public:
+  LeaveGrace(store::PresenceStore& store, const presence::Clock& clock, std::chrono::milliseconds grace)
+      : store_(store), clock_(clock), grace_(grace) {}
+
+  // Removes `tab_id` of `user` from `record` after the grace, on `executor`, unless the
+  // tab is heard from in the meantime. The arguments are copied.
+  void schedule(const boost::asio::any_io_executor& executor, presence::RecordRef record, presence::UserPtr user,
+                std::string_view tab_id);
+
+  std::chrono::milliseconds grace() const { return grace_; }
+
+ private:
+  store::PresenceStore& store_;
+  const presence::Clock& clock_;
+  std::chrono::milliseconds grace_;
+};
+
+}  // namespace presenced::realtime

@@ -1,0 +1,28 @@
+#pragma once
+// Messages per second per socket: a token bucket (steady rate, bursts of twice the rate).
+
+#include <algorithm>
+#include <chrono>
+
+namespace presenced::realtime {
+
+class RateLimiter {
+ public:
+  using Clock = std::chrono::steady_clock;
+  explicit RateLimiter(double per_second) : rate_(per_second), burst_(2 * per_second), tokens_(burst_) {}
+
+  bool allow(Clock::time_point now) {
+    const double elapsed = std::chrono::duration<double>(now - last_).count();
+    last_ = now;
+    tokens_ = std::min(burst_, tokens_ + elapsed * rate_);
+    if (tokens_ < 1) return false;
+    tokens_ -= 1;
+    return true;
+  }
+
+ private:
+  double rate_, burst_, tokens_;
+  Clock::time_point last_ = Clock::now();
+};
+
+}  // namespace presenced::realtime

@@ -1,0 +1,346 @@
+#include "realtime/session.hpp"
+
+#include "presence/json_text.hpp"
+#include "realtime/client_message.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+
+namespace presenced::realtime {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = boost::beast::websocket;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+std::atomic<std::uint64_t> next_id{1};
+
+// Time to send a first auth message when the URL had no token.
+constexpr auto kAuthDeadline = std::chrono::seconds(10);
+// Messages refused in a row (over the rate) after which the socket is closed.
+constexpr std::size_t kRefusalsBeforeClose = 100;
+
+presence::RecordRef split_key(std::string_view key) {
+  auto a = key.find(':');
+  auto b = key.find(':', a + 1);
+  return {key.substr(0, a), key.substr(a + 1, b - a - 1), key.substr(b + 1)};
+}
+
+}  // namespace
+
+Session::Session(Socket socket, const SessionContext& context, presence::Identity identity)
+    : ws_(std::move(socket)),
+      ctx_(context),
+      identity_(std::move(identity)),
+      id_(next_id.fetch_add(1, std::memory_order_relaxed)),
+      opened_at_(ctx_.clock.unix_seconds()),
+      last_heard_(std::chrono::steady_clock::now()),
+      rate_(ctx_.options.messages_per_second) {}
+
+Session::~Session() {
+  if (keep_alive_) keep_alive_->remove(*this);
+}
+
+// Reading costs memory while it waits, and an idle socket waits all the time. So the
+// loop is callbacks, not a coroutine (no frames held), and while idle it asks Beast for
+// at most kIdleReadBytes of a message (Beast prepares that much of the buffer before it
+// waits); once a message is under way the rest comes in larger steps, from bytes Beast
+// already holds.
+constexpr std::size_t kIdleReadBytes = 64;
+constexpr std::size_t kMessageReadBytes = 4096;
+
+void Session::start() {
+  ws_.control_callback([this](websocket::frame_type, beast::string_view) {
+    last_heard_ = std::chrono::steady_clock::now();
+  });
+  ctx_.keep_alive.add(*this);
+  read_next();
+}
+
+void Session::keep_alive(std::chrono::steady_clock::time_point now) {
+  if (ended_ || !check_deadline()) return;
+  const auto silent = now - last_heard_;
+  if (silent >= ctx_.options.idle_timeout) {
+    boost::system::error_code ignored;
+    beast::get_lowest_layer(ws_).close(ignored);  // a dead peer: the read fails, and the session ends
+    return;
+  }
+  if (silent >= ctx_.options.idle_timeout / 2 && !ping_pending_) {
+    ping_pending_ = true;
+    ws_.async_ping({}, [self = shared_from_this()](beast::error_code) { self->ping_pending_ = false; });
+  }
+}
+
+void Session::read_next() {
+  const std::size_t limit = buffer_.size() == 0 ? kIdleReadBytes : kMessageReadBytes;
+  ws_.async_read_some(buffer_, limit, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    self->on_read(ec);
+  });
+}
+
+void Session::on_read(beast::error_code ec) {
+  if (ec) {  // closed, dropped as dead, too big, or reset: the socket is done
+    release();
+    return;
+  }
+  last_heard_ = std::chrono::steady_clock::now();
+  if (!ws_.is_message_done()) {
+    read_next();
+    return;
+  }
+  if (!check_deadline()) {
+    // answered and closing
+  } else if (!ws_.got_text()) {
+    send_error("bad_message", "Messages are JSON objects in text frames.");
+  } else if (!rate_.allow(RateLimiter::Clock::now())) {
+    // The first refusal says why; the rest are dropped quietly until the client slows.
+    if (refused_in_a_row_++ == 0) send_error("rate_limited", "Too many messages. Slow down.");
+    if (refused_in_a_row_ >= kRefusalsBeforeClose) close_soon(websocket::close_code::policy_error, "too many messages");
+  } else {
+    refused_in_a_row_ = 0;
+    // One message at a time: the next read starts once this one is handled.
+    const auto data = buffer_.cdata();
+    asio::co_spawn(ws_.get_executor(), handle(std::string_view(static_cast<const char*>(data.data()), data.size())),
+                   [self = shared_from_this()](std::exception_ptr) { self->message_done(); });
+    return;
+  }
+  message_done();
+}
+
+void Session::message_done() {
+  buffer_.consume(buffer_.size());
+  buffer_.shrink_to_fit();  // an idle socket holds no message buffer
+  if (!ended_) read_next();
+}
+
+void Session::release() {
+  if (ended_) return;
+  ended_ = true;
+  if (keep_alive_) keep_alive_->remove(*this);
+  if (close_timer_) close_timer_->cancel();
+  for (const std::string& key : subscriptions_) ctx_.hub.unsubscribe(ctx_.thread, *this, split_key(key));
+  subscriptions_.clear();
+  for (const Tab& tab : tabs_) ctx_.grace.schedule(ws_.get_executor(), split_key(tab.key), identity_.user, tab.tab_id);
+  tabs_.clear();
+}
+
+bool Session::check_deadline() {
+  if (closing_ || ended_) return false;
+  const std::int64_t now = ctx_.clock.unix_seconds();
+  if (!identity_.user && now - opened_at_ >= kAuthDeadline.count()) {
+    send_error("unauthenticated", "Send an auth message with a token first.");
+    close_soon(websocket::close_code::policy_error, "authentication required");
+    return false;
+  }
+  if (identity_.user && now > identity_.expires_at + http::auth::kExpiryLeewaySeconds) {
+    send_error("token_expired", "The token has expired. Send a fresh one with an auth message.");
+    close_soon(websocket::close_code::policy_error, "token expired");
+    return false;
+  }
+  return true;
+}
+
+// How long a closing handshake may take before the socket is simply dropped: a peer that
+// does not read never lets the close frame out.
+constexpr auto kCloseDeadline = std::chrono::seconds(5);
+
+asio::awaitable<void> Session::handle(std::string_view text) {
+  ClientMessage m;
+  presence::ValidationErrors errors;
+  const MessageStatus status = read_client_message(text, m, errors);
+  if (status == MessageStatus::malformed) {
+    send_error("bad_message", "Messages are JSON objects with a string \"type\".");
+    co_return;
+  }
+  if (m.type == MessageType::unknown) {
+    send_error("unknown_type", "Unknown message type \"" + std::string(m.type_name.substr(0, 64)) + "\".");
+    co_return;
+  }
+  if (status == MessageStatus::invalid) {
+    send_error("invalid", errors.summary());
+    co_return;
+  }
+  if (m.type == MessageType::auth) {
+    on_auth(m.token);
+    co_return;
+  }
+  if (!identity_.user) {
+    send_error("unauthenticated", "Send an auth message with a token first.");
+    co_return;
+  }
+  const presence::RecordRef record{identity_.user->tenant, m.record_type, m.record_id};
+  switch (m.type) {
+    case MessageType::subscribe: on_subscribe(record); break;
+    case MessageType::unsubscribe: on_unsubscribe(record); break;
+    case MessageType::heartbeat: co_await on_heartbeat(record, m.heartbeat); break;
+    case MessageType::leave: co_await on_leave(record, m.heartbeat.tab_id); break;
+    default: break;
+  }
+}
+
+void Session::on_auth(std::string_view token) {
+  presence::Identity fresh;
+  if (ctx_.authenticator.authenticate_token(token, fresh) != http::auth::TokenError::none) {
+    send_error("unauthenticated", "The token is invalid or has expired.");
+    return;
+  }
+  // Subscriptions and tabs belong to the user the socket started with.
+  if (identity_.user && !presence::same_user(*identity_.user, *fresh.user)) {
+    send_error("identity_changed", "A socket keeps the user it started with; open a new one for another.");
+    return;
+  }
+  identity_ = std::move(fresh);
+  std::string reply = R"({"type":"authenticated","user":{"id":)" + json_id(*identity_.user) + R"(,"name":)";
+  presence::append_json_string(reply, identity_.user->name);
+  reply += R"(},"expires_at":)" + std::to_string(identity_.expires_at) + "}";
+  enqueue({nullptr, std::make_shared<const std::string>(std::move(reply))});
+}
+
+void Session::on_subscribe(presence::RecordRef record) {
+  std::string key = record_key(record);
+  if (std::find(subscriptions_.begin(), subscriptions_.end(), key) != subscriptions_.end()) return;  // already
+  if (subscriptions_.size() >= ctx_.options.max_subscriptions) {
+    send_error("too_many_subscriptions",
+               "A socket may subscribe to at most " + std::to_string(ctx_.options.max_subscriptions) + " records.");
+    return;
+  }
+  subscriptions_.push_back(std::move(key));
+  ctx_.hub.subscribe(ctx_.thread, *this, record);
+}
+
+void Session::on_unsubscribe(presence::RecordRef record) {
+  auto it = std::find(subscriptions_.begin(), subscriptions_.end(), record_key(record));
+  if (it == subscriptions_.end()) return;
+  subscriptions_.erase(it);
+  ctx_.hub.unsubscribe(ctx_.thread, *this, record);
+}
+
+asio::awaitable<void> Session::on_heartbeat(presence::RecordRef record, const presence::HeartbeatInput& input) {
+  std::string key = record_key(record);
+  auto known = std::find_if(tabs_.begin(), tabs_.end(),
+                            [&](const Tab& t) { return t.tab_id == input.tab_id && t.key == key; });
+  if (known == tabs_.end() && tabs_.size() >= ctx_.options.max_subscriptions) {
+    send_error("too_many_tabs",
+               "A socket may hold at most " + std::to_string(ctx_.options.max_subscriptions) + " tabs.");
+    co_return;
+  }
+  const store::HeartbeatResult result = co_await ctx_.store.heartbeat(record, identity_.user, input);
+  switch (result) {
+    case store::HeartbeatResult::joined:
+    case store::HeartbeatResult::updated:
+    case store::HeartbeatResult::renewed:
+      // Remembered, so that the tab leaves when the socket closes (after the grace).
+      if (!ended_ && std::none_of(tabs_.begin(), tabs_.end(),
+                                  [&](const Tab& t) { return t.tab_id == input.tab_id && t.key == key; })) {
+        tabs_.push_back({std::move(key), std::string(input.tab_id)});
+      }
+      break;
+    case store::HeartbeatResult::not_owner: send_error("tab_taken", "The tab id has already been taken."); break;
+    case store::HeartbeatResult::unavailable:
+      send_error("store_unavailable", "The presence store is unavailable. Try again.");
+      break;
+  }
+}
+
+asio::awaitable<void> Session::on_leave(presence::RecordRef record, std::string_view tab_id) {
+  std::string key = record_key(record);
+  std::string tab(tab_id);  // the message's buffer is not ours across the await
+  const store::UnregisterResult result = co_await ctx_.store.unregister(record, *identity_.user, tab, 0);
+  if (result == store::UnregisterResult::unavailable) {
+    send_error("store_unavailable", "The presence store is unavailable. Try again.");
+    co_return;
+  }
+  std::erase_if(tabs_, [&](const Tab& t) { return t.tab_id == tab && t.key == key; });
+}
+
+void Session::send_error(std::string_view code, std::string_view message) {
+  enqueue({nullptr, std::make_shared<const std::string>(make_error(code, message))});
+}
+
+void Session::push_presence(std::shared_ptr<const PresenceEvent> event) {
+  // A slow reader gets the newest state of each record, not every step to it: an event
+  // still waiting for the same record is replaced in place (the one being written stays).
+  for (std::size_t i = writing_ ? 1 : 0; i < queue_.size(); ++i) {
+    if (queue_[i].event && queue_[i].event->record_key == event->record_key) {
+      queue_[i].event = std::move(event);
+      return;
+    }
+  }
+  enqueue({std::move(event), nullptr});
+}
+
+void Session::push_text(std::shared_ptr<const std::string> text) { enqueue({nullptr, std::move(text)}); }
+
+void Session::enqueue(Outgoing o) {
+  if (ended_ || closing_) return;
+  if (queue_.size() >= ctx_.options.max_queue) {
+    close_soon(websocket::close_code::policy_error, "too slow to read", true);
+    return;
+  }
+  queue_.push_back(std::move(o));
+  if (!writing_) {
+    writing_ = true;
+    asio::co_spawn(ws_.get_executor(), [self = shared_from_this()] { return self->write_loop(); }, asio::detached);
+  }
+}
+
+asio::awaitable<void> Session::write_loop() {
+  while (!queue_.empty() && !ended_) {
+    const Outgoing& o = queue_.front();
+    boost::system::error_code ec;
+    if (o.event) {
+      const std::string& text = o.event->text;
+      const auto [cut_begin, cut_end] = o.event->cut_for(identity_.user ? std::string_view(identity_.user->id) : "");
+      const std::array<asio::const_buffer, 2> parts{asio::buffer(text.data(), cut_begin),
+                                                    asio::buffer(text.data() + cut_end, text.size() - cut_end)};
+      auto [write_ec, n] = co_await ws_.async_write(parts, use_tuple);
+      ec = write_ec;
+    } else {
+      auto [write_ec, n] = co_await ws_.async_write(asio::buffer(*o.text), use_tuple);
+      ec = write_ec;
+    }
+    queue_.erase(queue_.begin());
+    if (ec) {
+      queue_.clear();
+      break;
+    }
+  }
+  writing_ = false;
+  if (closing_ && !ended_ && ws_.is_open()) {
+    auto [close_ec] = co_await ws_.async_close(websocket::close_reason(close_code_, close_text_), use_tuple);
+    (void)close_ec;  // the read loop sees the end either way
+  }
+}
+
+void Session::close_soon(websocket::close_code code, const char* reason, bool discard_queue) {
+  if (closing_) return;
+  // After what is queued (the error that says why), unless the queue is the problem.
+  // Nothing is queued from now on.
+  closing_ = true;
+  close_code_ = code;
+  close_text_ = reason;
+  if (discard_queue) queue_.erase(queue_.begin() + (writing_ ? 1 : 0), queue_.end());
+  close_timer_ = std::make_unique<asio::steady_timer>(ws_.get_executor());
+  close_timer_->expires_after(kCloseDeadline);
+  close_timer_->async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self) return;
+    boost::system::error_code ignored;
+    beast::get_lowest_layer(self->ws_).close(ignored);  // the read fails, and the session ends
+  });
+  if (!writing_) {
+    writing_ = true;
+    asio::co_spawn(ws_.get_executor(), [self = shared_from_this()] { return self->write_loop(); }, asio::detached);
+  }
+}
+
+}  // namespace presenced::realtime

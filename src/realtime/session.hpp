@@ -1,0 +1,115 @@
+#pragma once
+// One WebSocket client: reads its messages one at a time, answers errors without
+// dropping the socket where the socket is still good, and sends what the hub pushes
+// through a queue that keeps only the newest presence event per record for a slow
+// reader. When the socket ends, its subscriptions end and its tabs leave after the
+// grace (leave_grace.hpp).
+
+#include "http/auth/authenticator.hpp"
+#include "presence/identity.hpp"
+#include "realtime/hub.hpp"
+#include "realtime/keep_alive.hpp"
+#include "realtime/leave_grace.hpp"
+#include "realtime/rate_limiter.hpp"
+#include "realtime/websocket_service.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace presenced::realtime {
+
+struct SessionContext {
+  const WebSocketOptions& options;
+  Hub& hub;
+  store::PresenceStore& store;
+  LeaveGrace& grace;
+  const presence::Clock& clock;
+  http::auth::Authenticator& authenticator;  // the thread's
+  std::size_t thread;
+  KeepAlive& keep_alive;  // the thread's
+};
+
+class Session final : public Subscriber, public std::enable_shared_from_this<Session> {
+ public:
+  // On the io_context's own executor type rather than any_io_executor: every operation
+  // waiting on an idle socket carries executors, and the concrete one is 8 bytes.
+  using Tcp = boost::asio::basic_stream_socket<boost::asio::ip::tcp, boost::asio::io_context::executor_type>;
+  using Socket = boost::beast::websocket::stream<Tcp, false>;  // no permessage-deflate
+
+  // `context` outlives the session (the service keeps one per thread).
+  Session(Socket socket, const SessionContext& context, presence::Identity identity);
+  ~Session() override;
+
+  // Reads until the socket ends, then lets go of everything the socket held.
+  void start();
+  boost::asio::any_io_executor get_executor() { return ws_.get_executor(); }
+
+  std::uint64_t subscriber_id() const override { return id_; }
+
+  // From the thread's KeepAlive, every tick: ping a quiet peer, drop a silent one, and
+  // check the token's expiry.
+  void keep_alive(std::chrono::steady_clock::time_point now);
+  void push_presence(std::shared_ptr<const PresenceEvent> event) override;
+  void push_text(std::shared_ptr<const std::string> text) override;
+
+ private:
+  struct Outgoing {
+    std::shared_ptr<const PresenceEvent> event;  // or
+    std::shared_ptr<const std::string> text;
+  };
+  struct Tab {
+    std::string key;  // record_key()
+    std::string tab_id;
+  };
+
+  void read_next();
+  void on_read(boost::beast::error_code ec);
+  void message_done();
+  boost::asio::awaitable<void> handle(std::string_view text);
+  boost::asio::awaitable<void> on_heartbeat(presence::RecordRef record, const presence::HeartbeatInput& input);
+  boost::asio::awaitable<void> on_leave(presence::RecordRef record, std::string_view tab_id);
+  void on_auth(std::string_view token);
+  void on_subscribe(presence::RecordRef record);
+  void on_unsubscribe(presence::RecordRef record);
+
+  void send_error(std::string_view code, std::string_view message);
+  void enqueue(Outgoing o);
+  boost::asio::awaitable<void> write_loop();
+  void close_soon(boost::beast::websocket::close_code code, const char* reason, bool discard_queue = false);
+  // Ends a socket whose token has expired, or that never authenticated: checked on each
+  // message and on each keep-alive tick.
+  bool check_deadline();
+  void release();
+
+  Socket ws_;
+  boost::beast::flat_buffer buffer_;  // the message being read
+  const SessionContext& ctx_;
+  presence::Identity identity_;  // no user until authenticated
+  std::uint64_t id_;
+  std::int64_t opened_at_;  // unix seconds, for the authentication deadline
+  std::chrono::steady_clock::time_point last_heard_;  // anything from the peer, pongs too
+  bool ping_pending_ = false;
+  friend class KeepAlive;
+  KeepAlive* keep_alive_ = nullptr;  // the list this session is in
+  Session* keep_alive_prev_ = nullptr;
+  Session* keep_alive_next_ = nullptr;
+  std::unique_ptr<boost::asio::steady_timer> close_timer_;  // only while closing
+  RateLimiter rate_;
+  std::size_t refused_in_a_row_ = 0;
+  std::vector<std::string> subscriptions_;  // record keys
+  std::vector<Tab> tabs_;                   // registered through this socket
+  std::vector<Outgoing> queue_;  // (not a deque: an empty one already holds 576 bytes)
+  bool writing_ = false;
+  bool closing_ = false;  // a close frame is due once the queue is written
+  bool ended_ = false;
+  boost::beast::websocket::close_code close_code_ = boost::beast::websocket::close_code::normal;
+  const char* close_text_ = "";  // a literal
+};
+
+}  // namespace presenced::realtime

@@ -1,0 +1,65 @@
+#include "realtime/websocket_service.hpp"
+
+#include "realtime/session.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/websocket.hpp>
+
+namespace presenced::realtime {
+namespace asio = boost::asio;
+namespace websocket = boost::beast::websocket;
+
+WebSocketService::WebSocketService(WebSocketOptions options, Hub& hub, store::PresenceStore& store, LeaveGrace& grace,
+                                   const presence::Clock& clock, const std::vector<asio::any_io_executor>& executors)
+    : options_(options), hub_(hub), store_(store), grace_(grace), clock_(clock) {
+  for (const auto& executor : executors) {
+    auto& context = static_cast<asio::io_context&>(asio::query(executor, asio::execution::context));
+    keep_alive_.push_back(std::make_unique<KeepAlive>(
+        context.get_executor(), std::chrono::duration_cast<std::chrono::milliseconds>(options_.idle_timeout) / 4));
+  }
+  contexts_.resize(executors.size());
+}
+
+WebSocketService::~WebSocketService() { stop(); }
+
+void WebSocketService::stop() {
+  for (auto& k : keep_alive_) k->stop();
+}
+
+asio::awaitable<void> WebSocketService::upgrade(asio::ip::tcp::socket socket, const http::Request& request,
+                                                std::size_t thread, http::auth::Authenticator& authenticator,
+                                                presence::Identity identity) {
+  // The same connection on the io_context's own executor type (see Session::Tcp).
+  auto& context = static_cast<asio::io_context&>(asio::query(socket.get_executor(), asio::execution::context));
+  boost::system::error_code ec;
+  const auto endpoint = socket.local_endpoint(ec);
+  if (ec) co_return;  // already gone
+  const auto native = socket.release(ec);
+  if (ec) co_return;
+  Session::Socket ws(Session::Tcp(context.get_executor(), endpoint.protocol(), native));
+  // Beast times the handshake and the close; keep-alive is ours (keep_alive.hpp), one
+  // timer per thread rather than Beast's one per socket.
+  websocket::stream_base::timeout timeouts{};
+  timeouts.handshake_timeout = std::chrono::seconds(10);
+  timeouts.idle_timeout = websocket::stream_base::none();
+  timeouts.keep_alive_pings = false;
+  ws.set_option(timeouts);
+  ws.read_message_max(options_.max_message_bytes);
+  ws.auto_fragment(false);
+  ws.write_buffer_bytes(256);  // the server does not mask: its frames go out from our buffers
+  ws.text(true);
+  auto [accept_ec] = co_await ws.async_accept(request, asio::as_tuple(asio::use_awaitable));
+  if (accept_ec) co_return;
+  auto& context_of_thread = contexts_[thread];  // only this thread touches its entry
+  if (!context_of_thread) {
+    context_of_thread = std::make_unique<SessionContext>(
+        SessionContext{options_, hub_, store_, grace_, clock_, authenticator, thread, *keep_alive_[thread]});
+  }
+  auto session = std::make_shared<Session>(std::move(ws), *context_of_thread, std::move(identity));
+  session->start();
+}
+
+}  // namespace presenced::realtime

@@ -1,0 +1,55 @@
+#pragma once
+// WebSocket sessions on /api/v1/presence/ws (docs/protocol.md): the handshake, then one
+// session per socket on the thread that accepted it.
+
+#include "http/websocket_upgrade.hpp"
+#include "presence/clock.hpp"
+#include "realtime/hub.hpp"
+#include "realtime/keep_alive.hpp"
+#include "realtime/leave_grace.hpp"
+#include "store/presence_store.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+namespace presenced::realtime {
+
+struct SessionContext;
+
+struct WebSocketOptions {
+  std::size_t max_subscriptions = 100;       // records per socket (and tabs per socket)
+  std::size_t max_message_bytes = 16 * 1024;
+  double messages_per_second = 20;           // per socket, with bursts of twice that
+  std::chrono::seconds idle_timeout{40};     // pinged at half; dead peers gone by then
+  std::size_t max_queue = 256;               // messages waiting to be sent to a slow reader
+};
+
+class WebSocketService final : public http::WebSocketUpgrade {
+ public:
+  // `executors`: the server threads', indexed as the `thread` of upgrade().
+  WebSocketService(WebSocketOptions options, Hub& hub, store::PresenceStore& store, LeaveGrace& grace,
+                   const presence::Clock& clock, const std::vector<boost::asio::any_io_executor>& executors);
+  ~WebSocketService() override;
+
+  // Stops the keep-alive timers; called once the server threads no longer run.
+  void stop();
+
+  boost::asio::awaitable<void> upgrade(boost::asio::ip::tcp::socket socket, const http::Request& request,
+                                       std::size_t thread, http::auth::Authenticator& authenticator,
+                                       presence::Identity identity) override;
+
+
+ private:
+  WebSocketOptions options_;
+  Hub& hub_;
+  store::PresenceStore& store_;
+  LeaveGrace& grace_;
+  const presence::Clock& clock_;
+  std::vector<std::unique_ptr<KeepAlive>> keep_alive_;  // one per thread
+  // One per thread, made by the thread's first upgrade (it brings the authenticator).
+  std::vector<std::unique_ptr<SessionContext>> contexts_;
+};
+
+}  // namespace presenced::realtime

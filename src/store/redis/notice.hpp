@@ -1,0 +1,32 @@
+#pragma once
+// What travels between nodes on a record's channel, `presenced:{key}` (the record's key
+// in the host app's layout): "changed", published by the scripts that change presence,
+// or a saved notice, {"lock_version":N,"by":{"id":42,"name":"Alice"}}.
+
+#include "presence/identity.hpp"
+#include "presence/types.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace presenced::store::redis {
+
+inline constexpr std::string_view kChannelPrefix = "presenced:";
+
+std::string channel_of(std::string_view key);
+
+// The record a channel is about: views into `channel`. Nothing for a channel that does
+// not follow the layout.
+std::optional<presence::RecordRef> record_of_channel(std::string_view channel);
+
+std::string encode_saved_notice(const presence::User& by, std::uint32_t lock_version);
+
+struct SavedNotice {
+  presence::User by;  // id, id_is_number and name; the tenant is the channel's
+  std::uint32_t lock_version = 0;
+};
+std::optional<SavedNotice> decode_saved_notice(std::string_view payload);
+
+}  // namespace presenced::store::redis
