@@ -1,11 +1,13 @@
 // WebSocket fan-out, measured from outside the server, over real sockets.
 //
 //   fanout latency --port P --token T --trigger-token U --subscribers N [--trials K]
+//                  [--trigger-port Q] [--poll 1]
 //     N sockets (one user) subscribe to one record; then, K times, another user joins or
 //     leaves it over HTTP, one change at a time (spaced past the coalescing window, so
 //     each is an isolated change), and every socket notes when the event arrives. Prints
 //     the time from the change to its delivery at the last subscriber (p50, p99, max)
-//     and at every subscriber (p50, p99).
+//     and at every subscriber (p50, p99). --trigger-port makes the changes on another
+//     node (both on one Redis); --poll 1 makes the reader spin instead of sleeping.
 //
 //   fanout idle --port P --token T --sockets N --pid PID [--records K]
 //     Opens N sockets, each authenticated and subscribed to one of K records (none with
@@ -53,6 +55,7 @@ namespace {
 struct Options {
   std::string mode;
   unsigned short port = 0;
+  unsigned short trigger_port = 0;  // latency: changes made on another node (same Redis)
   std::string token, trigger_token;
   std::size_t subscribers = 1000, trials = 50, sockets = 1000;
   std::size_t records = 1;
@@ -290,7 +293,7 @@ int latency(const Options& o) {
       const bool join = t % 2 == 0;
       const std::string target = std::string("/api/v1/presence/flow/hall/") + (join ? "heartbeat" : "unregister");
       const std::string body = join ? R"({"tab_id":"trigger","mode":"edit","dirty":true})" : R"({"tab_id":"trigger"})";
-      if (http_post(o.port, target, body, o.trigger_token) != 200) std::fprintf(stderr, "trigger %zu failed\n", t);
+      if (http_post(o.trigger_port ? o.trigger_port : o.port, target, body, o.trigger_token) != 200) std::fprintf(stderr, "trigger %zu failed\n", t);
       // Wait for every delivery of this change before the next one.
       const auto deadline = Clock::now() + std::chrono::seconds(10);
       while (Clock::now() < deadline) {
@@ -356,6 +359,7 @@ int main(int argc, char** argv) {
     else if (flag == "--pid") o.pid = std::stoi(value);
     else if (flag == "--records") o.records = std::stoul(value);
     else if (flag == "--poll") o.poll = value == "1";
+    else if (flag == "--trigger-port") o.trigger_port = static_cast<unsigned short>(std::stoi(value));
     else {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
       return 2;
@@ -366,6 +370,7 @@ int main(int argc, char** argv) {
   if (o.mode == "idle" && o.port && !o.token.empty() && o.pid) return idle(o);
   std::fprintf(stderr,
                "usage: fanout latency --port P --token T --trigger-token U --subscribers N [--trials K]\n"
+               "                      [--trigger-port Q] [--poll 1]\n"
                "       fanout idle --port P --token T --sockets N --pid PID [--records K]\n");
   return 2;
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # WebSocket fan-out on a fresh presenced (embedded store, rate limit off):
 #   1. latency: N subscribers on one record, isolated changes, time to the last one;
-#   2. idle: the memory an idle, subscribed socket costs the server.
+#   2. across nodes: 1,000 subscribers on node B of a Redis store, changes made on node A;
+#   3. idle: the memory an idle socket costs the server.
 #
 #   bench/fanout.sh [SUBSCRIBERS...]      default: 1000 10000
 #   IDLE_SOCKETS=19000 bench/fanout.sh    sockets for the idle measure (default 10000)
@@ -17,18 +18,22 @@ sizes=("$@")
 idle_sockets=${IDLE_SOCKETS:-10000}
 
 work=$(mktemp -d)
-server_pid=""
+server_pid="" other_pid="" redis_pid=""
 cleanup() {
-  [ -n "$server_pid" ] && { kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; }
+  for pid in $server_pid $other_pid $redis_pid; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
 
+# start_server LOG [FLAGS...]: sets server_pid and port
 start_server() {
-  "$bin" --jwt-secret bench-secret --listen 127.0.0.1:0 --rate-limit 0 --log-level warn "$@" > "$work/server.log" 2>&1 &
+  local log=$1
+  shift
+  "$bin" --jwt-secret bench-secret --listen 127.0.0.1:0 --rate-limit 0 --log-level warn "$@" > "$log" 2>&1 &
   server_pid=$!
-  for _ in $(seq 1 100); do grep -q "listening on" "$work/server.log" && break; sleep 0.1; done
-  port=$(grep -o 'listening on [0-9.]*:[0-9]*' "$work/server.log" | sed 's/.*://')
+  for _ in $(seq 1 100); do grep -q "listening on" "$log" && break; sleep 0.1; done
+  port=$(grep -o 'listening on [0-9.]*:[0-9]*' "$log" | sed 's/.*://')
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
 }
 stop_server() { kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""; }
 
@@ -37,16 +42,30 @@ trigger=$("$bin" token --jwt-secret bench-secret --user 2 --name Editor --tenant
 
 echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(nproc) cores, open files: soft $(ulimit -Sn) hard $(ulimit -Hn)"
 for n in "${sizes[@]}"; do
-  start_server
+  start_server "$work/server.log"
   echo "## latency, $n subscribers on one record"
   "$tool" latency --port "$port" --token "$subscriber" --trigger-token "$trigger" --subscribers "$n" --trials 50
   stop_server
 done
 
-# Sockets on few records (the usual case: many tabs on the same records), then one
-# record per socket (each also costs the record's channel).
-for records in 100 "$idle_sockets"; do
-  start_server
+redis_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --loglevel warning > /dev/null &
+redis_pid=$!
+for _ in $(seq 1 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+start_server "$work/a.log" --store "redis://127.0.0.1:$redis_port"
+other_pid=$server_pid node_a=$port
+start_server "$work/b.log" --store "redis://127.0.0.1:$redis_port"
+echo "## across nodes: 1000 subscribers on node B, changes on node A, one Redis"
+"$tool" latency --port "$port" --trigger-port "$node_a" --token "$subscriber" --trigger-token "$trigger" \
+  --subscribers 1000 --trials 50
+stop_server
+kill "$other_pid"; wait "$other_pid" 2>/dev/null || true; other_pid=""
+kill "$redis_pid"; wait "$redis_pid" 2>/dev/null || true; redis_pid=""
+
+# Bare sockets (connected, authenticated), sockets on few records (the usual case: many
+# tabs on the same records), then one record per socket (each also costs a channel).
+for records in 0 100 "$idle_sockets"; do
+  start_server "$work/server.log"
   echo "## idle sockets"
   "$tool" idle --port "$port" --token "$subscriber" --sockets "$idle_sockets" --pid "$server_pid" --records "$records"
   stop_server

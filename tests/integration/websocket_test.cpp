@@ -122,6 +122,20 @@ TEST_P(WebSocket, AClosedSocketsTabLeavesAfterTheGraceButAReloadNeverShowsALeave
   EXPECT_TRUE(gone->at("viewers").as_array().empty());
 }
 
+TEST_P(WebSocket, ADeadPeerIsDroppedAndItsTabsLeave) {
+  start({"--ws-idle-timeout", "2", "--leave-grace", "0.2"});
+  WsClient bob(port(), token_for("2", "Bob"));
+  snapshot_of(bob, "42");
+  WsClient alice(port(), token_for("1", "Alice"));
+  alice.send(beat("42", "a1"));
+  ASSERT_TRUE(bob.wait_for([](const value& m) { return is_presence(m, "42") && lists(m, "joined", 1); }));
+  // Alice's client stops answering (it is never read from again, so it never pongs);
+  // Bob's keeps reading, and answers the pings.
+  auto gone = bob.wait_for([](const value& m) { return is_presence(m, "42") && lists(m, "left", 1); });
+  ASSERT_TRUE(gone) << "a peer that answers no ping is dropped within the idle timeout";
+  EXPECT_TRUE(bob.open());
+}
+
 TEST_P(WebSocket, BurstsAreCoalescedAndRenewalsSendNothing) {
   start({"--ws-coalesce", "400"});
   WsClient bob(port(), token_for("2", "Bob"));
