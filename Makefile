@@ -1,9 +1,12 @@
 # presenced: `make run` starts the server with the demo, `make test` runs every test.
+SHELL := /bin/bash
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: deps build run test test-asan test-tsan bench clean
+FUZZ_SECONDS ?= 30
+
+.PHONY: deps build run test test-asan test-tsan fuzz bench clean
 
 deps:
 	@bash scripts/deps.sh
@@ -31,8 +34,22 @@ test-tsan: deps
 	@cmake --build build-tsan -j $(JOBS)
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --test-dir build-tsan --output-on-failure -j $(JOBS)
 
+# Each libFuzzer target (tests/fuzz) for FUZZ_SECONDS, from the seed corpus in the tree
+# (new inputs go to a scratch copy, not into the repository). A crash fails the target.
+fuzz: deps
+	@cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPRESENCED_FUZZ=ON \
+	  -DCMAKE_CXX_COMPILER=clang++-14 >/dev/null
+	@cmake --build build-fuzz -j $(JOBS) --target fuzz_targets
+	@for t in route heartbeat token ws_message; do \
+	  rm -rf build-fuzz/corpus-$$t && cp -r tests/fuzz/corpus/$$t build-fuzz/corpus-$$t && \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS) s" && \
+	  ASAN_OPTIONS=detect_leaks=1 build-fuzz/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	    -print_final_stats=1 build-fuzz/corpus-$$t 2>&1 | grep -E "stat::number_of_executed_units|ERROR|SUMMARY|crash" ; \
+	  test $${PIPESTATUS[0]} -eq 0 || exit 1; \
+	done
+
 bench: build
 	bash bench/run.sh
 
 clean:
-	rm -rf $(BUILD_DIR) build-asan build-tsan
+	rm -rf $(BUILD_DIR) build-asan build-tsan build-fuzz
