@@ -8,7 +8,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libspdlog-dev libfmt-dev libcli11-dev libgtest-dev libgmock-dev
   libhiredis-dev redis-server wrk curl ca-certificates
-  clang-14 libclang-rt-14-dev
+  clang-14 libclang-rt-14-dev nodejs
 )
 
 missing=()

@@ -1,5 +1,6 @@
 #include "http/handlers.hpp"
 
+#include "http/assets.hpp"
 #include "http/envelope.hpp"
 #include "presence/validation.hpp"
 
@@ -131,6 +132,16 @@ boost::asio::awaitable<void> PresenceHandlers::handle(const Exchange& ex, std::s
       res.add_header("Upgrade", "websocket");
       break;
     case Route::dev_token: dev_token(body, arena, res); break;
+    case Route::asset:
+      if (const Asset* asset = find_asset(ex.route.asset)) {
+        res.status = 200;
+        res.content_type = asset->content_type;
+        res.body.assign(asset->bytes);
+        res.add_header("Cache-Control", "no-cache");
+      } else {
+        envelope::error(res, 404, "Not found.");
+      }
+      break;
     case Route::not_found: envelope::error(res, 404, "Not found."); break;
   }
 }

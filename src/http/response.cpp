@@ -31,6 +31,7 @@ std::string_view reason_phrase(unsigned status) {
     case 408: return "Request Timeout";
     case 413: return "Content Too Large";
     case 422: return "Unprocessable Content";
+    case 426: return "Upgrade Required";
     case 429: return "Too Many Requests";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
@@ -49,7 +50,9 @@ void write_head(const Response& res, bool keep_alive, std::string& out) {
   put_number(res.status);
   out += ' ';
   out.append(reason_phrase(res.status));
-  out.append("\r\nServer: presenced\r\nContent-Type: application/json\r\nContent-Length: ");
+  out.append("\r\nServer: presenced\r\nContent-Type: ");
+  out.append(res.content_type);
+  out.append("\r\nContent-Length: ");
   put_number(res.body.size());
   out.append(keep_alive && !res.close ? "\r\nConnection: keep-alive" : "\r\nConnection: close");
   for (std::size_t i = 0; i < res.header_count; ++i) {

@@ -21,7 +21,8 @@ struct Header {
 
 struct Response {
   unsigned status = 200;
-  std::string body;  // JSON; reused across the requests of a connection
+  std::string body;  // JSON (or an asset); reused across the requests of a connection
+  std::string_view content_type = "application/json";  // a literal
   std::array<Header, 6> headers;
   std::size_t header_count = 0;
   bool close = false;  // close the connection after this response
@@ -29,6 +30,7 @@ struct Response {
   void reset() {
     status = 200;
     body.clear();
+    content_type = "application/json";
     header_count = 0;
     close = false;
   }

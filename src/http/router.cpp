@@ -49,6 +49,17 @@ RouteMatch match_route(Method method, std::string_view target, bool dev_routes) 
     m.route = path == "/healthz" ? Route::healthz : Route::readyz;
     return allow_only(m, method, "GET", Method::get);
   }
+  // The browser library, and with --dev the demo page.
+  if (path.starts_with("/presence/") && path.size() > 10 && path.find('/', 10) == std::string_view::npos) {
+    m.route = Route::asset;
+    m.asset = path.substr(10);
+    return allow_only(m, method, "GET", Method::get);
+  }
+  if (dev_routes && path == "/") {
+    m.route = Route::asset;
+    m.asset = "demo.html";
+    return allow_only(m, method, "GET", Method::get);
+  }
   if (dev_routes && path == "/api/v1/dev/token") {
     m.route = Route::dev_token;
     return allow_only(m, method, "POST", Method::post);

@@ -8,7 +8,7 @@ namespace presenced::http {
 
 enum class Method { get, head, post, put, patch, del, options, other };
 
-enum class Route { not_found, healthz, readyz, heartbeat, viewers, unregister, saved, websocket, dev_token };
+enum class Route { not_found, healthz, readyz, heartbeat, viewers, unregister, saved, websocket, asset, dev_token };
 
 struct RouteMatch {
   Route route = Route::not_found;
@@ -17,6 +17,7 @@ struct RouteMatch {
   std::string_view path;         // without the query string
   std::string_view record_type;  // presence routes only
   std::string_view record_id;
+  std::string_view asset;        // Route::asset: the file's name
 };
 
 // `dev_routes`: whether /api/v1/dev/* exists (only with --dev).

@@ -75,4 +75,28 @@ TEST(CommandLine, StopsCleanlyOnSigterm) {
 }
 
 }  // namespace
+TEST(BrowserLibrary, ServedFromTheBinaryAndTheDemoOnlyWithDev) {
+  ServerProcess dev({"--dev"});
+  HttpClient c(dev.port());
+  auto js = c.request("GET", "/presence/presence-client.js");
+  EXPECT_EQ(js.status, 200u);
+  EXPECT_EQ(js.header("content-type"), "text/javascript; charset=utf-8");
+  EXPECT_NE(js.body.find("export class PresenceClient"), std::string::npos);
+  EXPECT_EQ(c.request("GET", "/presence/presence-avatars.js").status, 200u);
+  EXPECT_EQ(c.request("GET", "/presence/presence-client.d.ts").status, 200u);
+  auto demo = c.request("GET", "/");
+  EXPECT_EQ(demo.status, 200u);
+  EXPECT_EQ(demo.header("content-type"), "text/html; charset=utf-8");
+  EXPECT_NE(demo.body.find("<presence-avatars"), std::string::npos);
+  auto missing = c.request("GET", "/presence/nope.js");
+  EXPECT_EQ(missing.status, 404u);
+  EXPECT_EQ(missing.json().at("success").as_bool(), false);
+  EXPECT_EQ(c.request("POST", "/presence/presence-client.js").status, 405u);
+
+  ServerProcess production;
+  HttpClient p(production.port());
+  EXPECT_EQ(p.request("GET", "/").status, 404u) << "no demo without --dev";
+  EXPECT_EQ(p.request("GET", "/presence/presence-client.js").status, 200u) << "the library is always there";
+}
+
 }  // namespace presenced::testing

@@ -1,0 +1,34 @@
+// Alpine.js component, matching the host app's blade snippet:
+//
+//   <div x-data="recordPresence({ recordType: 'flow', recordId: 42, getToken })"
+//        x-effect="setDirty(isDirty)">
+//     <presence-avatars x-effect="$el.viewers = viewers"></presence-avatars>
+//   </div>
+//
+// Register once: import { registerRecordPresence } from '/presence/alpine.js';
+//                registerRecordPresence(Alpine);
+import { PresenceClient } from './presence-client.js';
+
+export function recordPresence(options) {
+  return {
+    viewers: [],
+    status: 'connecting',
+    tabId: null,
+    client: null,
+    init() {
+      this.client = new PresenceClient(options);
+      this.tabId = this.client.tabId;
+      this.client.onChange((v) => { this.viewers = v; });
+      this.client.onStatus((s) => { this.status = s; });
+    },
+    destroy() {
+      this.client?.close();
+    },
+    setDirty(dirty) { this.client?.setDirty(dirty); },
+    setActiveField(field) { this.client?.setActiveField(field); },
+  };
+}
+
+export function registerRecordPresence(Alpine) {
+  Alpine.data('recordPresence', recordPresence);
+}

@@ -1,0 +1,131 @@
+// <presence-avatars>: "Currently viewing" as a row of up to three round avatars and "+N".
+//
+//   <presence-avatars max="3"></presence-avatars>
+//   element.viewers = viewers;          // by hand, or:
+//   element.client = presenceClient;    // follows the client's changes
+//
+// Initials, or the picture of an `avatar_url` a viewer carries; a marker on users with
+// unsaved changes; "away" users faded; a tooltip and aria-label with name, mode and the
+// field being edited. Nothing is rendered when nobody else is there. The viewers list
+// from presenced never holds the current user.
+
+const STYLE = `
+  :host { display: inline-flex; align-items: center; gap: .5rem; font: 12px/1 system-ui, sans-serif; }
+  :host([hidden]), .empty { display: none; }
+  .label { color: #555; }
+  .row { display: inline-flex; }
+  .avatar, .more { position: relative; width: 28px; height: 28px; border-radius: 50%; border: 2px solid #fff;
+    margin-left: -6px; display: inline-flex; align-items: center; justify-content: center; color: #fff;
+    font-weight: 600; background: var(--presence-color, #3b82f6); background-size: cover; }
+  .avatar:first-child { margin-left: 0; }
+  .more { background: #d1d5db; color: #374151; }
+  .away { opacity: .45; }
+  .dirty::after { content: ""; position: absolute; right: -2px; top: -2px; width: 9px; height: 9px;
+    border-radius: 50%; background: #f59e0b; border: 2px solid #fff; }
+  .stale { outline: 2px dashed #ef4444; outline-offset: 1px; }
+`;
+
+const PALETTE = ['#2563eb', '#7c3aed', '#db2777', '#059669', '#d97706', '#0891b2', '#4f46e5', '#be123c'];
+
+export function initials(name) {
+  const parts = String(name ?? '').trim().split(/\s+/).filter(Boolean);
+  if (parts.length === 0) return '?';
+  const first = [...parts[0]][0] ?? '?';
+  const last = parts.length > 1 ? [...parts[parts.length - 1]][0] : '';
+  return (first + last).toUpperCase();
+}
+
+export function describe(viewer) {
+  const bits = [viewer.name ?? 'Someone', viewer.mode === 'edit' ? 'editing' : 'viewing'];
+  if (viewer.fields?.length) bits.push(`in ${viewer.fields.join(', ')}`);
+  if (viewer.has_dirty_tab) bits.push('unsaved changes');
+  if (viewer.stale) bits.push('on an older version');
+  if (viewer.away) bits.push('away');
+  if (viewer.tabs > 1) bits.push(`${viewer.tabs} tabs`);
+  return bits.join(', ');
+}
+
+function colorFor(id) {
+  let h = 0;
+  for (const c of String(id)) h = (h * 31 + c.codePointAt(0)) >>> 0;
+  return PALETTE[h % PALETTE.length];
+}
+
+// (A plain class where there is no DOM, so that the helpers above can be imported in tests.)
+const Base = typeof HTMLElement === "undefined" ? class {} : HTMLElement;
+
+export class PresenceAvatars extends Base {
+  constructor() {
+    super();
+    this.attachShadow({ mode: 'open' });
+    this._viewers = [];
+    this._client = null;
+    this._follow = (viewers) => { this.viewers = viewers; };
+  }
+
+  connectedCallback() { this.render(); }
+
+  get viewers() { return this._viewers; }
+  set viewers(list) {
+    this._viewers = Array.isArray(list) ? list : [];
+    this.render();
+  }
+
+  get client() { return this._client; }
+  set client(c) {
+    this._client = c;
+    c?.onChange?.(this._follow);
+    if (c?.viewers) this.viewers = c.viewers;
+  }
+
+  render() {
+    const max = Math.max(1, Number(this.getAttribute('max') ?? 3));
+    const list = this._viewers;
+    const root = this.shadowRoot;
+    root.textContent = '';
+    const style = document.createElement('style');
+    style.textContent = STYLE;
+    root.append(style);
+    const wrap = document.createElement('div');
+    wrap.className = list.length ? 'wrap' : 'empty';
+    wrap.setAttribute('part', 'wrap');
+    if (list.length) {
+      const label = document.createElement('span');
+      label.className = 'label';
+      label.textContent = this.getAttribute('label') ?? 'Currently viewing:';
+      const row = document.createElement('span');
+      row.className = 'row';
+      row.setAttribute('role', 'list');
+      for (const v of list.slice(0, max)) {
+        const a = document.createElement('span');
+        a.className = ['avatar', v.has_dirty_tab && 'dirty', v.away && 'away', v.stale && 'stale'].filter(Boolean).join(' ');
+        a.setAttribute('role', 'listitem');
+        a.setAttribute('part', 'avatar');
+        a.dataset.userId = String(v.id);
+        const text = describe(v);
+        a.title = text;
+        a.setAttribute('aria-label', text);
+        if (v.avatar_url) a.style.backgroundImage = `url("${String(v.avatar_url).replace(/"/g, '%22')}")`;
+        else a.textContent = initials(v.name);
+        a.style.setProperty('--presence-color', colorFor(v.id));
+        row.append(a);
+      }
+      if (list.length > max) {
+        const more = document.createElement('span');
+        more.className = 'more';
+        more.setAttribute('role', 'listitem');
+        const rest = list.slice(max);
+        more.textContent = `+${rest.length}`;
+        more.title = rest.map((v) => v.name).join(', ');
+        more.setAttribute('aria-label', `and ${rest.length} more: ${more.title}`);
+        row.append(more);
+      }
+      wrap.append(label, row);
+    }
+    root.append(wrap);
+  }
+}
+
+if (typeof customElements !== 'undefined' && !customElements.get('presence-avatars')) {
+  customElements.define('presence-avatars', PresenceAvatars);
+}

@@ -1,0 +1,58 @@
+// Types for presence-client.js.
+
+export interface Viewer {
+  id: number | string;
+  name: string;
+  tabs: number;
+  has_dirty_tab: boolean;
+  mode: 'view' | 'edit';
+  away: boolean;
+  stale: boolean;
+  fields: string[];
+  avatar_url?: string;
+}
+
+export interface SavedNotice {
+  by: { id: number | string; name: string };
+  lockVersion: number;
+}
+
+export type Status = 'connecting' | 'live' | 'reconnecting' | 'polling';
+
+export interface PresenceClientOptions {
+  baseUrl?: string;
+  token?: string;
+  getToken?: () => Promise<string> | string;
+  recordType: string;
+  recordId: string | number;
+  tabId?: string;
+  transport?: 'auto' | 'ws' | 'http';
+  mode?: 'view' | 'edit';
+  dirty?: boolean;
+  heartbeatMs?: number;
+  pollMs?: number;
+  idleMs?: number;
+  onChange?: (viewers: Viewer[]) => void;
+  onSaved?: (notice: SavedNotice) => void;
+  onError?: (error: unknown) => void;
+}
+
+export declare class PresenceClient {
+  constructor(options: PresenceClientOptions);
+  readonly tabId: string;
+  readonly viewers: Viewer[];
+  readonly status: Status;
+  onChange(f: (viewers: Viewer[]) => void): this;
+  onSaved(f: (notice: SavedNotice) => void): this;
+  onError(f: (error: unknown) => void): this;
+  onStatus(f: (status: Status) => void): this;
+  setDirty(dirty: boolean): void;
+  setMode(mode: 'view' | 'edit'): void;
+  setActiveField(field: string | null): void;
+  setLockVersion(version: number | null): void;
+  saved(lockVersion: number): Promise<void>;
+  close(): void;
+}
+
+export declare function tabIdFor(storage: Storage | undefined, key: string): string;
+export declare function backoffDelay(attempt: number, random?: () => number, min?: number, max?: number): number;

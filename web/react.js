@@ -1,0 +1,33 @@
+// React hook: useRecordPresence(recordType, recordId, isDirty, options) -> { viewers, tabId, status }
+// as the host app's design has it, on PresenceClient (WebSocket, HTTP fallback). React is
+// the page's own: pass it in options.React, or have it on window.React.
+import { PresenceClient } from './presence-client.js';
+
+export function useRecordPresence(recordType, recordId, isDirty, options = {}) {
+  const React = options.React ?? globalThis.React;
+  const { useEffect, useRef, useState } = React;
+  const [viewers, setViewers] = useState([]);
+  const [status, setStatus] = useState('connecting');
+  const [tabId, setTabId] = useState(null);
+  const client = useRef(null);
+
+  // One client per record: a new one on record change, closed on unmount.
+  useEffect(() => {
+    const c = new PresenceClient({ ...options, recordType, recordId, dirty: isDirty, React: undefined });
+    client.current = c;
+    setTabId(c.tabId);
+    c.onChange((v) => setViewers(v));
+    c.onStatus((s) => setStatus(s));
+    return () => {
+      c.close();
+      client.current = null;
+      setViewers([]);
+    };
+  }, [recordType, recordId]);
+
+  useEffect(() => {
+    client.current?.setDirty(isDirty);
+  }, [isDirty]);
+
+  return { viewers, tabId, status, client: client.current };
+}
