@@ -20,13 +20,11 @@ std::string record_key(presence::RecordRef record) {
   return key;
 }
 
-namespace {
-presence::RecordRef split_key(std::string_view key) {
+presence::RecordRef record_of_key(std::string_view key) {
   auto a = key.find(':');
   auto b = key.find(':', a + 1);
   return {key.substr(0, a), key.substr(a + 1, b - a - 1), key.substr(b + 1)};
 }
-}  // namespace
 
 // One thread's share: its sessions by record, and the channels homed on it.
 struct Hub::Local {
@@ -42,7 +40,7 @@ struct Hub::Local {
 // A record with subscribers on this node, on its home thread.
 struct Hub::Channel {
   Channel(std::string k, const asio::any_io_executor& executor, std::size_t threads)
-      : key(std::move(k)), record(split_key(key)), per_thread(threads, 0), window(executor), expiry(executor) {}
+      : key(std::move(k)), record(record_of_key(key)), per_thread(threads, 0), window(executor), expiry(executor) {}
 
   std::string key;
   presence::RecordRef record;              // views into key

@@ -47,6 +47,8 @@ struct HubOptions {
 
 // "tenant:type:id": parts are [A-Za-z0-9_-], so ':' cannot occur inside one.
 std::string record_key(presence::RecordRef record);
+// The record a key names: views into `key`.
+presence::RecordRef record_of_key(std::string_view key);
 
 class Hub final : public store::ChangeObserver {
  public:

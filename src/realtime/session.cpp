@@ -29,12 +29,6 @@ constexpr auto kAuthDeadline = std::chrono::seconds(10);
 // Messages refused in a row (over the rate) after which the socket is closed.
 constexpr std::size_t kRefusalsBeforeClose = 100;
 
-presence::RecordRef split_key(std::string_view key) {
-  auto a = key.find(':');
-  auto b = key.find(':', a + 1);
-  return {key.substr(0, a), key.substr(a + 1, b - a - 1), key.substr(b + 1)};
-}
-
 }  // namespace
 
 Session::Session(Socket socket, const SessionContext& context, presence::Identity identity)
@@ -127,9 +121,9 @@ void Session::release() {
   ended_ = true;
   if (keep_alive_) keep_alive_->remove(*this);
   if (close_timer_) close_timer_->cancel();
-  for (const std::string& key : subscriptions_) ctx_.hub.unsubscribe(ctx_.thread, *this, split_key(key));
+  for (const std::string& key : subscriptions_) ctx_.hub.unsubscribe(ctx_.thread, *this, record_of_key(key));
   subscriptions_.clear();
-  for (const Tab& tab : tabs_) ctx_.grace.schedule(ws_.get_executor(), split_key(tab.key), identity_.user, tab.tab_id);
+  for (const Tab& tab : tabs_) ctx_.grace.schedule(ws_.get_executor(), record_of_key(tab.key), identity_.user, tab.tab_id);
   tabs_.clear();
 }
 
