@@ -10,6 +10,8 @@ FUZZ_SECONDS ?= 30
 
 deps:
 	@bash scripts/deps.sh
+	@# The browser tests' packages (playwright-core, React, Alpine), from the lockfile.
+	@[ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error
 
 build: deps
 	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -22,17 +24,18 @@ test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
 
 # The unit and integration suites under AddressSanitizer + UndefinedBehaviorSanitizer,
-# and under ThreadSanitizer. A report in the server fails the test that caused it.
+# and under ThreadSanitizer (not the browser tests: their deadlines are for a Release
+# server). A report in the server fails the test that caused it.
 test-asan: deps
 	@cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPRESENCED_SANITIZE=address >/dev/null
 	@cmake --build build-asan -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  ctest --test-dir build-asan --output-on-failure -j $(JOBS)
+	  ctest --test-dir build-asan --output-on-failure -j $(JOBS) -LE e2e
 
 test-tsan: deps
 	@cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPRESENCED_SANITIZE=thread >/dev/null
 	@cmake --build build-tsan -j $(JOBS)
-	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --test-dir build-tsan --output-on-failure -j $(JOBS)
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --test-dir build-tsan --output-on-failure -j $(JOBS) -LE e2e
 
 # Each libFuzzer target (tests/fuzz) for FUZZ_SECONDS, from the seed corpus in the tree
 # (new inputs go to a scratch copy, not into the repository). A crash fails the target.

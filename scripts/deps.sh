@@ -8,13 +8,17 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libspdlog-dev libfmt-dev libcli11-dev libgtest-dev libgmock-dev
   libhiredis-dev redis-server wrk curl ca-certificates
-  clang-14 libclang-rt-14-dev nodejs
+  clang-14 libclang-rt-14-dev chromium
 )
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# node and npm may come from elsewhere than Debian (NodeSource packs npm into nodejs):
+# only what is missing as a command is asked of apt.
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 sudo=""

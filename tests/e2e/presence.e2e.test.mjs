@@ -1,0 +1,148 @@
+// The browser library in Chromium, against the real server: avatars appear, leave, survive
+// reloads, mark unsaved changes, aggregate tabs, collapse into "+N", work over HTTP when
+// WebSocket is blocked, and in React and Alpine pages.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startServer, launchBrowser, demo, avatar, artifacts, root } from './harness.mjs';
+
+let server, browser;
+before(async () => {
+  server = await startServer(['--leave-grace', '1.5']);
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+test('two users on one record see each other within 2 s', async () => {
+  const alice = await demo(browser, server, 1, 'e2e-1');
+  const bob = await demo(browser, server, 2, 'e2e-1');
+  await avatar(alice, 2).waitFor({ timeout: 2_000 });
+  await avatar(bob, 1).waitFor({ timeout: 2_000 });
+  assert.equal(await avatar(alice, 1).count(), 0, 'never the current user');
+  await alice.locator('presence-avatars').screenshot({ path: join(artifacts, 'two-users.png') });
+  await alice.context().close();
+  await bob.context().close();
+});
+
+test('closing a page removes its avatar within 3 s; reloading never does', async () => {
+  const alice = await demo(browser, server, 1, 'e2e-2');
+  const bob = await demo(browser, server, 2, 'e2e-2');
+  await avatar(alice, 2).waitFor({ timeout: 5_000 });
+  // Watch Alice's row across Bob's reload: any check that misses Bob's avatar counts.
+  await alice.evaluate(() => {
+    window.missed = 0;
+    const row = document.querySelector('presence-avatars');
+    window.watch = setInterval(() => {
+      if (!row.shadowRoot.querySelector('.avatar[data-user-id="2"]')) window.missed++;
+    }, 20);
+  });
+  await bob.reload();
+  await avatar(bob, 1).waitFor({ timeout: 5_000 });
+  await alice.waitForTimeout(3_500);  // past the grace: a leave would have shown by now
+  assert.equal(await alice.evaluate(() => window.missed), 0, 'the reloaded page never left');
+
+  const closed = Date.now();
+  await bob.close();
+  await avatar(alice, 2).waitFor({ state: 'detached', timeout: 3_000 });
+  assert.ok(Date.now() - closed < 3_000);
+  await alice.context().close();
+});
+
+test('an unsaved edit shows the marker, and the field being edited', async () => {
+  const alice = await demo(browser, server, 1, 'e2e-3');
+  const bob = await demo(browser, server, 2, 'e2e-3');
+  await avatar(alice, 2).waitFor({ timeout: 5_000 });
+  await bob.locator('#title').click();
+  await bob.locator('#title').type('New title');
+  await alice.locator('presence-avatars .avatar.dirty[data-user-id="2"]').waitFor({ timeout: 3_000 });
+  const label = await avatar(alice, 2).getAttribute('aria-label');
+  assert.match(label, /Bob Chen, editing, in title, unsaved changes/);
+  await alice.locator('.who[data-field="title"]', { hasText: 'Bob editing' }).waitFor({ timeout: 3_000 });
+  await alice.locator('presence-avatars').screenshot({ path: join(artifacts, 'dirty.png') });
+  // Bob saves: Alice hears of the newer version.
+  await bob.locator('#save').click();
+  await alice.locator('#notice', { hasText: 'Bob Chen saved a newer version' }).waitFor({ timeout: 3_000 });
+  await alice.context().close();
+  await bob.context().close();
+});
+
+test('three pages of one user make one avatar with three tabs', async () => {
+  const alice = await demo(browser, server, 1, 'e2e-4');
+  const context = await browser.newContext();
+  for (let i = 0; i < 3; ++i) await (await context.newPage()).goto(`${server.url}/?user=3&tenant=1&record=e2e-4`);
+  await alice.locator('presence-avatars .avatar[data-user-id="3"][aria-label*="3 tabs"]').waitFor({ timeout: 5_000 });
+  assert.equal(await avatar(alice, 3).count(), 1);
+  await context.close();
+  await alice.context().close();
+});
+
+test('a fourth and fifth user turn into "+2"', async () => {
+  const alice = await demo(browser, server, 1, 'e2e-5');
+  const others = [];
+  for (const user of [2, 3, 4, 5, 6]) others.push(await demo(browser, server, user, 'e2e-5'));
+  const more = alice.locator('presence-avatars .more');
+  await more.waitFor({ timeout: 5_000 });
+  await alice.locator('presence-avatars .more', { hasText: '+2' }).waitFor({ timeout: 5_000 });
+  assert.equal(await alice.locator('presence-avatars .avatar').count(), 3);
+  await alice.locator('presence-avatars').screenshot({ path: join(artifacts, 'avatars.png') });
+  for (const page of others) await page.context().close();
+  await alice.context().close();
+});
+
+test('with WebSocket blocked, the page falls back to HTTP and still sees the others', async () => {
+  const alice = await demo(browser, server, 1, 'e2e-6');
+  const dan = await demo(browser, server, 4, 'e2e-6', { blockWebSocket: true });
+  await avatar(dan, 1).waitFor({ timeout: 10_000 });  // the first poll, after three failed sockets
+  await avatar(alice, 4).waitFor({ timeout: 10_000 });  // Dan's HTTP heartbeat, pushed to Alice
+  assert.match(await dan.locator('#status').textContent(), /polling/);
+  await alice.context().close();
+  await dan.context().close();
+});
+
+// Test pages served under presenced's origin (so that /presence/ modules load as they
+// would from the host app's page through a proxy), with React and Alpine from node_modules.
+async function testPage(name, user, record) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const files = {
+    [`/e2e/${name}.html`]: ['text/html', join(root, 'tests', 'e2e', 'pages', `${name}.html`)],
+    '/vendor/react.js': ['text/javascript', join(root, 'node_modules', 'react', 'umd', 'react.production.min.js')],
+    '/vendor/react-dom.js': ['text/javascript', join(root, 'node_modules', 'react-dom', 'umd', 'react-dom.production.min.js')],
+    '/vendor/alpine.js': ['text/javascript', join(root, 'node_modules', 'alpinejs', 'dist', 'module.esm.js')],
+  };
+  await page.route('**/{e2e,vendor}/**', (route) => {
+    const file = files[new URL(route.request().url()).pathname];
+    if (!file) return route.fulfill({ status: 404 });
+    return route.fulfill({ status: 200, contentType: file[0], body: readFileSync(file[1]) });
+  });
+  await page.goto(`${server.url}/e2e/${name}.html?user=${user}&record=${record}`);
+  return page;
+}
+
+test('a React page using useRecordPresence', async () => {
+  const alice = await demo(browser, server, 1, 'e2e-7');
+  const react = await testPage('react', 5, 'e2e-7');
+  await avatar(react, 1).waitFor({ timeout: 5_000 });
+  await avatar(alice, 5).waitFor({ timeout: 5_000 });
+  await react.locator('#dirty').click();  // isDirty -> true
+  await alice.locator('presence-avatars .avatar.dirty[data-user-id="5"]').waitFor({ timeout: 3_000 });
+  await react.locator('#unmount').click();  // the hook's cleanup unregisters
+  await avatar(alice, 5).waitFor({ state: 'detached', timeout: 3_000 });
+  await alice.context().close();
+  await react.context().close();
+});
+
+test('an Alpine page using the recordPresence component', async () => {
+  const alice = await demo(browser, server, 1, 'e2e-8');
+  const alpine = await testPage('alpine', 6, 'e2e-8');
+  await avatar(alpine, 1).waitFor({ timeout: 5_000 });
+  await avatar(alice, 6).waitFor({ timeout: 5_000 });
+  await alpine.locator('#edit').fill('changed');  // x-model makes the component dirty
+  await alice.locator('presence-avatars .avatar.dirty[data-user-id="6"]').waitFor({ timeout: 3_000 });
+  await alice.context().close();
+  await alpine.context().close();
+});
