@@ -45,6 +45,12 @@ export function describe(viewer) {
   return bits.join(', ');
 }
 
+// As the server checks the claim: http(s), a path on this origin, or a data: image.
+export function usableAvatarUrl(url) {
+  const u = String(url ?? '');
+  return u.length <= 1024 && (/^https?:\/\//.test(u) || (u.startsWith('/') && !u.startsWith('//')) || u.startsWith('data:image/'));
+}
+
 function colorFor(id) {
   let h = 0;
   for (const c of String(id)) h = (h * 31 + c.codePointAt(0)) >>> 0;
@@ -105,7 +111,7 @@ export class PresenceAvatars extends Base {
         const text = describe(v);
         a.title = text;
         a.setAttribute('aria-label', text);
-        if (v.avatar_url) a.style.backgroundImage = `url("${String(v.avatar_url).replace(/"/g, '%22')}")`;
+        if (usableAvatarUrl(v.avatar_url)) a.style.backgroundImage = `url("${v.avatar_url.replace(/["\\\n]/g, encodeURIComponent)}")`;
         else a.textContent = initials(v.name);
         a.style.setProperty('--presence-color', colorFor(v.id));
         row.append(a);

@@ -258,6 +258,14 @@ void PresenceHandlers::dev_token(std::string_view body, RequestArena& arena, Res
     claims.name.assign(name->get_string());
   }
 
+  if (const auto* avatar = field("avatar_url")) {
+    if (!avatar->is_string() || !presence::is_usable_avatar_url(avatar->get_string())) {
+      errors.add("avatar_url", "The avatar url field must be an http(s) URL, a path or a data:image URL of at most 1024 characters.");
+    } else {
+      claims.avatar_url.assign(avatar->get_string());
+    }
+  }
+
   const auto* tenant = field("tenant_id");
   if (!tenant) {
     errors.add("tenant_id", "The tenant id field is required.");

@@ -30,6 +30,7 @@ void aggregate_viewers(std::span<const TabView> tabs, const User* caller, std::u
       v.away = true;
       v.stale = false;
       v.fields.clear();
+      v.avatar_url.assign(tab.user->avatar_url);
       owners.push_back(tab.user);
       firsts.push_back(tab.joined);
     }

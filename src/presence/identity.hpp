@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace presenced::presence {
 
@@ -15,7 +16,16 @@ struct User : boost::intrusive_ref_counter<User, boost::thread_safe_counter> {
   bool id_is_number = false;   // echo back as given
   std::string name;
   std::string tenant;          // `tenant_id` as text, validated like a path segment
+  std::string avatar_url;      // optional `avatar_url` claim: a picture for the avatar row
 };
+
+// What an `avatar_url` claim may be: an http(s) URL, a path on the page's origin, or an
+// image as a data: URL, at most 1024 characters. Anything else is ignored (a picture is
+// not worth refusing a token over).
+inline bool is_usable_avatar_url(std::string_view u) {
+  return u.size() <= 1024 && (u.starts_with("https://") || u.starts_with("http://") ||
+                              (u.starts_with("/") && !u.starts_with("//")) || u.starts_with("data:image/"));
+}
 
 using UserPtr = boost::intrusive_ptr<const User>;
 

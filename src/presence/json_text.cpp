@@ -17,6 +17,10 @@ void append_viewer(std::string& o, const Viewer& v) {
   else append_json_string(o, v.id);
   o.append(R"(,"name":)");
   append_json_string(o, v.name);
+  if (!v.avatar_url.empty()) {
+    o.append(R"(,"avatar_url":)");
+    append_json_string(o, v.avatar_url);
+  }
   o.append(R"(,"tabs":)");
   o.append(std::to_string(v.tabs));
   o.append(v.has_dirty_tab ? R"(,"has_dirty_tab":true,"mode":")" : R"(,"has_dirty_tab":false,"mode":")");

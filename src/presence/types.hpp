@@ -49,6 +49,7 @@ struct Viewer {
   bool away = false;       // every tab idle
   bool stale = false;      // a tab holds an older version than the latest saved one
   std::vector<std::string> fields;  // the fields their tabs edit, each once, in tab order
+  std::string avatar_url;           // from the user's token, when it had one
 };
 
 }  // namespace presenced::presence

@@ -28,7 +28,7 @@ void append_ids(std::string& o, std::string_view name, const std::vector<std::st
 }
 
 bool same_entry(const presence::Viewer& a, const presence::Viewer& b) {
-  return a.name == b.name && a.tabs == b.tabs && a.has_dirty_tab == b.has_dirty_tab && a.mode == b.mode &&
+  return a.name == b.name && a.avatar_url == b.avatar_url && a.tabs == b.tabs && a.has_dirty_tab == b.has_dirty_tab && a.mode == b.mode &&
          a.away == b.away && a.stale == b.stale && a.fields == b.fields;
 }
 

@@ -93,6 +93,18 @@ test('a fourth and fifth user turn into "+2"', async () => {
   await alice.context().close();
 });
 
+test('an avatar_url claim shows as the picture, initials otherwise', async () => {
+  const alice = await demo(browser, server, 1, 'e2e-9');
+  const fay = await demo(browser, server, 6, 'e2e-9');
+  await avatar(alice, 6).waitFor({ timeout: 5_000 });
+  const style = await avatar(alice, 6).evaluate((el) => el.style.backgroundImage);
+  assert.match(style, /^url\("data:image\/svg\+xml/);
+  assert.equal(await avatar(alice, 6).textContent(), '');
+  assert.equal(await avatar(fay, 1).textContent(), 'AM');
+  await alice.context().close();
+  await fay.context().close();
+});
+
 test('with WebSocket blocked, the page falls back to HTTP and still sees the others', async () => {
   const alice = await demo(browser, server, 1, 'e2e-6');
   const dan = await demo(browser, server, 4, 'e2e-6', { blockWebSocket: true });

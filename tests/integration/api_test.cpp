@@ -204,6 +204,21 @@ TEST_P(Presence, DevTokensWorkForTheApi) {
   EXPECT_EQ(bad.json().at("errors").as_object().size(), 3u);
 }
 
+TEST_P(Presence, AnAvatarUrlClaimShowsInTheViewersList) {
+  start({"--dev", "--jwt-secret", kSecret});  // dev tokens signed like token_for's
+  auto c = client();
+  auto minted = c.request("POST", "/api/v1/dev/token",
+                          R"({"user_id":5,"name":"Eve","tenant_id":1,"avatar_url":"/avatars/eve.png"})");
+  ASSERT_EQ(minted.status, 200u) << minted.body;
+  const std::string eve(minted.json().at("data").at("token").as_string());
+  ASSERT_EQ(heartbeat(c, eve, "42", tab("e1")).status, 200u);
+  auto v = viewers(c, token_for("7", "Bob"), "42");
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].at("avatar_url").as_string(), "/avatars/eve.png");
+  auto refused = c.request("POST", "/api/v1/dev/token", R"({"user_id":5,"name":"Eve","tenant_id":1,"avatar_url":"javascript:x"})");
+  EXPECT_EQ(refused.status, 422u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, Presence, ::testing::ValuesIn(backends()), backend_name);
 
 }  // namespace

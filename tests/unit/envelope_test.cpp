@@ -8,8 +8,8 @@ using namespace presenced;
 TEST(Envelope, ViewersEchoIdsAsGivenAndEscapeNames) {
   http::Response res;
   std::vector<presence::Viewer> viewers(2);
-  viewers[0] = {"42", true, "Al \"the\" <b>ice</b> \xC3\xA9", 2, true, presence::Mode::edit, false, true, {"title", "a\"b"}};
-  viewers[1] = {"u-7", false, "Bob\n", 1, false, presence::Mode::view, true, false, {}};
+  viewers[0] = {"42", true, "Al \"the\" <b>ice</b> \xC3\xA9", 2, true, presence::Mode::edit, false, true, {"title", "a\"b"}, "https://cdn.example/a.png"};
+  viewers[1] = {"u-7", false, "Bob\n", 1, false, presence::Mode::view, true, false, {}, ""};
   http::envelope::success_viewers(res, viewers);
   auto json = boost::json::parse(res.body);
   auto& list = json.at("data").at("viewers").as_array();
@@ -24,6 +24,8 @@ TEST(Envelope, ViewersEchoIdsAsGivenAndEscapeNames) {
   EXPECT_EQ(list[0].at("away").as_bool(), false);
   EXPECT_EQ(list[0].at("stale").as_bool(), true);
   EXPECT_EQ(list[0].at("fields"), boost::json::parse(R"(["title","a\"b"])"));
+  EXPECT_EQ(list[0].at("avatar_url").as_string(), "https://cdn.example/a.png");
+  EXPECT_FALSE(list[1].as_object().contains("avatar_url")) << "only when the token had one";
   EXPECT_EQ(list[1].at("away").as_bool(), true);
   EXPECT_TRUE(list[1].at("fields").as_array().empty());
 }

@@ -127,3 +127,17 @@ TEST(Jwt, GarbageIsMalformed) {
   EXPECT_EQ(check(forge("not json", R"({"sub":1})")), TokenError::malformed);
   EXPECT_EQ(check(forge(kHs256, "[1,2]")), TokenError::malformed);
 }
+
+TEST(Jwt, AnAvatarUrlClaimIsKeptWhenUsableAndIgnoredOtherwise) {
+  JwtCodec codec("k");
+  presenced::presence::Identity id;
+  TokenClaims c = alice();
+  c.avatar_url = "https://cdn.example/a.png";
+  ASSERT_EQ(codec.verify(codec.sign(c), kNow, id), TokenError::none);
+  EXPECT_EQ(id.user->avatar_url, "https://cdn.example/a.png");
+  for (const char* bad : {"javascript:alert(1)", "//evil.example/x.png", "ftp://x/y.png"}) {
+    c.avatar_url = bad;
+    ASSERT_EQ(codec.verify(codec.sign(c), kNow, id), TokenError::none) << "a picture is not worth refusing a token";
+    EXPECT_TRUE(id.user->avatar_url.empty()) << bad;
+  }
+}

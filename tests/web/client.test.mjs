@@ -241,3 +241,30 @@ test('the tab id survives a reload (sessionStorage) and is fresh in a new tab', 
   assert.notEqual(tabIdFor({ getItem: () => null, setItem() {} }, 'k'), a);
   assert.match(a, /^tab_\d+_[a-z0-9]+$/);
 });
+
+test('a duplicated tab (same sessionStorage) notices through BroadcastChannel and takes a new id', async () => {
+  const bus = new Set();
+  class FakeChannel {
+    constructor() { bus.add(this); }
+    postMessage(data) { for (const c of bus) if (c !== this) queueMicrotask(() => c.onmessage?.({ data })); }
+    close() { bus.delete(this); }
+  }
+  const store = new Map();
+  const storage = { getItem: (k) => store.get(k) ?? null, setItem: (k, v) => store.set(k, v) };
+  const { fetch } = fakeFetch();
+  const clock = new FakeClock();
+  const page = fakePage();
+  const options = { transport: 'http', fetch, token: 't', setTimeout: clock.setTimeout, clearTimeout: clock.clearTimeout,
+                    window: page, document: page, BroadcastChannel: FakeChannel, storage, recordType: 'flow', recordId: 42 };
+  const original = new PresenceClient(options);
+  await flush();
+  await clock.advance(1_000);  // the original has announced itself
+  const copy = new PresenceClient(options);  // the same storage: the same id at first
+  assert.equal(copy.tabId, original.tabId);
+  await flush(); await flush();
+  assert.notEqual(copy.tabId, original.tabId);
+  const reloaded = tabIdFor(storage, 'presenced.tab:flow:42');
+  assert.equal(reloaded, copy.tabId, 'the copy keeps its new id across its own reloads');
+  original.close();
+  copy.close();
+});

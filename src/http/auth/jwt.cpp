@@ -120,6 +120,10 @@ TokenError JwtCodec::verify(std::string_view token, std::int64_t now_unix, prese
     return TokenError::bad_claims;
   }
   user->name.assign(name->get_string());
+  if (const auto* avatar = payload->if_contains("avatar_url");
+      avatar && avatar->is_string() && presence::is_usable_avatar_url(avatar->get_string())) {
+    user->avatar_url.assign(avatar->get_string());
+  }
   if (now_unix > exp + kExpiryLeewaySeconds) return TokenError::expired;
   if (std::int64_t nbf; payload->contains("nbf")) {
     if (!read_time(payload->if_contains("nbf"), nbf)) return TokenError::bad_claims;
@@ -142,6 +146,7 @@ std::string JwtCodec::sign(const TokenClaims& c) const {
   payload["sub"] = id(c.user_id, c.user_id_is_number);
   payload["name"] = c.name;
   payload["tenant_id"] = id(c.tenant, c.tenant_is_number);
+  if (!c.avatar_url.empty()) payload["avatar_url"] = c.avatar_url;
   payload["iat"] = c.issued_at;
   payload["exp"] = c.expires_at;
 

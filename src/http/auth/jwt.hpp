@@ -20,6 +20,7 @@ std::string_view to_string(TokenError e);
 inline constexpr std::int64_t kExpiryLeewaySeconds = 30;  // clock skew between app and presenced
 
 struct TokenClaims {
+  std::string avatar_url;  // optional
   std::string user_id;
   bool user_id_is_number = false;
   std::string name;

@@ -53,6 +53,10 @@ void value_head(std::string& out, const presence::User& user, const presence::He
   else presence::append_json_string(out, user.id);
   out.append(R"(,"user_name":)");
   presence::append_json_string(out, user.name);
+  if (!user.avatar_url.empty()) {
+    out.append(R"(,"avatar_url":)");
+    presence::append_json_string(out, user.avatar_url);
+  }
   out.append(tab.mode == presence::Mode::edit ? R"(,"mode":"edit")" : R"(,"mode":"view")");
   out.append(tab.dirty ? R"(,"dirty":true,"last_seen_at":")" : R"(,"dirty":false,"last_seen_at":")");
 }
@@ -135,6 +139,10 @@ bool read_entry(std::string_view order, std::string_view value, std::string_view
   const auto* name = obj->if_contains("user_name");
   user.name = name && name->is_string() ? std::string_view(name->get_string()) : std::string_view();
   user.tenant = tenant;
+  const auto* avatar = obj->if_contains("avatar_url");
+  user.avatar_url = avatar && avatar->is_string() && presence::is_usable_avatar_url(avatar->get_string())
+                        ? std::string_view(avatar->get_string())
+                        : std::string_view();
   const auto* mode = obj->if_contains("mode");
   tab.mode = mode && mode->is_string() && mode->get_string() == "edit" ? presence::Mode::edit : presence::Mode::view;
   const auto* dirty = obj->if_contains("dirty");
