@@ -19,6 +19,16 @@ RecordRef record_of(const Exchange& ex) {
 
 void malformed_json(Response& res) { envelope::error(res, 400, "The request body is not valid JSON."); }
 
+// Whether a body read as valid; otherwise `res` holds the 400 or the 422.
+bool accepted(presence::BodyStatus status, const presence::ValidationErrors& errors, Response& res) {
+  switch (status) {
+    case presence::BodyStatus::malformed: malformed_json(res); return false;
+    case presence::BodyStatus::invalid: envelope::validation_error(res, errors); return false;
+    case presence::BodyStatus::valid: break;
+  }
+  return true;
+}
+
 // Parses `body` into a document in `out`'s storage (the request's arena), for the dev
 // token endpoint; the presence endpoints read their bodies without a document
 // (presence/json_fields.hpp). An empty body is an empty input, not malformed JSON.
@@ -150,11 +160,7 @@ boost::asio::awaitable<void> PresenceHandlers::heartbeat(const Exchange& ex, std
                                                          Response& res) {
   presence::HeartbeatBody heartbeat;  // in this frame: the input's views point into it
   presence::ValidationErrors errors;
-  switch (presence::read_heartbeat(body, heartbeat, errors)) {
-    case presence::BodyStatus::malformed: malformed_json(res); co_return;
-    case presence::BodyStatus::invalid: envelope::validation_error(res, errors); co_return;
-    case presence::BodyStatus::valid: break;
-  }
+  if (!accepted(presence::read_heartbeat(body, heartbeat, errors), errors, res)) co_return;
   // Results are bound to a local before they are tested: g++ 12 miscompiles co_await
   // inside a condition.
   const store::HeartbeatResult result = co_await store_.heartbeat(record_of(ex), ex.identity.user, heartbeat.input);
@@ -174,11 +180,7 @@ boost::asio::awaitable<void> PresenceHandlers::unregister(const Exchange& ex, st
                                                           Response& res) {
   presence::UnregisterBody unregister;
   presence::ValidationErrors errors;
-  switch (presence::read_unregister(body, unregister, errors)) {
-    case presence::BodyStatus::malformed: malformed_json(res); co_return;
-    case presence::BodyStatus::invalid: envelope::validation_error(res, errors); co_return;
-    case presence::BodyStatus::valid: break;
-  }
+  if (!accepted(presence::read_unregister(body, unregister, errors), errors, res)) co_return;
   // A page going away (pagehide) that may come back (a reload) asks for the grace: its
   // tab leaves later unless it is heard from again meanwhile.
   if (unregister.grace && grace_) {
@@ -212,11 +214,7 @@ boost::asio::awaitable<void> PresenceHandlers::viewers(const Exchange& ex, Conne
 boost::asio::awaitable<void> PresenceHandlers::saved(const Exchange& ex, std::string_view body, Response& res) {
   presence::SavedBody saved;
   presence::ValidationErrors errors;
-  switch (presence::read_saved(body, saved, errors)) {
-    case presence::BodyStatus::malformed: malformed_json(res); co_return;
-    case presence::BodyStatus::invalid: envelope::validation_error(res, errors); co_return;
-    case presence::BodyStatus::valid: break;
-  }
+  if (!accepted(presence::read_saved(body, saved, errors), errors, res)) co_return;
   const store::SavedResult result = co_await store_.saved(record_of(ex), ex.identity.user, saved.lock_version);
   if (result == store::SavedResult::unavailable) {
     store_unavailable(res);

@@ -40,17 +40,10 @@ const presence::Viewer* find(const std::vector<presence::Viewer>& list, const pr
 
 }  // namespace
 
-std::string json_id(const presence::Viewer& v) {
-  if (v.id_is_number) return v.id;
+std::string json_id(std::string_view id, bool is_number) {
+  if (is_number) return std::string(id);  // digits, checked when the token was verified
   std::string s;
-  append_json_string(s, v.id);
-  return s;
-}
-
-std::string json_id(const presence::User& u) {
-  if (u.id_is_number) return u.id;
-  std::string s;
-  append_json_string(s, u.id);
+  append_json_string(s, id);
   return s;
 }
 

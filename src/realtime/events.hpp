@@ -47,7 +47,8 @@ std::string make_saved_event(presence::RecordRef record, const presence::User& b
 std::string make_error(std::string_view code, std::string_view message);
 
 // A user id as it appears in JSON: 42 for a numeric id, "u-42" otherwise.
-std::string json_id(const presence::User& u);
-std::string json_id(const presence::Viewer& v);
+std::string json_id(std::string_view id, bool is_number);
+inline std::string json_id(const presence::User& u) { return json_id(u.id, u.id_is_number); }
+inline std::string json_id(const presence::Viewer& v) { return json_id(v.id, v.id_is_number); }
 
 }  // namespace presenced::realtime

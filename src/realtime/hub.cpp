@@ -20,11 +20,7 @@ std::string record_key(presence::RecordRef record) {
   return key;
 }
 
-presence::RecordRef record_of_key(std::string_view key) {
-  auto a = key.find(':');
-  auto b = key.find(':', a + 1);
-  return {key.substr(0, a), key.substr(a + 1, b - a - 1), key.substr(b + 1)};
-}
+
 
 // One thread's share: its sessions by record, and the channels homed on it.
 struct Hub::Local {
@@ -40,7 +36,7 @@ struct Hub::Local {
 // A record with subscribers on this node, on its home thread.
 struct Hub::Channel {
   Channel(std::string k, const asio::any_io_executor& executor, std::size_t threads)
-      : key(std::move(k)), record(record_of_key(key)), per_thread(threads, 0), window(executor), expiry(executor) {}
+      : key(std::move(k)), record(presence::split_record_key(key)), per_thread(threads, 0), window(executor), expiry(executor) {}
 
   std::string key;
   presence::RecordRef record;              // views into key
@@ -142,25 +138,29 @@ void Hub::on_change(const store::PresenceChange& change) {
   const std::size_t home = home_of(key);
   if (change.kind == store::ChangeKind::saved && change.user) {
     auto text = std::make_shared<const std::string>(make_saved_event(change.record, *change.user, change.lock_version));
-    asio::post(executors_[home], [this, home, key = std::move(key), text = std::move(text)]() mutable {
-      broadcast_text(home, key, std::move(text));
-      changed(home, key);  // stale marks
+    asio::post(executors_[home], [this, home, key = std::move(key), text = std::move(text)] {
+      if (auto channel = channel_at(home, key)) {
+        fan_out(*channel, [text](Subscriber& s) { s.push_text(text); });
+        look_again(channel);  // stale marks
+      }
     });
     return;
   }
-  asio::post(executors_[home], [this, home, key = std::move(key)] { changed(home, key); });
+  asio::post(executors_[home], [this, home, key = std::move(key)] {
+    if (auto channel = channel_at(home, key)) look_again(channel);
+  });
 }
 
-void Hub::changed(std::size_t home, const std::string& key) {
+std::shared_ptr<Hub::Channel> Hub::channel_at(std::size_t home, const std::string& key) {
   auto& channels = locals_[home]->channels;
   auto it = channels.find(key);
-  if (it == channels.end()) return;
-  Channel& channel = *it->second;
-  if (channel.phase == Channel::Phase::idle) {
-    recompute(it->second);
-  } else {
-    channel.pending = true;
-  }
+  return it == channels.end() ? nullptr : it->second;
+}
+
+// Reads the record now, or when the window under way ends.
+void Hub::look_again(const std::shared_ptr<Channel>& channel) {
+  if (channel->phase == Channel::Phase::idle) recompute(channel);
+  else channel->pending = true;
 }
 
 void Hub::recompute(std::shared_ptr<Channel> channel) {
@@ -213,9 +213,7 @@ void Hub::arm_expiry(const std::shared_ptr<Channel>& channel, std::int64_t in_ms
   channel->expiry.expires_after(std::chrono::milliseconds(in_ms + 20));
   channel->expiry.async_wait([this, weak = std::weak_ptr<Channel>(channel)](boost::system::error_code ec) {
     auto channel = weak.lock();
-    if (ec || !channel || channel->closed) return;
-    if (channel->phase == Channel::Phase::idle) recompute(channel);
-    else channel->pending = true;
+    if (!ec && channel && !channel->closed) look_again(channel);
   });
 }
 
@@ -237,33 +235,24 @@ void Hub::send_snapshots(Channel& channel) {
   channel.awaiting.clear();
 }
 
-void Hub::broadcast(Channel& channel, std::shared_ptr<const PresenceEvent> event) {
+// `push(subscriber)` for every ready subscriber of the channel: one post per thread that
+// has some, each walking its own table.
+template <typename Push>
+void Hub::fan_out(const Channel& channel, Push push) {
   for (std::size_t thread = 0; thread < channel.per_thread.size(); ++thread) {
     if (channel.per_thread[thread] == 0) continue;
-    asio::post(executors_[thread], [this, thread, event] {
+    asio::post(executors_[thread], [this, thread, key = channel.key, push] {
       auto& subscribers = locals_[thread]->subscribers;
-      auto it = subscribers.find(event->record_key);
+      auto it = subscribers.find(key);
       if (it == subscribers.end()) return;
       for (auto& e : it->second)
-        if (e.ready) e.subscriber->push_presence(event);
+        if (e.ready) push(*e.subscriber);
     });
   }
 }
 
-void Hub::broadcast_text(std::size_t home, const std::string& key, std::shared_ptr<const std::string> text) {
-  auto& channels = locals_[home]->channels;
-  auto it = channels.find(key);
-  if (it == channels.end()) return;
-  for (std::size_t thread = 0; thread < it->second->per_thread.size(); ++thread) {
-    if (it->second->per_thread[thread] == 0) continue;
-    asio::post(executors_[thread], [this, thread, key, text] {
-      auto& subscribers = locals_[thread]->subscribers;
-      auto found = subscribers.find(key);
-      if (found == subscribers.end()) return;
-      for (auto& e : found->second)
-        if (e.ready) e.subscriber->push_text(text);
-    });
-  }
+void Hub::broadcast(Channel& channel, std::shared_ptr<const PresenceEvent> event) {
+  fan_out(channel, [event](Subscriber& s) { s.push_presence(event); });
 }
 
 }  // namespace presenced::realtime

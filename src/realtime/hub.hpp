@@ -45,10 +45,8 @@ struct HubOptions {
   std::chrono::milliseconds coalesce{75};
 };
 
-// "tenant:type:id": parts are [A-Za-z0-9_-], so ':' cannot occur inside one.
+// The record as one key, "tenant:type:id" (presence::split_record_key splits it back).
 std::string record_key(presence::RecordRef record);
-// The record a key names: views into `key`.
-presence::RecordRef record_of_key(std::string_view key);
 
 class Hub final : public store::ChangeObserver {
  public:
@@ -77,13 +75,15 @@ class Hub final : public store::ChangeObserver {
   std::size_t home_of(const std::string& key) const;
   void home_subscribe(std::size_t home, std::string key, std::size_t thread, std::uint64_t id);
   void home_unsubscribe(std::size_t home, const std::string& key, std::size_t thread);
-  void changed(std::size_t home, const std::string& key);
+  std::shared_ptr<Channel> channel_at(std::size_t home, const std::string& key);
+  void look_again(const std::shared_ptr<Channel>& channel);
   void recompute(std::shared_ptr<Channel> channel);
   void finish_window(std::shared_ptr<Channel> channel);
   void arm_expiry(const std::shared_ptr<Channel>& channel, std::int64_t in_ms);
   void send_snapshots(Channel& channel);
+  template <typename Push>
+  void fan_out(const Channel& channel, Push push);
   void broadcast(Channel& channel, std::shared_ptr<const PresenceEvent> event);
-  void broadcast_text(std::size_t home, const std::string& key, std::shared_ptr<const std::string> text);
 
   store::PresenceStore& store_;
   std::vector<boost::asio::any_io_executor> executors_;

@@ -121,9 +121,9 @@ void Session::release() {
   ended_ = true;
   if (keep_alive_) keep_alive_->remove(*this);
   if (close_timer_) close_timer_->cancel();
-  for (const std::string& key : subscriptions_) ctx_.hub.unsubscribe(ctx_.thread, *this, record_of_key(key));
+  for (const std::string& key : subscriptions_) ctx_.hub.unsubscribe(ctx_.thread, *this, presence::split_record_key(key));
   subscriptions_.clear();
-  for (const Tab& tab : tabs_) ctx_.grace.schedule(ws_.get_executor(), record_of_key(tab.key), identity_.user, tab.tab_id);
+  for (const Tab& tab : tabs_) ctx_.grace.schedule(ws_.get_executor(), presence::split_record_key(tab.key), identity_.user, tab.tab_id);
   tabs_.clear();
 }
 
@@ -220,9 +220,11 @@ void Session::on_unsubscribe(presence::RecordRef record) {
 
 asio::awaitable<void> Session::on_heartbeat(presence::RecordRef record, const presence::HeartbeatInput& input) {
   std::string key = record_key(record);
-  auto known = std::find_if(tabs_.begin(), tabs_.end(),
-                            [&](const Tab& t) { return t.tab_id == input.tab_id && t.key == key; });
-  if (known == tabs_.end() && tabs_.size() >= ctx_.options.max_subscriptions) {
+  // Messages are handled one at a time, so only the socket's end (release) can change the
+  // tabs during the await below.
+  const bool known = std::any_of(tabs_.begin(), tabs_.end(),
+                                 [&](const Tab& t) { return t.tab_id == input.tab_id && t.key == key; });
+  if (!known && tabs_.size() >= ctx_.options.max_subscriptions) {
     send_error("too_many_tabs",
                "A socket may hold at most " + std::to_string(ctx_.options.max_subscriptions) + " tabs.");
     co_return;
@@ -233,10 +235,7 @@ asio::awaitable<void> Session::on_heartbeat(presence::RecordRef record, const pr
     case store::HeartbeatResult::updated:
     case store::HeartbeatResult::renewed:
       // Remembered, so that the tab leaves when the socket closes (after the grace).
-      if (!ended_ && std::none_of(tabs_.begin(), tabs_.end(),
-                                  [&](const Tab& t) { return t.tab_id == input.tab_id && t.key == key; })) {
-        tabs_.push_back({std::move(key), std::string(input.tab_id)});
-      }
+      if (!known && !ended_) tabs_.push_back({std::move(key), std::string(input.tab_id)});
       break;
     case store::HeartbeatResult::not_owner: send_error("tab_taken", "The tab id has already been taken."); break;
     case store::HeartbeatResult::unavailable:
@@ -281,10 +280,13 @@ void Session::enqueue(Outgoing o) {
     return;
   }
   queue_.push_back(std::move(o));
-  if (!writing_) {
-    writing_ = true;
-    asio::co_spawn(ws_.get_executor(), [self = shared_from_this()] { return self->write_loop(); }, asio::detached);
-  }
+  start_writer();
+}
+
+void Session::start_writer() {
+  if (writing_) return;
+  writing_ = true;
+  asio::co_spawn(ws_.get_executor(), [self = shared_from_this()] { return self->write_loop(); }, asio::detached);
 }
 
 asio::awaitable<void> Session::write_loop() {
@@ -331,10 +333,7 @@ void Session::close_soon(websocket::close_code code, const char* reason, bool di
     boost::system::error_code ignored;
     beast::get_lowest_layer(self->ws_).close(ignored);  // the read fails, and the session ends
   });
-  if (!writing_) {
-    writing_ = true;
-    asio::co_spawn(ws_.get_executor(), [self = shared_from_this()] { return self->write_loop(); }, asio::detached);
-  }
+  start_writer();  // writes what is queued, then the close frame
 }
 
 }  // namespace presenced::realtime

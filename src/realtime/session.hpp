@@ -48,7 +48,6 @@ class Session final : public Subscriber, public std::enable_shared_from_this<Ses
 
   // Reads until the socket ends, then lets go of everything the socket held.
   void start();
-  boost::asio::any_io_executor get_executor() { return ws_.get_executor(); }
 
   std::uint64_t subscriber_id() const override { return id_; }
 
@@ -80,6 +79,7 @@ class Session final : public Subscriber, public std::enable_shared_from_this<Ses
 
   void send_error(std::string_view code, std::string_view message);
   void enqueue(Outgoing o);
+  void start_writer();  // the write loop, unless it runs already
   boost::asio::awaitable<void> write_loop();
   void close_soon(boost::beast::websocket::close_code code, const char* reason, bool discard_queue = false);
   // Ends a socket whose token has expired, or that never authenticated: checked on each

@@ -59,12 +59,6 @@ class RecordKey {
   std::size_t size_;
 };
 
-presence::RecordRef split_key(std::string_view key) {
-  auto a = key.find(':');
-  auto b = key.find(':', a + 1);
-  return {key.substr(0, a), key.substr(a + 1, b - a - 1), key.substr(b + 1)};
-}
-
 // Grow one tab at a time while records are small (most have one to three tabs, and
 // doubling would leave memory unused), then by half.
 std::uint16_t grown_capacity(std::uint16_t c) {
@@ -341,7 +335,7 @@ std::size_t MemoryStore::expire_due() {
     });
   }
   for (const auto& e : pending) {
-    observer_->on_change({split_key(e.key), e.tab_id, e.user.get(), ChangeKind::expired});
+    observer_->on_change({presence::split_record_key(e.key), e.tab_id, e.user.get(), ChangeKind::expired});
   }
   return expired;
 }

@@ -94,19 +94,17 @@ template <typename Args>
 asio::awaitable<ExecResult> run_script(Connection& c, const Script& script, Keys keys, Args&& args) {
   const char* key_count = keys.size() == 1 ? "1" : "2";
   ExecResult r;
-  {
+  for (int attempt = 0; attempt < 2; ++attempt) {
     Command command;
-    command.arg("EVALSHA").arg(script.sha1).arg(key_count);
+    if (attempt == 0) command.arg("EVALSHA").arg(script.sha1);
+    else command.arg("EVAL").arg(script.source);
+    command.arg(key_count);
     keys.add_to(command);
     args(command);
     r = co_await c.execute(command);
-  }
-  if (r.status == ExecStatus::ok && r.reply->type == REDIS_REPLY_ERROR && text(*r.reply).starts_with("NOSCRIPT")) {
-    Command command;
-    command.arg("EVAL").arg(script.source).arg(key_count);
-    keys.add_to(command);
-    args(command);
-    r = co_await c.execute(command);
+    const bool lost = r.status == ExecStatus::ok && r.reply->type == REDIS_REPLY_ERROR &&
+                      text(*r.reply).starts_with("NOSCRIPT");
+    if (!lost) break;
   }
   if (r.status == ExecStatus::ok && r.reply->type == REDIS_REPLY_ERROR) {
     spdlog::error("redis {} script: {}", script.name, text(*r.reply));
