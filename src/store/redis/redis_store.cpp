@@ -188,6 +188,17 @@ void RedisStore::start(std::span<const asio::any_io_executor> executors) {
 
 void RedisStore::stop() {
   for (auto& c : connections_) c->stop();
+  if (subscriber_) subscriber_->stop();
+  // stop() failed every request still waiting on Redis, and queued its wake-up on the
+  // (stopped) io_context. Run those, so that each waiting coroutine ends (with 503)
+  // instead of being left holding itself through its own handler. The server threads
+  // are gone: this thread is the only one left.
+  for (auto& c : connections_) {
+    auto& context = c->context();
+    context.restart();
+    for (int round = 0; round < 100 && context.poll() > 0; ++round) {
+    }
+  }
   connections_.clear();
   subscriber_.reset();  // while the io_contexts still exist (see presence_store.hpp)
 }

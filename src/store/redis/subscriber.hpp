@@ -22,6 +22,7 @@ class Subscriber {
              ChangeObserver* observer);
 
   void start();
+  void stop() { connection_.stop(); }
 
   // Counted; any thread (the work is posted to the subscriber's thread).
   void watch(std::string channel);
