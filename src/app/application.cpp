@@ -1,5 +1,6 @@
 #include "app/application.hpp"
 
+#include "app/logging.hpp"
 #include "http/auth/jwt.hpp"
 #include "http/handlers.hpp"
 #include "http/server.hpp"
@@ -9,14 +10,20 @@
 #include "realtime/leave_grace.hpp"
 #include "realtime/websocket_service.hpp"
 #include "store/memory/memory_store.hpp"
+#include "store/redis/probe.hpp"
 #include "store/redis/redis_store.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
 #include <sys/resource.h>
 
 #include <cstdio>
+#include <functional>
 
 namespace presenced::app {
 namespace {
@@ -24,15 +31,18 @@ namespace {
 // The one place that chooses the store.
 std::unique_ptr<store::PresenceStore> make_store(const ServeConfig& config, const presence::Clock& clock) {
   const std::int64_t ttl_ms = config.presence_ttl_s * 1000;
+  const store::TabLimits limits{.per_record = config.max_tabs_per_record, .per_user = config.max_tabs_per_user};
   if (config.redis) {
     return std::make_unique<store::redis::RedisStore>(
         store::redis::RedisStoreOptions{
             .endpoint = *config.redis,
             .ttl_ms = ttl_ms,
-            .timeout = std::chrono::milliseconds(static_cast<std::int64_t>(config.store_timeout_s * 1000))},
+            .timeout = std::chrono::milliseconds(static_cast<std::int64_t>(config.store_timeout_s * 1000)),
+            .limits = limits},
         clock);
   }
-  return std::make_unique<store::memory::MemoryStore>(store::memory::MemoryStoreOptions{.ttl_ms = ttl_ms}, clock);
+  return std::make_unique<store::memory::MemoryStore>(
+      store::memory::MemoryStoreOptions{.ttl_ms = ttl_ms, .limits = limits}, clock);
 }
 
 bool all_digits(const std::string& s) {
@@ -41,19 +51,59 @@ bool all_digits(const std::string& s) {
 
 // Every socket is a file: take the hard limit as the soft one, as servers that hold many
 // idle connections do (the default soft limit, 1024, would cap WebSockets there).
-void raise_file_limit() {
+// Returns the limit now in force.
+std::size_t raise_file_limit() {
   rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) spdlog::warn("cannot raise the open-file limit");
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return SIZE_MAX;
+  if (limit.rlim_cur < limit.rlim_max) {
+    const rlim_t wanted = limit.rlim_max;
+    rlimit raised{.rlim_cur = wanted, .rlim_max = limit.rlim_max};
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit.rlim_cur = wanted;
+    else spdlog::warn("cannot raise the open-file limit");
   }
+  return limit.rlim_cur == RLIM_INFINITY ? SIZE_MAX : static_cast<std::size_t>(limit.rlim_cur);
+}
+
+// The graceful stop (SIGTERM, SIGINT): no new connections; idle ones closed, busy ones
+// closed after their answer; WebSockets closed with 1001 Going Away. The threads stop
+// once every socket is gone or the timeout has passed; a second signal stops them at once.
+boost::asio::awaitable<void> drain(http::Server& server, realtime::WebSocketService& websocket,
+                                   std::chrono::milliseconds timeout) {
+  server.drain();
+  websocket.going_away();
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  boost::asio::steady_timer poll(server.primary_context());
+  while (server.open_connections() > 0 && std::chrono::steady_clock::now() < deadline) {
+    poll.expires_after(std::chrono::milliseconds(10));
+    co_await poll.async_wait(boost::asio::use_awaitable);
+  }
+  if (server.open_connections() > 0) {
+    spdlog::warn("shutdown timeout: closing {} connections still open", server.open_connections());
+  }
+  server.stop();
 }
 
 }  // namespace
 
 int serve(const ServeConfig& config) {
-  spdlog::set_level(spdlog::level::from_str(config.log_level));
-  raise_file_limit();
+  configure_logging(config.log_level, config.log_format);
+  // Each connection is a file: keep a reserve for Redis, the listeners and the logs, so
+  // that a full house is refused with 503 rather than failing to accept.
+  const std::size_t files = raise_file_limit();
+  const std::size_t room = files == SIZE_MAX ? 1'000'000 : files > 256 ? files - 128 : files / 2;
+  std::size_t max_connections = config.max_connections == 0 ? room : config.max_connections;
+  if (max_connections > room) {
+    spdlog::warn("--max-connections {} is above what the open-file limit ({}) allows; using {}",
+                 config.max_connections, files, room);
+    max_connections = room;
+  }
+  if (config.redis && config.require_store) {
+    const auto timeout = std::chrono::milliseconds(static_cast<std::int64_t>(config.store_timeout_s * 1000));
+    if (std::string why = store::redis::probe(*config.redis, timeout); !why.empty()) {
+      spdlog::critical("cannot reach the store redis://{}:{}: {}", config.redis->host, config.redis->port, why);
+      return 1;
+    }
+  }
   std::string secret = config.jwt_secret;
   if (config.dev) {
     if (secret.empty()) secret = kDevSecret;
@@ -66,8 +116,19 @@ int serve(const ServeConfig& config) {
   store::PresenceStore& store = *store_ptr;
   http::Throttle throttle(config.rate_limit, clock);
   http::auth::JwtCodec codec(secret);
-  http::PresenceHandlers handlers({.dev = config.dev}, store, throttle, codec, clock);
-  http::Server server({.host = config.host, .port = config.port, .threads = config.threads}, handlers, codec, clock);
+  http::PresenceHandlers handlers(
+      {.dev = config.dev, .max_body_bytes = config.max_body_bytes, .cors_origins = config.cors_origins}, store,
+      throttle, codec, clock);
+  auto ms = [](double seconds) { return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000)); };
+  http::Server server({.host = config.host,
+                       .port = config.port,
+                       .threads = config.threads,
+                       .idle_timeout = ms(config.idle_timeout_s),
+                       .request_timeout = ms(config.read_timeout_s),
+                       .header_limit = config.max_header_bytes,
+                       .token_cache_capacity = config.token_cache,
+                       .max_connections = max_connections},
+                      handlers, codec, clock);
 
   // Real time: the hub hears every change (it is the store's observer) and pushes it to
   // WebSocket subscribers; closed sockets' tabs leave after the grace.
@@ -93,11 +154,20 @@ int serve(const ServeConfig& config) {
 
   store.start(server.executors());
   boost::asio::signal_set signals(server.primary_context(), SIGINT, SIGTERM);
-  signals.async_wait([&](boost::system::error_code ec, int signal) {
+  std::function<void(boost::system::error_code, int)> on_signal = [&](boost::system::error_code ec, int signal) {
     if (ec) return;
-    spdlog::info("signal {}: stopping", signal);
-    server.stop();
-  });
+    static bool draining = false;
+    if (std::exchange(draining, true)) {
+      spdlog::warn("signal {} again: stopping now", signal);
+      server.stop();
+      return;
+    }
+    spdlog::info("signal {}: draining (at most {}s)", signal, config.shutdown_timeout_s);
+    boost::asio::co_spawn(server.primary_context(), drain(server, websocket, ms(config.shutdown_timeout_s)),
+                          boost::asio::detached);
+    signals.async_wait(on_signal);
+  };
+  signals.async_wait(on_signal);
 
   // Tests and scripts read this line to learn the port (with --listen HOST:0).
   std::printf("presenced listening on %s:%u\n", config.host.c_str(), port);

@@ -80,6 +80,55 @@ CommandLine parse_command_line(int argc, char** argv) {
       ->envname("PRESENCED_LOG_LEVEL")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
       ->capture_default_str();
+  app.add_option("--log-format", s.log_format, "text, or json (one object per line)")
+      ->envname("PRESENCED_LOG_FORMAT")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  app.add_option("--max-connections", s.max_connections,
+                 "open sockets (HTTP and WebSocket) beyond which new ones get 503 and are closed; "
+                 "0: the open-file limit less 128")
+      ->envname("PRESENCED_MAX_CONNECTIONS")
+      ->check(CLI::Range(0, 10'000'000))
+      ->capture_default_str();
+  app.add_option("--max-header-bytes", s.max_header_bytes, "bytes of request line and headers (431 beyond)")
+      ->envname("PRESENCED_MAX_HEADER_BYTES")
+      ->check(CLI::Range(1024, 1 << 20))
+      ->capture_default_str();
+  app.add_option("--max-body-bytes", s.max_body_bytes, "bytes of request body (413 beyond)")
+      ->envname("PRESENCED_MAX_BODY_BYTES")
+      ->check(CLI::Range(1024, 16 << 20))
+      ->capture_default_str();
+  app.add_option("--read-timeout", s.read_timeout_s, "seconds within which a whole request must arrive (408 after)")
+      ->envname("PRESENCED_READ_TIMEOUT")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
+  app.add_option("--idle-timeout", s.idle_timeout_s, "seconds a keep-alive connection may wait for its next request")
+      ->envname("PRESENCED_IDLE_TIMEOUT")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
+  app.add_option("--token-cache", s.token_cache, "verified tokens remembered per thread")
+      ->envname("PRESENCED_TOKEN_CACHE")
+      ->check(CLI::Range(1, 10'000'000))
+      ->capture_default_str();
+  app.add_option("--max-tabs-per-record", s.max_tabs_per_record, "live tabs on one record, all users (429 beyond)")
+      ->envname("PRESENCED_MAX_TABS_PER_RECORD")
+      ->check(CLI::Range(1, 65000))
+      ->capture_default_str();
+  app.add_option("--max-tabs-per-user", s.max_tabs_per_user, "live tabs of one user on one record (429 beyond)")
+      ->envname("PRESENCED_MAX_TABS_PER_USER")
+      ->check(CLI::Range(1, 65000))
+      ->capture_default_str();
+  app.add_option("--cors-origin", s.cors_origins,
+                 "an origin allowed to call the API from a browser (repeatable), e.g. https://app.example.com")
+      ->envname("PRESENCED_CORS_ORIGIN")
+      ->delimiter(',');
+  app.add_option("--shutdown-timeout", s.shutdown_timeout_s,
+                 "seconds SIGTERM waits for requests in flight and sockets to close")
+      ->envname("PRESENCED_SHUTDOWN_TIMEOUT")
+      ->check(CLI::Range(0.0, 600.0))
+      ->capture_default_str();
+  app.add_flag("--require-store", s.require_store, "exit at startup when the store (Redis) cannot be reached")
+      ->envname("PRESENCED_REQUIRE_STORE");
 
   auto* token = app.add_subcommand("token", "print a signed token for a user (for scripts and curl)");
   token->add_option("--jwt-secret", t.jwt_secret, "HS256 key")->envname("PRESENCED_JWT_SECRET")->required();
@@ -115,6 +164,13 @@ CommandLine parse_command_line(int argc, char** argv) {
     s.redis = store::redis::parse_redis_url(s.store, error);
     if (!s.redis) return fail("--store must be memory or redis://[user:password@]host:port[/db]: " + error);
   }
+  for (const std::string& origin : s.cors_origins) {
+    if (!(origin.starts_with("https://") || origin.starts_with("http://")) || origin.back() == '/' ||
+        origin.find_first_of(" \t\r\n,") != std::string::npos) {
+      return fail("--cors-origin must be an origin like https://app.example.com, got '" + origin + "'");
+    }
+  }
+  if (s.max_tabs_per_user > s.max_tabs_per_record) s.max_tabs_per_user = s.max_tabs_per_record;
   if (s.threads == 0) s.threads = std::max(1u, std::thread::hardware_concurrency());
   return cl;
 }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace presenced::app {
 
@@ -30,6 +31,19 @@ struct ServeConfig {
   double ws_rate = 20;
   std::int64_t ws_idle_timeout_s = 40;
   std::string log_level = "info";
+  std::string log_format = "text";  // or json
+  // Limits (docs/operations.md).
+  std::size_t max_connections = 0;  // 0: the open-file limit less a reserve
+  std::size_t max_header_bytes = 8 * 1024;
+  std::size_t max_body_bytes = 64 * 1024;
+  double read_timeout_s = 15;    // a whole request must arrive within this
+  double idle_timeout_s = 75;    // a keep-alive connection with no request
+  std::size_t token_cache = 10'000;  // verified tokens remembered, per thread
+  std::size_t max_tabs_per_record = 200;
+  std::size_t max_tabs_per_user = 20;  // one user's tabs on one record
+  std::vector<std::string> cors_origins;
+  double shutdown_timeout_s = 10;
+  bool require_store = false;
 };
 
 struct TokenConfig {

@@ -47,7 +47,13 @@ bool parse_json(std::string_view body, boost::json::value& out, Response& res) {
 }
 
 
-void store_unavailable(Response& res) { envelope::error(res, 503, "The presence store is unavailable. Try again."); }
+void store_unavailable(Response& res) {
+  metrics::add(metrics::Counter::store_errors);
+  envelope::error(res, 503, "The presence store is unavailable. Try again.");
+}
+
+constexpr std::string_view kTokenErrorNames[] = {"none", "missing", "malformed", "bad_signature",
+                                                 "bad_algorithm", "bad_claims", "expired"};
 
 // The value of `name` in the query string of `target`, or empty. Tokens are base64url
 // and dots, so they need no percent-decoding.
@@ -69,6 +75,19 @@ std::string_view query_param(std::string_view target, std::string_view name) {
 
 }  // namespace
 
+bool PresenceHandlers::cors(std::string_view origin, Response& res) const {
+  res.add_header("Vary", "Origin");  // answers differ by origin: caches must know
+  for (const std::string& allowed : options_.cors_origins) {
+    if (origin == allowed) {
+      res.add_stable_header("Access-Control-Allow-Origin", allowed);
+      res.add_stable_header("Access-Control-Expose-Headers",
+                            "X-Request-Id, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining");
+      return true;
+    }
+  }
+  return false;
+}
+
 bool PresenceHandlers::admit(const RequestHead& head, auth::Authenticator& authenticator, Exchange& ex,
                              Response& res) {
   ex.route = match_route(head.method, head.target, options_.dev);
@@ -76,6 +95,22 @@ bool PresenceHandlers::admit(const RequestHead& head, auth::Authenticator& authe
   if (m.route == Route::not_found) {
     envelope::error(res, 404, "Not found.");
     return false;
+  }
+  // Cross-origin browsers (--cors-origin): the listed origins get the headers, and a
+  // preflight is answered here, before any token (browsers send none with it).
+  if (!options_.cors_origins.empty()) {
+    const bool allowed = cors(head.origin, res);
+    if (head.method == Method::options && !head.preflight_method.empty()) {
+      if (!allowed) {
+        envelope::error(res, 403, "The origin is not allowed.");
+        return false;
+      }
+      res.status = 204;
+      res.add_stable_header("Access-Control-Allow-Methods", m.allow);
+      res.add_header("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-Id");
+      res.add_header("Access-Control-Max-Age", 600);
+      return false;
+    }
   }
   if (!m.method_allowed) {
     std::string msg = "The " + std::string(method_name(head.method)) + " method is not supported for route " +
@@ -111,6 +146,7 @@ bool PresenceHandlers::admit(const RequestHead& head, auth::Authenticator& authe
       res.add_header("X-RateLimit-Limit", static_cast<std::int64_t>(d.limit));
       res.add_header("X-RateLimit-Remaining", static_cast<std::int64_t>(d.remaining));
       if (!d.allowed) {
+        metrics::add(metrics::Counter::throttled_http);
         envelope::error(res, 429, "Too Many Attempts.");
         res.add_header("Retry-After", d.retry_after_s);
         res.add_header("X-RateLimit-Reset", d.reset_unix);
@@ -119,8 +155,8 @@ bool PresenceHandlers::admit(const RequestHead& head, auth::Authenticator& authe
     }
   }
 
-  if (head.content_length && *head.content_length > kMaxBodyBytes) {
-    envelope::error(res, 413, "The request body is larger than 65536 bytes.");
+  if (head.content_length && *head.content_length > options_.max_body_bytes) {
+    envelope::error(res, 413, "The request body is larger than " + std::to_string(options_.max_body_bytes) + " bytes.");
     res.close = true;  // the body is not read, so the connection cannot carry another request
     return false;
   }
@@ -152,6 +188,11 @@ boost::asio::awaitable<void> PresenceHandlers::handle(const Exchange& ex, std::s
         envelope::error(res, 404, "Not found.");
       }
       break;
+    case Route::metrics:
+      res.status = 200;
+      res.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      metrics::render(res.body, {.routes = kRouteNames, .token_errors = kTokenErrorNames}, store_.live_counts());
+      break;
     case Route::not_found: envelope::error(res, 404, "Not found."); break;
   }
 }
@@ -171,6 +212,14 @@ boost::asio::awaitable<void> PresenceHandlers::heartbeat(const Exchange& ex, std
     case store::HeartbeatResult::not_owner:
       errors.add("tab_id", "The tab id has already been taken.");
       envelope::validation_error(res, errors);
+      break;
+    case store::HeartbeatResult::record_full:
+      metrics::add(metrics::Counter::tabs_refused);
+      envelope::error(res, 429, "This record has too many open tabs.");
+      break;
+    case store::HeartbeatResult::user_full:
+      metrics::add(metrics::Counter::tabs_refused);
+      envelope::error(res, 429, "You have too many tabs open on this record. Close some and try again.");
       break;
     case store::HeartbeatResult::unavailable: store_unavailable(res); break;
   }

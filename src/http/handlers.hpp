@@ -17,11 +17,10 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace presenced::http {
-
-inline constexpr std::size_t kMaxBodyBytes = 64 * 1024;
 
 // What admit() needs of a request head.
 struct RequestHead {
@@ -29,6 +28,8 @@ struct RequestHead {
   std::string_view target;
   std::string_view authorization;
   std::optional<std::uint64_t> content_length;
+  std::string_view origin;            // for CORS
+  std::string_view preflight_method;  // Access-Control-Request-Method: a CORS preflight
 };
 
 // One request's state between admit() and handle().
@@ -46,6 +47,8 @@ struct ConnectionScratch {
 struct HandlerOptions {
   bool dev = false;
   std::int64_t dev_token_ttl_s = 12 * 3600;
+  std::size_t max_body_bytes = 64 * 1024;
+  std::vector<std::string> cors_origins;  // exact origins ("https://app.example.com"); empty: no CORS
 };
 
 class PresenceHandlers {
@@ -57,6 +60,8 @@ class PresenceHandlers {
   // Route, method, token, rate limit, declared body size. Returns false when `res` already
   // holds the answer (the body is then not read).
   bool admit(const RequestHead& head, auth::Authenticator& authenticator, Exchange& ex, Response& res);
+
+  std::size_t max_body_bytes() const { return options_.max_body_bytes; }
 
   // Where "grace": true unregisters go (none: they leave at once).
   void set_leave_grace(realtime::LeaveGrace* grace) { grace_ = grace; }
@@ -71,6 +76,8 @@ class PresenceHandlers {
   boost::asio::awaitable<void> viewers(const Exchange& ex, ConnectionScratch& scratch, Response& res);
   boost::asio::awaitable<void> saved(const Exchange& ex, std::string_view body, Response& res);
   void dev_token(std::string_view body, RequestArena& arena, Response& res);
+  // Adds the CORS headers for `origin`; false for an origin not listed.
+  bool cors(std::string_view origin, Response& res) const;
 
   HandlerOptions options_;
   store::PresenceStore& store_;

@@ -9,6 +9,7 @@ void Response::add_header(std::string_view name, std::string_view value) {
   if (header_count == headers.size()) return;
   Header& h = headers[header_count++];
   h.name = name;
+  h.external = {};
   h.size = static_cast<std::uint8_t>(std::min(value.size(), h.value.size()));
   std::copy_n(value.data(), h.size, h.value.data());
 }
@@ -19,10 +20,19 @@ void Response::add_header(std::string_view name, std::int64_t value) {
   add_header(name, std::string_view(buf, static_cast<std::size_t>(end - buf)));
 }
 
+void Response::add_stable_header(std::string_view name, std::string_view value) {
+  if (header_count == headers.size()) return;
+  Header& h = headers[header_count++];
+  h.name = name;
+  h.external = value;
+  h.size = 0;
+}
+
 std::string_view reason_phrase(unsigned status) {
   switch (status) {
     case 100: return "Continue";
     case 200: return "OK";
+    case 204: return "No Content";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
     case 403: return "Forbidden";

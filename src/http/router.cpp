@@ -45,6 +45,10 @@ RouteMatch match_route(Method method, std::string_view target, bool dev_routes) 
   m.path = target.substr(0, target.find('?'));
   std::string_view path = m.path;
 
+  if (path == "/metrics") {
+    m.route = Route::metrics;
+    return allow_only(m, method, "GET", Method::get);
+  }
   if (path == "/healthz" || path == "/readyz") {
     m.route = path == "/healthz" ? Route::healthz : Route::readyz;
     return allow_only(m, method, "GET", Method::get);

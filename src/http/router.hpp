@@ -8,7 +8,12 @@ namespace presenced::http {
 
 enum class Method { get, head, post, put, patch, del, options, other };
 
-enum class Route { not_found, healthz, readyz, heartbeat, viewers, unregister, saved, websocket, asset, dev_token };
+enum class Route { not_found, healthz, readyz, heartbeat, viewers, unregister, saved, websocket, asset, dev_token, metrics };
+
+// Every route's name, indexed by Route: the `route` label of GET /metrics.
+inline constexpr std::string_view kRouteNames[] = {"none",  "healthz",   "readyz",   "heartbeat",
+                                                   "viewers", "unregister", "saved", "websocket",
+                                                   "asset", "dev_token", "metrics"};
 
 struct RouteMatch {
   Route route = Route::not_found;

@@ -1,6 +1,7 @@
 #include "http/server.hpp"
 
 #include "http/envelope.hpp"
+#include "metrics/metrics.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -12,8 +13,11 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <random>
 #include <thread>
 
 namespace presenced::http {
@@ -25,6 +29,20 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 // Header fields and body allocate from the request's arena.
 using RequestParser = bhttp::request_parser<RequestBody, ArenaAllocator>;
+
+// An HTTP connection as its thread sees it. Lives in the connection's coroutine frame.
+// Read deadlines are kept here and enforced by the thread's sweep (Server::Worker) rather
+// than by a timer per read: the reads on the hot path arm nothing, and a request that
+// runs out of time is cancelled, not closed, so it can still be told 408.
+// The graceful stop closes an idle connection at once and a busy one after its answer.
+struct ConnectionEntry {
+  beast::tcp_stream* stream = nullptr;
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  bool timed_out = false;  // the sweep cancelled the read
+  bool busy = false;
+  ConnectionEntry* prev = nullptr;
+  ConnectionEntry* next = nullptr;
+};
 
 struct Server::Worker {
   Worker(std::size_t i, const auth::JwtCodec& codec, const presence::Clock& clock, std::size_t cache)
@@ -38,6 +56,31 @@ struct Server::Worker {
   asio::io_context context;
   tcp::acceptor acceptor;
   auth::Authenticator authenticator;
+  std::uint64_t requests = 0;  // for the ids of requests that bring none
+  bool draining = false;       // the graceful stop has begun: no more keep-alive
+  ConnectionEntry* connections = nullptr;  // this thread's HTTP connections (not WebSockets)
+  asio::steady_timer sweep_timer{context};
+
+  // Cancels the read of every connection past its deadline.
+  void sweep(std::chrono::steady_clock::time_point now) {
+    boost::system::error_code ec;
+    for (ConnectionEntry* e = connections; e; e = e->next) {
+      if (e->deadline <= now && !e->timed_out) {
+        e->timed_out = true;
+        e->stream->socket().cancel(ec);
+      }
+    }
+  }
+
+  void link(ConnectionEntry& e) {
+    e.next = connections;
+    if (connections) connections->prev = &e;
+    connections = &e;
+  }
+  void unlink(ConnectionEntry& e) {
+    if (e.prev) e.prev->next = e.next; else connections = e.next;
+    if (e.next) e.next->prev = e.prev;
+  }
 };
 
 namespace {
@@ -58,18 +101,20 @@ std::array<asio::const_buffer, 2> wire(const Response& res, bool keep_alive, std
 
 // For the rare answers before a close; the hot path writes inline (no coroutine frame).
 asio::awaitable<void> send_and_close(beast::tcp_stream& stream, const Response& res, std::string& head,
-                                     std::chrono::seconds timeout) {
+                                     std::chrono::milliseconds timeout) {
   stream.expires_after(timeout);
   co_await asio::async_write(stream, wire(res, false, head), use_tuple);
 }
 
-// A request that broke HTTP itself: answer once, then close.
-void malformed(Response& res, const boost::system::error_code& ec) {
+// A request that broke HTTP itself, or did not arrive in time: answer once, then close.
+void malformed(Response& res, const boost::system::error_code& ec, std::size_t body_limit) {
   res.reset();
   if (ec == bhttp::error::header_limit) {
     envelope::error(res, 431, "The request headers are too large.");
   } else if (ec == bhttp::error::body_limit) {
-    envelope::error(res, 413, "The request body is larger than 65536 bytes.");
+    envelope::error(res, 413, "The request body is larger than " + std::to_string(body_limit) + " bytes.");
+  } else if (ec == beast::error::timeout) {
+    envelope::error(res, 408, "The request was not received in time.");
   } else {
     envelope::error(res, 400, "Malformed HTTP request.");
   }
@@ -95,24 +140,57 @@ asio::awaitable<void> lingering_close(beast::tcp_stream& stream) {
   stream.socket().close(ec);
 }
 
-asio::awaitable<void> serve_connection(tcp::socket socket, PresenceHandlers& handlers, Server::Worker& worker,
-                                       WebSocketUpgrade* websocket, const ServerOptions& options) {
+// A client's X-Request-Id is echoed (in the answer and the log) when it is 1 to 64
+// printable characters that need no escaping in a header or JSON; otherwise, and when
+// there is none, the request gets one: the process's random prefix, the thread, a count.
+std::string_view request_id(std::string_view given, Server::Worker& w, std::array<char, 64>& buf) {
+  const bool usable = !given.empty() && given.size() <= buf.size() &&
+                      std::all_of(given.begin(), given.end(), [](char c) {
+                        return c > ' ' && c < 0x7f && c != '"' && c != '\\';
+                      });
+  if (usable) return given;
+  static const std::uint32_t prefix = std::random_device{}();
+  auto r = fmt::format_to_n(buf.data(), buf.size(), "{:08x}-{:x}-{:x}", prefix, w.index, ++w.requests);
+  return {buf.data(), r.size};
+}
+
+asio::awaitable<void> serve_connection(tcp::socket socket, ConnectionSlot slot, PresenceHandlers& handlers,
+                                       Server::Worker& worker, WebSocketUpgrade* websocket,
+                                       const ServerOptions& options) {
   auth::Authenticator& auth = worker.authenticator;
   beast::tcp_stream stream(std::move(socket));
+  ConnectionEntry entry{.stream = &stream};
+  struct Registration {  // in the thread's list while this frame serves HTTP on the socket
+    Server::Worker& w;
+    ConnectionEntry& e;
+    bool linked = true;
+    void drop() {
+      if (linked) w.unlink(e);
+      linked = false;
+    }
+    ~Registration() { drop(); }
+  } registration{worker, entry};
+  worker.link(entry);
+
   beast::flat_buffer buffer;
   ConnectionScratch scratch;
   Response res;
   std::string head;
-  for (;;) {
+  std::array<char, 64> id_buffer;
+  const std::size_t body_limit = handlers.max_body_bytes();
+  while (!worker.draining) {
     // Wait for a request's first bytes before leasing its arena: an idle keep-alive
     // connection holds no request memory. (Beast reads from `buffer` first, so this is the
-    // same read it would have made.)
+    // same read it would have made.) Past the idle timeout it is closed without a word.
+    entry.busy = false;
     if (buffer.size() == 0) {
-      stream.expires_after(options.idle_timeout);
+      stream.expires_never();
+      entry.deadline = std::chrono::steady_clock::now() + options.idle_timeout;
       auto [first_ec, first_bytes] = co_await stream.async_read_some(buffer.prepare(2048), use_tuple);
-      if (first_ec) break;
+      if (first_ec || entry.timed_out) break;
       buffer.commit(first_bytes);
     }
+    entry.busy = true;
     RequestArena arena;
     RequestParser parser(std::piecewise_construct, std::make_tuple(arena.http()), std::make_tuple(arena.http()));
     parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
@@ -122,20 +200,34 @@ asio::awaitable<void> serve_connection(tcp::socket socket, PresenceHandlers& han
     parser.body_limit(boost::none);
     res.reset();
 
-    stream.expires_after(options.request_timeout);
-    auto [header_ec, header_bytes] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
+    // One deadline for the whole request, head and body: a client that trickles bytes
+    // (slow loris) is cut off when it passes, however steadily it sends.
+    stream.expires_never();
+    entry.deadline = std::chrono::steady_clock::now() + options.request_timeout;
+    auto [header_ec_read, header_bytes] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
+    const auto started = std::chrono::steady_clock::now();
+    const boost::system::error_code header_ec = entry.timed_out ? beast::error::timeout : header_ec_read;
     if (header_ec) {
-      if (is_disconnect(header_ec)) break;
-      malformed(res, header_ec);
+      if (is_disconnect(header_ec) && header_ec != beast::error::timeout) break;
+      malformed(res, header_ec, body_limit);
+      metrics::request(static_cast<std::size_t>(Route::not_found), res.status, {});
+      spdlog::debug("refused a connection's request: {} ({})", header_ec.message(), res.status);
       co_await send_and_close(stream, res, head, options.request_timeout);
       break;
     }
 
     auto& req = parser.get();
-    const bool keep_alive = req.keep_alive();
-    RequestHead request_head{parse_method(req.method_string()), req.target(), req[bhttp::field::authorization],
-                             parser.content_length() ? std::optional<std::uint64_t>(*parser.content_length())
-                                                     : std::nullopt};
+    const bool keep_alive = req.keep_alive() && !worker.draining;
+    RequestHead request_head{.method = parse_method(req.method_string()),
+                             .target = req.target(),
+                             .authorization = req[bhttp::field::authorization],
+                             .content_length = parser.content_length()
+                                                   ? std::optional<std::uint64_t>(*parser.content_length())
+                                                   : std::nullopt,
+                             .origin = req[bhttp::field::origin],
+                             .preflight_method = req[bhttp::field::access_control_request_method]};
+    const std::string_view id = request_id(req["X-Request-Id"], worker, id_buffer);
+    res.add_header("X-Request-Id", id);
     Exchange ex;
     const bool admitted = handlers.admit(request_head, auth, ex, res);
 
@@ -146,25 +238,32 @@ asio::awaitable<void> serve_connection(tcp::socket socket, PresenceHandlers& han
       // Only a client still holding its body back waits for "100 Continue".
       if (buffer.size() < parser.content_length().value_or(1) && beast::iequals(req[bhttp::field::expect], "100-continue")) {
         static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-        stream.expires_after(options.request_timeout);
         auto [continue_ec, continue_bytes] = co_await asio::async_write(stream, asio::buffer(kContinue), use_tuple);
         if (continue_ec) break;
       }
-      parser.body_limit(kMaxBodyBytes);
-      stream.expires_after(options.request_timeout);
-      auto [body_ec, body_bytes] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
+      parser.body_limit(body_limit);
+      auto [body_ec_read, body_bytes] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
+      const boost::system::error_code body_ec = entry.timed_out ? beast::error::timeout : body_ec_read;
       if (body_ec) {
-        if (is_disconnect(body_ec) && body_ec != bhttp::error::partial_message) break;
-        malformed(res, body_ec);
+        if (is_disconnect(body_ec) && body_ec != bhttp::error::partial_message && body_ec != beast::error::timeout) break;
+        malformed(res, body_ec, body_limit);
+        res.add_header("X-Request-Id", id);
+        metrics::request(static_cast<std::size_t>(ex.route.route), res.status, std::chrono::steady_clock::now() - started);
+        spdlog::debug("{} {} {} id={}: {}", req.method_string(), ex.route.path, res.status, id, body_ec.message());
         co_await send_and_close(stream, res, head, options.request_timeout);
         break;
       }
     }
 
+    entry.deadline = std::chrono::steady_clock::time_point::max();  // read in full: the handler has no deadline here
     if (admitted && ex.route.route == Route::websocket && websocket && boost::beast::websocket::is_upgrade(req)) {
-      // The socket leaves this loop for a session of its own; this frame (its buffers,
-      // the request's arena) ends once the handshake is done.
-      co_await websocket->upgrade(stream.release_socket(), req, worker.index, auth, std::move(ex.identity));
+      metrics::request(static_cast<std::size_t>(Route::websocket), 101, std::chrono::steady_clock::now() - started);
+      spdlog::debug("GET {} 101 id={}", ex.route.path, id);
+      // The socket leaves this loop for a session of its own, its slot with it; this
+      // frame (its buffers, the request's arena) ends once the handshake is done.
+      registration.drop();
+      co_await websocket->upgrade(stream.release_socket(), req, worker.index, auth, std::move(ex.identity),
+                                  std::move(slot));
       co_return;
     }
 
@@ -172,28 +271,80 @@ asio::awaitable<void> serve_connection(tcp::socket socket, PresenceHandlers& han
       try {
         co_await handlers.handle(ex, parser.get().body(), arena, scratch, res);
       } catch (const std::exception& e) {
-        spdlog::error("request {} {} failed: {}", req.method_string(), ex.route.path, e.what());
+        spdlog::error("request {} {} id={} failed: {}", req.method_string(), ex.route.path, id, e.what());
         res.reset();
+        res.add_header("X-Request-Id", id);
         envelope::error(res, 500, "Server Error.");
       }
     }
+    const auto took = std::chrono::steady_clock::now() - started;
+    metrics::request(static_cast<std::size_t>(ex.route.route), res.status, took);
+    spdlog::debug("{} {} {} {}us id={}", req.method_string(), ex.route.path.empty() ? std::string_view(req.target()) : ex.route.path,
+                  res.status, std::chrono::duration_cast<std::chrono::microseconds>(took).count(), id);
 
+    const bool stays = keep_alive && !worker.draining;
     stream.expires_after(options.request_timeout);
-    auto [write_ec, write_bytes] = co_await asio::async_write(stream, wire(res, keep_alive, head), use_tuple);
+    auto [write_ec, write_bytes] = co_await asio::async_write(stream, wire(res, stays, head), use_tuple);
     if (write_ec) break;
-    if (res.close || !keep_alive) break;
+    if (res.close || !stays) break;
   }
   co_await lingering_close(stream);
 }
 
+// Over --max-connections: a short answer on the new socket, written without waiting (its
+// send buffer is empty), then closed. The client learns why; the server spends nothing.
+void refuse_connection(tcp::socket& socket) {
+  static constexpr std::string_view kAnswer =
+      "HTTP/1.1 503 Service Unavailable\r\nServer: presenced\r\nContent-Type: application/json\r\n"
+      "Content-Length: 58\r\nConnection: close\r\nRetry-After: 1\r\n\r\n"
+      R"({"success":false,"message":"Too many open connections."})";
+  boost::system::error_code ec;
+  socket.non_blocking(true, ec);
+  socket.write_some(asio::buffer(kAnswer), ec);
+  socket.shutdown(tcp::socket::shutdown_both, ec);
+  socket.close(ec);
+}
+
 asio::awaitable<void> accept_loop(Server::Worker& w, PresenceHandlers& handlers, WebSocketUpgrade* websocket,
-                                  const ServerOptions& options);
+                                  const ServerOptions& options, ConnectionLimit& limit) {
+  asio::steady_timer backoff(w.context);
+  for (;;) {
+    auto [ec, socket] = co_await w.acceptor.async_accept(use_tuple);
+    if (ec == asio::error::operation_aborted || !w.acceptor.is_open()) co_return;
+    if (ec) {
+      // Out of file descriptors or memory: wait a little instead of spinning.
+      spdlog::warn("accept failed: {}", ec.message());
+      backoff.expires_after(std::chrono::milliseconds(50));
+      co_await backoff.async_wait(use_tuple);
+      continue;
+    }
+    if (!limit.try_take()) {
+      metrics::add(metrics::Counter::connections_refused);
+      refuse_connection(socket);
+      continue;
+    }
+    metrics::add(metrics::Counter::connections_accepted);
+    socket.set_option(tcp::no_delay(true), ec);
+    asio::co_spawn(w.context,
+                   serve_connection(std::move(socket), ConnectionSlot(&limit), handlers, w, websocket, options),
+                   asio::detached);
+  }
+}
+
+asio::awaitable<void> sweep_loop(Server::Worker& w, std::chrono::milliseconds tick) {
+  for (;;) {
+    w.sweep_timer.expires_after(tick);
+    auto [ec] = co_await w.sweep_timer.async_wait(use_tuple);
+    if (ec) co_return;
+    w.sweep(std::chrono::steady_clock::now());
+  }
+}
 
 }  // namespace
 
 Server::Server(ServerOptions options, PresenceHandlers& handlers, const auth::JwtCodec& codec,
                const presence::Clock& clock)
-    : options_(std::move(options)), handlers_(handlers) {
+    : options_(std::move(options)), handlers_(handlers), limit_(options_.max_connections) {
   if (options_.threads == 0) options_.threads = 1;
   for (unsigned i = 0; i < options_.threads; ++i) {
     workers_.push_back(std::make_unique<Worker>(i, codec, clock, options_.token_cache_capacity));
@@ -235,40 +386,42 @@ std::vector<asio::any_io_executor> Server::executors() {
   return all;
 }
 
-namespace {
-asio::awaitable<void> accept_loop(Server::Worker& w, PresenceHandlers& handlers, WebSocketUpgrade* websocket,
-                                  const ServerOptions& options) {
-  asio::steady_timer backoff(w.context);
-  for (;;) {
-    auto [ec, socket] = co_await w.acceptor.async_accept(use_tuple);
-    if (ec == asio::error::operation_aborted || !w.acceptor.is_open()) co_return;
-    if (ec) {
-      // Out of file descriptors or memory: wait a little instead of spinning.
-      spdlog::warn("accept failed: {}", ec.message());
-      backoff.expires_after(std::chrono::milliseconds(50));
-      co_await backoff.async_wait(use_tuple);
-      continue;
-    }
-    socket.set_option(tcp::no_delay(true), ec);
-    asio::co_spawn(w.context, serve_connection(std::move(socket), handlers, w, websocket, options), asio::detached);
-  }
-}
-}  // namespace
-
 void Server::run() {
+  // Deadlines are checked a few times a second: timeouts are seconds long, and one timer
+  // per thread costs nothing per request.
+  const auto tick = std::clamp(std::min(options_.request_timeout, options_.idle_timeout) / 8,
+                               std::chrono::milliseconds(20), std::chrono::milliseconds(500));
   for (auto& w : workers_) {
-    asio::co_spawn(w->context, accept_loop(*w, handlers_, websocket_, options_), asio::detached);
+    asio::co_spawn(w->context, accept_loop(*w, handlers_, websocket_, options_, limit_), asio::detached);
+    asio::co_spawn(w->context, sweep_loop(*w, tick), asio::detached);
   }
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < workers_.size(); ++i) {
-    threads.emplace_back([w = workers_[i].get()] { w->context.run(); });
+    threads.emplace_back([w = workers_[i].get()] {
+      metrics::bind_thread(w->index);
+      w->context.run();
+    });
   }
+  metrics::bind_thread(0);
   workers_.front()->context.run();
   for (auto& t : threads) t.join();
 }
 
 void Server::stop() {
   for (auto& w : workers_) w->context.stop();
+}
+
+void Server::drain() {
+  for (auto& w : workers_) {
+    asio::post(w->context, [w = w.get()] {
+      w->draining = true;
+      boost::system::error_code ec;
+      w->acceptor.close(ec);
+      for (ConnectionEntry* e = w->connections; e; e = e->next) {
+        if (!e->busy) e->stream->socket().cancel(ec);  // an idle read ends; a busy one finishes
+      }
+    });
+  }
 }
 
 }  // namespace presenced::http

@@ -4,6 +4,7 @@
 // over; the server knows nothing of WebSocket sessions.
 
 #include "http/auth/authenticator.hpp"
+#include "http/connection_limit.hpp"
 #include "http/request.hpp"
 #include "presence/identity.hpp"
 
@@ -17,10 +18,11 @@ class WebSocketUpgrade {
   virtual ~WebSocketUpgrade() = default;
   // Completes the handshake for `request` on `socket` and starts the session on the
   // socket's thread (`thread`, the server's index of it). `identity` is the token from
-  // the URL, already verified, or empty (the client then sends an auth message).
+  // the URL, already verified, or empty (the client then sends an auth message). `slot`
+  // is the connection's place under --max-connections, held until the socket closes.
   virtual boost::asio::awaitable<void> upgrade(boost::asio::ip::tcp::socket socket, const Request& request,
                                                std::size_t thread, auth::Authenticator& authenticator,
-                                               presence::Identity identity) = 0;
+                                               presence::Identity identity, ConnectionSlot slot) = 0;
 };
 
 }  // namespace presenced::http

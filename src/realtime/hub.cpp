@@ -245,8 +245,13 @@ void Hub::fan_out(const Channel& channel, Push push) {
       auto& subscribers = locals_[thread]->subscribers;
       auto it = subscribers.find(key);
       if (it == subscribers.end()) return;
-      for (auto& e : it->second)
-        if (e.ready) push(*e.subscriber);
+      std::uint64_t sent = 0;
+      for (auto& e : it->second) {
+        if (!e.ready) continue;
+        push(*e.subscriber);
+        ++sent;
+      }
+      metrics::add(metrics::Counter::events_sent, sent);
     });
   }
 }

@@ -28,6 +28,15 @@ void KeepAlive::remove(Session& s) {
   --size_;
 }
 
+void KeepAlive::going_away() {
+  // Closing may end a session, which removes it from the list: step first.
+  for (Session* s = head_; s;) {
+    Session* next = s->keep_alive_next_;
+    s->going_away();
+    s = next;
+  }
+}
+
 void KeepAlive::stop() {
   stopped_ = true;
   timer_.cancel();

@@ -27,6 +27,8 @@ class KeepAlive {
 
   void add(Session& s);
   void remove(Session& s);
+  // The graceful stop: every session closes with 1001 Going Away (after what it has queued).
+  void going_away();
   // Stops the timer and forgets the sessions (they are destroyed with their io_context).
   void stop();
 

@@ -31,17 +31,28 @@ constexpr std::size_t kRefusalsBeforeClose = 100;
 
 }  // namespace
 
-Session::Session(Socket socket, const SessionContext& context, presence::Identity identity)
+Session::Session(Socket socket, const SessionContext& context, presence::Identity identity, http::ConnectionSlot slot)
     : ws_(std::move(socket)),
+      slot_(std::move(slot)),
       ctx_(context),
       identity_(std::move(identity)),
       id_(next_id.fetch_add(1, std::memory_order_relaxed)),
       opened_at_(ctx_.clock.unix_seconds()),
       last_heard_(std::chrono::steady_clock::now()),
-      rate_(ctx_.options.messages_per_second) {}
+      rate_(ctx_.options.messages_per_second) {
+  metrics::add(metrics::Counter::ws_opened);
+}
 
 Session::~Session() {
   if (keep_alive_) keep_alive_->remove(*this);
+  metrics::add(metrics::Counter::ws_closed);
+}
+
+void Session::going_away() {
+  // The tabs stay: the client reconnects (to another node, or to this one restarted) and
+  // renews them; a leave now would flicker them out for everyone.
+  server_closing_ = true;
+  if (!ended_) close_soon(websocket::close_code::going_away, "server shutting down");
 }
 
 // Reading costs memory while it waits, and an idle socket waits all the time. So the
@@ -91,12 +102,14 @@ void Session::on_read(beast::error_code ec) {
     read_next();
     return;
   }
+  metrics::add(metrics::Counter::ws_messages_received);
   if (!check_deadline()) {
     // answered and closing
   } else if (!ws_.got_text()) {
     send_error("bad_message", "Messages are JSON objects in text frames.");
   } else if (!rate_.allow(RateLimiter::Clock::now())) {
     // The first refusal says why; the rest are dropped quietly until the client slows.
+    metrics::add(metrics::Counter::throttled_ws);
     if (refused_in_a_row_++ == 0) send_error("rate_limited", "Too many messages. Slow down.");
     if (refused_in_a_row_ >= kRefusalsBeforeClose) close_soon(websocket::close_code::policy_error, "too many messages");
   } else {
@@ -123,7 +136,8 @@ void Session::release() {
   if (close_timer_) close_timer_->cancel();
   for (const std::string& key : subscriptions_) ctx_.hub.unsubscribe(ctx_.thread, *this, presence::split_record_key(key));
   subscriptions_.clear();
-  for (const Tab& tab : tabs_) ctx_.grace.schedule(ws_.get_executor(), presence::split_record_key(tab.key), identity_.user, tab.tab_id);
+  if (!server_closing_)
+    for (const Tab& tab : tabs_) ctx_.grace.schedule(ws_.get_executor(), presence::split_record_key(tab.key), identity_.user, tab.tab_id);
   tabs_.clear();
 }
 
@@ -238,6 +252,14 @@ asio::awaitable<void> Session::on_heartbeat(presence::RecordRef record, const pr
       if (!known && !ended_) tabs_.push_back({std::move(key), std::string(input.tab_id)});
       break;
     case store::HeartbeatResult::not_owner: send_error("tab_taken", "The tab id has already been taken."); break;
+    case store::HeartbeatResult::record_full:
+      metrics::add(metrics::Counter::tabs_refused);
+      send_error("too_many_tabs", "This record has too many open tabs.");
+      break;
+    case store::HeartbeatResult::user_full:
+      metrics::add(metrics::Counter::tabs_refused);
+      send_error("too_many_tabs", "You have too many tabs open on this record. Close some and try again.");
+      break;
     case store::HeartbeatResult::unavailable:
       send_error("store_unavailable", "The presence store is unavailable. Try again.");
       break;
@@ -256,6 +278,7 @@ asio::awaitable<void> Session::on_leave(presence::RecordRef record, std::string_
 }
 
 void Session::send_error(std::string_view code, std::string_view message) {
+  if (code == "store_unavailable") metrics::add(metrics::Counter::store_errors);
   enqueue({nullptr, std::make_shared<const std::string>(make_error(code, message))});
 }
 
@@ -305,6 +328,7 @@ asio::awaitable<void> Session::write_loop() {
       ec = write_ec;
     }
     queue_.erase(queue_.begin());
+    if (!ec) metrics::add(metrics::Counter::ws_messages_sent);
     if (ec) {
       queue_.clear();
       break;

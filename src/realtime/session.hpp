@@ -43,7 +43,7 @@ class Session final : public Subscriber, public std::enable_shared_from_this<Ses
   using Socket = boost::beast::websocket::stream<Tcp, false>;  // no permessage-deflate
 
   // `context` outlives the session (the service keeps one per thread).
-  Session(Socket socket, const SessionContext& context, presence::Identity identity);
+  Session(Socket socket, const SessionContext& context, presence::Identity identity, http::ConnectionSlot slot);
   ~Session() override;
 
   // Reads until the socket ends, then lets go of everything the socket held.
@@ -54,6 +54,8 @@ class Session final : public Subscriber, public std::enable_shared_from_this<Ses
   // From the thread's KeepAlive, every tick: ping a quiet peer, drop a silent one, and
   // check the token's expiry.
   void keep_alive(std::chrono::steady_clock::time_point now);
+  // The server is stopping: close with 1001 Going Away once the queue is written.
+  void going_away();
   void push_presence(std::shared_ptr<const PresenceEvent> event) override;
   void push_text(std::shared_ptr<const std::string> text) override;
 
@@ -88,6 +90,7 @@ class Session final : public Subscriber, public std::enable_shared_from_this<Ses
   void release();
 
   Socket ws_;
+  http::ConnectionSlot slot_;  // under --max-connections until the socket is gone
   boost::beast::flat_buffer buffer_;  // the message being read
   const SessionContext& ctx_;
   presence::Identity identity_;  // no user until authenticated
@@ -108,6 +111,7 @@ class Session final : public Subscriber, public std::enable_shared_from_this<Ses
   bool writing_ = false;
   bool closing_ = false;  // a close frame is due once the queue is written
   bool ended_ = false;
+  bool server_closing_ = false;  // going_away(): the tabs are left to expire or be renewed
   boost::beast::websocket::close_code close_code_ = boost::beast::websocket::close_code::normal;
   const char* close_text_ = "";  // a literal
 };

@@ -3,6 +3,7 @@
 #include "realtime/session.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/websocket.hpp>
 
@@ -12,7 +13,7 @@ namespace websocket = boost::beast::websocket;
 
 WebSocketService::WebSocketService(WebSocketOptions options, Hub& hub, store::PresenceStore& store, LeaveGrace& grace,
                                    const presence::Clock& clock, const std::vector<asio::any_io_executor>& executors)
-    : options_(options), hub_(hub), store_(store), grace_(grace), clock_(clock) {
+    : options_(options), hub_(hub), store_(store), grace_(grace), clock_(clock), executors_(executors) {
   for (const auto& executor : executors) {
     auto& context = static_cast<asio::io_context&>(asio::query(executor, asio::execution::context));
     keep_alive_.push_back(std::make_unique<KeepAlive>(
@@ -23,13 +24,19 @@ WebSocketService::WebSocketService(WebSocketOptions options, Hub& hub, store::Pr
 
 WebSocketService::~WebSocketService() { stop(); }
 
+void WebSocketService::going_away() {
+  for (std::size_t i = 0; i < executors_.size(); ++i) {
+    asio::post(executors_[i], [k = keep_alive_[i].get()] { k->going_away(); });
+  }
+}
+
 void WebSocketService::stop() {
   for (auto& k : keep_alive_) k->stop();
 }
 
 asio::awaitable<void> WebSocketService::upgrade(asio::ip::tcp::socket socket, const http::Request& request,
                                                 std::size_t thread, http::auth::Authenticator& authenticator,
-                                                presence::Identity identity) {
+                                                presence::Identity identity, http::ConnectionSlot slot) {
   // The same connection on the io_context's own executor type (see Session::Tcp).
   auto& context = static_cast<asio::io_context&>(asio::query(socket.get_executor(), asio::execution::context));
   boost::system::error_code ec;
@@ -56,7 +63,7 @@ asio::awaitable<void> WebSocketService::upgrade(asio::ip::tcp::socket socket, co
     context_of_thread = std::make_unique<SessionContext>(
         SessionContext{options_, hub_, store_, grace_, clock_, authenticator, thread, *keep_alive_[thread]});
   }
-  auto session = std::make_shared<Session>(std::move(ws), *context_of_thread, std::move(identity));
+  auto session = std::make_shared<Session>(std::move(ws), *context_of_thread, std::move(identity), std::move(slot));
   session->start();
 }
 

@@ -33,12 +33,15 @@ class WebSocketService final : public http::WebSocketUpgrade {
                    const presence::Clock& clock, const std::vector<boost::asio::any_io_executor>& executors);
   ~WebSocketService() override;
 
+  // The graceful stop, any thread: every socket closes with 1001 Going Away.
+  void going_away();
+
   // Stops the keep-alive timers; called once the server threads no longer run.
   void stop();
 
   boost::asio::awaitable<void> upgrade(boost::asio::ip::tcp::socket socket, const http::Request& request,
                                        std::size_t thread, http::auth::Authenticator& authenticator,
-                                       presence::Identity identity) override;
+                                       presence::Identity identity, http::ConnectionSlot slot) override;
 
 
  private:
@@ -47,6 +50,7 @@ class WebSocketService final : public http::WebSocketUpgrade {
   store::PresenceStore& store_;
   LeaveGrace& grace_;
   const presence::Clock& clock_;
+  std::vector<boost::asio::any_io_executor> executors_;
   std::vector<std::unique_ptr<KeepAlive>> keep_alive_;  // one per thread
   // One per thread, made by the thread's first upgrade (it brings the authenticator).
   std::vector<std::unique_ptr<SessionContext>> contexts_;

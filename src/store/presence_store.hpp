@@ -4,6 +4,7 @@
 // that a store doing network I/O never blocks a server thread; the embedded store simply
 // completes at once.
 
+#include "metrics/metrics.hpp"
 #include "presence/identity.hpp"
 #include "presence/types.hpp"
 
@@ -11,6 +12,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -22,7 +24,18 @@ enum class HeartbeatResult {
   updated,      // a known tab whose mode, dirty flag or field changed
   renewed,      // a known tab, nothing changed but its deadline
   not_owner,    // the tab id is live and belongs to another user: nothing changed
+  record_full,  // a new tab, but the record has TabLimits::per_record live tabs: refused
+  user_full,    // a new tab, but its user has TabLimits::per_user live tabs there: refused
   unavailable,  // the store could not be reached: nothing acknowledged
+};
+
+// How many live tabs a record may hold, in all and per user: what one client can make
+// the store (and every viewers answer) carry. Only a new tab is refused, never a renewal.
+// A user's tabs are bounded per record; across records, the rate limit bounds them
+// (requests per minute × TTL).
+struct TabLimits {
+  std::size_t per_record = 200;
+  std::size_t per_user = 20;
 };
 
 enum class UnregisterResult {
@@ -100,6 +113,11 @@ class PresenceStore {
 
   // Whether the store can serve requests now (GET /readyz).
   virtual bool ready() const = 0;
+
+  // Live tabs, records and users, for GET /metrics; none when the store cannot tell
+  // cheaply (a Redis node would have to scan the whole keyspace). Any thread; may walk
+  // the store, so it is for scrapes, not requests.
+  virtual std::optional<metrics::LiveCounts> live_counts() const { return std::nullopt; }
 
   // At most one observer; set before start().
   virtual void set_observer(ChangeObserver* observer) = 0;

@@ -1,6 +1,7 @@
 // What only the Redis store has: the host app's layout both ways, several nodes on one
 // Redis, and Redis failing under traffic.
 #include "integration/fixture.hpp"
+#include "support/metrics_text.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -255,6 +256,10 @@ TEST_F(RedisStoreTest, RedisStoppedAndRestartedUnderTraffic) {
   EXPECT_EQ(ok_while_down.load(), 0) << "no success Redis did not acknowledge";
   EXPECT_EQ(other.load(), 0);
   EXPECT_TRUE(server->running()) << "no crash";
+  // The operator sees it: store errors, and the reconnection.
+  const std::string m = probe.request("GET", "/metrics").body;
+  EXPECT_GE(metric(m, "presenced_store_errors_total"), unavailable.load()) << m;
+  EXPECT_GE(metric(m, "presenced_store_reconnects_total"), 1) << m;
   // What was acknowledged after the restart is there.
   RedisClient after(redis.port());
   EXPECT_GT(after.integer({"HLEN", "tenant_1_record_presence:flow:7"}), 0);

@@ -130,6 +130,15 @@ int ServerProcess::stop(int signal, std::chrono::seconds timeout) {
   return exit_code_;
 }
 
+void ServerProcess::signal(int signal) {
+  if (running()) kill(pid_, signal);
+}
+
+int ServerProcess::wait(std::chrono::seconds timeout) {
+  if (exit_code_ < 0) exit_code_ = wait_exit(pid_, Clock::now() + timeout);
+  return exit_code_;
+}
+
 ServerProcess::~ServerProcess() {
   // Every server a test started must stop cleanly: a crash, a leak or a sanitizer report
   // in the server fails the test that caused it.

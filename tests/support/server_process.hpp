@@ -26,6 +26,11 @@ class ServerProcess {
   // Sends `signal` and waits for the exit; returns the exit code (128+N for a signal).
   int stop(int signal, std::chrono::seconds timeout = std::chrono::seconds(20));
   std::string output();
+  // Sends `signal` and returns at once; wait() then waits for the exit.
+  void signal(int signal);
+  // The exit code once the process has exited (within `timeout`), or -1.
+  int wait(std::chrono::seconds timeout = std::chrono::seconds(30));
+  int pid() const { return pid_; }
 
  private:
   void drain();

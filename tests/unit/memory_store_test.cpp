@@ -42,7 +42,9 @@ struct Recorder : store::ChangeObserver {
 class MemoryStoreTest : public ::testing::Test {
  protected:
   presence::ManualClock clock;
-  MemoryStore store{{.ttl_ms = 90'000, .shards = 4, .tick_ms = 100}, clock};
+  // Limits out of the way; TabLimitsRefuseNewTabsOnly sets its own.
+  MemoryStore store{
+      {.ttl_ms = 90'000, .shards = 4, .tick_ms = 100, .limits = {.per_record = 65'000, .per_user = 65'000}}, clock};
   presence::UserPtr alice = user("1", "Alice"), bob = user("2", "Bob"), carol = user("3", "Carol");
 
   std::vector<presence::Viewer> viewers(const presence::UserPtr& caller, RecordRef r = flow("42")) {
@@ -137,6 +139,29 @@ TEST_F(MemoryStoreTest, RecordsGrowAndShrinkKeepingJoinOrder) {
   ASSERT_EQ(v.size(), 5u);
   for (int k = 0; k < 5; ++k) EXPECT_EQ(v[k].name, "U" + std::to_string(k * 8));
   EXPECT_EQ(store.apply_heartbeat(flow("big"), users[8], tab("t8")), HeartbeatResult::renewed);
+}
+
+TEST_F(MemoryStoreTest, TabLimitsRefuseNewTabsOnly) {
+  MemoryStore limited{{.ttl_ms = 90'000, .shards = 4, .limits = {.per_record = 3, .per_user = 2}}, clock};
+  auto alice = user("1", "Alice"), bob = user("2", "Bob");
+  EXPECT_EQ(limited.apply_heartbeat(flow("1"), alice, tab("a1")), HeartbeatResult::joined);
+  EXPECT_EQ(limited.apply_heartbeat(flow("1"), alice, tab("a2")), HeartbeatResult::joined);
+  EXPECT_EQ(limited.apply_heartbeat(flow("1"), alice, tab("a3")), HeartbeatResult::user_full);
+  EXPECT_EQ(limited.apply_heartbeat(flow("2"), alice, tab("a3")), HeartbeatResult::joined);  // per record
+  EXPECT_EQ(limited.apply_heartbeat(flow("1"), bob, tab("b1")), HeartbeatResult::joined);
+  EXPECT_EQ(limited.apply_heartbeat(flow("1"), bob, tab("b2")), HeartbeatResult::record_full);
+  // A full record still renews and updates the tabs it has.
+  EXPECT_EQ(limited.apply_heartbeat(flow("1"), alice, tab("a1")), HeartbeatResult::renewed);
+  EXPECT_EQ(limited.apply_heartbeat(flow("1"), bob, tab("b1", Mode::edit)), HeartbeatResult::updated);
+  std::vector<presence::Viewer> out;
+  limited.read_viewers(flow("1"), nullptr, out);
+  ASSERT_EQ(out.size(), 2u);  // refused tabs left nothing behind
+  EXPECT_EQ(out[0].tabs + out[1].tabs, 3u);
+  // Room again once a tab leaves, or expires.
+  EXPECT_EQ(limited.apply_unregister(flow("1"), *alice, "a2"), store::UnregisterResult::removed);
+  EXPECT_EQ(limited.apply_heartbeat(flow("1"), bob, tab("b2")), HeartbeatResult::joined);
+  clock.advance_ms(91'000);
+  EXPECT_EQ(limited.apply_heartbeat(flow("1"), bob, tab("b3")), HeartbeatResult::joined);
 }
 
 TEST_F(MemoryStoreTest, LargeRecordsFindTheirTabsThroughAnIndex) {

@@ -211,7 +211,16 @@ HeartbeatResult MemoryStore::apply_heartbeat(presence::RecordRef record, const p
       if (tab.user != user) tab.user = user;  // a newer token may carry a new name
       result = changed ? HeartbeatResult::updated : HeartbeatResult::renewed;
     } else {
-      // New, or expired but not yet swept: either way it joins now, at the end of the order.
+      // New, or expired but not yet swept: either way it joins now, at the end of the order,
+      // if there is room for it.
+      std::size_t live = 0, mine = 0;
+      for (const Tab& t : *shard.slab[h]) {
+        if (t.deadline.passed(now)) continue;
+        ++live;
+        mine += presence::same_user(*t.user, *user);
+      }
+      if (live >= options_.limits.per_record) return HeartbeatResult::record_full;
+      if (mine >= options_.limits.per_user) return HeartbeatResult::user_full;
       if (i >= 0) shard.remove_tab(h, static_cast<std::uint16_t>(i));
       Tab& t = shard.append_tab(h);
       t.user = user;
@@ -349,6 +358,27 @@ MemoryStoreStats MemoryStore::stats() const {
     s.tabs += shard->tabs;
   }
   return s;
+}
+
+std::optional<metrics::LiveCounts> MemoryStore::live_counts() const {
+  metrics::LiveCounts live;
+  boost::unordered_flat_set<std::string> users;  // "tenant\x1fuser": the scrape's own memory
+  const std::int64_t now = clock_.monotonic_ms();
+  for (const auto& shard : shards_) {
+    std::lock_guard lock(shard->mutex);
+    for (std::uint32_t h : shard->index) {
+      bool any = false;
+      for (const Tab& tab : *shard->slab[h]) {
+        if (tab.deadline.passed(now)) continue;  // expired, not yet swept by the wheel
+        any = true;
+        ++live.tabs;
+        users.insert(tab.user->tenant + '\x1f' + tab.user->id);
+      }
+      live.records += any;
+    }
+  }
+  live.users = users.size();
+  return live;
 }
 
 boost::asio::awaitable<HeartbeatResult> MemoryStore::heartbeat(presence::RecordRef record, presence::UserPtr user,

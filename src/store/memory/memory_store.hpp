@@ -24,6 +24,7 @@ struct MemoryStoreOptions {
   std::int64_t ttl_ms = 90'000;
   std::size_t shards = 64;
   std::int64_t tick_ms = 100;  // expiry granularity of the wheel (reads are exact)
+  TabLimits limits;
 };
 
 struct MemoryStoreStats {
@@ -50,6 +51,7 @@ class MemoryStore final : public PresenceStore {
   void start(std::span<const boost::asio::any_io_executor> executors) override;
   void stop() override;
   bool ready() const override { return true; }
+  std::optional<metrics::LiveCounts> live_counts() const override;
   void set_observer(ChangeObserver* observer) override { observer_ = observer; }
 
   // The same operations without a coroutine, for tests and tools.

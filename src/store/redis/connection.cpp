@@ -1,5 +1,7 @@
 #include "store/redis/connection.hpp"
 
+#include "metrics/metrics.hpp"
+
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
@@ -132,6 +134,7 @@ asio::awaitable<void> Connection::run() {
       if (state_ == State::stopped) break;
       set_state(State::connected);
       spdlog::info("redis {}:{}: connected", endpoint_.host, endpoint_.port);
+      if (std::exchange(ever_connected_, true)) metrics::add(metrics::Counter::store_reconnects);
       backoff = options_.backoff_min;
       wake_.expires_at(asio::steady_timer::time_point::max());
       co_await wake_.async_wait(use_tuple);  // until fail() or stop()

@@ -107,6 +107,7 @@ class Connection {
   boost::asio::steady_timer wake_;  // the run loop sleeps on it (backoff, or while connected)
   boost::asio::steady_timer sweep_;  // fails waiters past their deadline
   State state_ = State::idle;
+  bool ever_connected_ = false;  // later connections are reconnects (counted)
   std::uint64_t generation_ = 0;    // one per socket, so loops of an old socket stop
   std::string out_;                 // commands not yet written
   std::string writing_buffer_;      // commands being written

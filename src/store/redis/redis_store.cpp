@@ -229,6 +229,7 @@ asio::awaitable<HeartbeatResult> RedisStore::heartbeat(presence::RecordRef recor
     value_tail(tail, tab);
     w.arg(tab.tab_id).arg(options_.ttl_ms);
     w.arg(head).arg(stamp.view()).arg(tail).arg(cutoff.view());
+    w.arg(static_cast<std::int64_t>(options_.limits.per_record)).arg(static_cast<std::int64_t>(options_.limits.per_user));
   });
   // Joins and updates reach the observers through Redis (the script publishes them), on
   // this node as on every other: see subscriber.hpp.
@@ -236,6 +237,8 @@ asio::awaitable<HeartbeatResult> RedisStore::heartbeat(presence::RecordRef recor
   if (is_status(r, "joined")) co_return HeartbeatResult::joined;
   if (is_status(r, "updated")) co_return HeartbeatResult::updated;
   if (is_status(r, "not_owner")) co_return HeartbeatResult::not_owner;
+  if (is_status(r, "record_full")) co_return HeartbeatResult::record_full;
+  if (is_status(r, "user_full")) co_return HeartbeatResult::user_full;
   co_return HeartbeatResult::unavailable;
 }
 

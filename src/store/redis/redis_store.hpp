@@ -28,6 +28,7 @@ struct RedisStoreOptions {
   RedisEndpoint endpoint;
   std::int64_t ttl_ms = 90'000;
   std::chrono::milliseconds timeout{1000};  // per request, connecting included
+  TabLimits limits;
 };
 
 class RedisStore final : public PresenceStore {

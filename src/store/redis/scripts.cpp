@@ -79,9 +79,11 @@ end
 
 // KEYS[1] the record. ARGV: tab id, TTL (ms), then the new value in pieces: head (up to
 // and including `"last_seen_at":"`), stamp (now, "YYYY-MM-DDTHH:MM:SS.mmmZ"), tail (the
-// rest up to and including `"joined_us":`), and cutoff (now - TTL, in the stamp's format).
+// rest up to and including `"joined_us":`), cutoff (now - TTL, in the stamp's format), and
+// the tab limits (per record, per user).
 // Writes head .. stamp .. tail .. joined .. "}" and returns "joined", "updated",
-// "renewed", or "not_owner" (and changes nothing). A join or an update is published.
+// "renewed", or "not_owner", "record_full", "user_full" (and changes nothing). A join or
+// an update is published.
 //
 // Most heartbeats renew a tab that presenced itself wrote and that has not changed. That
 // case is settled first with a few string comparisons (the old value starts with the
@@ -126,6 +128,19 @@ if old then
         and (e.activity == "idle") == (new.activity == "idle") and e.lock_version == new.lock_version
     result = same and "renewed" or "updated"
   end
+end
+if result == "joined" then
+  -- Room for one more? Counted only for joins: a renewal never needs the whole hash.
+  local all, count, mine, me = redis.call("HVALS", key), 0, 0, id_text(new.user_id)
+  for i = 1, #all do
+    local e = decode(all[i])
+    if live(e, now, tonumber(ttl)) then
+      count = count + 1
+      if id_text(e.user_id) == me then mine = mine + 1 end
+    end
+  end
+  if count >= tonumber(ARGV[7]) then return "record_full" end
+  if mine >= tonumber(ARGV[8]) then return "user_full" end
 end
 redis.call("HSET", key, tab, head .. stamp .. tail .. joined .. "}")
 redis.call("PEXPIRE", key, ttl)
