@@ -57,6 +57,7 @@ struct Server::Worker {
   tcp::acceptor acceptor;
   auth::Authenticator authenticator;
   std::uint64_t requests = 0;  // for the ids of requests that bring none
+  std::string id_prefix;       // of those ids
   bool draining = false;       // the graceful stop has begun: no more keep-alive
   ConnectionEntry* connections = nullptr;  // this thread's HTTP connections (not WebSockets)
   asio::steady_timer sweep_timer{context};
@@ -149,9 +150,17 @@ std::string_view request_id(std::string_view given, Server::Worker& w, std::arra
                         return c > ' ' && c < 0x7f && c != '"' && c != '\\';
                       });
   if (usable) return given;
-  static const std::uint32_t prefix = std::random_device{}();
-  auto r = fmt::format_to_n(buf.data(), buf.size(), "{:08x}-{:x}-{:x}", prefix, w.index, ++w.requests);
-  return {buf.data(), r.size};
+  // "<process>-<thread>-" is made once per thread; each request appends its count in hex.
+  if (w.id_prefix.empty()) {
+    static const std::uint32_t process = std::random_device{}();
+    w.id_prefix = fmt::format("{:08x}-{:x}-", process, w.index);
+  }
+  char* out = std::copy(w.id_prefix.begin(), w.id_prefix.end(), buf.data());
+  char digits[16];
+  int n = 0;
+  for (std::uint64_t v = ++w.requests; n == 0 || v != 0; v >>= 4) digits[n++] = "0123456789abcdef"[v & 15];
+  while (n > 0) *out++ = digits[--n];
+  return {buf.data(), static_cast<std::size_t>(out - buf.data())};
 }
 
 asio::awaitable<void> serve_connection(tcp::socket socket, ConnectionSlot slot, PresenceHandlers& handlers,
