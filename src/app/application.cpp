@@ -4,6 +4,7 @@
 #include "http/auth/jwt.hpp"
 #include "http/handlers.hpp"
 #include "http/server.hpp"
+#include "http/tls.hpp"
 #include "http/throttle.hpp"
 #include "presence/clock.hpp"
 #include "realtime/hub.hpp"
@@ -111,6 +112,16 @@ int serve(const ServeConfig& config) {
                  config.jwt_secret.empty() ? ", signed with the fixed development secret" : "");
   }
 
+  std::unique_ptr<boost::asio::ssl::context> tls;
+  if (!config.tls_cert.empty()) {
+    try {
+      tls = http::make_tls_context(config.tls_cert, config.tls_key);
+    } catch (const std::exception& e) {
+      spdlog::critical("cannot use TLS: {}", e.what());
+      return 1;
+    }
+  }
+
   presence::SystemClock clock;
   std::unique_ptr<store::PresenceStore> store_ptr = make_store(config, clock);
   store::PresenceStore& store = *store_ptr;
@@ -127,7 +138,8 @@ int serve(const ServeConfig& config) {
                        .request_timeout = ms(config.read_timeout_s),
                        .header_limit = config.max_header_bytes,
                        .token_cache_capacity = config.token_cache,
-                       .max_connections = max_connections},
+                       .max_connections = max_connections,
+                       .tls = tls.get()},
                       handlers, codec, clock);
 
   // Real time: the hub hears every change (it is the store's observer) and pushes it to
@@ -170,7 +182,7 @@ int serve(const ServeConfig& config) {
   signals.async_wait(on_signal);
 
   // Tests and scripts read this line to learn the port (with --listen HOST:0).
-  std::printf("presenced listening on %s:%u\n", config.host.c_str(), port);
+  std::printf("presenced listening on %s:%u%s\n", config.host.c_str(), port, tls ? " (TLS)" : "");
   std::fflush(stdout);
   spdlog::info("store={} ttl={}s rate-limit={}/min threads={}",
                config.redis ? "redis://" + config.redis->host + ":" + std::to_string(config.redis->port) : config.store,

@@ -127,6 +127,9 @@ CommandLine parse_command_line(int argc, char** argv) {
       ->envname("PRESENCED_SHUTDOWN_TIMEOUT")
       ->check(CLI::Range(0.0, 600.0))
       ->capture_default_str();
+  app.add_option("--tls-cert", s.tls_cert, "PEM certificate chain: serve HTTPS and WSS (with --tls-key)")
+      ->envname("PRESENCED_TLS_CERT");
+  app.add_option("--tls-key", s.tls_key, "PEM private key of --tls-cert")->envname("PRESENCED_TLS_KEY");
   app.add_flag("--require-store", s.require_store, "exit at startup when the store (Redis) cannot be reached")
       ->envname("PRESENCED_REQUIRE_STORE");
 
@@ -170,6 +173,7 @@ CommandLine parse_command_line(int argc, char** argv) {
       return fail("--cors-origin must be an origin like https://app.example.com, got '" + origin + "'");
     }
   }
+  if (s.tls_cert.empty() != s.tls_key.empty()) return fail("--tls-cert and --tls-key go together");
   if (s.max_tabs_per_user > s.max_tabs_per_record) s.max_tabs_per_user = s.max_tabs_per_record;
   if (s.threads == 0) s.threads = std::max(1u, std::thread::hardware_concurrency());
   return cl;

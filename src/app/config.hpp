@@ -44,6 +44,8 @@ struct ServeConfig {
   std::vector<std::string> cors_origins;
   double shutdown_timeout_s = 10;
   bool require_store = false;
+  std::string tls_cert;  // PEM chain; with tls_key, every connection is TLS
+  std::string tls_key;
 };
 
 struct TokenConfig {

@@ -12,6 +12,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -101,9 +102,10 @@ std::array<asio::const_buffer, 2> wire(const Response& res, bool keep_alive, std
 }
 
 // For the rare answers before a close; the hot path writes inline (no coroutine frame).
-asio::awaitable<void> send_and_close(beast::tcp_stream& stream, const Response& res, std::string& head,
+template <class Stream>
+asio::awaitable<void> send_and_close(Stream& stream, const Response& res, std::string& head,
                                      std::chrono::milliseconds timeout) {
-  stream.expires_after(timeout);
+  beast::get_lowest_layer(stream).expires_after(timeout);
   co_await asio::async_write(stream, wire(res, false, head), use_tuple);
 }
 
@@ -163,12 +165,16 @@ std::string_view request_id(std::string_view given, Server::Worker& w, std::arra
   return {buf.data(), static_cast<std::size_t>(out - buf.data())};
 }
 
-asio::awaitable<void> serve_connection(tcp::socket socket, ConnectionSlot slot, PresenceHandlers& handlers,
+// One connection, plain (beast::tcp_stream) or TLS (TlsStream over one), from accept to
+// close: its requests in turn, or the handover of a WebSocket upgrade.
+template <class Stream>
+asio::awaitable<void> serve_connection(Stream stream, ConnectionSlot slot, PresenceHandlers& handlers,
                                        Server::Worker& worker, WebSocketUpgrade* websocket,
                                        const ServerOptions& options) {
+  constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
   auth::Authenticator& auth = worker.authenticator;
-  beast::tcp_stream stream(std::move(socket));
-  ConnectionEntry entry{.stream = &stream};
+  beast::tcp_stream& tcp = beast::get_lowest_layer(stream);  // deadlines, cancellation, close
+  ConnectionEntry entry{.stream = &tcp};
   struct Registration {  // in the thread's list while this frame serves HTTP on the socket
     Server::Worker& w;
     ConnectionEntry& e;
@@ -187,13 +193,23 @@ asio::awaitable<void> serve_connection(tcp::socket socket, ConnectionSlot slot, 
   std::string head;
   std::array<char, 64> id_buffer;
   const std::size_t body_limit = handlers.max_body_bytes();
+  if constexpr (kTls) {
+    tcp.expires_never();
+    entry.deadline = std::chrono::steady_clock::now() + options.request_timeout;
+    auto [handshake_ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, use_tuple);
+    if (handshake_ec || entry.timed_out) {
+      spdlog::debug("TLS handshake failed: {}", handshake_ec.message());
+      co_await lingering_close(tcp);
+      co_return;
+    }
+  }
   while (!worker.draining) {
     // Wait for a request's first bytes before leasing its arena: an idle keep-alive
     // connection holds no request memory. (Beast reads from `buffer` first, so this is the
     // same read it would have made.) Past the idle timeout it is closed without a word.
     entry.busy = false;
     if (buffer.size() == 0) {
-      stream.expires_never();
+      tcp.expires_never();
       entry.deadline = std::chrono::steady_clock::now() + options.idle_timeout;
       auto [first_ec, first_bytes] = co_await stream.async_read_some(buffer.prepare(2048), use_tuple);
       if (first_ec || entry.timed_out) break;
@@ -211,7 +227,7 @@ asio::awaitable<void> serve_connection(tcp::socket socket, ConnectionSlot slot, 
 
     // One deadline for the whole request, head and body: a client that trickles bytes
     // (slow loris) is cut off when it passes, however steadily it sends.
-    stream.expires_never();
+    tcp.expires_never();
     entry.deadline = std::chrono::steady_clock::now() + options.request_timeout;
     auto [header_ec_read, header_bytes] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
     const auto started = std::chrono::steady_clock::now();
@@ -271,8 +287,13 @@ asio::awaitable<void> serve_connection(tcp::socket socket, ConnectionSlot slot, 
       // The socket leaves this loop for a session of its own, its slot with it; this
       // frame (its buffers, the request's arena) ends once the handshake is done.
       registration.drop();
-      co_await websocket->upgrade(stream.release_socket(), req, worker.index, auth, std::move(ex.identity),
-                                  std::move(slot));
+      if constexpr (kTls) {
+        co_await websocket->upgrade_tls(std::move(stream), req, worker.index, auth, std::move(ex.identity),
+                                        std::move(slot));
+      } else {
+        co_await websocket->upgrade(stream.release_socket(), req, worker.index, auth, std::move(ex.identity),
+                                    std::move(slot));
+      }
       co_return;
     }
 
@@ -292,12 +313,15 @@ asio::awaitable<void> serve_connection(tcp::socket socket, ConnectionSlot slot, 
                   res.status, std::chrono::duration_cast<std::chrono::microseconds>(took).count(), id);
 
     const bool stays = keep_alive && !worker.draining;
-    stream.expires_after(options.request_timeout);
+    tcp.expires_after(options.request_timeout);
     auto [write_ec, write_bytes] = co_await asio::async_write(stream, wire(res, stays, head), use_tuple);
     if (write_ec) break;
     if (res.close || !stays) break;
   }
-  co_await lingering_close(stream);
+  // (TLS: no close_notify. Answers are framed by Content-Length, so a truncation
+  // cannot pass for a whole one, and waiting for the peer's close_notify would hold the
+  // connection for clients that never send it.)
+  co_await lingering_close(tcp);
 }
 
 // Over --max-connections: a short answer on the new socket, written without waiting (its
@@ -334,9 +358,17 @@ asio::awaitable<void> accept_loop(Server::Worker& w, PresenceHandlers& handlers,
     }
     metrics::add(metrics::Counter::connections_accepted);
     socket.set_option(tcp::no_delay(true), ec);
-    asio::co_spawn(w.context,
-                   serve_connection(std::move(socket), ConnectionSlot(&limit), handlers, w, websocket, options),
-                   asio::detached);
+    if (options.tls) {
+      asio::co_spawn(w.context,
+                     serve_connection(TlsStream(std::move(socket), *options.tls), ConnectionSlot(&limit), handlers,
+                                      w, websocket, options),
+                     asio::detached);
+    } else {
+      asio::co_spawn(w.context,
+                     serve_connection(beast::tcp_stream(std::move(socket)), ConnectionSlot(&limit), handlers, w,
+                                      websocket, options),
+                     asio::detached);
+    }
   }
 }
 

@@ -9,6 +9,7 @@
 
 #include "http/connection_limit.hpp"
 #include "http/handlers.hpp"
+#include "http/tls.hpp"
 #include "http/websocket_upgrade.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -30,6 +31,7 @@ struct ServerOptions {
   std::size_t header_limit = 8 * 1024;
   std::size_t token_cache_capacity = 10'000;  // per thread
   std::size_t max_connections = 50'000;       // HTTP and WebSocket sockets together
+  boost::asio::ssl::context* tls = nullptr;   // set: every connection is TLS (HTTPS, WSS)
 };
 
 class Server {

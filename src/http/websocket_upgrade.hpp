@@ -6,6 +6,7 @@
 #include "http/auth/authenticator.hpp"
 #include "http/connection_limit.hpp"
 #include "http/request.hpp"
+#include "http/tls.hpp"
 #include "presence/identity.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -23,6 +24,10 @@ class WebSocketUpgrade {
   virtual boost::asio::awaitable<void> upgrade(boost::asio::ip::tcp::socket socket, const Request& request,
                                                std::size_t thread, auth::Authenticator& authenticator,
                                                presence::Identity identity, ConnectionSlot slot) = 0;
+  // The same for a TLS connection, its handshake done.
+  virtual boost::asio::awaitable<void> upgrade_tls(TlsStream stream, const Request& request, std::size_t thread,
+                                                   auth::Authenticator& authenticator, presence::Identity identity,
+                                                   ConnectionSlot slot) = 0;
 };
 
 }  // namespace presenced::http

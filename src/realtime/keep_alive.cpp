@@ -9,7 +9,7 @@ KeepAlive::KeepAlive(const boost::asio::io_context::executor_type& executor, std
 
 KeepAlive::~KeepAlive() { stop(); }
 
-void KeepAlive::add(Session& s) {
+void KeepAlive::add(SessionBase& s) {
   s.keep_alive_prev_ = nullptr;
   s.keep_alive_next_ = head_;
   if (head_) head_->keep_alive_prev_ = &s;
@@ -18,7 +18,7 @@ void KeepAlive::add(Session& s) {
   if (size_++ == 0) arm();
 }
 
-void KeepAlive::remove(Session& s) {
+void KeepAlive::remove(SessionBase& s) {
   if (s.keep_alive_ != this) return;
   if (s.keep_alive_prev_) s.keep_alive_prev_->keep_alive_next_ = s.keep_alive_next_;
   else head_ = s.keep_alive_next_;
@@ -30,8 +30,8 @@ void KeepAlive::remove(Session& s) {
 
 void KeepAlive::going_away() {
   // Closing may end a session, which removes it from the list: step first.
-  for (Session* s = head_; s;) {
-    Session* next = s->keep_alive_next_;
+  for (SessionBase* s = head_; s;) {
+    SessionBase* next = s->keep_alive_next_;
     s->going_away();
     s = next;
   }
@@ -40,8 +40,8 @@ void KeepAlive::going_away() {
 void KeepAlive::stop() {
   stopped_ = true;
   timer_.cancel();
-  for (Session* s = head_; s;) {
-    Session* next = s->keep_alive_next_;
+  for (SessionBase* s = head_; s;) {
+    SessionBase* next = s->keep_alive_next_;
     s->keep_alive_ = nullptr;
     s = next;
   }
@@ -62,8 +62,8 @@ void KeepAlive::arm() {
 void KeepAlive::sweep() {
   const auto now = std::chrono::steady_clock::now();
   // keep_alive() may end a session, which removes it from the list: step first.
-  for (Session* s = head_; s;) {
-    Session* next = s->keep_alive_next_;
+  for (SessionBase* s = head_; s;) {
+    SessionBase* next = s->keep_alive_next_;
     s->keep_alive(now);
     s = next;
   }

@@ -17,7 +17,7 @@
 
 namespace presenced::realtime {
 
-class Session;
+class SessionBase;
 
 // The sessions of one thread, in an intrusive list (two pointers in each session).
 class KeepAlive {
@@ -25,8 +25,8 @@ class KeepAlive {
   KeepAlive(const boost::asio::io_context::executor_type& executor, std::chrono::milliseconds tick);
   ~KeepAlive();
 
-  void add(Session& s);
-  void remove(Session& s);
+  void add(SessionBase& s);
+  void remove(SessionBase& s);
   // The graceful stop: every session closes with 1001 Going Away (after what it has queued).
   void going_away();
   // Stops the timer and forgets the sessions (they are destroyed with their io_context).
@@ -40,7 +40,7 @@ class KeepAlive {
 
   boost::asio::steady_timer timer_;
   std::chrono::milliseconds tick_;
-  Session* head_ = nullptr;
+  SessionBase* head_ = nullptr;
   std::size_t size_ = 0;
   bool stopped_ = false;
 };

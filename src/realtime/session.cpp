@@ -29,9 +29,17 @@ constexpr auto kAuthDeadline = std::chrono::seconds(10);
 // Messages refused in a row (over the rate) after which the socket is closed.
 constexpr std::size_t kRefusalsBeforeClose = 100;
 
+// Closes the TCP connection under a session, plain or TLS, without a word.
+void close_transport(PlainTcp& socket) {
+  boost::system::error_code ignored;
+  socket.close(ignored);
+}
+void close_transport(beast::tcp_stream& stream) { stream.close(); }
+
 }  // namespace
 
-Session::Session(Socket socket, const SessionContext& context, presence::Identity identity, http::ConnectionSlot slot)
+template <class Socket>
+BasicSession<Socket>::BasicSession(Socket socket, const SessionContext& context, presence::Identity identity, http::ConnectionSlot slot)
     : ws_(std::move(socket)),
       slot_(std::move(slot)),
       ctx_(context),
@@ -43,12 +51,14 @@ Session::Session(Socket socket, const SessionContext& context, presence::Identit
   metrics::add(metrics::Counter::ws_opened);
 }
 
-Session::~Session() {
+template <class Socket>
+BasicSession<Socket>::~BasicSession() {
   if (keep_alive_) keep_alive_->remove(*this);
   metrics::add(metrics::Counter::ws_closed);
 }
 
-void Session::going_away() {
+template <class Socket>
+void BasicSession<Socket>::going_away() {
   // The tabs stay: the client reconnects (to another node, or to this one restarted) and
   // renews them; a leave now would flicker them out for everyone.
   server_closing_ = true;
@@ -63,7 +73,8 @@ void Session::going_away() {
 constexpr std::size_t kIdleReadBytes = 64;
 constexpr std::size_t kMessageReadBytes = 4096;
 
-void Session::start() {
+template <class Socket>
+void BasicSession<Socket>::start() {
   ws_.control_callback([this](websocket::frame_type, beast::string_view) {
     last_heard_ = std::chrono::steady_clock::now();
   });
@@ -71,28 +82,30 @@ void Session::start() {
   read_next();
 }
 
-void Session::keep_alive(std::chrono::steady_clock::time_point now) {
+template <class Socket>
+void BasicSession<Socket>::keep_alive(std::chrono::steady_clock::time_point now) {
   if (ended_ || !check_deadline()) return;
   const auto silent = now - last_heard_;
   if (silent >= ctx_.options.idle_timeout) {
-    boost::system::error_code ignored;
-    beast::get_lowest_layer(ws_).close(ignored);  // a dead peer: the read fails, and the session ends
+    close_transport(beast::get_lowest_layer(ws_));  // a dead peer: the read fails, and the session ends
     return;
   }
   if (silent >= ctx_.options.idle_timeout / 2 && !ping_pending_) {
     ping_pending_ = true;
-    ws_.async_ping({}, [self = shared_from_this()](beast::error_code) { self->ping_pending_ = false; });
+    ws_.async_ping({}, [self = this->shared_from_this()](beast::error_code) { self->ping_pending_ = false; });
   }
 }
 
-void Session::read_next() {
+template <class Socket>
+void BasicSession<Socket>::read_next() {
   const std::size_t limit = buffer_.size() == 0 ? kIdleReadBytes : kMessageReadBytes;
-  ws_.async_read_some(buffer_, limit, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+  ws_.async_read_some(buffer_, limit, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
     self->on_read(ec);
   });
 }
 
-void Session::on_read(beast::error_code ec) {
+template <class Socket>
+void BasicSession<Socket>::on_read(beast::error_code ec) {
   if (ec) {  // closed, dropped as dead, too big, or reset: the socket is done
     release();
     return;
@@ -117,19 +130,21 @@ void Session::on_read(beast::error_code ec) {
     // One message at a time: the next read starts once this one is handled.
     const auto data = buffer_.cdata();
     asio::co_spawn(ws_.get_executor(), handle(std::string_view(static_cast<const char*>(data.data()), data.size())),
-                   [self = shared_from_this()](std::exception_ptr) { self->message_done(); });
+                   [self = this->shared_from_this()](std::exception_ptr) { self->message_done(); });
     return;
   }
   message_done();
 }
 
-void Session::message_done() {
+template <class Socket>
+void BasicSession<Socket>::message_done() {
   buffer_.consume(buffer_.size());
   buffer_.shrink_to_fit();  // an idle socket holds no message buffer
   if (!ended_) read_next();
 }
 
-void Session::release() {
+template <class Socket>
+void BasicSession<Socket>::release() {
   if (ended_) return;
   ended_ = true;
   if (keep_alive_) keep_alive_->remove(*this);
@@ -141,7 +156,8 @@ void Session::release() {
   tabs_.clear();
 }
 
-bool Session::check_deadline() {
+template <class Socket>
+bool BasicSession<Socket>::check_deadline() {
   if (closing_ || ended_) return false;
   const std::int64_t now = ctx_.clock.unix_seconds();
   if (!identity_.user && now - opened_at_ >= kAuthDeadline.count()) {
@@ -161,7 +177,8 @@ bool Session::check_deadline() {
 // does not read never lets the close frame out.
 constexpr auto kCloseDeadline = std::chrono::seconds(5);
 
-asio::awaitable<void> Session::handle(std::string_view text) {
+template <class Socket>
+asio::awaitable<void> BasicSession<Socket>::handle(std::string_view text) {
   ClientMessage m;
   presence::ValidationErrors errors;
   const MessageStatus status = read_client_message(text, m, errors);
@@ -195,7 +212,8 @@ asio::awaitable<void> Session::handle(std::string_view text) {
   }
 }
 
-void Session::on_auth(std::string_view token) {
+template <class Socket>
+void BasicSession<Socket>::on_auth(std::string_view token) {
   presence::Identity fresh;
   if (ctx_.authenticator.authenticate_token(token, fresh) != http::auth::TokenError::none) {
     send_error("unauthenticated", "The token is invalid or has expired.");
@@ -213,7 +231,8 @@ void Session::on_auth(std::string_view token) {
   enqueue({nullptr, std::make_shared<const std::string>(std::move(reply))});
 }
 
-void Session::on_subscribe(presence::RecordRef record) {
+template <class Socket>
+void BasicSession<Socket>::on_subscribe(presence::RecordRef record) {
   std::string key = record_key(record);
   if (std::find(subscriptions_.begin(), subscriptions_.end(), key) != subscriptions_.end()) return;  // already
   if (subscriptions_.size() >= ctx_.options.max_subscriptions) {
@@ -225,14 +244,16 @@ void Session::on_subscribe(presence::RecordRef record) {
   ctx_.hub.subscribe(ctx_.thread, *this, record);
 }
 
-void Session::on_unsubscribe(presence::RecordRef record) {
+template <class Socket>
+void BasicSession<Socket>::on_unsubscribe(presence::RecordRef record) {
   auto it = std::find(subscriptions_.begin(), subscriptions_.end(), record_key(record));
   if (it == subscriptions_.end()) return;
   subscriptions_.erase(it);
   ctx_.hub.unsubscribe(ctx_.thread, *this, record);
 }
 
-asio::awaitable<void> Session::on_heartbeat(presence::RecordRef record, const presence::HeartbeatInput& input) {
+template <class Socket>
+asio::awaitable<void> BasicSession<Socket>::on_heartbeat(presence::RecordRef record, const presence::HeartbeatInput& input) {
   std::string key = record_key(record);
   // Messages are handled one at a time, so only the socket's end (release) can change the
   // tabs during the await below.
@@ -266,7 +287,8 @@ asio::awaitable<void> Session::on_heartbeat(presence::RecordRef record, const pr
   }
 }
 
-asio::awaitable<void> Session::on_leave(presence::RecordRef record, std::string_view tab_id) {
+template <class Socket>
+asio::awaitable<void> BasicSession<Socket>::on_leave(presence::RecordRef record, std::string_view tab_id) {
   std::string key = record_key(record);
   std::string tab(tab_id);  // the message's buffer is not ours across the await
   const store::UnregisterResult result = co_await ctx_.store.unregister(record, *identity_.user, tab, 0);
@@ -277,12 +299,14 @@ asio::awaitable<void> Session::on_leave(presence::RecordRef record, std::string_
   std::erase_if(tabs_, [&](const Tab& t) { return t.tab_id == tab && t.key == key; });
 }
 
-void Session::send_error(std::string_view code, std::string_view message) {
+template <class Socket>
+void BasicSession<Socket>::send_error(std::string_view code, std::string_view message) {
   if (code == "store_unavailable") metrics::add(metrics::Counter::store_errors);
   enqueue({nullptr, std::make_shared<const std::string>(make_error(code, message))});
 }
 
-void Session::push_presence(std::shared_ptr<const PresenceEvent> event) {
+template <class Socket>
+void BasicSession<Socket>::push_presence(std::shared_ptr<const PresenceEvent> event) {
   // A slow reader gets the newest state of each record, not every step to it: an event
   // still waiting for the same record is replaced in place (the one being written stays).
   for (std::size_t i = writing_ ? 1 : 0; i < queue_.size(); ++i) {
@@ -294,9 +318,11 @@ void Session::push_presence(std::shared_ptr<const PresenceEvent> event) {
   enqueue({std::move(event), nullptr});
 }
 
-void Session::push_text(std::shared_ptr<const std::string> text) { enqueue({nullptr, std::move(text)}); }
+template <class Socket>
+void BasicSession<Socket>::push_text(std::shared_ptr<const std::string> text) { enqueue({nullptr, std::move(text)}); }
 
-void Session::enqueue(Outgoing o) {
+template <class Socket>
+void BasicSession<Socket>::enqueue(Outgoing o) {
   if (ended_ || closing_) return;
   if (queue_.size() >= ctx_.options.max_queue) {
     close_soon(websocket::close_code::policy_error, "too slow to read", true);
@@ -306,13 +332,15 @@ void Session::enqueue(Outgoing o) {
   start_writer();
 }
 
-void Session::start_writer() {
+template <class Socket>
+void BasicSession<Socket>::start_writer() {
   if (writing_) return;
   writing_ = true;
-  asio::co_spawn(ws_.get_executor(), [self = shared_from_this()] { return self->write_loop(); }, asio::detached);
+  asio::co_spawn(ws_.get_executor(), [self = this->shared_from_this()] { return self->write_loop(); }, asio::detached);
 }
 
-asio::awaitable<void> Session::write_loop() {
+template <class Socket>
+asio::awaitable<void> BasicSession<Socket>::write_loop() {
   while (!queue_.empty() && !ended_) {
     const Outgoing& o = queue_.front();
     boost::system::error_code ec;
@@ -341,7 +369,8 @@ asio::awaitable<void> Session::write_loop() {
   }
 }
 
-void Session::close_soon(websocket::close_code code, const char* reason, bool discard_queue) {
+template <class Socket>
+void BasicSession<Socket>::close_soon(websocket::close_code code, const char* reason, bool discard_queue) {
   if (closing_) return;
   // After what is queued (the error that says why), unless the queue is the problem.
   // Nothing is queued from now on.
@@ -351,13 +380,15 @@ void Session::close_soon(websocket::close_code code, const char* reason, bool di
   if (discard_queue) queue_.erase(queue_.begin() + (writing_ ? 1 : 0), queue_.end());
   close_timer_ = std::make_unique<asio::steady_timer>(ws_.get_executor());
   close_timer_->expires_after(kCloseDeadline);
-  close_timer_->async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+  close_timer_->async_wait([weak = this->weak_from_this()](boost::system::error_code ec) {
     auto self = weak.lock();
     if (ec || !self) return;
-    boost::system::error_code ignored;
-    beast::get_lowest_layer(self->ws_).close(ignored);  // the read fails, and the session ends
+    close_transport(beast::get_lowest_layer(self->ws_));  // the read fails, and the session ends
   });
   start_writer();  // writes what is queued, then the close frame
 }
+
+template class BasicSession<PlainSocket>;
+template class BasicSession<TlsSocket>;
 
 }  // namespace presenced::realtime

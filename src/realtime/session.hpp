@@ -6,6 +6,7 @@
 // grace (leave_grace.hpp).
 
 #include "http/auth/authenticator.hpp"
+#include "http/tls.hpp"
 #include "presence/identity.hpp"
 #include "realtime/hub.hpp"
 #include "realtime/keep_alive.hpp"
@@ -35,27 +36,43 @@ struct SessionContext {
   KeepAlive& keep_alive;  // the thread's
 };
 
-class Session final : public Subscriber, public std::enable_shared_from_this<Session> {
+// What a thread's KeepAlive sees of a session, whatever carries it.
+class SessionBase : public Subscriber {
  public:
-  // On the io_context's own executor type rather than any_io_executor: every operation
-  // waiting on an idle socket carries executors, and the concrete one is 8 bytes.
-  using Tcp = boost::asio::basic_stream_socket<boost::asio::ip::tcp, boost::asio::io_context::executor_type>;
-  using Socket = boost::beast::websocket::stream<Tcp, false>;  // no permessage-deflate
+  // From the thread's KeepAlive, every tick: ping a quiet peer, drop a silent one, and
+  // check the token's expiry.
+  virtual void keep_alive(std::chrono::steady_clock::time_point now) = 0;
+  // The server is stopping: close with 1001 Going Away once the queue is written.
+  virtual void going_away() = 0;
 
+ protected:
+  friend class KeepAlive;
+  KeepAlive* keep_alive_ = nullptr;  // the list this session is in
+  SessionBase* keep_alive_prev_ = nullptr;
+  SessionBase* keep_alive_next_ = nullptr;
+};
+
+// On the io_context's own executor type rather than any_io_executor: every operation
+// waiting on an idle socket carries executors, and the concrete one is 8 bytes.
+using PlainTcp = boost::asio::basic_stream_socket<boost::asio::ip::tcp, boost::asio::io_context::executor_type>;
+using PlainSocket = boost::beast::websocket::stream<PlainTcp, false>;  // no permessage-deflate
+using TlsSocket = boost::beast::websocket::stream<http::TlsStream, false>;
+
+// One class for both transports (session.cpp instantiates the two).
+template <class Socket>
+class BasicSession final : public SessionBase, public std::enable_shared_from_this<BasicSession<Socket>> {
+ public:
   // `context` outlives the session (the service keeps one per thread).
-  Session(Socket socket, const SessionContext& context, presence::Identity identity, http::ConnectionSlot slot);
-  ~Session() override;
+  BasicSession(Socket socket, const SessionContext& context, presence::Identity identity, http::ConnectionSlot slot);
+  ~BasicSession() override;
 
   // Reads until the socket ends, then lets go of everything the socket held.
   void start();
 
   std::uint64_t subscriber_id() const override { return id_; }
 
-  // From the thread's KeepAlive, every tick: ping a quiet peer, drop a silent one, and
-  // check the token's expiry.
-  void keep_alive(std::chrono::steady_clock::time_point now);
-  // The server is stopping: close with 1001 Going Away once the queue is written.
-  void going_away();
+  void keep_alive(std::chrono::steady_clock::time_point now) override;
+  void going_away() override;
   void push_presence(std::shared_ptr<const PresenceEvent> event) override;
   void push_text(std::shared_ptr<const std::string> text) override;
 
@@ -98,10 +115,6 @@ class Session final : public Subscriber, public std::enable_shared_from_this<Ses
   std::int64_t opened_at_;  // unix seconds, for the authentication deadline
   std::chrono::steady_clock::time_point last_heard_;  // anything from the peer, pongs too
   bool ping_pending_ = false;
-  friend class KeepAlive;
-  KeepAlive* keep_alive_ = nullptr;  // the list this session is in
-  Session* keep_alive_prev_ = nullptr;
-  Session* keep_alive_next_ = nullptr;
   std::unique_ptr<boost::asio::steady_timer> close_timer_;  // only while closing
   RateLimiter rate_;
   std::size_t refused_in_a_row_ = 0;
@@ -115,5 +128,10 @@ class Session final : public Subscriber, public std::enable_shared_from_this<Ses
   boost::beast::websocket::close_code close_code_ = boost::beast::websocket::close_code::normal;
   const char* close_text_ = "";  // a literal
 };
+
+using Session = BasicSession<PlainSocket>;
+using TlsSession = BasicSession<TlsSocket>;
+extern template class BasicSession<PlainSocket>;
+extern template class BasicSession<TlsSocket>;
 
 }  // namespace presenced::realtime

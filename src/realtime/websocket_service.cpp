@@ -9,6 +9,7 @@
 
 namespace presenced::realtime {
 namespace asio = boost::asio;
+namespace beast = boost::beast;
 namespace websocket = boost::beast::websocket;
 
 WebSocketService::WebSocketService(WebSocketOptions options, Hub& hub, store::PresenceStore& store, LeaveGrace& grace,
@@ -34,17 +35,13 @@ void WebSocketService::stop() {
   for (auto& k : keep_alive_) k->stop();
 }
 
-asio::awaitable<void> WebSocketService::upgrade(asio::ip::tcp::socket socket, const http::Request& request,
-                                                std::size_t thread, http::auth::Authenticator& authenticator,
-                                                presence::Identity identity, http::ConnectionSlot slot) {
-  // The same connection on the io_context's own executor type (see Session::Tcp).
-  auto& context = static_cast<asio::io_context&>(asio::query(socket.get_executor(), asio::execution::context));
-  boost::system::error_code ec;
-  const auto endpoint = socket.local_endpoint(ec);
-  if (ec) co_return;  // already gone
-  const auto native = socket.release(ec);
-  if (ec) co_return;
-  Session::Socket ws(Session::Tcp(context.get_executor(), endpoint.protocol(), native));
+namespace {
+
+// The handshake, then the session, on either transport.
+template <class Socket>
+asio::awaitable<void> accept_and_start(Socket ws, const http::Request& request, const WebSocketOptions& options,
+                                       const SessionContext& context, presence::Identity identity,
+                                       http::ConnectionSlot slot) {
   // Beast times the handshake and the close; keep-alive is ours (keep_alive.hpp), one
   // timer per thread rather than Beast's one per socket.
   websocket::stream_base::timeout timeouts{};
@@ -52,19 +49,48 @@ asio::awaitable<void> WebSocketService::upgrade(asio::ip::tcp::socket socket, co
   timeouts.idle_timeout = websocket::stream_base::none();
   timeouts.keep_alive_pings = false;
   ws.set_option(timeouts);
-  ws.read_message_max(options_.max_message_bytes);
+  ws.read_message_max(options.max_message_bytes);
   ws.auto_fragment(false);
   ws.write_buffer_bytes(256);  // the server does not mask: its frames go out from our buffers
   ws.text(true);
   auto [accept_ec] = co_await ws.async_accept(request, asio::as_tuple(asio::use_awaitable));
   if (accept_ec) co_return;
+  auto session =
+      std::make_shared<BasicSession<Socket>>(std::move(ws), context, std::move(identity), std::move(slot));
+  session->start();
+}
+
+}  // namespace
+
+const SessionContext& WebSocketService::context_for(std::size_t thread, http::auth::Authenticator& authenticator) {
   auto& context_of_thread = contexts_[thread];  // only this thread touches its entry
   if (!context_of_thread) {
     context_of_thread = std::make_unique<SessionContext>(
         SessionContext{options_, hub_, store_, grace_, clock_, authenticator, thread, *keep_alive_[thread]});
   }
-  auto session = std::make_shared<Session>(std::move(ws), *context_of_thread, std::move(identity), std::move(slot));
-  session->start();
+  return *context_of_thread;
+}
+
+asio::awaitable<void> WebSocketService::upgrade(asio::ip::tcp::socket socket, const http::Request& request,
+                                                std::size_t thread, http::auth::Authenticator& authenticator,
+                                                presence::Identity identity, http::ConnectionSlot slot) {
+  // The same connection on the io_context's own executor type (see PlainTcp).
+  auto& context = static_cast<asio::io_context&>(asio::query(socket.get_executor(), asio::execution::context));
+  boost::system::error_code ec;
+  const auto endpoint = socket.local_endpoint(ec);
+  if (ec) co_return;  // already gone
+  const auto native = socket.release(ec);
+  if (ec) co_return;
+  co_await accept_and_start(PlainSocket(PlainTcp(context.get_executor(), endpoint.protocol(), native)), request,
+                            options_, context_for(thread, authenticator), std::move(identity), std::move(slot));
+}
+
+asio::awaitable<void> WebSocketService::upgrade_tls(http::TlsStream stream, const http::Request& request,
+                                                    std::size_t thread, http::auth::Authenticator& authenticator,
+                                                    presence::Identity identity, http::ConnectionSlot slot) {
+  beast::get_lowest_layer(stream).expires_never();
+  co_await accept_and_start(TlsSocket(std::move(stream)), request, options_, context_for(thread, authenticator),
+                            std::move(identity), std::move(slot));
 }
 
 }  // namespace presenced::realtime

@@ -42,9 +42,15 @@ class WebSocketService final : public http::WebSocketUpgrade {
   boost::asio::awaitable<void> upgrade(boost::asio::ip::tcp::socket socket, const http::Request& request,
                                        std::size_t thread, http::auth::Authenticator& authenticator,
                                        presence::Identity identity, http::ConnectionSlot slot) override;
+  boost::asio::awaitable<void> upgrade_tls(http::TlsStream stream, const http::Request& request, std::size_t thread,
+                                           http::auth::Authenticator& authenticator, presence::Identity identity,
+                                           http::ConnectionSlot slot) override;
 
 
  private:
+  // The thread's session context, made by its first upgrade (it brings the authenticator).
+  const SessionContext& context_for(std::size_t thread, http::auth::Authenticator& authenticator);
+
   WebSocketOptions options_;
   Hub& hub_;
   store::PresenceStore& store_;
