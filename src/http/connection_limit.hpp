@@ -52,6 +52,12 @@ class ConnectionSlot {
   }
   ~ConnectionSlot() { release(); }
 
+  // Hands the duty over to a holder that knows the limit by other means (a WebSocket
+  // session, through its thread's context: a pointer less per idle socket). The holder
+  // then calls limit->closed() itself, once.
+  ConnectionLimit* dismiss() { return std::exchange(limit_, nullptr); }
+  ConnectionLimit* limit() const { return limit_; }
+
  private:
   void release() {
     if (limit_) limit_->closed();

@@ -41,7 +41,6 @@ void close_transport(beast::tcp_stream& stream) { stream.close(); }
 template <class Socket>
 BasicSession<Socket>::BasicSession(Socket socket, const SessionContext& context, presence::Identity identity, http::ConnectionSlot slot)
     : ws_(std::move(socket)),
-      slot_(std::move(slot)),
       ctx_(context),
       identity_(std::move(identity)),
       id_(next_id.fetch_add(1, std::memory_order_relaxed)),
@@ -49,12 +48,15 @@ BasicSession<Socket>::BasicSession(Socket socket, const SessionContext& context,
       last_heard_(std::chrono::steady_clock::now()),
       rate_(ctx_.options.messages_per_second) {
   metrics::add(metrics::Counter::ws_opened);
+  // The slot's duty passes to this session, which finds the limit in its context.
+  counted_ = slot.dismiss() != nullptr;
 }
 
 template <class Socket>
 BasicSession<Socket>::~BasicSession() {
   if (keep_alive_) keep_alive_->remove(*this);
   metrics::add(metrics::Counter::ws_closed);
+  if (counted_ && ctx_.connections) ctx_.connections->closed();
 }
 
 template <class Socket>
@@ -363,6 +365,9 @@ asio::awaitable<void> BasicSession<Socket>::write_loop() {
     }
   }
   writing_ = false;
+  // Most sockets wait far longer than they write: an empty queue keeps no storage (the
+  // next event allocates it again, one small allocation per burst).
+  if (queue_.empty()) queue_.shrink_to_fit();
   if (closing_ && !ended_ && ws_.is_open()) {
     auto [close_ec] = co_await ws_.async_close(websocket::close_reason(close_code_, close_text_), use_tuple);
     (void)close_ec;  // the read loop sees the end either way

@@ -34,6 +34,7 @@ struct SessionContext {
   http::auth::Authenticator& authenticator;  // the thread's
   std::size_t thread;
   KeepAlive& keep_alive;  // the thread's
+  http::ConnectionLimit* connections = nullptr;  // --max-connections: sessions give their place back
 };
 
 // What a thread's KeepAlive sees of a session, whatever carries it.
@@ -107,24 +108,26 @@ class BasicSession final : public SessionBase, public std::enable_shared_from_th
   void release();
 
   Socket ws_;
-  http::ConnectionSlot slot_;  // under --max-connections until the socket is gone
   boost::beast::flat_buffer buffer_;  // the message being read
   const SessionContext& ctx_;
   presence::Identity identity_;  // no user until authenticated
   std::uint64_t id_;
   std::int64_t opened_at_;  // unix seconds, for the authentication deadline
   std::chrono::steady_clock::time_point last_heard_;  // anything from the peer, pongs too
-  bool ping_pending_ = false;
   std::unique_ptr<boost::asio::steady_timer> close_timer_;  // only while closing
   RateLimiter rate_;
-  std::size_t refused_in_a_row_ = 0;
   std::vector<std::string> subscriptions_;  // record keys
   std::vector<Tab> tabs_;                   // registered through this socket
   std::vector<Outgoing> queue_;  // (not a deque: an empty one already holds 576 bytes)
+  // The small members together, after the large ones: an idle session's size decides its
+  // allocation's size class (docs/benchmarks.md, idle sockets).
+  std::uint32_t refused_in_a_row_ = 0;
+  bool ping_pending_ = false;
   bool writing_ = false;
   bool closing_ = false;  // a close frame is due once the queue is written
   bool ended_ = false;
   bool server_closing_ = false;  // going_away(): the tabs are left to expire or be renewed
+  bool counted_ = false;  // holds a place under --max-connections (SessionContext::connections)
   boost::beast::websocket::close_code close_code_ = boost::beast::websocket::close_code::normal;
   const char* close_text_ = "";  // a literal
 };

@@ -62,11 +62,12 @@ asio::awaitable<void> accept_and_start(Socket ws, const http::Request& request, 
 
 }  // namespace
 
-const SessionContext& WebSocketService::context_for(std::size_t thread, http::auth::Authenticator& authenticator) {
+const SessionContext& WebSocketService::context_for(std::size_t thread, http::auth::Authenticator& authenticator,
+                                                    http::ConnectionLimit* connections) {
   auto& context_of_thread = contexts_[thread];  // only this thread touches its entry
   if (!context_of_thread) {
-    context_of_thread = std::make_unique<SessionContext>(
-        SessionContext{options_, hub_, store_, grace_, clock_, authenticator, thread, *keep_alive_[thread]});
+    context_of_thread = std::make_unique<SessionContext>(SessionContext{
+        options_, hub_, store_, grace_, clock_, authenticator, thread, *keep_alive_[thread], connections});
   }
   return *context_of_thread;
 }
@@ -81,16 +82,18 @@ asio::awaitable<void> WebSocketService::upgrade(asio::ip::tcp::socket socket, co
   if (ec) co_return;  // already gone
   const auto native = socket.release(ec);
   if (ec) co_return;
+  const SessionContext& session_context = context_for(thread, authenticator, slot.limit());
   co_await accept_and_start(PlainSocket(PlainTcp(context.get_executor(), endpoint.protocol(), native)), request,
-                            options_, context_for(thread, authenticator), std::move(identity), std::move(slot));
+                            options_, session_context, std::move(identity), std::move(slot));
 }
 
 asio::awaitable<void> WebSocketService::upgrade_tls(http::TlsStream stream, const http::Request& request,
                                                     std::size_t thread, http::auth::Authenticator& authenticator,
                                                     presence::Identity identity, http::ConnectionSlot slot) {
   beast::get_lowest_layer(stream).expires_never();
-  co_await accept_and_start(TlsSocket(std::move(stream)), request, options_, context_for(thread, authenticator),
-                            std::move(identity), std::move(slot));
+  const SessionContext& session_context = context_for(thread, authenticator, slot.limit());
+  co_await accept_and_start(TlsSocket(std::move(stream)), request, options_, session_context, std::move(identity),
+                            std::move(slot));
 }
 
 }  // namespace presenced::realtime

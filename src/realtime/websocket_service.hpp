@@ -49,7 +49,8 @@ class WebSocketService final : public http::WebSocketUpgrade {
 
  private:
   // The thread's session context, made by its first upgrade (it brings the authenticator).
-  const SessionContext& context_for(std::size_t thread, http::auth::Authenticator& authenticator);
+  const SessionContext& context_for(std::size_t thread, http::auth::Authenticator& authenticator,
+                                    http::ConnectionLimit* connections);
 
   WebSocketOptions options_;
   Hub& hub_;
