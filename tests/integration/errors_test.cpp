@@ -6,22 +6,7 @@
 namespace presenced::testing {
 namespace {
 
-class Errors : public ApiTest {
- protected:
-  void expect_error(const HttpResponse& r, unsigned status, const std::string& message) {
-    EXPECT_EQ(r.status, status) << r.body;
-    auto json = r.json();
-    EXPECT_EQ(json.at("success").as_bool(), false) << r.body;
-    EXPECT_EQ(json.at("message").as_string(), message) << r.body;
-  }
-  // After every abuse, the server still answers everyone else.
-  void expect_still_serving() {
-    HttpClient fresh(port());
-    auto alice = token_for("1", "Alice");
-    EXPECT_EQ(fresh.request("POST", path("ok", "heartbeat"), tab("alive"), alice).status, 200u);
-    EXPECT_EQ(fresh.request("GET", "/healthz").status, 200u);
-  }
-};
+class Errors : public ApiTest {};
 
 TEST_P(Errors, UnknownRoutesAndUnsafeSegmentsAre404) {
   start();

@@ -63,6 +63,20 @@ class ApiTest : public ::testing::TestWithParam<Backend> {
     return *server_;
   }
   HttpClient client() { return HttpClient(server_->port()); }
+
+  // An error answer in the envelope, with its status and message.
+  static void expect_error(const HttpResponse& r, unsigned status, const std::string& message) {
+    EXPECT_EQ(r.status, status) << r.body;
+    auto json = r.json();
+    EXPECT_EQ(json.at("success").as_bool(), false) << r.body;
+    EXPECT_EQ(json.at("message").as_string(), message) << r.body;
+  }
+  // After every abuse, the server still answers everyone else.
+  void expect_still_serving() {
+    HttpClient fresh(port());
+    EXPECT_EQ(fresh.request("POST", path("ok", "heartbeat"), tab("alive"), token_for("9", "Ivy")).status, 200u);
+    EXPECT_EQ(fresh.request("GET", "/healthz").status, 200u);
+  }
   std::uint16_t port() const { return server_->port(); }
 
   static std::string path(const std::string& id, const std::string& action, const std::string& type = "flow") {

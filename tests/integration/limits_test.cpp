@@ -7,19 +7,7 @@
 namespace presenced::testing {
 namespace {
 
-class Limits : public ApiTest {
- protected:
-  void expect_error(const HttpResponse& r, unsigned status, const std::string& message) {
-    EXPECT_EQ(r.status, status) << r.body;
-    auto json = r.json();
-    EXPECT_EQ(json.at("success").as_bool(), false) << r.body;
-    EXPECT_EQ(json.at("message").as_string(), message) << r.body;
-  }
-  void expect_still_serving() {
-    HttpClient fresh(port());
-    EXPECT_EQ(fresh.request("POST", path("ok", "heartbeat"), tab("alive"), token_for("9", "Ivy")).status, 200u);
-  }
-};
+class Limits : public ApiTest {};
 
 TEST_P(Limits, ConnectionsBeyondTheMaximumGet503UntilOneCloses) {
   start({"--max-connections", "4"});
