@@ -166,14 +166,16 @@ bool read_entry(std::string_view order, std::string_view value, std::string_view
 }  // namespace
 
 RedisStore::RedisStore(RedisStoreOptions options, const presence::Clock& clock)
-    : options_(std::move(options)), clock_(clock) {}
+    : options_(std::move(options)),
+      heartbeat_(heartbeat_script(options_.limits.per_record, options_.limits.per_user)),
+      clock_(clock) {}
 
 RedisStore::~RedisStore() { stop(); }
 
 void RedisStore::start(std::span<const asio::any_io_executor> executors) {
   ConnectionOptions co;
   co.request_timeout = options_.timeout;
-  co.scripts = {heartbeat_script().source, viewers_script().source, unregister_script().source};
+  co.scripts = {heartbeat_.source, viewers_script().source, unregister_script().source};
   for (const auto& executor : executors) {
     auto& context = static_cast<asio::io_context&>(asio::query(executor, asio::execution::context));
     auto c = std::make_unique<Connection>(context, options_.endpoint, co);
@@ -221,7 +223,7 @@ asio::awaitable<HeartbeatResult> RedisStore::heartbeat(presence::RecordRef recor
   const std::int64_t now = clock_.unix_ms();
   const Iso8601 stamp(now), cutoff(now - options_.ttl_ms);
   Key key(record);
-  ExecResult r = co_await run_script(*c, heartbeat_script(), Keys{key.view(), {}}, [&](Command& w) {
+  ExecResult r = co_await run_script(*c, heartbeat_, Keys{key.view(), {}}, [&](Command& w) {
     // Built here, each time the command is written (there is a retry after NOSCRIPT):
     // the buffers are the thread's, and other requests use them while this one waits.
     thread_local std::string head, tail;
@@ -229,7 +231,6 @@ asio::awaitable<HeartbeatResult> RedisStore::heartbeat(presence::RecordRef recor
     value_tail(tail, tab);
     w.arg(tab.tab_id).arg(options_.ttl_ms);
     w.arg(head).arg(stamp.view()).arg(tail).arg(cutoff.view());
-    w.arg(static_cast<std::int64_t>(options_.limits.per_record)).arg(static_cast<std::int64_t>(options_.limits.per_user));
   });
   // Joins and updates reach the observers through Redis (the script publishes them), on
   // this node as on every other: see subscriber.hpp.

@@ -16,6 +16,7 @@
 #include "presence/clock.hpp"
 #include "store/presence_store.hpp"
 #include "store/redis/connection.hpp"
+#include "store/redis/scripts.hpp"
 #include "store/redis/subscriber.hpp"
 
 #include <atomic>
@@ -56,6 +57,7 @@ class RedisStore final : public PresenceStore {
   Connection* connection_for(const boost::asio::any_io_executor& executor);
 
   RedisStoreOptions options_;
+  Script heartbeat_;  // with options_.limits in its text
   const presence::Clock& clock_;
   std::vector<std::unique_ptr<Connection>> connections_;  // one per server thread
   std::atomic<std::size_t> connected_{0};

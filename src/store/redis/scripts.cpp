@@ -79,8 +79,8 @@ end
 
 // KEYS[1] the record. ARGV: tab id, TTL (ms), then the new value in pieces: head (up to
 // and including `"last_seen_at":"`), stamp (now, "YYYY-MM-DDTHH:MM:SS.mmmZ"), tail (the
-// rest up to and including `"joined_us":`), cutoff (now - TTL, in the stamp's format), and
-// the tab limits (per record, per user).
+// rest up to and including `"joined_us":`), and cutoff (now - TTL, in the stamp's format).
+// The tab limits (MAX_TABS_PER_RECORD, MAX_TABS_PER_USER) are written into the text.
 // Writes head .. stamp .. tail .. joined .. "}" and returns "joined", "updated",
 // "renewed", or "not_owner", "record_full", "user_full" (and changes nothing). A join or
 // an update is published.
@@ -139,8 +139,8 @@ if result == "joined" then
       if id_text(e.user_id) == me then mine = mine + 1 end
     end
   end
-  if count >= tonumber(ARGV[7]) then return "record_full" end
-  if mine >= tonumber(ARGV[8]) then return "user_full" end
+  if count >= MAX_TABS_PER_RECORD then return "record_full" end
+  if mine >= MAX_TABS_PER_USER then return "user_full" end
 end
 redis.call("HSET", key, tab, head .. stamp .. tail .. joined .. "}")
 redis.call("PEXPIRE", key, ttl)
@@ -218,9 +218,14 @@ Script make(std::string_view name, std::string_view body, std::string_view befor
 
 }  // namespace
 
-const Script& heartbeat_script() {
-  static const Script s = make("heartbeat", kHeartbeat, kHeartbeatFastPath);
-  return s;
+Script heartbeat_script(std::size_t max_tabs_per_record, std::size_t max_tabs_per_user) {
+  std::string body(kHeartbeat);
+  auto put = [&](std::string_view name, std::size_t value) {
+    body.replace(body.find(name), name.size(), std::to_string(value));
+  };
+  put("MAX_TABS_PER_RECORD", max_tabs_per_record);
+  put("MAX_TABS_PER_USER", max_tabs_per_user);
+  return make("heartbeat", body, kHeartbeatFastPath);
 }
 const Script& viewers_script() {
   static const Script s = make("viewers", kViewers);

@@ -15,7 +15,10 @@ struct Script {
   std::string sha1;  // hex, as EVALSHA wants it
 };
 
-const Script& heartbeat_script();
+// The heartbeat script with the tab limits written into its text (a store's limits do not
+// change, and every argument costs each call a little: most calls are renewals, which
+// never look at the limits).
+Script heartbeat_script(std::size_t max_tabs_per_record, std::size_t max_tabs_per_user);
 const Script& viewers_script();
 const Script& unregister_script();
 const Script& saved_script();
