@@ -41,6 +41,7 @@ struct ConnectionEntry {
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   bool timed_out = false;  // the sweep cancelled the read
   bool busy = false;
+  bool linked = false;  // in its thread's list
   ConnectionEntry* prev = nullptr;
   ConnectionEntry* next = nullptr;
 };
@@ -74,12 +75,23 @@ struct Server::Worker {
     }
   }
 
+  // Connections still open when the context is destroyed (cut off by the shutdown
+  // timeout) end inside ~io_context: they must not touch this list, gone by then.
+  ~Worker() {
+    for (ConnectionEntry* e = connections; e; e = e->next) e->linked = false;
+    connections = nullptr;
+  }
+
   void link(ConnectionEntry& e) {
+    e.linked = true;
+    e.prev = nullptr;
     e.next = connections;
     if (connections) connections->prev = &e;
     connections = &e;
   }
   void unlink(ConnectionEntry& e) {
+    if (!e.linked) return;
+    e.linked = false;
     if (e.prev) e.prev->next = e.next; else connections = e.next;
     if (e.next) e.next->prev = e.prev;
   }
@@ -178,11 +190,7 @@ asio::awaitable<void> serve_connection(Stream stream, ConnectionSlot slot, Prese
   struct Registration {  // in the thread's list while this frame serves HTTP on the socket
     Server::Worker& w;
     ConnectionEntry& e;
-    bool linked = true;
-    void drop() {
-      if (linked) w.unlink(e);
-      linked = false;
-    }
+    void drop() { w.unlink(e); }
     ~Registration() { drop(); }
   } registration{worker, entry};
   worker.link(entry);

@@ -68,11 +68,11 @@ class Server {
   struct Worker;  // one thread's context, acceptor and token cache (server.cpp)
 
  private:
-  std::vector<std::unique_ptr<Worker>> workers_;
   ServerOptions options_;
   PresenceHandlers& handlers_;
   WebSocketUpgrade* websocket_ = nullptr;
-  ConnectionLimit limit_;
+  ConnectionLimit limit_;  // before the workers: what their contexts still hold counts on it
+  std::vector<std::unique_ptr<Worker>> workers_;
 };
 
 }  // namespace presenced::http

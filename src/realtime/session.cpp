@@ -56,7 +56,6 @@ template <class Socket>
 BasicSession<Socket>::~BasicSession() {
   if (keep_alive_) keep_alive_->remove(*this);
   metrics::add(metrics::Counter::ws_closed);
-  if (counted_ && ctx_.connections) ctx_.connections->closed();
 }
 
 template <class Socket>
@@ -149,6 +148,10 @@ template <class Socket>
 void BasicSession<Socket>::release() {
   if (ended_) return;
   ended_ = true;
+  // The socket is done: its place under --max-connections is free. (Here, not in the
+  // destructor: a session still queued when the threads stop is destroyed after the
+  // service that owns its context.)
+  if (counted_ && ctx_.connections) ctx_.connections->closed();
   if (keep_alive_) keep_alive_->remove(*this);
   if (close_timer_) close_timer_->cancel();
   for (const std::string& key : subscriptions_) ctx_.hub.unsubscribe(ctx_.thread, *this, presence::split_record_key(key));

@@ -88,6 +88,20 @@ TEST_P(Lifecycle, TheStopIsBoundedWhenAClientStalls) {
   EXPECT_NE(server.output().find("shutdown timeout"), std::string::npos) << server.output();
 }
 
+TEST_P(Lifecycle, AWebSocketThatIgnoresTheCloseDoesNotHoldTheStop) {
+  ServerProcess& server = start({"--shutdown-timeout", "1"});
+  // It never reads again, so it never answers the close frame: the stop gives up on it
+  // after the timeout and ends it with the rest of what was still open.
+  WsClient deaf(port(), token_for("2", "Bob"));
+  ASSERT_EQ(deaf.handshake_status(), 101u);
+  deaf.send(R"({"type":"subscribe","record_type":"flow","record_id":"1"})");
+  ASSERT_TRUE(deaf.wait_for([](const boost::json::value& m) { return is_presence(m, "1"); }));
+  const auto signalled = std::chrono::steady_clock::now();
+  server.signal(SIGTERM);
+  EXPECT_EQ(server.wait(), 0) << server.output();
+  EXPECT_LT(std::chrono::steady_clock::now() - signalled, 8s);
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, Lifecycle, ::testing::ValuesIn(backends()), backend_name);
 
 // Heartbeats keep coming from several clients while SIGTERM arrives: every one answered
