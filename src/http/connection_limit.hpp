@@ -16,7 +16,6 @@ class ConnectionLimit {
  public:
   explicit ConnectionLimit(std::size_t max) : max_(max) {}
   std::size_t open() const { return open_.load(std::memory_order_relaxed); }
-  std::size_t max() const { return max_; }
 
   // Whether one more may open (and then it is counted).
   bool try_take() {
@@ -24,11 +23,9 @@ class ConnectionLimit {
     open_.fetch_sub(1, std::memory_order_relaxed);
     return false;
   }
-  void give_back() { open_.fetch_sub(1, std::memory_order_relaxed); }
-
   // A connection taken with try_take() has closed.
   void closed() {
-    give_back();
+    open_.fetch_sub(1, std::memory_order_relaxed);
     metrics::add(metrics::Counter::connections_closed);
   }
 
@@ -40,30 +37,21 @@ class ConnectionLimit {
 // One connection's slot; gives it back when destroyed.
 class ConnectionSlot {
  public:
-  ConnectionSlot() = default;
   explicit ConnectionSlot(ConnectionLimit* limit) : limit_(limit) {}
   ConnectionSlot(ConnectionSlot&& o) noexcept : limit_(std::exchange(o.limit_, nullptr)) {}
-  ConnectionSlot& operator=(ConnectionSlot&& o) noexcept {
-    if (this != &o) {
-      release();
-      limit_ = std::exchange(o.limit_, nullptr);
-    }
-    return *this;
+  ConnectionSlot& operator=(ConnectionSlot&&) = delete;
+  ~ConnectionSlot() {
+    if (limit_) limit_->closed();
   }
-  ~ConnectionSlot() { release(); }
 
   // Hands the duty over to a holder that knows the limit by other means (a WebSocket
   // session, through its thread's context: a pointer less per idle socket). The holder
   // then calls limit->closed() itself, once.
-  ConnectionLimit* dismiss() { return std::exchange(limit_, nullptr); }
+  void dismiss() { limit_ = nullptr; }
   ConnectionLimit* limit() const { return limit_; }
 
  private:
-  void release() {
-    if (limit_) limit_->closed();
-    limit_ = nullptr;
-  }
-  ConnectionLimit* limit_ = nullptr;
+  ConnectionLimit* limit_;
 };
 
 }  // namespace presenced::http

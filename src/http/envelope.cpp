@@ -46,6 +46,10 @@ void health(Response& res, bool ok) {
   res.body.assign(ok ? R"({"status":"ok"})" : R"({"status":"unavailable"})");
 }
 
+void body_too_large(Response& res, std::size_t limit) {
+  error(res, 413, "The request body is larger than " + std::to_string(limit) + " bytes.");
+}
+
 void error(Response& res, unsigned status, std::string_view message) {
   res.status = status;
   res.body.assign(R"({"success":false,"message":)");

@@ -21,6 +21,8 @@ void success_token(Response& res, std::string_view token);
 void health(Response& res, bool ok);
 
 void error(Response& res, unsigned status, std::string_view message);
+// 413 for a body over `limit` bytes (declared, or found while reading it).
+void body_too_large(Response& res, std::size_t limit);
 void validation_error(Response& res, const presence::ValidationErrors& errors);
 
 }  // namespace presenced::http::envelope

@@ -52,9 +52,6 @@ void store_unavailable(Response& res) {
   envelope::error(res, 503, "The presence store is unavailable. Try again.");
 }
 
-constexpr std::string_view kTokenErrorNames[] = {"none", "missing", "malformed", "bad_signature",
-                                                 "bad_algorithm", "bad_claims", "expired"};
-
 // The value of `name` in the query string of `target`, or empty. Tokens are base64url
 // and dots, so they need no percent-decoding.
 std::string_view query_param(std::string_view target, std::string_view name) {
@@ -156,7 +153,7 @@ bool PresenceHandlers::admit(const RequestHead& head, auth::Authenticator& authe
   }
 
   if (head.content_length && *head.content_length > options_.max_body_bytes) {
-    envelope::error(res, 413, "The request body is larger than " + std::to_string(options_.max_body_bytes) + " bytes.");
+    envelope::body_too_large(res, options_.max_body_bytes);
     res.close = true;  // the body is not read, so the connection cannot carry another request
     return false;
   }
@@ -191,7 +188,7 @@ boost::asio::awaitable<void> PresenceHandlers::handle(const Exchange& ex, std::s
     case Route::metrics:
       res.status = 200;
       res.content_type = "text/plain; version=0.0.4; charset=utf-8";
-      metrics::render(res.body, {.routes = kRouteNames, .token_errors = kTokenErrorNames}, store_.live_counts());
+      metrics::render(res.body, {.routes = kRouteNames, .token_errors = auth::kTokenErrorNames}, store_.live_counts());
       break;
     case Route::not_found: envelope::error(res, 404, "Not found."); break;
   }
@@ -214,12 +211,9 @@ boost::asio::awaitable<void> PresenceHandlers::heartbeat(const Exchange& ex, std
       envelope::validation_error(res, errors);
       break;
     case store::HeartbeatResult::record_full:
-      metrics::add(metrics::Counter::tabs_refused);
-      envelope::error(res, 429, "This record has too many open tabs.");
-      break;
     case store::HeartbeatResult::user_full:
       metrics::add(metrics::Counter::tabs_refused);
-      envelope::error(res, 429, "You have too many tabs open on this record. Close some and try again.");
+      envelope::error(res, 429, store::tab_limit_message(result));
       break;
     case store::HeartbeatResult::unavailable: store_unavailable(res); break;
   }

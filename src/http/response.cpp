@@ -65,6 +65,10 @@ void write_head(const Response& res, bool keep_alive, std::string& out) {
   out.append("\r\nContent-Length: ");
   put_number(res.body.size());
   out.append(keep_alive && !res.close ? "\r\nConnection: keep-alive" : "\r\nConnection: close");
+  if (!res.request_id.empty()) {
+    out.append("\r\nX-Request-Id: ");
+    out.append(res.request_id);
+  }
   for (std::size_t i = 0; i < res.header_count; ++i) {
     out.append("\r\n");
     out.append(res.headers[i].name);

@@ -27,6 +27,9 @@ struct Response {
   std::array<Header, 10> headers;
   std::size_t header_count = 0;
   bool close = false;  // close the connection after this response
+  // The request's id (X-Request-Id), written on every answer. It belongs to the request,
+  // not to the answer: reset() keeps it, so an answer replaced by an error still has it.
+  std::string_view request_id;
 
   void reset() {
     status = 200;
@@ -43,8 +46,8 @@ struct Response {
 
 std::string_view reason_phrase(unsigned status);
 
-// Appends the status line and headers (Content-Type, Content-Length, Connection, the
-// response's own) to `out`.
+// Appends the status line and headers (Content-Type, Content-Length, Connection,
+// X-Request-Id when set, the response's own) to `out`.
 void write_head(const Response& res, bool keep_alive, std::string& out);
 
 }  // namespace presenced::http

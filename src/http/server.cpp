@@ -101,7 +101,7 @@ namespace {
 
 // The connection is gone or timed out: nothing to answer, nothing worth logging.
 bool is_disconnect(const boost::system::error_code& ec) {
-  return ec == bhttp::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::eof ||
+  return ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
          ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
          ec == asio::error::operation_aborted || ec == bhttp::error::partial_message;
 }
@@ -127,7 +127,7 @@ void malformed(Response& res, const boost::system::error_code& ec, std::size_t b
   if (ec == bhttp::error::header_limit) {
     envelope::error(res, 431, "The request headers are too large.");
   } else if (ec == bhttp::error::body_limit) {
-    envelope::error(res, 413, "The request body is larger than " + std::to_string(body_limit) + " bytes.");
+    envelope::body_too_large(res, body_limit);
   } else if (ec == beast::error::timeout) {
     envelope::error(res, 408, "The request was not received in time.");
   } else {
@@ -158,6 +158,14 @@ asio::awaitable<void> lingering_close(beast::tcp_stream& stream) {
 // A client's X-Request-Id is echoed (in the answer and the log) when it is 1 to 64
 // printable characters that need no escaping in a header or JSON; otherwise, and when
 // there is none, the request gets one: the process's random prefix, the thread, a count.
+// Counts an answered request for /metrics, and logs it at debug.
+void account(Route route, std::string_view method, std::string_view path, unsigned status,
+             std::chrono::steady_clock::duration took, std::string_view id) {
+  metrics::request(static_cast<std::size_t>(route), status, took);
+  spdlog::debug("{} {} {} {}us id={}", method, path, status,
+                std::chrono::duration_cast<std::chrono::microseconds>(took).count(), id);
+}
+
 std::string_view request_id(std::string_view given, Server::Worker& w, std::array<char, 64>& buf) {
   const bool usable = !given.empty() && given.size() <= buf.size() &&
                       std::all_of(given.begin(), given.end(), [](char c) {
@@ -201,9 +209,13 @@ asio::awaitable<void> serve_connection(Stream stream, ConnectionSlot slot, Prese
   std::string head;
   std::array<char, 64> id_buffer;
   const std::size_t body_limit = handlers.max_body_bytes();
-  if constexpr (kTls) {
+  // Reads are timed by the thread's sweep, not by Beast (whose timer a write may have set).
+  auto read_within = [&](std::chrono::milliseconds timeout) {
     tcp.expires_never();
-    entry.deadline = std::chrono::steady_clock::now() + options.request_timeout;
+    entry.deadline = std::chrono::steady_clock::now() + timeout;
+  };
+  if constexpr (kTls) {
+    read_within(options.request_timeout);
     auto [handshake_ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, use_tuple);
     if (handshake_ec || entry.timed_out) {
       spdlog::debug("TLS handshake failed: {}", handshake_ec.message());
@@ -217,8 +229,7 @@ asio::awaitable<void> serve_connection(Stream stream, ConnectionSlot slot, Prese
     // same read it would have made.) Past the idle timeout it is closed without a word.
     entry.busy = false;
     if (buffer.size() == 0) {
-      tcp.expires_never();
-      entry.deadline = std::chrono::steady_clock::now() + options.idle_timeout;
+      read_within(options.idle_timeout);
       auto [first_ec, first_bytes] = co_await stream.async_read_some(buffer.prepare(2048), use_tuple);
       if (first_ec || entry.timed_out) break;
       buffer.commit(first_bytes);
@@ -235,22 +246,20 @@ asio::awaitable<void> serve_connection(Stream stream, ConnectionSlot slot, Prese
 
     // One deadline for the whole request, head and body: a client that trickles bytes
     // (slow loris) is cut off when it passes, however steadily it sends.
-    tcp.expires_never();
-    entry.deadline = std::chrono::steady_clock::now() + options.request_timeout;
+    read_within(options.request_timeout);
     auto [header_ec_read, header_bytes] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
     const auto started = std::chrono::steady_clock::now();
     const boost::system::error_code header_ec = entry.timed_out ? beast::error::timeout : header_ec_read;
     if (header_ec) {
-      if (is_disconnect(header_ec) && header_ec != beast::error::timeout) break;
+      if (is_disconnect(header_ec)) break;
       malformed(res, header_ec, body_limit);
-      metrics::request(static_cast<std::size_t>(Route::not_found), res.status, {});
-      spdlog::debug("refused a connection's request: {} ({})", header_ec.message(), res.status);
+      res.request_id = request_id({}, worker, id_buffer);
+      account(Route::not_found, "(unparsed)", header_ec.message(), res.status, {}, res.request_id);
       co_await send_and_close(stream, res, head, options.request_timeout);
       break;
     }
 
     auto& req = parser.get();
-    const bool keep_alive = req.keep_alive() && !worker.draining;
     RequestHead request_head{.method = parse_method(req.method_string()),
                              .target = req.target(),
                              .authorization = req[bhttp::field::authorization],
@@ -259,8 +268,7 @@ asio::awaitable<void> serve_connection(Stream stream, ConnectionSlot slot, Prese
                                                    : std::nullopt,
                              .origin = req[bhttp::field::origin],
                              .preflight_method = req[bhttp::field::access_control_request_method]};
-    const std::string_view id = request_id(req["X-Request-Id"], worker, id_buffer);
-    res.add_header("X-Request-Id", id);
+    const std::string_view id = res.request_id = request_id(req["X-Request-Id"], worker, id_buffer);
     Exchange ex;
     const bool admitted = handlers.admit(request_head, auth, ex, res);
 
@@ -278,11 +286,10 @@ asio::awaitable<void> serve_connection(Stream stream, ConnectionSlot slot, Prese
       auto [body_ec_read, body_bytes] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
       const boost::system::error_code body_ec = entry.timed_out ? beast::error::timeout : body_ec_read;
       if (body_ec) {
-        if (is_disconnect(body_ec) && body_ec != bhttp::error::partial_message && body_ec != beast::error::timeout) break;
+        if (is_disconnect(body_ec) && body_ec != bhttp::error::partial_message) break;
         malformed(res, body_ec, body_limit);
-        res.add_header("X-Request-Id", id);
-        metrics::request(static_cast<std::size_t>(ex.route.route), res.status, std::chrono::steady_clock::now() - started);
-        spdlog::debug("{} {} {} id={}: {}", req.method_string(), ex.route.path, res.status, id, body_ec.message());
+        account(ex.route.route, req.method_string(), ex.route.path, res.status,
+                std::chrono::steady_clock::now() - started, id);
         co_await send_and_close(stream, res, head, options.request_timeout);
         break;
       }
@@ -290,8 +297,7 @@ asio::awaitable<void> serve_connection(Stream stream, ConnectionSlot slot, Prese
 
     entry.deadline = std::chrono::steady_clock::time_point::max();  // read in full: the handler has no deadline here
     if (admitted && ex.route.route == Route::websocket && websocket && boost::beast::websocket::is_upgrade(req)) {
-      metrics::request(static_cast<std::size_t>(Route::websocket), 101, std::chrono::steady_clock::now() - started);
-      spdlog::debug("GET {} 101 id={}", ex.route.path, id);
+      account(Route::websocket, "GET", ex.route.path, 101, std::chrono::steady_clock::now() - started, id);
       // The socket leaves this loop for a session of its own, its slot with it; this
       // frame (its buffers, the request's arena) ends once the handshake is done.
       registration.drop();
@@ -311,16 +317,13 @@ asio::awaitable<void> serve_connection(Stream stream, ConnectionSlot slot, Prese
       } catch (const std::exception& e) {
         spdlog::error("request {} {} id={} failed: {}", req.method_string(), ex.route.path, id, e.what());
         res.reset();
-        res.add_header("X-Request-Id", id);
         envelope::error(res, 500, "Server Error.");
       }
     }
-    const auto took = std::chrono::steady_clock::now() - started;
-    metrics::request(static_cast<std::size_t>(ex.route.route), res.status, took);
-    spdlog::debug("{} {} {} {}us id={}", req.method_string(), ex.route.path.empty() ? std::string_view(req.target()) : ex.route.path,
-                  res.status, std::chrono::duration_cast<std::chrono::microseconds>(took).count(), id);
+    account(ex.route.route, req.method_string(), ex.route.path.empty() ? std::string_view(req.target()) : ex.route.path,
+            res.status, std::chrono::steady_clock::now() - started, id);
 
-    const bool stays = keep_alive && !worker.draining;
+    const bool stays = req.keep_alive() && !worker.draining;  // the stop may have begun meanwhile
     tcp.expires_after(options.request_timeout);
     auto [write_ec, write_bytes] = co_await asio::async_write(stream, wire(res, stays, head), use_tuple);
     if (write_ec) break;

@@ -49,7 +49,7 @@ BasicSession<Socket>::BasicSession(Socket socket, const SessionContext& context,
       rate_(ctx_.options.messages_per_second) {
   metrics::add(metrics::Counter::ws_opened);
   // The slot's duty passes to this session, which finds the limit in its context.
-  counted_ = slot.dismiss() != nullptr;
+  slot.dismiss();
 }
 
 template <class Socket>
@@ -151,7 +151,7 @@ void BasicSession<Socket>::release() {
   // The socket is done: its place under --max-connections is free. (Here, not in the
   // destructor: a session still queued when the threads stop is destroyed after the
   // service that owns its context.)
-  if (counted_ && ctx_.connections) ctx_.connections->closed();
+  if (ctx_.connections) ctx_.connections->closed();
   if (keep_alive_) keep_alive_->remove(*this);
   if (close_timer_) close_timer_->cancel();
   for (const std::string& key : subscriptions_) ctx_.hub.unsubscribe(ctx_.thread, *this, presence::split_record_key(key));
@@ -279,15 +279,12 @@ asio::awaitable<void> BasicSession<Socket>::on_heartbeat(presence::RecordRef rec
       break;
     case store::HeartbeatResult::not_owner: send_error("tab_taken", "The tab id has already been taken."); break;
     case store::HeartbeatResult::record_full:
-      metrics::add(metrics::Counter::tabs_refused);
-      send_error("too_many_tabs", "This record has too many open tabs.");
-      break;
     case store::HeartbeatResult::user_full:
       metrics::add(metrics::Counter::tabs_refused);
-      send_error("too_many_tabs", "You have too many tabs open on this record. Close some and try again.");
+      send_error("too_many_tabs", store::tab_limit_message(result));
       break;
     case store::HeartbeatResult::unavailable:
-      send_error("store_unavailable", "The presence store is unavailable. Try again.");
+      store_unavailable();
       break;
   }
 }
@@ -298,15 +295,20 @@ asio::awaitable<void> BasicSession<Socket>::on_leave(presence::RecordRef record,
   std::string tab(tab_id);  // the message's buffer is not ours across the await
   const store::UnregisterResult result = co_await ctx_.store.unregister(record, *identity_.user, tab, 0);
   if (result == store::UnregisterResult::unavailable) {
-    send_error("store_unavailable", "The presence store is unavailable. Try again.");
+    store_unavailable();
     co_return;
   }
   std::erase_if(tabs_, [&](const Tab& t) { return t.tab_id == tab && t.key == key; });
 }
 
 template <class Socket>
+void BasicSession<Socket>::store_unavailable() {
+  metrics::add(metrics::Counter::store_errors);
+  send_error("store_unavailable", "The presence store is unavailable. Try again.");
+}
+
+template <class Socket>
 void BasicSession<Socket>::send_error(std::string_view code, std::string_view message) {
-  if (code == "store_unavailable") metrics::add(metrics::Counter::store_errors);
   enqueue({nullptr, std::make_shared<const std::string>(make_error(code, message))});
 }
 

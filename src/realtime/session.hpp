@@ -98,6 +98,7 @@ class BasicSession final : public SessionBase, public std::enable_shared_from_th
   void on_unsubscribe(presence::RecordRef record);
 
   void send_error(std::string_view code, std::string_view message);
+  void store_unavailable();  // the error, counted for /metrics
   void enqueue(Outgoing o);
   void start_writer();  // the write loop, unless it runs already
   boost::asio::awaitable<void> write_loop();
@@ -127,7 +128,6 @@ class BasicSession final : public SessionBase, public std::enable_shared_from_th
   bool closing_ = false;  // a close frame is due once the queue is written
   bool ended_ = false;
   bool server_closing_ = false;  // going_away(): the tabs are left to expire or be renewed
-  bool counted_ = false;  // holds a place under --max-connections (SessionContext::connections)
   boost::beast::websocket::close_code close_code_ = boost::beast::websocket::close_code::normal;
   const char* close_text_ = "";  // a literal
 };

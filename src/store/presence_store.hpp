@@ -38,6 +38,14 @@ struct TabLimits {
   std::size_t per_user = 20;
 };
 
+// What a client is told when its new tab is refused (record_full, user_full), over HTTP
+// (429) and WebSocket (too_many_tabs) alike.
+inline std::string_view tab_limit_message(HeartbeatResult refusal) {
+  return refusal == HeartbeatResult::record_full
+             ? "This record has too many open tabs."
+             : "You have too many tabs open on this record. Close some and try again.";
+}
+
 enum class UnregisterResult {
   removed,
   absent,

@@ -69,19 +69,6 @@ bool read_time(const boost::json::value* v, std::int64_t& out) {
 
 }  // namespace
 
-std::string_view to_string(TokenError e) {
-  switch (e) {
-    case TokenError::none: return "none";
-    case TokenError::missing: return "missing";
-    case TokenError::malformed: return "malformed";
-    case TokenError::bad_signature: return "bad_signature";
-    case TokenError::bad_algorithm: return "bad_algorithm";
-    case TokenError::bad_claims: return "bad_claims";
-    case TokenError::expired: return "expired";
-  }
-  return "unknown";
-}
-
 TokenError JwtCodec::verify(std::string_view token, std::int64_t now_unix, presence::Identity& out) const {
   if (token.empty() || token.size() > kMaxTokenSize) return TokenError::malformed;
   auto dot1 = token.find('.');

@@ -15,7 +15,11 @@ namespace presenced::http::auth {
 // Why a token was refused; also the label of the rejection counter.
 enum class TokenError { none, missing, malformed, bad_signature, bad_algorithm, bad_claims, expired };
 
-std::string_view to_string(TokenError e);
+// Every TokenError's name, indexed by its value (also the `reason` label of /metrics).
+inline constexpr std::string_view kTokenErrorNames[] = {"none",          "missing",       "malformed", "bad_signature",
+                                                        "bad_algorithm", "bad_claims",    "expired"};
+
+inline std::string_view to_string(TokenError e) { return kTokenErrorNames[static_cast<std::size_t>(e)]; }
 
 inline constexpr std::int64_t kExpiryLeewaySeconds = 30;  // clock skew between app and presenced
 
