@@ -171,6 +171,62 @@ TEST_F(RedisStoreTest, RenewalsKeepTheJoinTimeAndChangesAreSeen) {
   EXPECT_EQ(v[0].at("mode").as_string(), "edit");
 }
 
+// The heartbeat script settles a renewal or an update of a tab presenced wrote without
+// decoding it; what it tells other nodes (a PUBLISH) must be what the general path would
+// decide: each visible change once, a renewal or a renamed user never, another user's tab
+// never touched.
+TEST_F(RedisStoreTest, EveryChangeIsPublishedOnceAndRenewalsNever) {
+  auto server = node();
+  HttpClient c(server->port());
+  auto alice = token_for("1", "Alice");
+  auto publishes = [&] {
+    static const std::regex calls(R"(cmdstat_publish:calls=(\d+))");
+    std::smatch m;
+    const std::string info = raw.string({"INFO", "commandstats"});
+    return std::regex_search(info, m, calls) ? std::stoll(m[1]) : 0LL;
+  };
+  auto beat = [&](const std::string& body, const std::string& token) {
+    return c.request("POST", "/api/v1/presence/flow/42/heartbeat", body, token).status;
+  };
+  auto entry = [&] { return boost::json::parse(raw.string({"HGET", kKey, "t1"})).as_object(); };
+  raw.string({"CONFIG", "RESETSTAT"});
+  ASSERT_EQ(beat(tab("t1"), alice), 200u);
+  EXPECT_EQ(publishes(), 1) << "a join";
+  const auto joined = entry().at("joined_us");
+  ASSERT_EQ(beat(tab("t1"), alice), 200u);
+  EXPECT_EQ(publishes(), 1) << "a renewal";
+
+  const std::vector<std::string> changes{
+      R"({"tab_id":"t1","mode":"edit","dirty":false})",
+      R"({"tab_id":"t1","mode":"edit","dirty":true})",
+      R"({"tab_id":"t1","mode":"edit","dirty":true,"active_field":"body"})",
+      R"({"tab_id":"t1","mode":"edit","dirty":true,"active_field":"body","activity":"idle"})",
+      R"({"tab_id":"t1","mode":"edit","dirty":true,"active_field":"body","activity":"idle","lock_version":3})",
+      R"({"tab_id":"t1","mode":"view","dirty":false})"};
+  long long expected = 1;
+  for (const auto& change : changes) {
+    ASSERT_EQ(beat(change, alice), 200u) << change;
+    EXPECT_EQ(publishes(), ++expected) << "a change: " << change;
+    ASSERT_EQ(beat(change, alice), 200u) << change;
+    EXPECT_EQ(publishes(), expected) << "the same again: " << change;
+    EXPECT_EQ(entry().at("joined_us"), joined) << change;
+  }
+  // "active" is what no activity means.
+  ASSERT_EQ(beat(R"({"tab_id":"t1","mode":"view","dirty":false,"activity":"active"})", alice), 200u);
+  EXPECT_EQ(publishes(), expected);
+
+  // The same user under a new name: renewed, written with the name.
+  ASSERT_EQ(beat(tab("t1"), token_for("1", "Alice B.")), 200u);
+  EXPECT_EQ(publishes(), expected);
+  EXPECT_EQ(entry().at("user_name").as_string(), "Alice B.");
+
+  // Another user whose id begins like Alice's: refused, nothing written or published.
+  const std::string before = raw.string({"HGET", kKey, "t1"});
+  EXPECT_EQ(beat(tab("t1", "edit", true), token_for("12", "Mallory")), 422u);
+  EXPECT_EQ(raw.string({"HGET", kKey, "t1"}), before);
+  EXPECT_EQ(publishes(), expected);
+}
+
 TEST_F(RedisStoreTest, TwoNodesShareOneRedis) {
   auto a = node(), b = node();
   HttpClient on_a(a->port()), on_b(b->port());

@@ -85,28 +85,42 @@ end
 // "renewed", or "not_owner", "record_full", "user_full" (and changes nothing). A join or
 // an update is published.
 //
-// Most heartbeats renew a tab that presenced itself wrote and that has not changed. That
-// case is settled first with a few string comparisons (the old value starts with the
-// same head, its stamp is in the fixed format and later than the cutoff, the same tail
-// follows), before anything else is defined: Lua creates the prelude's functions on every
-// run, and decoding and date parsing cost more than the writes. Anything else takes the
-// general path, which decodes the old value and the new one. A new tab's join time comes
-// from Redis's clock in microseconds: scripts run one at a time, so joins on one Redis
-// are ordered whichever node served them.
+// Most heartbeats renew or update a tab that presenced itself wrote. That case is settled
+// first, with plain string searches and comparisons, before anything else is defined (Lua
+// creates the prelude's functions on every run, and decoding and date parsing cost more
+// than the writes): the old value starts with the same user (its text up to
+// `,"user_name":`, the user id written the same way), has a stamp in the fixed format
+// later than the cutoff, and ends with `"joined_us":` and digits. The tab is then renewed
+// if its state (mode to the stamp, and the tail) reads the same, and updated otherwise,
+// exactly as the general path would decide. Anything else (a join, an expired tab,
+// another user's tab, an entry the host app wrote) takes the general path, which decodes
+// the old value and the new one. A new tab's join time comes from Redis's clock in
+// microseconds: scripts run one at a time, so joins on one Redis are ordered whichever
+// node served them. `"` cannot appear unescaped inside a JSON string, so the searched
+// markers are found only where they are members.
 constexpr std::string_view kHeartbeatFastPath = R"LUA(
 local key, tab, ttl = KEYS[1], ARGV[1], ARGV[2]
 local head, stamp, tail, cutoff = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local old = redis.call("HGET", key, tab)
-if old and string.sub(old, 1, #head) == head then
-  local n = #head
-  local seen = string.sub(old, n + 1, n + 24)
-  if string.byte(seen, 24) == 90 and string.byte(seen, 20) == 46 and seen > cutoff
-     and string.sub(old, n + 25, n + 24 + #tail) == tail then
-    local joined = string.sub(old, n + 25 + #tail, -2)
-    if string.match(joined, "^%d+$") then
-      redis.call("HSET", key, tab, head .. stamp .. tail .. joined .. "}")
-      redis.call("PEXPIRE", key, ttl)
-      return "renewed"
+if old then
+  local _, user_end = string.find(head, ',"user_name":', 1, true)
+  if string.sub(old, 1, user_end) == string.sub(head, 1, user_end) then
+    local _, at = string.find(old, '"last_seen_at":"', user_end, true)
+    local seen = at and string.sub(old, at + 1, at + 24)
+    if seen and string.byte(seen, 24) == 90 and string.byte(seen, 20) == 46 and seen > cutoff then
+      local _, j = string.find(old, ',"joined_us":', at + 25, true)
+      local joined = j and string.sub(old, j + 1, -2)
+      if joined and string.byte(old, -1) == 125 and string.match(joined, "^%d+$") then
+        redis.call("HSET", key, tab, head .. stamp .. tail .. joined .. "}")
+        redis.call("PEXPIRE", key, ttl)
+        local state, old_state = string.find(head, ',"mode":', user_end, true), string.find(old, ',"mode":', user_end, true)
+        if old_state and string.sub(old, old_state, at) == string.sub(head, state)
+           and string.sub(old, at + 25, j) == tail then
+          return "renewed"
+        end
+        redis.call("PUBLISH", "presenced:" .. key, "changed")
+        return "updated"
+      end
     end
   end
 end
