@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # WebSocket fan-out on a fresh presenced (embedded store, rate limit off):
-#   1. latency: N subscribers on one record, isolated changes, time to the last one;
+#   1. latency: N subscribers on one record, isolated changes, time to the last one,
+#      and beside it the floor: the same number of bare sends over loopback TCP;
 #   2. across nodes: 1,000 subscribers on node B of a Redis store, changes made on node A;
 #   3. idle: the memory an idle socket costs the server.
 #
@@ -11,8 +12,8 @@
 # idle measure; both presenced and the tool raise their soft limit to it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=build/presenced tool=build/bench/fanout
-[ -x "$bin" ] && [ -x "$tool" ] || { echo "build first: make build" >&2; exit 1; }
+bin=build/presenced tool=build/bench/fanout floor=build/bench/loopback_floor
+[ -x "$bin" ] && [ -x "$tool" ] && [ -x "$floor" ] || { echo "build first: make build" >&2; exit 1; }
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(1000 10000)
 idle_sockets=${IDLE_SOCKETS:-10000}
@@ -46,6 +47,10 @@ for n in "${sizes[@]}"; do
   echo "## latency, $n subscribers on one record"
   "$tool" latency --port "$port" --token "$subscriber" --trigger-token "$trigger" --subscribers "$n" --trials 50
   stop_server
+  # The kernel's share: the same number of bare sends (two threads, as the server's) to
+  # a reader like the tool's; 9,990 pairs at most under the open-file limit.
+  echo "## the loopback floor for $n"
+  "$floor" "$(( n < 9990 ? n : 9990 ))" --writers 2 --reader 1
 done
 
 redis_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
