@@ -205,6 +205,7 @@ int print_token(const TokenConfig& config) {
   claims.tenant_is_number = all_digits(config.tenant);
   claims.issued_at = presence::SystemClock().unix_seconds();
   claims.expires_at = claims.issued_at + config.ttl_s;
+  if (!config.scope.empty()) claims.scope = config.scope;
   std::printf("%s\n", http::auth::JwtCodec(config.jwt_secret).sign(claims).c_str());
   return 0;
 }

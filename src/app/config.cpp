@@ -140,6 +140,8 @@ CommandLine parse_command_line(int argc, char** argv) {
   token->add_option("--tenant", t.tenant, "tenant id (digits make a JSON number)")->required();
   token->add_option("--ttl", t.ttl_s, "seconds until the token expires")->check(CLI::Range(1, 366 * 86400))
       ->capture_default_str();
+  token->add_option("--scope", t.scope, "a record pattern the token may touch (flow:*, form:42); repeatable")
+      ->take_all();
 
   try {
     app.parse(argc, argv);

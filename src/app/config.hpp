@@ -54,6 +54,7 @@ struct TokenConfig {
   std::string name;
   std::string tenant;
   std::int64_t ttl_s = 3600;
+  std::vector<std::string> scope;  // patterns; none: no scope claim (the whole tenant)
 };
 
 struct CommandLine {

@@ -152,6 +152,14 @@ bool PresenceHandlers::admit(const RequestHead& head, auth::Authenticator& authe
     }
   }
 
+  // The token's scope (if it has one) must cover the record; answered before the body is
+  // read, like any refusal.
+  if (needs_identity && !ex.identity.user->scope.allows(m.record_type, m.record_id)) {
+    metrics::add(metrics::Counter::scope_refused);
+    envelope::error(res, 403, "This action is unauthorized.");
+    return false;
+  }
+
   if (head.content_length && *head.content_length > options_.max_body_bytes) {
     envelope::body_too_large(res, options_.max_body_bytes);
     res.close = true;  // the body is not read, so the connection cannot carry another request

@@ -41,6 +41,8 @@ constexpr CounterInfo kCounters[] = {
     {Counter::store_reconnects, "presenced_store_reconnects_total", "Connections to Redis re-established."},
     {Counter::tabs_refused, "presenced_tabs_refused_total",
      "New tabs refused over --max-tabs-per-record or --max-tabs-per-user."},
+    {Counter::scope_refused, "presenced_scope_refused_total",
+     "Requests and WebSocket messages refused: the token's scope does not cover the record."},
 };
 
 void header(std::string& out, std::string_view name, std::string_view help, std::string_view type) {

@@ -41,6 +41,7 @@ enum class Counter : std::uint8_t {
   store_errors,           // a store call that could not be served (503 / error message)
   store_reconnects,
   tabs_refused,           // new tabs over --max-tabs-per-record / --max-tabs-per-user
+  scope_refused,          // a record outside the token's scope (HTTP 403, WebSocket forbidden)
   count_
 };
 

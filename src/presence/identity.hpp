@@ -2,6 +2,8 @@
 // Who is calling: the verified claims of a token. Shared by reference count between the
 // token cache and every tab the user has open, so a tab costs one pointer, not two strings.
 
+#include "presence/scope.hpp"
+
 #include <boost/smart_ptr/intrusive_ptr.hpp>
 #include <boost/smart_ptr/intrusive_ref_counter.hpp>
 
@@ -17,6 +19,7 @@ struct User : boost::intrusive_ref_counter<User, boost::thread_safe_counter> {
   std::string name;
   std::string tenant;          // `tenant_id` as text, validated like a path segment
   std::string avatar_url;      // optional `avatar_url` claim: a picture for the avatar row
+  Scope scope;                 // optional `scope` claim: the records the token may touch
 };
 
 // What an `avatar_url` claim may be: an http(s) URL, a path on the page's origin, or an

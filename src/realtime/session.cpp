@@ -200,7 +200,7 @@ asio::awaitable<void> BasicSession<Socket>::handle(std::string_view text) {
     co_return;
   }
   if (m.type == MessageType::auth) {
-    on_auth(m.token);
+    co_await on_auth(m.token);
     co_return;
   }
   if (!identity_.user) {
@@ -208,6 +208,12 @@ asio::awaitable<void> BasicSession<Socket>::handle(std::string_view text) {
     co_return;
   }
   const presence::RecordRef record{identity_.user->tenant, m.record_type, m.record_id};
+  if (m.type != MessageType::unsubscribe && !identity_.user->scope.allows(record.type, record.id)) {
+    metrics::add(metrics::Counter::scope_refused);
+    send_error("forbidden", "The token's scope does not cover " + std::string(record.type) + " " +
+                                std::string(record.id) + ".");
+    co_return;
+  }
   switch (m.type) {
     case MessageType::subscribe: on_subscribe(record); break;
     case MessageType::unsubscribe: on_unsubscribe(record); break;
@@ -218,22 +224,63 @@ asio::awaitable<void> BasicSession<Socket>::handle(std::string_view text) {
 }
 
 template <class Socket>
-void BasicSession<Socket>::on_auth(std::string_view token) {
+asio::awaitable<void> BasicSession<Socket>::on_auth(std::string_view token) {
   presence::Identity fresh;
   if (ctx_.authenticator.authenticate_token(token, fresh) != http::auth::TokenError::none) {
     send_error("unauthenticated", "The token is invalid or has expired.");
-    return;
+    co_return;
   }
   // Subscriptions and tabs belong to the user the socket started with.
   if (identity_.user && !presence::same_user(*identity_.user, *fresh.user)) {
     send_error("identity_changed", "A socket keeps the user it started with; open a new one for another.");
-    return;
+    co_return;
   }
   identity_ = std::move(fresh);
   std::string reply = R"({"type":"authenticated","user":{"id":)" + json_id(*identity_.user) + R"(,"name":)";
   presence::append_json_string(reply, identity_.user->name);
   reply += R"(},"expires_at":)" + std::to_string(identity_.expires_at) + "}";
   enqueue({nullptr, std::make_shared<const std::string>(std::move(reply))});
+  co_await drop_outside_scope();
+}
+
+template <class Socket>
+asio::awaitable<void> BasicSession<Socket>::drop_outside_scope() {
+  const presence::UserPtr user = identity_.user;
+  if (!user->scope.restricted()) co_return;
+  auto outside = [&](const std::string& key) {
+    const presence::RecordRef record = presence::split_record_key(key);
+    return !user->scope.allows(record.type, record.id);
+  };
+  auto what = [](const std::string& key) {
+    const presence::RecordRef record = presence::split_record_key(key);
+    return std::string(record.type) + " " + std::string(record.id);
+  };
+  for (auto it = subscriptions_.begin(); it != subscriptions_.end();) {
+    if (!outside(*it)) {
+      ++it;
+      continue;
+    }
+    ctx_.hub.unsubscribe(ctx_.thread, *this, presence::split_record_key(*it));
+    send_error("forbidden", "The renewed token's scope does not cover " + what(*it) + ": unsubscribed.");
+    it = subscriptions_.erase(it);
+  }
+  // Taken out of the list before the first await: the socket may end meanwhile.
+  std::vector<Tab> gone;
+  for (auto it = tabs_.begin(); it != tabs_.end();) {
+    if (outside(it->key)) {
+      gone.push_back(std::move(*it));
+      it = tabs_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (const Tab& tab : gone) {
+    send_error("forbidden", "The renewed token's scope does not cover " + what(tab.key) + ": its tab " +
+                                tab.tab_id + " left.");
+    const store::UnregisterResult result =
+        co_await ctx_.store.unregister(presence::split_record_key(tab.key), *user, tab.tab_id, 0);
+    if (result == store::UnregisterResult::unavailable) store_unavailable();
+  }
 }
 
 template <class Socket>

@@ -93,7 +93,9 @@ class BasicSession final : public SessionBase, public std::enable_shared_from_th
   boost::asio::awaitable<void> handle(std::string_view text);
   boost::asio::awaitable<void> on_heartbeat(presence::RecordRef record, const presence::HeartbeatInput& input);
   boost::asio::awaitable<void> on_leave(presence::RecordRef record, std::string_view tab_id);
-  void on_auth(std::string_view token);
+  boost::asio::awaitable<void> on_auth(std::string_view token);
+  // After a renewal: ends the subscriptions and tabs the token's scope no longer covers.
+  boost::asio::awaitable<void> drop_outside_scope();
   void on_subscribe(presence::RecordRef record);
   void on_unsubscribe(presence::RecordRef record);
 

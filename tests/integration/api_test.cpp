@@ -1,7 +1,10 @@
 // The presence API as a client uses it: register, see others, leave, expire.
 #include "integration/fixture.hpp"
+#include "support/metrics_text.hpp"
 
 #include <boost/json/serialize.hpp>
+
+#include <tuple>
 
 namespace presenced::testing {
 namespace {
@@ -217,6 +220,40 @@ TEST_P(Presence, AnAvatarUrlClaimShowsInTheViewersList) {
   EXPECT_EQ(v[0].at("avatar_url").as_string(), "/avatars/eve.png");
   auto refused = c.request("POST", "/api/v1/dev/token", R"({"user_id":5,"name":"Eve","tenant_id":1,"avatar_url":"javascript:x"})");
   EXPECT_EQ(refused.status, 422u);
+}
+
+// A token's `scope` claim limits the records it may touch: anything outside is 403 in
+// the envelope, on every presence route, and nothing is written.
+TEST_P(Presence, ATokensScopeLimitsTheRecordsItMayTouch) {
+  start();
+  auto c = client();
+  auto flows = scoped_token_for("1", "Alice", {"flow:*", "form:42"});
+  auto bob = token_for("2", "Bob");
+  EXPECT_EQ(heartbeat(c, flows, "7", tab("a1")).status, 200u);
+  EXPECT_EQ(c.request("POST", path("42", "heartbeat", "form"), tab("a2"), flows).status, 200u);
+  EXPECT_EQ(c.request("GET", path("7", "viewers"), "", flows).status, 200u);
+
+  const std::string forbidden = R"({"success":false,"message":"This action is unauthorized."})";
+  for (const auto& [method, target, body] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"POST", path("43", "heartbeat", "form"), tab("a3")},
+           {"GET", path("43", "viewers", "form"), ""},
+           {"DELETE", path("43", "unregister", "form"), R"({"tab_id":"a3"})"},
+           {"POST", path("43", "saved", "form"), R"({"lock_version":2})"},
+           {"POST", path("1", "heartbeat", "task"), tab("a4")},
+       }) {
+    auto r = c.request(method, target, body, flows);
+    EXPECT_EQ(r.status, 403u) << method << " " << target;
+    EXPECT_EQ(r.body, forbidden) << method << " " << target;
+  }
+  auto nothing = c.request("GET", path("43", "viewers", "form"), "", bob);
+  ASSERT_EQ(nothing.status, 200u);
+  EXPECT_TRUE(nothing.json().at("data").at("viewers").as_array().empty()) << "a refused heartbeat wrote nothing";
+
+  // An empty scope touches nothing; no scope, the whole tenant.
+  EXPECT_EQ(heartbeat(c, scoped_token_for("3", "Carol", {}), "7", tab("c1")).status, 403u);
+  EXPECT_EQ(heartbeat(c, bob, "7", tab("b1")).status, 200u);
+  EXPECT_EQ(viewers(c, bob, "7").size(), 1u);
+  EXPECT_EQ(metric(c.request("GET", "/metrics").body, "presenced_scope_refused_total"), 6);
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, Presence, ::testing::ValuesIn(backends()), backend_name);

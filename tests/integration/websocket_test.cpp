@@ -284,6 +284,47 @@ TEST_P(WebSocket, BadMessagesGetErrorsAndTheSocketGoesOn) {
   EXPECT_TRUE(snapshot_of(ws, "42").is_object()) << "still serving after the errors";
 }
 
+// A token with a scope subscribes and registers tabs only inside it; a renewal with a
+// narrower scope ends the subscriptions and the tabs it no longer covers, and keeps the rest.
+TEST_P(WebSocket, TheTokensScopeBoundsSubscriptionsAndTabsAndARenewalNarrowsThem) {
+  start();
+  WsClient ws(port(), scoped_token_for("1", "Alice", {"flow:*"}));
+  auto error_for = [&](const std::string& message) {
+    ws.send(message);
+    auto e = ws.wait_type("error");
+    return e ? std::string(e->at("code").as_string()) + ": " + std::string(e->at("message").as_string()) : "none";
+  };
+  EXPECT_EQ(error_for(R"({"type":"subscribe","record_type":"form","record_id":"9"})"),
+            "forbidden: The token's scope does not cover form 9.");
+  EXPECT_EQ(error_for(R"({"type":"heartbeat","record_type":"form","record_id":"9","tab_id":"f","mode":"view","dirty":false})"),
+            "forbidden: The token's scope does not cover form 9.");
+  snapshot_of(ws, "1");
+  snapshot_of(ws, "2");
+  ws.send(beat("1", "t1"));
+  ws.send(beat("2", "t2"));
+  auto c = client();
+  auto bob = token_for("2", "Bob");
+  ASSERT_TRUE(eventually([&] { return viewers(c, bob, "1").size() == 1 && viewers(c, bob, "2").size() == 1; }));
+
+  // Renewed for flow 1 only: flow 2's subscription and tab end, with an error saying so.
+  ws.send(R"({"type":"auth","token":")" + scoped_token_for("1", "Alice", {"flow:1"}) + R"("})");
+  ASSERT_TRUE(ws.wait_type("authenticated"));
+  auto ended = ws.wait_type("error");
+  ASSERT_TRUE(ended);
+  EXPECT_EQ(ended->at("code").as_string(), "forbidden");
+  EXPECT_EQ(ended->at("message").as_string(), "The renewed token's scope does not cover flow 2: unsubscribed.");
+  EXPECT_TRUE(eventually([&] { return viewers(c, bob, "2").empty(); })) << "the tab outside the scope left";
+  EXPECT_EQ(viewers(c, bob, "1").size(), 1u) << "the tab inside it stays";
+  // flow 2 changes no longer reach the socket; flow 1 changes do.
+  ASSERT_EQ(heartbeat(c, bob, "2", tab("b2")).status, 200u);
+  ASSERT_EQ(heartbeat(c, bob, "1", tab("b1")).status, 200u);
+  auto next = ws.wait_for([](const value& v) { return v.at("type") == "presence"; });
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->at("record_id").as_string(), "1");
+  EXPECT_EQ(error_for(R"({"type":"subscribe","record_type":"flow","record_id":"2"})"),
+            "forbidden: The token's scope does not cover flow 2.");
+}
+
 TEST_P(WebSocket, LimitsEachWithAClearError) {
   start({"--ws-max-subscriptions", "2", "--ws-rate", "5", "--ws-max-message", "512"});
   WsClient ws(port(), token_for("1", "Alice"));

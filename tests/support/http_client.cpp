@@ -94,8 +94,9 @@ std::string raw_exchange(std::uint16_t port, const std::string& bytes, int timeo
   return out;
 }
 
-std::string token_for(const std::string& user, const std::string& name, const std::string& tenant, std::int64_t ttl_s,
-                      const std::string& secret) {
+namespace {
+http::auth::TokenClaims claims_for(const std::string& user, const std::string& name, const std::string& tenant,
+                                   std::int64_t ttl_s) {
   http::auth::TokenClaims c;
   c.user_id = user;
   c.user_id_is_number = !user.empty() && user.find_first_not_of("0123456789") == std::string::npos;
@@ -104,7 +105,19 @@ std::string token_for(const std::string& user, const std::string& name, const st
   c.tenant_is_number = !tenant.empty() && tenant.find_first_not_of("0123456789") == std::string::npos;
   c.issued_at = presence::SystemClock().unix_seconds();
   c.expires_at = c.issued_at + ttl_s;
-  return http::auth::JwtCodec(secret).sign(c);
+  return c;
+}
+}  // namespace
+
+std::string token_for(const std::string& user, const std::string& name, const std::string& tenant, std::int64_t ttl_s,
+                      const std::string& secret) {
+  return http::auth::JwtCodec(secret).sign(claims_for(user, name, tenant, ttl_s));
+}
+
+std::string scoped_token_for(const std::string& user, const std::string& name, std::vector<std::string> scope) {
+  http::auth::TokenClaims c = claims_for(user, name, "1", 3600);
+  c.scope = std::move(scope);
+  return http::auth::JwtCodec("test-secret").sign(c);
 }
 
 }  // namespace presenced::testing

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace presenced::testing {
 
@@ -43,5 +44,7 @@ std::string raw_exchange(std::uint16_t port, const std::string& bytes, int timeo
 // A token for `user` in `tenant`, signed with the test secret.
 std::string token_for(const std::string& user, const std::string& name, const std::string& tenant = "1",
                       std::int64_t ttl_s = 3600, const std::string& secret = "test-secret");
+// The same, with a `scope` claim of these patterns (tenant "1", an hour).
+std::string scoped_token_for(const std::string& user, const std::string& name, std::vector<std::string> scope);
 
 }  // namespace presenced::testing

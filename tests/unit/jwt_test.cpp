@@ -141,3 +141,54 @@ TEST(Jwt, AnAvatarUrlClaimIsKeptWhenUsableAndIgnoredOtherwise) {
     EXPECT_TRUE(id.user->avatar_url.empty()) << bad;
   }
 }
+
+TEST(Jwt, ScopeClaimAsAnArrayOrAsSpaceSeparatedText) {
+  presenced::presence::Identity id;
+  ASSERT_EQ(check(forge(kHs256, R"({"sub":1,"name":"A","tenant_id":1,"exp":1900000000,"scope":["flow:*","form:42"]})"), &id),
+            TokenError::none);
+  EXPECT_TRUE(id.user->scope.restricted());
+  EXPECT_TRUE(id.user->scope.allows("flow", "7"));
+  EXPECT_TRUE(id.user->scope.allows("form", "42"));
+  EXPECT_FALSE(id.user->scope.allows("form", "43"));
+
+  ASSERT_EQ(check(forge(kHs256, R"({"sub":1,"name":"A","tenant_id":1,"exp":1900000000,"scope":" flow:1  form:* "})"), &id),
+            TokenError::none);
+  EXPECT_TRUE(id.user->scope.allows("flow", "1"));
+  EXPECT_TRUE(id.user->scope.allows("form", "9"));
+  EXPECT_FALSE(id.user->scope.allows("flow", "2"));
+
+  // No claim: the whole tenant. An empty list: nothing.
+  ASSERT_EQ(check(forge(kHs256, R"({"sub":1,"name":"A","tenant_id":1,"exp":1900000000})"), &id), TokenError::none);
+  EXPECT_FALSE(id.user->scope.restricted());
+  EXPECT_TRUE(id.user->scope.allows("anything", "1"));
+  ASSERT_EQ(check(forge(kHs256, R"({"sub":1,"name":"A","tenant_id":1,"exp":1900000000,"scope":[]})"), &id),
+            TokenError::none);
+  EXPECT_FALSE(id.user->scope.allows("flow", "1"));
+}
+
+TEST(Jwt, ASignedScopeReadsBack) {
+  TokenClaims c = alice();
+  c.scope = std::vector<std::string>{"flow:42"};
+  presenced::presence::Identity id;
+  ASSERT_EQ(check(JwtCodec("k").sign(c), &id), TokenError::none);
+  EXPECT_TRUE(id.user->scope.allows("flow", "42"));
+  EXPECT_FALSE(id.user->scope.allows("flow", "43"));
+}
+
+TEST(Jwt, AnUnreadableScopeRefusesTheTokenRatherThanWideningIt) {
+  std::string many = R"({"sub":1,"name":"A","tenant_id":1,"exp":1900000000,"scope":[)";
+  for (int i = 0; i < 101; ++i) many += std::string(i ? "," : "") + "\"flow:" + std::to_string(i) + "\"";
+  many += "]}";
+  for (const std::string payload : {
+           std::string(R"({"sub":1,"name":"A","tenant_id":1,"exp":1900000000,"scope":"flow"})"),          // no colon
+           std::string(R"({"sub":1,"name":"A","tenant_id":1,"exp":1900000000,"scope":["flow:4 2"]})"),    // a space
+           std::string(R"({"sub":1,"name":"A","tenant_id":1,"exp":1900000000,"scope":["fl*:1"]})"),       // half a wildcard
+           std::string(R"({"sub":1,"name":"A","tenant_id":1,"exp":1900000000,"scope":["a:b:c"]})"),       // two colons
+           std::string(R"({"sub":1,"name":"A","tenant_id":1,"exp":1900000000,"scope":[42]})"),            // not a string
+           std::string(R"({"sub":1,"name":"A","tenant_id":1,"exp":1900000000,"scope":{"flow":"*"}})"),    // an object
+           std::string(R"({"sub":1,"name":"A","tenant_id":1,"exp":1900000000,"scope":null})"),
+           many,  // over 100 patterns
+       }) {
+    EXPECT_EQ(check(forge(kHs256, payload)), TokenError::bad_claims) << payload;
+  }
+}

@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -67,6 +68,30 @@ bool read_time(const boost::json::value* v, std::int64_t& out) {
   return true;
 }
 
+// `scope`: an array of patterns, or one string of patterns separated by spaces (as
+// OAuth writes scopes). Anything else, or a pattern that is not one, refuses the token:
+// a scope that cannot be read must not turn into the whole tenant.
+bool read_scope(const boost::json::value& claim, presence::Scope& out) {
+  out.restrict();
+  if (claim.is_string()) {
+    std::string_view rest = claim.get_string();
+    while (!rest.empty()) {
+      const auto start = rest.find_first_not_of(' ');
+      if (start == std::string_view::npos) break;
+      rest.remove_prefix(start);
+      const auto end = std::min(rest.find(' '), rest.size());
+      if (!out.add(rest.substr(0, end))) return false;
+      rest.remove_prefix(end);
+    }
+    return true;
+  }
+  if (!claim.is_array()) return false;
+  for (const auto& pattern : claim.get_array()) {
+    if (!pattern.is_string() || !out.add(pattern.get_string())) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 TokenError JwtCodec::verify(std::string_view token, std::int64_t now_unix, presence::Identity& out) const {
@@ -111,6 +136,9 @@ TokenError JwtCodec::verify(std::string_view token, std::int64_t now_unix, prese
       avatar && avatar->is_string() && presence::is_usable_avatar_url(avatar->get_string())) {
     user->avatar_url.assign(avatar->get_string());
   }
+  if (const auto* scope = payload->if_contains("scope"); scope && !read_scope(*scope, user->scope)) {
+    return TokenError::bad_claims;
+  }
   if (now_unix > exp + kExpiryLeewaySeconds) return TokenError::expired;
   if (std::int64_t nbf; payload->contains("nbf")) {
     if (!read_time(payload->if_contains("nbf"), nbf)) return TokenError::bad_claims;
@@ -134,6 +162,11 @@ std::string JwtCodec::sign(const TokenClaims& c) const {
   payload["name"] = c.name;
   payload["tenant_id"] = id(c.tenant, c.tenant_is_number);
   if (!c.avatar_url.empty()) payload["avatar_url"] = c.avatar_url;
+  if (c.scope) {
+    boost::json::array scope;
+    for (const auto& pattern : *c.scope) scope.emplace_back(pattern);
+    payload["scope"] = std::move(scope);
+  }
   payload["iat"] = c.issued_at;
   payload["exp"] = c.expires_at;
 

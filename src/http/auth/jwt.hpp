@@ -7,8 +7,10 @@
 #include "presence/identity.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace presenced::http::auth {
 
@@ -25,6 +27,7 @@ inline constexpr std::int64_t kExpiryLeewaySeconds = 30;  // clock skew between 
 
 struct TokenClaims {
   std::string avatar_url;  // optional
+  std::optional<std::vector<std::string>> scope;  // optional: record patterns ("flow:*")
   std::string user_id;
   bool user_id_is_number = false;
   std::string name;
