@@ -128,8 +128,11 @@ int serve(const ServeConfig& config) {
   http::Throttle throttle(config.rate_limit, clock);
   http::auth::JwtCodec codec(secret);
   http::PresenceHandlers handlers(
-      {.dev = config.dev, .max_body_bytes = config.max_body_bytes, .cors_origins = config.cors_origins}, store,
-      throttle, codec, clock);
+      {.dev = config.dev,
+       .max_body_bytes = config.max_body_bytes,
+       .cors_origins = config.cors_origins,
+       .server_key = config.server_key},
+      store, throttle, codec, clock);
   auto ms = [](double seconds) { return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000)); };
   http::Server server({.host = config.host,
                        .port = config.port,

@@ -122,6 +122,9 @@ CommandLine parse_command_line(int argc, char** argv) {
                  "an origin allowed to call the API from a browser (repeatable), e.g. https://app.example.com")
       ->envname("PRESENCED_CORS_ORIGIN")
       ->delimiter(',');
+  app.add_option("--server-key", s.server_key,
+                 "bearer secret of the host app's server API (/api/v1/server/...); without it, no server API")
+      ->envname("PRESENCED_SERVER_KEY");
   app.add_option("--shutdown-timeout", s.shutdown_timeout_s,
                  "seconds SIGTERM waits for requests in flight and sockets to close")
       ->envname("PRESENCED_SHUTDOWN_TIMEOUT")
@@ -176,6 +179,8 @@ CommandLine parse_command_line(int argc, char** argv) {
     }
   }
   if (s.tls_cert.empty() != s.tls_key.empty()) return fail("--tls-cert and --tls-key go together");
+  // A guessable key would open every tenant's presence to whoever guesses it.
+  if (!s.server_key.empty() && s.server_key.size() < 16) return fail("--server-key must be at least 16 characters");
   if (s.max_tabs_per_user > s.max_tabs_per_record) s.max_tabs_per_user = s.max_tabs_per_record;
   if (s.threads == 0) s.threads = std::max(1u, std::thread::hardware_concurrency());
   return cl;

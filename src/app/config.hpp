@@ -42,6 +42,7 @@ struct ServeConfig {
   std::size_t max_tabs_per_record = 200;
   std::size_t max_tabs_per_user = 20;  // one user's tabs on one record
   std::vector<std::string> cors_origins;
+  std::string server_key;  // bearer secret of /api/v1/server/*; empty: the server API is off
   double shutdown_timeout_s = 10;
   bool require_store = false;
   std::string tls_cert;  // PEM chain; with tls_key, every connection is TLS

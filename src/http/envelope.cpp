@@ -29,6 +29,27 @@ void success_viewers(Response& res, const std::vector<presence::Viewer>& viewers
   o.append("]}}");
 }
 
+void success_bulk_viewers(Response& res, const std::vector<std::pair<std::string, std::string>>& records,
+                          const std::vector<std::vector<presence::Viewer>>& viewers) {
+  res.status = 200;
+  std::string& o = res.body;
+  o.assign(R"({"success":true,"data":{"records":[)");
+  for (std::size_t i = 0; i < records.size() && i < viewers.size(); ++i) {
+    if (i) o += ',';
+    o.append(R"({"type":)");
+    presence::append_json_string(o, records[i].first);
+    o.append(R"(,"id":)");
+    presence::append_json_string(o, records[i].second);
+    o.append(R"(,"count":)").append(std::to_string(viewers[i].size())).append(R"(,"viewers":[)");
+    for (std::size_t v = 0; v < viewers[i].size(); ++v) {
+      if (v) o += ',';
+      presence::append_viewer(o, viewers[i][v]);
+    }
+    o.append("]}");
+  }
+  o.append("]}}");
+}
+
 void success_saved(Response& res) {
   res.status = 200;
   res.body.assign(R"({"success":true,"data":{"saved":true}})");

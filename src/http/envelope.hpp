@@ -9,6 +9,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace presenced::http::envelope {
@@ -17,6 +18,10 @@ void success_registered(Response& res);
 void success_unregistered(Response& res);
 void success_viewers(Response& res, const std::vector<presence::Viewer>& viewers);
 void success_saved(Response& res);
+// The bulk query: {"records":[{"type":...,"id":...,"count":N,"viewers":[...]}, ...]}, in
+// the order asked; `records` holds (type, id) pairs.
+void success_bulk_viewers(Response& res, const std::vector<std::pair<std::string, std::string>>& records,
+                          const std::vector<std::vector<presence::Viewer>>& viewers);
 void success_token(Response& res, std::string_view token);
 void health(Response& res, bool ok);
 

@@ -2,6 +2,7 @@
 
 #include "http/assets.hpp"
 #include "http/envelope.hpp"
+#include "http/server_api.hpp"
 #include "presence/validation.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
@@ -87,7 +88,7 @@ bool PresenceHandlers::cors(std::string_view origin, Response& res) const {
 
 bool PresenceHandlers::admit(const RequestHead& head, auth::Authenticator& authenticator, Exchange& ex,
                              Response& res) {
-  ex.route = match_route(head.method, head.target, options_.dev);
+  ex.route = match_route(head.method, head.target, options_.dev, server_key_.configured());
   const RouteMatch& m = ex.route;
   if (m.route == Route::not_found) {
     envelope::error(res, 404, "Not found.");
@@ -127,6 +128,13 @@ bool PresenceHandlers::admit(const RequestHead& head, auth::Authenticator& authe
       return false;
     }
     return true;
+  }
+
+  // The host app's own calls: the server key, not a user token, and no per-user limit.
+  if (m.route == Route::server_query && !server_key_.admits(head.authorization)) {
+    envelope::error(res, 401, "Unauthenticated.");
+    res.add_header("WWW-Authenticate", "Bearer");
+    return false;
   }
 
   const bool needs_identity = m.route == Route::heartbeat || m.route == Route::viewers ||
@@ -183,6 +191,7 @@ boost::asio::awaitable<void> PresenceHandlers::handle(const Exchange& ex, std::s
       res.add_header("Upgrade", "websocket");
       break;
     case Route::dev_token: dev_token(body, arena, res); break;
+    case Route::server_query: co_await server_query(body, arena, res); break;
     case Route::asset:
       if (const Asset* asset = find_asset(ex.route.asset)) {
         res.status = 200;
@@ -315,17 +324,7 @@ void PresenceHandlers::dev_token(std::string_view body, RequestArena& arena, Res
     }
   }
 
-  const auto* tenant = field("tenant_id");
-  if (!tenant) {
-    errors.add("tenant_id", "The tenant id field is required.");
-  } else if (tenant->is_int64() && tenant->get_int64() >= 0) {
-    claims.tenant = std::to_string(tenant->get_int64());
-    claims.tenant_is_number = true;
-  } else if (tenant->is_string() && presence::is_valid_segment(tenant->get_string())) {
-    claims.tenant.assign(tenant->get_string());
-  } else {
-    errors.add("tenant_id", "The tenant id field must be a non-negative integer or 1 to 64 of [A-Za-z0-9_-].");
-  }
+  read_tenant_id(field("tenant_id"), claims.tenant, claims.tenant_is_number, errors);
 
   if (!errors.empty()) {
     envelope::validation_error(res, errors);
@@ -334,6 +333,30 @@ void PresenceHandlers::dev_token(std::string_view body, RequestArena& arena, Res
   claims.issued_at = clock_.unix_seconds();
   claims.expires_at = claims.issued_at + options_.dev_token_ttl_s;
   envelope::success_token(res, codec_.sign(claims));
+}
+
+boost::asio::awaitable<void> PresenceHandlers::server_query(std::string_view body, RequestArena& arena,
+                                                            Response& res) {
+  boost::json::monotonic_resource json_memory(arena.json_buffer(), arena.json_size());
+  boost::json::value json(&json_memory);
+  if (!parse_json(body, json, res)) co_return;
+  BulkQuery query;
+  presence::ValidationErrors errors;
+  read_bulk_query(json, query, errors);
+  if (!errors.empty()) {
+    envelope::validation_error(res, errors);
+    co_return;
+  }
+  std::vector<presence::RecordRef> records;
+  records.reserve(query.records.size());
+  for (const auto& [type, id] : query.records) records.push_back({query.tenant, type, id});
+  std::vector<std::vector<presence::Viewer>> viewers;
+  const store::ViewersResult result = co_await store_.viewers_of(records, viewers);
+  if (result != store::ViewersResult::ok) {
+    store_unavailable(res);
+    co_return;
+  }
+  envelope::success_bulk_viewers(res, query.records, viewers);
 }
 
 }  // namespace presenced::http

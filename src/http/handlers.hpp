@@ -5,6 +5,7 @@
 // rate limit 429, body size 413, JSON 400, validation 422. A refused request changes nothing.
 
 #include "http/auth/authenticator.hpp"
+#include "http/auth/server_key.hpp"
 #include "http/request_arena.hpp"
 #include "http/response.hpp"
 #include "http/router.hpp"
@@ -18,6 +19,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace presenced::http {
@@ -49,13 +51,19 @@ struct HandlerOptions {
   std::int64_t dev_token_ttl_s = 12 * 3600;
   std::size_t max_body_bytes = 64 * 1024;
   std::vector<std::string> cors_origins;  // exact origins ("https://app.example.com"); empty: no CORS
+  std::string server_key;  // the bearer secret of /api/v1/server/*; empty: no server API
 };
 
 class PresenceHandlers {
  public:
   PresenceHandlers(HandlerOptions options, store::PresenceStore& store, Throttle& throttle,
                    const auth::JwtCodec& codec, const presence::Clock& clock)
-      : options_(options), store_(store), throttle_(throttle), codec_(codec), clock_(clock) {}
+      : options_(std::move(options)),
+        server_key_(std::exchange(options_.server_key, {})),
+        store_(store),
+        throttle_(throttle),
+        codec_(codec),
+        clock_(clock) {}
 
   // Route, method, token, rate limit, declared body size. Returns false when `res` already
   // holds the answer (the body is then not read).
@@ -76,10 +84,12 @@ class PresenceHandlers {
   boost::asio::awaitable<void> viewers(const Exchange& ex, ConnectionScratch& scratch, Response& res);
   boost::asio::awaitable<void> saved(const Exchange& ex, std::string_view body, Response& res);
   void dev_token(std::string_view body, RequestArena& arena, Response& res);
+  boost::asio::awaitable<void> server_query(std::string_view body, RequestArena& arena, Response& res);
   // Adds the CORS headers for `origin`; false for an origin not listed.
   bool cors(std::string_view origin, Response& res) const;
 
   HandlerOptions options_;
+  auth::ServerKey server_key_;  // only its digest: the key itself is not kept
   store::PresenceStore& store_;
   Throttle& throttle_;
   const auth::JwtCodec& codec_;

@@ -40,7 +40,7 @@ std::string_view method_name(Method m) {
   return "UNKNOWN";
 }
 
-RouteMatch match_route(Method method, std::string_view target, bool dev_routes) {
+RouteMatch match_route(Method method, std::string_view target, bool dev_routes, bool server_routes) {
   RouteMatch m;
   m.path = target.substr(0, target.find('?'));
   std::string_view path = m.path;
@@ -63,6 +63,10 @@ RouteMatch match_route(Method method, std::string_view target, bool dev_routes) 
     m.route = Route::asset;
     m.asset = "demo.html";
     return allow_only(m, method, "GET", Method::get);
+  }
+  if (server_routes && path == "/api/v1/server/presence/query") {
+    m.route = Route::server_query;
+    return allow_only(m, method, "POST", Method::post);
   }
   if (dev_routes && path == "/api/v1/dev/token") {
     m.route = Route::dev_token;

@@ -8,12 +8,15 @@ namespace presenced::http {
 
 enum class Method { get, head, post, put, patch, del, options, other };
 
-enum class Route { not_found, healthz, readyz, heartbeat, viewers, unregister, saved, websocket, asset, dev_token, metrics };
+enum class Route {
+  not_found, healthz, readyz, heartbeat, viewers, unregister, saved, websocket, asset, dev_token, metrics,
+  server_query,
+};
 
 // Every route's name, indexed by Route: the `route` label of GET /metrics.
 inline constexpr std::string_view kRouteNames[] = {"none",  "healthz",   "readyz",   "heartbeat",
                                                    "viewers", "unregister", "saved", "websocket",
-                                                   "asset", "dev_token", "metrics"};
+                                                   "asset", "dev_token", "metrics", "server_query"};
 
 struct RouteMatch {
   Route route = Route::not_found;
@@ -25,8 +28,9 @@ struct RouteMatch {
   std::string_view asset;        // Route::asset: the file's name
 };
 
-// `dev_routes`: whether /api/v1/dev/* exists (only with --dev).
-RouteMatch match_route(Method method, std::string_view target, bool dev_routes);
+// `dev_routes`: whether /api/v1/dev/* exists (only with --dev); `server_routes`: whether
+// /api/v1/server/* does (only with --server-key).
+RouteMatch match_route(Method method, std::string_view target, bool dev_routes, bool server_routes = false);
 
 Method parse_method(std::string_view verb);
 std::string_view method_name(Method m);

@@ -159,6 +159,7 @@ asio::awaitable<void> lingering_close(beast::tcp_stream& stream) {
 // printable characters that need no escaping in a header or JSON; otherwise, and when
 // there is none, the request gets one: the process's random prefix, the thread, a count.
 // Counts an answered request for /metrics, and logs it at debug.
+static_assert(std::size(kRouteNames) <= metrics::kMaxRoutes, "every route needs its row in the metrics");
 void account(Route route, std::string_view method, std::string_view path, unsigned status,
              std::chrono::steady_clock::duration took, std::string_view id) {
   metrics::request(static_cast<std::size_t>(route), status, took);

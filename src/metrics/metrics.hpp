@@ -18,7 +18,7 @@
 
 namespace presenced::metrics {
 
-inline constexpr std::size_t kMaxRoutes = 12;
+inline constexpr std::size_t kMaxRoutes = 16;
 inline constexpr std::size_t kMaxTokenErrors = 8;
 // The statuses presenced answers with; any other lands in the last slot ("other").
 inline constexpr std::array<unsigned, 16> kStatuses = {200, 204, 400, 401, 403, 404, 405, 408,

@@ -56,6 +56,9 @@ enum class UnregisterResult {
 
 enum class ViewersResult { ok, unavailable };
 
+// The most records one bulk query may ask about.
+inline constexpr std::size_t kMaxBulkRecords = 500;
+
 enum class SavedResult { ok, unavailable };
 
 // What a viewers answer says besides the list.
@@ -107,6 +110,18 @@ class PresenceStore {
                                                         std::vector<presence::Viewer>& out,
                                                         RecordState* state) = 0;
 
+  // The viewers (everyone) of each record, out[i] for records[i], in one round trip to
+  // the store: the server API's bulk query (at most kMaxBulkRecords). The embedded store
+  // has no round trip to save and asks viewers() for each in turn.
+  virtual boost::asio::awaitable<ViewersResult> viewers_of(std::span<const presence::RecordRef> records,
+                                                            std::vector<std::vector<presence::Viewer>>& out) {
+    out.resize(records.size());
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      const ViewersResult result = co_await viewers(records[i], nullptr, out[i], nullptr);
+      if (result != ViewersResult::ok) co_return ViewersResult::unavailable;
+    }
+    co_return ViewersResult::ok;
+  }
   // Records that `user` saved `record` at `lock_version` (the latest is kept) and tells
   // the observers (on every node).
   virtual boost::asio::awaitable<SavedResult> saved(presence::RecordRef record, presence::UserPtr user,

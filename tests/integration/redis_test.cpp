@@ -227,6 +227,31 @@ TEST_F(RedisStoreTest, EveryChangeIsPublishedOnceAndRenewalsNever) {
   EXPECT_EQ(publishes(), expected);
 }
 
+// The server API's bulk query asks Redis once, whatever the number of records, and
+// cleans stale entries on the way as the viewers call does.
+TEST_F(RedisStoreTest, ABulkQueryIsOneScriptCall) {
+  const std::string key = "server-key-for-tests-0123456789";
+  auto server = node({"--server-key", key});
+  HttpClient c(server->port());
+  ASSERT_EQ(c.request("POST", "/api/v1/presence/flow/3/heartbeat", tab("t1"), token_for("1", "Alice")).status, 200u);
+  const std::string stale = R"({"user_id":9,"user_name":"Gone","mode":"view","dirty":false,"last_seen_at":")" +
+                            iso_utc(std::time(nullptr) - 3600) + R"("})";
+  raw.command({"HSET", "tenant_1_record_presence:flow:5", "old", stale});
+  std::string body = R"({"tenant_id":1,"records":[)";
+  for (int i = 0; i < 500; ++i) body += (i ? "," : "") + std::string(R"({"type":"flow","id":")") + std::to_string(i) + "\"}";
+  body += "]}";
+  raw.string({"CONFIG", "RESETSTAT"});
+  auto r = c.request("POST", "/api/v1/server/presence/query", body, key);
+  ASSERT_EQ(r.status, 200u) << r.body.substr(0, 200);
+  const auto records = r.json().at("data").at("records").as_array();
+  EXPECT_EQ(records[3].at("count").as_int64(), 1);
+  EXPECT_EQ(records[5].at("count").as_int64(), 0) << "a stale entry is not presence";
+  EXPECT_EQ(raw.integer({"HEXISTS", "tenant_1_record_presence:flow:5", "old"}), 0) << "and it was removed";
+  const std::string info = raw.string({"INFO", "commandstats"});
+  EXPECT_NE(info.find("cmdstat_evalsha:calls=1,"), std::string::npos) << info;
+  EXPECT_EQ(info.find("cmdstat_eval:"), std::string::npos) << "the script was loaded at connect: " << info;
+}
+
 TEST_F(RedisStoreTest, TwoNodesShareOneRedis) {
   auto a = node(), b = node();
   HttpClient on_a(a->port()), on_b(b->port());

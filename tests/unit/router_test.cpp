@@ -38,3 +38,10 @@ TEST(Router, DevRoutesExistOnlyInDevMode) {
   EXPECT_EQ(match_route(Method::post, "/api/v1/dev/token", true).route, Route::dev_token);
   EXPECT_EQ(match_route(Method::post, "/api/v1/dev/token", false).route, Route::not_found);
 }
+
+TEST(Router, ServerRoutesExistOnlyWithAServerKey) {
+  EXPECT_EQ(match_route(Method::post, "/api/v1/server/presence/query", false, true).route, Route::server_query);
+  EXPECT_EQ(match_route(Method::post, "/api/v1/server/presence/query", false, false).route, Route::not_found);
+  EXPECT_EQ(match_route(Method::post, "/api/v1/server/presence/query", true).route, Route::not_found);
+  EXPECT_FALSE(match_route(Method::get, "/api/v1/server/presence/query", false, true).method_allowed);
+}

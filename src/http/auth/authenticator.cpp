@@ -1,8 +1,7 @@
 #include "http/auth/authenticator.hpp"
 
+#include "http/auth/bearer.hpp"
 #include "metrics/metrics.hpp"
-
-#include <boost/beast/core/string.hpp>  // beast::iequals: ASCII, no locale
 
 namespace presenced::http::auth {
 namespace {
@@ -16,15 +15,7 @@ TokenError counted(TokenError e) {
 }  // namespace
 
 TokenError Authenticator::authenticate_header(std::string_view authorization, presence::Identity& out) {
-  // "Bearer <token>", the scheme matched without regard to case (RFC 9110 §11.1).
-  constexpr std::string_view scheme = "bearer ";
-  // ASCII comparison: the locale-aware one costs more than the rest of the request.
-  if (authorization.size() <= scheme.size() || !boost::beast::iequals(authorization.substr(0, scheme.size()), scheme)) {
-    return counted(TokenError::missing);
-  }
-  std::string_view token = authorization.substr(scheme.size());
-  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
-  while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+  const std::string_view token = bearer_credential(authorization);
   if (token.empty()) return counted(TokenError::missing);
   return authenticate_token(token, out);
 }

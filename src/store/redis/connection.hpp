@@ -61,7 +61,8 @@ class Connection {
   // Sends the command and awaits its reply. The command is written before this returns
   // (its arguments may be gone by the time the reply comes); not a coroutine of its
   // own, so that a request costs one frame less.
-  boost::asio::awaitable<ExecResult> execute(const Command& command) {
+  template <std::size_t MaxArgs>
+  boost::asio::awaitable<ExecResult> execute(const BasicCommand<MaxArgs>& command) {
     const bool sent = state_ == State::connected;
     if (sent) command.append_to(out_);
     return await_reply(sent);

@@ -24,6 +24,8 @@ constexpr std::string_view kSavedKeyMiddle = "_record_presence_saved:";
 // How long a record's latest saved version is kept after the save: a tab left open over
 // a weekend and still on the old version is stale on Monday only if this is longer.
 constexpr std::int64_t kSavedKeepMs = 7LL * 24 * 3600 * 1000;
+// A bulk query's keys: each record's and its saved version's.
+constexpr std::size_t kMaxBulkKeys = 2 * kMaxBulkRecords;
 
 // The key, on the stack: its parts are validated segments of at most 64 characters.
 // The record's presence (the host app's key), or beside it, its saved version.
@@ -84,21 +86,32 @@ void value_tail(std::string& out, const presence::HeartbeatInput& tab) {
 struct Keys {
   std::string_view first, second;  // second: none when empty
   std::size_t size() const { return second.empty() ? 1 : 2; }
-  void add_to(Command& command) const {
+  void add_to(auto& command) const {
     command.arg(first);
     if (!second.empty()) command.arg(second);
   }
 };
 
-template <typename Args>
-asio::awaitable<ExecResult> run_script(Connection& c, const Script& script, Keys keys, Args&& args) {
+// Any number of keys (a bulk query), kept by the caller.
+struct KeyList {
+  const std::vector<std::string>& keys;
+  std::size_t size() const { return keys.size(); }
+  void add_to(auto& command) const {
+    for (const std::string& key : keys) command.arg(key);
+  }
+};
+
+// `Cmd`: a command with room for the script's keys and arguments.
+template <typename Cmd = Command, typename KeySet, typename Args>
+asio::awaitable<ExecResult> run_script(Connection& c, const Script& script, KeySet keys, Args&& args) {
   const char* key_count = keys.size() == 1 ? "1" : "2";
   ExecResult r;
   for (int attempt = 0; attempt < 2; ++attempt) {
-    Command command;
+    Cmd command;
     if (attempt == 0) command.arg("EVALSHA").arg(script.sha1);
     else command.arg("EVAL").arg(script.source);
-    command.arg(key_count);
+    if (keys.size() <= 2) command.arg(key_count);
+    else command.arg(static_cast<std::int64_t>(keys.size()));
     keys.add_to(command);
     args(command);
     r = co_await c.execute(command);
@@ -163,6 +176,43 @@ bool read_entry(std::string_view order, std::string_view value, std::string_view
   return true;
 }
 
+// One answer of a viewers script ({saved version, ms to the first expiry, then joined,
+// value, ...}) into `out` (without `caller`) and `state`.
+void read_viewers(const redisReply& list, presence::RecordRef record, const presence::User* caller,
+                  std::vector<presence::Viewer>& out, RecordState* state) {
+  RecordState found;
+  std::uint32_t version = 0;
+  if (std::string_view v = text(*list.element[0]);
+      !v.empty() && std::from_chars(v.data(), v.data() + v.size(), version).ec == std::errc()) {
+    found.saved_version = version;
+  }
+  const redisReply& expiry = *list.element[1];
+  if (expiry.type == REDIS_REPLY_INTEGER) {
+    found.next_expiry_ms = expiry.integer;
+  } else {
+    std::from_chars(expiry.str, expiry.str + expiry.len, found.next_expiry_ms);
+  }
+  if (state) *state = found;
+
+  // Entries the host app wrote may be anything; what cannot be read is skipped.
+  thread_local std::vector<presence::User> users;
+  thread_local std::vector<std::string> fields;
+  thread_local std::vector<presence::TabView> tabs;
+  const std::size_t entries = (list.elements - 2) / 2;
+  users.resize(std::max(users.size(), entries));
+  fields.resize(std::max(fields.size(), entries));
+  tabs.clear();
+  for (std::size_t i = 2; i + 1 < list.elements; i += 2) {
+    presence::TabView tab{};
+    const std::size_t n = tabs.size();
+    if (read_entry(text(*list.element[i]), text(*list.element[i + 1]), record.tenant, users[n], fields[n], tab)) {
+      tab.user = &users[n];
+      tabs.push_back(tab);
+    }
+  }
+  presence::aggregate_viewers(tabs, caller, found.saved_version, out);
+}
+
 }  // namespace
 
 RedisStore::RedisStore(RedisStoreOptions options, const presence::Clock& clock)
@@ -175,7 +225,7 @@ RedisStore::~RedisStore() { stop(); }
 void RedisStore::start(std::span<const asio::any_io_executor> executors) {
   ConnectionOptions co;
   co.request_timeout = options_.timeout;
-  co.scripts = {heartbeat_.source, viewers_script().source, unregister_script().source};
+  co.scripts = {heartbeat_.source, viewers_script().source, unregister_script().source, viewers_many_script().source};
   for (const auto& executor : executors) {
     auto& context = static_cast<asio::io_context&>(asio::query(executor, asio::execution::context));
     auto c = std::make_unique<Connection>(context, options_.endpoint, co);
@@ -269,38 +319,32 @@ asio::awaitable<ViewersResult> RedisStore::viewers(presence::RecordRef record, c
     co_return ViewersResult::unavailable;
   }
 
-  const redisReply& list = *r.reply;
-  RecordState found;
-  std::uint32_t version = 0;
-  if (std::string_view v = text(*list.element[0]);
-      !v.empty() && std::from_chars(v.data(), v.data() + v.size(), version).ec == std::errc()) {
-    found.saved_version = version;
-  }
-  const redisReply& expiry = *list.element[1];
-  if (expiry.type == REDIS_REPLY_INTEGER) {
-    found.next_expiry_ms = expiry.integer;
-  } else {
-    std::from_chars(expiry.str, expiry.str + expiry.len, found.next_expiry_ms);
-  }
-  if (state) *state = found;
+  read_viewers(*r.reply, record, caller, out, state);
+  co_return ViewersResult::ok;
+}
 
-  // Entries the host app wrote may be anything; what cannot be read is skipped.
-  thread_local std::vector<presence::User> users;
-  thread_local std::vector<std::string> fields;
-  thread_local std::vector<presence::TabView> tabs;
-  const std::size_t entries = (list.elements - 2) / 2;
-  users.resize(std::max(users.size(), entries));
-  fields.resize(std::max(fields.size(), entries));
-  tabs.clear();
-  for (std::size_t i = 2; i + 1 < list.elements; i += 2) {
-    presence::TabView tab{};
-    const std::size_t n = tabs.size();
-    if (read_entry(text(*list.element[i]), text(*list.element[i + 1]), record.tenant, users[n], fields[n], tab)) {
-      tab.user = &users[n];
-      tabs.push_back(tab);
-    }
+asio::awaitable<ViewersResult> RedisStore::viewers_of(std::span<const presence::RecordRef> records,
+                                                      std::vector<std::vector<presence::Viewer>>& out) {
+  out.resize(records.size());
+  if (records.empty()) co_return ViewersResult::ok;
+  Connection* c = connection_for(co_await asio::this_coro::executor);
+  if (!c) co_return ViewersResult::unavailable;
+  std::vector<std::string> keys;
+  keys.reserve(2 * records.size());
+  for (const presence::RecordRef& record : records) {
+    keys.emplace_back(Key(record).view());
+    keys.emplace_back(Key(record, kSavedKeyMiddle).view());
   }
-  presence::aggregate_viewers(tabs, caller, found.saved_version, out);
+  ExecResult r = co_await run_script<BasicCommand<kMaxBulkKeys + 8>>(
+      *c, viewers_many_script(), KeyList{keys}, [&](auto& w) { w.arg(clock_.unix_ms()).arg(options_.ttl_ms); });
+  if (r.status != ExecStatus::ok || r.reply->type != REDIS_REPLY_ARRAY || r.reply->elements != records.size()) {
+    co_return ViewersResult::unavailable;
+  }
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const redisReply& answer = *r.reply->element[i];
+    if (answer.type != REDIS_REPLY_ARRAY || answer.elements < 2) co_return ViewersResult::unavailable;
+    read_viewers(answer, records[i], nullptr, out[i], nullptr);
+  }
   co_return ViewersResult::ok;
 }
 

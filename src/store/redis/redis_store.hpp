@@ -44,6 +44,8 @@ class RedisStore final : public PresenceStore {
                                                       std::int64_t unless_seen_since_ms) override;
   boost::asio::awaitable<ViewersResult> viewers(presence::RecordRef record, const presence::User* caller,
                                                 std::vector<presence::Viewer>& out, RecordState* state) override;
+  boost::asio::awaitable<ViewersResult> viewers_of(std::span<const presence::RecordRef> records,
+                                                    std::vector<std::vector<presence::Viewer>>& out) override;
   boost::asio::awaitable<SavedResult> saved(presence::RecordRef record, presence::UserPtr user,
                                             std::uint32_t lock_version) override;
   void watch(presence::RecordRef record) override;

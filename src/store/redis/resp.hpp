@@ -27,16 +27,19 @@ inline std::string_view text(const redisReply& r) { return {r.str, r.len}; }
 // must outlive the Command, and numbers as digits kept here), then written into a connection's output buffer with one
 // resize, because growing the buffer argument by argument cost more than the rest of
 // writing a heartbeat.
-class Command {
+// `MaxArgs` bounds the arguments: 16 for the scripts of the request path, more for a
+// bulk query.
+template <std::size_t MaxArgs>
+class BasicCommand {
  public:
-  static constexpr std::size_t kMaxArgs = 16;
+  static constexpr std::size_t kMaxArgs = MaxArgs;
 
-  Command& arg(std::string_view s) {
+  BasicCommand& arg(std::string_view s) {
     assert(count_ < kMaxArgs);
     args_[count_++] = s;
     return *this;
   }
-  Command& arg(std::int64_t n) {
+  BasicCommand& arg(std::int64_t n) {
     assert(numbers_used_ < std::size(numbers_));
     char* digits = numbers_[numbers_used_++];
     auto [end, ec] = std::to_chars(digits, digits + kDigits, n);
@@ -76,8 +79,10 @@ class Command {
 
   std::string_view args_[kMaxArgs];
   std::size_t count_ = 0;
-  char numbers_[4][kDigits];
+  char numbers_[6][kDigits];
   std::size_t numbers_used_ = 0;
 };
+
+using Command = BasicCommand<16>;
 
 }  // namespace presenced::store::redis

@@ -162,31 +162,51 @@ if result ~= "renewed" then changed(key) end
 return result
 )LUA";
 
-// KEYS[1] the record, KEYS[2] its saved version. ARGV: now (ms), TTL (ms).
-// Returns {saved version or "", ms until the first live tab expires or -1, then the live
-// entries as joined (us), value, joined, value, ...}; removes the rest, and publishes
-// that removal (an expiry other nodes may not have seen).
-constexpr std::string_view kViewers = R"LUA(
-local now, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
-local all = redis.call("HGETALL", KEYS[1])
-local out, gone, first = {redis.call("GET", KEYS[2]) or "", -1}, {}, nil
-for i = 1, #all, 2 do
-  local e = decode(all[i + 1])
-  local alive, seen = live(e, now, ttl)
-  if alive then
-    out[#out + 1] = string.format("%.0f", joined_us(e, seen))
-    out[#out + 1] = all[i + 1]
-    if not first or seen < first then first = seen end
-  else
-    gone[#gone + 1] = all[i]
+// Shared by the viewers scripts: a record's live entries as {"", ms until the first live
+// tab expires or -1, then joined (us), value, joined, value, ...}; removes the rest, and
+// publishes that removal (an expiry other nodes may not have seen).
+constexpr std::string_view kLiveEntries = R"LUA(
+local function live_entries(key, now, ttl)
+  local all = redis.call("HGETALL", key)
+  local out, gone, first = {"", -1}, {}, nil
+  for i = 1, #all, 2 do
+    local e = decode(all[i + 1])
+    local alive, seen = live(e, now, ttl)
+    if alive then
+      out[#out + 1] = string.format("%.0f", joined_us(e, seen))
+      out[#out + 1] = all[i + 1]
+      if not first or seen < first then first = seen end
+    else
+      gone[#gone + 1] = all[i]
+    end
   end
+  if first then out[2] = string.format("%.0f", first + ttl - now) end
+  for i = 1, #gone, 500 do
+    redis.call("HDEL", key, unpack(gone, i, math.min(i + 499, #gone)))
+  end
+  if #gone > 0 then changed(key) end
+  return out
 end
-if first then out[2] = string.format("%.0f", first + ttl - now) end
-for i = 1, #gone, 500 do
-  redis.call("HDEL", KEYS[1], unpack(gone, i, math.min(i + 499, #gone)))
-end
-if #gone > 0 then changed(KEYS[1]) end
+)LUA";
+
+// KEYS[1] the record, KEYS[2] its saved version. ARGV: now (ms), TTL (ms).
+// Returns the live entries with the saved version (or "") first.
+constexpr std::string_view kViewers = R"LUA(
+local out = live_entries(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))
+out[1] = redis.call("GET", KEYS[2]) or ""
 return out
+)LUA";
+
+// KEYS: pairs of a record and its saved version. ARGV: now (ms), TTL (ms). Returns one
+// answer of the viewers script per pair, in order: a bulk query in one round trip.
+constexpr std::string_view kViewersMany = R"LUA(
+local now, ttl, result = tonumber(ARGV[1]), tonumber(ARGV[2]), {}
+for k = 1, #KEYS, 2 do
+  local out = live_entries(KEYS[k], now, ttl)
+  out[1] = redis.call("GET", KEYS[k + 1]) or ""
+  result[#result + 1] = out
+end
+return result
 )LUA";
 
 // KEYS[1] the record. ARGV: tab id, user id, now (ms), TTL (ms), and "unless seen
@@ -242,7 +262,11 @@ Script heartbeat_script(std::size_t max_tabs_per_record, std::size_t max_tabs_pe
   return make("heartbeat", body, kHeartbeatFastPath);
 }
 const Script& viewers_script() {
-  static const Script s = make("viewers", kViewers);
+  static const Script s = make("viewers", std::string(kLiveEntries) + std::string(kViewers));
+  return s;
+}
+const Script& viewers_many_script() {
+  static const Script s = make("viewers_many", std::string(kLiveEntries) + std::string(kViewersMany));
   return s;
 }
 const Script& unregister_script() {

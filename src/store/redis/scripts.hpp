@@ -20,6 +20,7 @@ struct Script {
 // never look at the limits).
 Script heartbeat_script(std::size_t max_tabs_per_record, std::size_t max_tabs_per_user);
 const Script& viewers_script();
+const Script& viewers_many_script();
 const Script& unregister_script();
 const Script& saved_script();
 
