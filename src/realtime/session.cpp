@@ -170,7 +170,7 @@ bool BasicSession<Socket>::check_deadline() {
     close_soon(websocket::close_code::policy_error, "authentication required");
     return false;
   }
-  if (identity_.user && now > identity_.expires_at + http::auth::kExpiryLeewaySeconds) {
+  if (identity_.user && http::auth::is_expired(now, identity_.expires_at)) {
     send_error("token_expired", "The token has expired. Send a fresh one with an auth message.");
     close_soon(websocket::close_code::policy_error, "token expired");
     return false;

@@ -192,3 +192,16 @@ TEST(Jwt, AnUnreadableScopeRefusesTheTokenRatherThanWideningIt) {
     EXPECT_EQ(check(forge(kHs256, payload)), TokenError::bad_claims) << payload;
   }
 }
+
+// Found by the token fuzzer: an `exp` beyond int64 (read as "never") overflowed when the
+// leeway was added to it (UBSan). The leeway is now taken from the clock instead.
+TEST(Jwt, AnExpiryAtTheEndOfTimeIsValidAndOverflowsNothing) {
+  for (const char* exp : {"16666666666666900000", "9223372036854775807"}) {
+    presenced::presence::Identity id;
+    const std::string payload = std::string(R"({"sub":1,"name":"A","tenant_id":1,"exp":)") + exp + "}";
+    EXPECT_EQ(check(forge(kHs256, payload), &id), TokenError::none) << exp;
+    EXPECT_FALSE(is_expired(kNow, id.expires_at));
+  }
+  EXPECT_TRUE(is_expired(kNow, kNow - 31));
+  EXPECT_FALSE(is_expired(kNow, kNow - 30));
+}

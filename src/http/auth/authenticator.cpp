@@ -23,7 +23,7 @@ TokenError Authenticator::authenticate_header(std::string_view authorization, pr
 TokenError Authenticator::authenticate_token(std::string_view token, presence::Identity& out) {
   const std::int64_t now = clock_.unix_seconds();
   if (const presence::Identity* cached = cache_.find(token)) {
-    if (now <= cached->expires_at + kExpiryLeewaySeconds) {
+    if (!is_expired(now, cached->expires_at)) {
       out = *cached;
       return TokenError::none;
     }

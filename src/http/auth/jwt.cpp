@@ -139,7 +139,7 @@ TokenError JwtCodec::verify(std::string_view token, std::int64_t now_unix, prese
   if (const auto* scope = payload->if_contains("scope"); scope && !read_scope(*scope, user->scope)) {
     return TokenError::bad_claims;
   }
-  if (now_unix > exp + kExpiryLeewaySeconds) return TokenError::expired;
+  if (is_expired(now_unix, exp)) return TokenError::expired;
   if (std::int64_t nbf; payload->contains("nbf")) {
     if (!read_time(payload->if_contains("nbf"), nbf)) return TokenError::bad_claims;
     if (now_unix + kExpiryLeewaySeconds < nbf) return TokenError::expired;  // not valid yet

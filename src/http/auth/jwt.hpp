@@ -25,6 +25,10 @@ inline std::string_view to_string(TokenError e) { return kTokenErrorNames[static
 
 inline constexpr std::int64_t kExpiryLeewaySeconds = 30;  // clock skew between app and presenced
 
+// Whether a token with `exp` has expired at `now_unix`, with the leeway. The leeway is
+// taken from now, not added to `exp`: a token may say any `exp` up to INT64_MAX.
+inline bool is_expired(std::int64_t now_unix, std::int64_t exp) { return now_unix - kExpiryLeewaySeconds > exp; }
+
 struct TokenClaims {
   std::string avatar_url;  // optional
   std::optional<std::vector<std::string>> scope;  // optional: record patterns ("flow:*")

@@ -20,7 +20,7 @@ void TokenCache::erase(std::string_view token) {
 }
 
 void TokenCache::make_room(std::int64_t now_unix) {
-  std::erase_if(entries_, [&](const auto& e) { return now_unix > e.second.expires_at + kExpiryLeewaySeconds; });
+  std::erase_if(entries_, [&](const auto& e) { return is_expired(now_unix, e.second.expires_at); });
   for (auto it = entries_.begin(); entries_.size() > capacity_ * 3 / 4 && it != entries_.end();) {
     it = entries_.erase(it);
   }
