@@ -1,5 +1,6 @@
 #include "http/envelope.hpp"
 
+#include "presence/iso8601.hpp"
 #include "presence/json_text.hpp"
 
 namespace presenced::http::envelope {
@@ -46,6 +47,40 @@ void success_bulk_viewers(Response& res, const std::vector<std::pair<std::string
       presence::append_viewer(o, viewers[i][v]);
     }
     o.append("]}");
+  }
+  o.append("]}}");
+}
+
+void success_record_detail(Response& res, const std::vector<presence::Viewer>& viewers,
+                           const std::vector<presence::TabDetail>& tabs) {
+  res.status = 200;
+  std::string& o = res.body;
+  o.assign(R"({"success":true,"data":{"viewers":[)");
+  for (std::size_t i = 0; i < viewers.size(); ++i) {
+    if (i) o += ',';
+    presence::append_viewer(o, viewers[i]);
+  }
+  o.append(R"(],"tabs":[)");
+  for (std::size_t i = 0; i < tabs.size(); ++i) {
+    const presence::TabDetail& t = tabs[i];
+    if (i) o += ',';
+    o.append(R"({"tab_id":)");
+    presence::append_json_string(o, t.tab_id);
+    o.append(R"(,"user_id":)");
+    if (t.user_id_is_number) o.append(t.user_id);
+    else presence::append_json_string(o, t.user_id);
+    o.append(R"(,"user_name":)");
+    presence::append_json_string(o, t.user_name);
+    o.append(t.mode == presence::Mode::edit ? R"(,"mode":"edit")" : R"(,"mode":"view")");
+    o.append(t.dirty ? R"(,"dirty":true)" : R"(,"dirty":false)");
+    o.append(t.activity == presence::Activity::idle ? R"(,"activity":"idle")" : R"(,"activity":"active")");
+    o.append(R"(,"active_field":)");
+    if (t.field.empty()) o.append("null");
+    else presence::append_json_string(o, t.field);
+    o.append(R"(,"lock_version":)");
+    if (t.lock_version == presence::kNoLockVersion) o.append("null");
+    else o.append(std::to_string(t.lock_version));
+    o.append(R"(,"last_seen_at":")").append(presence::Iso8601(t.last_seen_ms).view()).append(R"("})");
   }
   o.append("]}}");
 }

@@ -18,6 +18,9 @@ void success_registered(Response& res);
 void success_unregistered(Response& res);
 void success_viewers(Response& res, const std::vector<presence::Viewer>& viewers);
 void success_saved(Response& res);
+// The server API's record detail: {"viewers":[...],"tabs":[{"tab_id",...,"last_seen_at"}]}.
+void success_record_detail(Response& res, const std::vector<presence::Viewer>& viewers,
+                           const std::vector<presence::TabDetail>& tabs);
 // The bulk query: {"records":[{"type":...,"id":...,"count":N,"viewers":[...]}, ...]}, in
 // the order asked; `records` holds (type, id) pairs.
 void success_bulk_viewers(Response& res, const std::vector<std::pair<std::string, std::string>>& records,

@@ -131,7 +131,8 @@ bool PresenceHandlers::admit(const RequestHead& head, auth::Authenticator& authe
   }
 
   // The host app's own calls: the server key, not a user token, and no per-user limit.
-  if (m.route == Route::server_query && !server_key_.admits(head.authorization)) {
+  const bool server_route = m.route == Route::server_query || m.route == Route::server_record;
+  if (server_route && !server_key_.admits(head.authorization)) {
     envelope::error(res, 401, "Unauthenticated.");
     res.add_header("WWW-Authenticate", "Bearer");
     return false;
@@ -192,6 +193,7 @@ boost::asio::awaitable<void> PresenceHandlers::handle(const Exchange& ex, std::s
       break;
     case Route::dev_token: dev_token(body, arena, res); break;
     case Route::server_query: co_await server_query(body, arena, res); break;
+    case Route::server_record: co_await server_record(ex, scratch, res); break;
     case Route::asset:
       if (const Asset* asset = find_asset(ex.route.asset)) {
         res.status = 200;
@@ -357,6 +359,23 @@ boost::asio::awaitable<void> PresenceHandlers::server_query(std::string_view bod
     co_return;
   }
   envelope::success_bulk_viewers(res, query.records, viewers);
+}
+
+boost::asio::awaitable<void> PresenceHandlers::server_record(const Exchange& ex, ConnectionScratch& scratch,
+                                                             Response& res) {
+  const presence::RecordRef record{ex.route.tenant, ex.route.record_type, ex.route.record_id};
+  std::vector<presence::TabDetail> tabs;
+  const store::ViewersResult listed = co_await store_.viewers(record, nullptr, scratch.viewers, nullptr);
+  if (listed != store::ViewersResult::ok) {
+    store_unavailable(res);
+    co_return;
+  }
+  const store::ViewersResult detailed = co_await store_.tabs(record, tabs);
+  if (detailed != store::ViewersResult::ok) {
+    store_unavailable(res);
+    co_return;
+  }
+  envelope::success_record_detail(res, scratch.viewers, tabs);
 }
 
 }  // namespace presenced::http

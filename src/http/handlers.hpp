@@ -85,6 +85,7 @@ class PresenceHandlers {
   boost::asio::awaitable<void> saved(const Exchange& ex, std::string_view body, Response& res);
   void dev_token(std::string_view body, RequestArena& arena, Response& res);
   boost::asio::awaitable<void> server_query(std::string_view body, RequestArena& arena, Response& res);
+  boost::asio::awaitable<void> server_record(const Exchange& ex, ConnectionScratch& scratch, Response& res);
   // Adds the CORS headers for `origin`; false for an origin not listed.
   bool cors(std::string_view origin, Response& res) const;
 

@@ -6,6 +6,7 @@ namespace presenced::http {
 namespace {
 
 constexpr std::string_view kPresencePrefix = "/api/v1/presence/";
+constexpr std::string_view kServerPresencePrefix = "/api/v1/server/presence/";
 
 RouteMatch allow_only(RouteMatch m, Method method, std::string_view allow, Method a, Method b = Method::other) {
   m.allow = allow;
@@ -64,9 +65,25 @@ RouteMatch match_route(Method method, std::string_view target, bool dev_routes, 
     m.asset = "demo.html";
     return allow_only(m, method, "GET", Method::get);
   }
-  if (server_routes && path == "/api/v1/server/presence/query") {
-    m.route = Route::server_query;
-    return allow_only(m, method, "POST", Method::post);
+  if (server_routes && path.starts_with(kServerPresencePrefix)) {
+    std::string_view rest = path.substr(kServerPresencePrefix.size());
+    if (rest == "query") {
+      m.route = Route::server_query;
+      return allow_only(m, method, "POST", Method::post);
+    }
+    // {tenant}/{type}/{id}
+    const auto s1 = rest.find('/');
+    const auto s2 = s1 == std::string_view::npos ? s1 : rest.find('/', s1 + 1);
+    if (s2 == std::string_view::npos) return m;
+    const std::string_view tenant = rest.substr(0, s1), type = rest.substr(s1 + 1, s2 - s1 - 1), id = rest.substr(s2 + 1);
+    if (!presence::is_valid_segment(tenant) || !presence::is_valid_segment(type) || !presence::is_valid_segment(id)) {
+      return m;
+    }
+    m.route = Route::server_record;
+    m.tenant = tenant;
+    m.record_type = type;
+    m.record_id = id;
+    return allow_only(m, method, "GET", Method::get);
   }
   if (dev_routes && path == "/api/v1/dev/token") {
     m.route = Route::dev_token;

@@ -61,4 +61,18 @@ struct Viewer {
   std::string avatar_url;           // from the user's token, when it had one
 };
 
+// One live tab in full: what support tooling sees (the server API), not the browser.
+struct TabDetail {
+  std::string tab_id;
+  std::string user_id;
+  bool user_id_is_number = false;
+  std::string user_name;
+  Mode mode = Mode::view;
+  bool dirty = false;
+  Activity activity = Activity::active;
+  std::string field;                          // empty: none
+  std::uint32_t lock_version = kNoLockVersion;
+  std::int64_t last_seen_ms = 0;              // unix ms
+};
+
 }  // namespace presenced::presence

@@ -122,6 +122,10 @@ class PresenceStore {
     }
     co_return ViewersResult::ok;
   }
+  // Replaces `out` with the live tabs of `record`, in join order: the server API's
+  // record detail, for support tooling.
+  virtual boost::asio::awaitable<ViewersResult> tabs(presence::RecordRef record,
+                                                     std::vector<presence::TabDetail>& out) = 0;
   // Records that `user` saved `record` at `lock_version` (the latest is kept) and tells
   // the observers (on every node).
   virtual boost::asio::awaitable<SavedResult> saved(presence::RecordRef record, presence::UserPtr user,

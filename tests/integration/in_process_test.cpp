@@ -31,6 +31,11 @@ class FaultyStore final : public store::PresenceStore {
     out.clear();
     co_return r.id == "down" ? store::ViewersResult::unavailable : store::ViewersResult::ok;
   }
+  boost::asio::awaitable<store::ViewersResult> tabs(presence::RecordRef r,
+                                                    std::vector<presence::TabDetail>& out) override {
+    out.clear();
+    co_return r.id == "down" ? store::ViewersResult::unavailable : store::ViewersResult::ok;
+  }
   boost::asio::awaitable<store::SavedResult> saved(presence::RecordRef r, presence::UserPtr,
                                                    std::uint32_t) override {
     if (r.id == "boom") throw std::runtime_error("disk on fire at 0xdeadbeef");

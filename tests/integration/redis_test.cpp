@@ -252,6 +252,26 @@ TEST_F(RedisStoreTest, ABulkQueryIsOneScriptCall) {
   EXPECT_EQ(info.find("cmdstat_eval:"), std::string::npos) << "the script was loaded at connect: " << info;
 }
 
+// The record in full shows a tab the host app wrote, as it wrote it.
+TEST_F(RedisStoreTest, TheRecordInFullShowsTheHostAppsTabs) {
+  const std::string key = "server-key-for-tests-0123456789";
+  auto server = node({"--server-key", key});
+  HttpClient c(server->port());
+  const std::time_t at = std::time(nullptr) - 5;
+  const std::string seen = iso_utc(at).substr(0, 19) + ".250000+00:00";  // Carbon's microseconds and offset
+  raw.command({"HSET", kKey, "tab_php",
+               R"({"user_id":77,"user_name":"From PHP","mode":"edit","dirty":1,"last_seen_at":")" + seen + R"("})"});
+  auto r = c.request("GET", "/api/v1/server/presence/1/flow/42", "", key);
+  ASSERT_EQ(r.status, 200u) << r.body;
+  const boost::json::value tabs = r.json().at("data").at("tabs");
+  ASSERT_EQ(tabs.as_array().size(), 1u) << r.body;
+  const auto& t = tabs.as_array()[0];
+  EXPECT_EQ(t.at("tab_id").as_string(), "tab_php");
+  EXPECT_EQ(t.at("user_id").as_int64(), 77);
+  EXPECT_EQ(t.at("dirty").as_bool(), true);
+  EXPECT_EQ(t.at("last_seen_at").as_string(), iso_utc(at).substr(0, 19) + ".250Z");
+}
+
 TEST_F(RedisStoreTest, TwoNodesShareOneRedis) {
   auto a = node(), b = node();
   HttpClient on_a(a->port()), on_b(b->port());

@@ -4,6 +4,9 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <chrono>
+#include <ctime>
+
 namespace presenced::testing {
 namespace {
 
@@ -122,6 +125,62 @@ TEST_P(ServerApi, BadQueriesAreClearErrors) {
   EXPECT_EQ(errors_of(query("1", many)), R"({"records":["The records field must not have more than 500 items."]})");
   expect_error(c.request("POST", kQuery, "{nope", kServerKey), 400, "The request body is not valid JSON.");
   expect_still_serving();
+}
+
+// Support tooling: one record in full, every viewer and every live tab, for any tenant.
+TEST_P(ServerApi, ARecordInFullWithItsTabs) {
+  start_with_key();
+  auto c = client();
+  auto alice = token_for("1", "Alice");
+  ASSERT_EQ(heartbeat(c, alice, "42",
+                      R"({"tab_id":"a1","mode":"edit","dirty":true,"active_field":"body","activity":"idle","lock_version":3})")
+                .status,
+            200u);
+  ASSERT_EQ(heartbeat(c, alice, "42", tab("a2")).status, 200u);
+  ASSERT_EQ(heartbeat(c, token_for("bob", "Bob"), "42", tab("b1")).status, 200u);
+  ASSERT_EQ(heartbeat(c, token_for("4", "Dave", "2"), "42", tab("d1")).status, 200u);
+  const auto before = std::chrono::system_clock::now();
+
+  auto r = c.request("GET", "/api/v1/server/presence/1/flow/42", "", kServerKey);
+  ASSERT_EQ(r.status, 200u) << r.body;
+  const boost::json::value data = r.json().at("data");
+  EXPECT_EQ(data.at("viewers").as_array().size(), 2u) << "everyone: the server is nobody";
+  const auto& tabs = data.at("tabs").as_array();
+  ASSERT_EQ(tabs.size(), 3u) << r.body;
+  EXPECT_EQ(boost::json::serialize(tabs[0].at("tab_id")), R"("a1")") << "join order";
+  EXPECT_EQ(tabs[0].at("user_id").as_int64(), 1);
+  EXPECT_EQ(tabs[0].at("user_name").as_string(), "Alice");
+  EXPECT_EQ(tabs[0].at("mode").as_string(), "edit");
+  EXPECT_EQ(tabs[0].at("dirty").as_bool(), true);
+  EXPECT_EQ(tabs[0].at("activity").as_string(), "idle");
+  EXPECT_EQ(tabs[0].at("active_field").as_string(), "body");
+  EXPECT_EQ(tabs[0].at("lock_version").as_int64(), 3);
+  EXPECT_EQ(tabs[1].at("tab_id").as_string(), "a2");
+  EXPECT_TRUE(tabs[1].at("active_field").is_null());
+  EXPECT_TRUE(tabs[1].at("lock_version").is_null());
+  EXPECT_EQ(tabs[2].at("tab_id").as_string(), "b1");
+  EXPECT_EQ(tabs[2].at("user_id").as_string(), "bob");
+  for (const auto& t : tabs) {
+    const std::string seen(t.at("last_seen_at").as_string());
+    ASSERT_EQ(seen.size(), 24u) << seen;
+    std::tm tm{};
+    ASSERT_NE(strptime(seen.c_str(), "%Y-%m-%dT%H:%M:%S", &tm), nullptr) << seen;
+    const auto at = std::chrono::system_clock::from_time_t(timegm(&tm));
+    EXPECT_LT(std::chrono::abs(at - before), std::chrono::seconds(30)) << seen;
+  }
+
+  auto other = c.request("GET", "/api/v1/server/presence/2/flow/42", "", kServerKey);
+  ASSERT_EQ(other.status, 200u);
+  const boost::json::value other_data = other.json().at("data");
+  ASSERT_EQ(other_data.at("tabs").as_array().size(), 1u);
+  EXPECT_EQ(other_data.at("tabs").as_array()[0].at("user_name").as_string(), "Dave");
+  auto empty = c.request("GET", "/api/v1/server/presence/1/flow/404", "", kServerKey);
+  EXPECT_EQ(empty.body, R"({"success":true,"data":{"viewers":[],"tabs":[]}})");
+
+  expect_error(c.request("GET", "/api/v1/server/presence/1/flow/42", "", alice), 401, "Unauthenticated.");
+  expect_error(c.request("GET", "/api/v1/server/presence/1/flow/4%202", "", kServerKey), 404, "Not found.");
+  expect_error(c.request("GET", "/api/v1/server/presence/1/flow", "", kServerKey), 404, "Not found.");
+  EXPECT_EQ(c.request("POST", "/api/v1/server/presence/1/flow/42", "", kServerKey).status, 405u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, ServerApi, ::testing::ValuesIn(backends()), backend_name);

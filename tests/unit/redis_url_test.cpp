@@ -50,10 +50,10 @@ TEST(Resp, CommandsAreArraysOfBulkStrings) {
                      std::string(12, 'x') + "\r\n");
 }
 
-#include "store/redis/iso8601.hpp"
+#include "presence/iso8601.hpp"
 
 TEST(Iso8601, UtcWithMillisecondsAlways24Characters) {
-  using presenced::store::redis::Iso8601;
+  using presenced::presence::Iso8601;
   EXPECT_EQ(Iso8601(0).view(), "1970-01-01T00:00:00.000Z");
   EXPECT_EQ(Iso8601(1768937415123).view(), "2026-01-20T19:30:15.123Z");
   EXPECT_EQ(Iso8601(951782400999).view(), "2000-02-29T00:00:00.999Z");

@@ -398,6 +398,36 @@ boost::asio::awaitable<ViewersResult> MemoryStore::viewers(presence::RecordRef r
   co_return ViewersResult::ok;
 }
 
+boost::asio::awaitable<ViewersResult> MemoryStore::tabs(presence::RecordRef record,
+                                                         std::vector<presence::TabDetail>& out) {
+  out.clear();
+  RecordKey key(record);
+  Shard& shard = shard_for(key.view());
+  const std::int64_t now = clock_.monotonic_ms();
+  const std::int64_t unix_now = clock_.unix_ms();
+  std::lock_guard lock(shard.mutex);
+  if (std::uint32_t h = shard.lookup(key.view()); h != kNoRecord) {
+    RecordBlock& r = *shard.slab[h];
+    for (std::uint16_t i = 0; i < r.count(); ++i) {  // positions are join order
+      const Tab& t = r.tabs()[i];
+      if (t.deadline.passed(now)) continue;
+      // Heard from a TTL before its deadline; told in wall-clock time.
+      const std::int64_t heard_ago = now - (t.deadline.ms(now) - options_.ttl_ms);
+      out.push_back({.tab_id = std::string(t.id.view()),
+                     .user_id = t.user->id,
+                     .user_id_is_number = t.user->id_is_number,
+                     .user_name = t.user->name,
+                     .mode = t.mode,
+                     .dirty = t.dirty,
+                     .activity = t.idle ? presence::Activity::idle : presence::Activity::active,
+                     .field = std::string(shard.fields.name(t.field)),
+                     .lock_version = t.lock_version,
+                     .last_seen_ms = unix_now - heard_ago});
+    }
+  }
+  co_return ViewersResult::ok;
+}
+
 boost::asio::awaitable<SavedResult> MemoryStore::saved(presence::RecordRef record, presence::UserPtr user,
                                                        std::uint32_t lock_version) {
   co_return apply_saved(record, user, lock_version);

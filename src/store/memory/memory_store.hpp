@@ -46,6 +46,8 @@ class MemoryStore final : public PresenceStore {
                                                       std::int64_t unless_seen_since_ms) override;
   boost::asio::awaitable<ViewersResult> viewers(presence::RecordRef record, const presence::User* caller,
                                                 std::vector<presence::Viewer>& out, RecordState* state) override;
+  boost::asio::awaitable<ViewersResult> tabs(presence::RecordRef record,
+                                             std::vector<presence::TabDetail>& out) override;
   boost::asio::awaitable<SavedResult> saved(presence::RecordRef record, presence::UserPtr user,
                                             std::uint32_t lock_version) override;
   void start(std::span<const boost::asio::any_io_executor> executors) override;

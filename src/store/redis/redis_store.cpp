@@ -1,8 +1,8 @@
 #include "store/redis/redis_store.hpp"
 
 #include "presence/aggregation.hpp"
+#include "presence/iso8601.hpp"
 #include "presence/json_text.hpp"
-#include "store/redis/iso8601.hpp"
 #include "store/redis/notice.hpp"
 #include "store/redis/scripts.hpp"
 
@@ -271,7 +271,7 @@ asio::awaitable<HeartbeatResult> RedisStore::heartbeat(presence::RecordRef recor
   Connection* c = connection_for(co_await asio::this_coro::executor);
   if (!c) co_return HeartbeatResult::unavailable;
   const std::int64_t now = clock_.unix_ms();
-  const Iso8601 stamp(now), cutoff(now - options_.ttl_ms);
+  const presence::Iso8601 stamp(now), cutoff(now - options_.ttl_ms);
   Key key(record);
   ExecResult r = co_await run_script(*c, heartbeat_, Keys{key.view(), {}}, [&](Command& w) {
     // Built here, each time the command is written (there is a retry after NOSCRIPT):
@@ -345,6 +345,40 @@ asio::awaitable<ViewersResult> RedisStore::viewers_of(std::span<const presence::
     if (answer.type != REDIS_REPLY_ARRAY || answer.elements < 2) co_return ViewersResult::unavailable;
     read_viewers(answer, records[i], nullptr, out[i], nullptr);
   }
+  co_return ViewersResult::ok;
+}
+
+asio::awaitable<ViewersResult> RedisStore::tabs(presence::RecordRef record, std::vector<presence::TabDetail>& out) {
+  out.clear();
+  Connection* c = connection_for(co_await asio::this_coro::executor);
+  if (!c) co_return ViewersResult::unavailable;
+  Key key(record);
+  ExecResult r = co_await run_script(*c, tabs_script(), Keys{key.view(), {}},
+                                     [&](Command& w) { w.arg(clock_.unix_ms()).arg(options_.ttl_ms); });
+  if (r.status != ExecStatus::ok || r.reply->type != REDIS_REPLY_ARRAY) co_return ViewersResult::unavailable;
+  const redisReply& list = *r.reply;
+  std::vector<std::pair<std::uint64_t, presence::TabDetail>> joined;
+  for (std::size_t i = 0; i + 3 < list.elements; i += 4) {
+    presence::User user;
+    std::string field;
+    presence::TabView tab{};
+    // Entries the host app wrote may be anything; what cannot be read is skipped.
+    if (!read_entry(text(*list.element[i + 3]), text(*list.element[i + 1]), record.tenant, user, field, tab)) continue;
+    presence::TabDetail d{.tab_id = std::string(text(*list.element[i])),
+                          .user_id = user.id,
+                          .user_id_is_number = user.id_is_number,
+                          .user_name = user.name,
+                          .mode = tab.mode,
+                          .dirty = tab.dirty,
+                          .activity = tab.activity,
+                          .field = std::string(tab.field),
+                          .lock_version = tab.lock_version};
+    const std::string_view seen = text(*list.element[i + 2]);
+    std::from_chars(seen.data(), seen.data() + seen.size(), d.last_seen_ms);
+    joined.emplace_back(tab.joined, std::move(d));
+  }
+  std::stable_sort(joined.begin(), joined.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [at, detail] : joined) out.push_back(std::move(detail));
   co_return ViewersResult::ok;
 }
 

@@ -46,6 +46,8 @@ class RedisStore final : public PresenceStore {
                                                 std::vector<presence::Viewer>& out, RecordState* state) override;
   boost::asio::awaitable<ViewersResult> viewers_of(std::span<const presence::RecordRef> records,
                                                     std::vector<std::vector<presence::Viewer>>& out) override;
+  boost::asio::awaitable<ViewersResult> tabs(presence::RecordRef record,
+                                             std::vector<presence::TabDetail>& out) override;
   boost::asio::awaitable<SavedResult> saved(presence::RecordRef record, presence::UserPtr user,
                                             std::uint32_t lock_version) override;
   void watch(presence::RecordRef record) override;

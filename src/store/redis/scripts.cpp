@@ -209,6 +209,26 @@ end
 return result
 )LUA";
 
+// KEYS[1] the record. ARGV: now (ms), TTL (ms). Returns the live tabs as tab id, value,
+// last seen (unix ms), joined (us), ...: the record in full, for support tooling. Leaves
+// stale entries to the viewers scripts.
+constexpr std::string_view kTabs = R"LUA(
+local now, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
+local all = redis.call("HGETALL", KEYS[1])
+local out = {}
+for i = 1, #all, 2 do
+  local e = decode(all[i + 1])
+  local alive, seen = live(e, now, ttl)
+  if alive then
+    out[#out + 1] = all[i]
+    out[#out + 1] = all[i + 1]
+    out[#out + 1] = string.format("%.0f", seen)
+    out[#out + 1] = string.format("%.0f", joined_us(e, seen))
+  end
+end
+return out
+)LUA";
+
 // KEYS[1] the record. ARGV: tab id, user id, now (ms), TTL (ms), and "unless seen
 // since" (ms; 0: unconditionally).
 // Returns "removed" (and publishes it), "absent", "not_owner" or "kept" (the tab was
@@ -263,6 +283,10 @@ Script heartbeat_script(std::size_t max_tabs_per_record, std::size_t max_tabs_pe
 }
 const Script& viewers_script() {
   static const Script s = make("viewers", std::string(kLiveEntries) + std::string(kViewers));
+  return s;
+}
+const Script& tabs_script() {
+  static const Script s = make("tabs", kTabs);
   return s;
 }
 const Script& viewers_many_script() {

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace presenced::store::redis {
+namespace presenced::presence {
 
 // "2026-01-21T19:30:15.123Z": ISO-8601 in UTC with milliseconds, always 24 characters,
 // so that two stamps compare as strings in time order (the heartbeat script's fast path
@@ -60,4 +60,4 @@ class Iso8601 {
                    '0', ':', '0', '0', ':', '0', '0', '.', '0', '0', '0', 'Z'};
 };
 
-}  // namespace presenced::store::redis
+}  // namespace presenced::presence
