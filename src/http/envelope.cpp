@@ -85,6 +85,11 @@ void success_record_detail(Response& res, const std::vector<presence::Viewer>& v
   o.append("]}}");
 }
 
+void success_removed(Response& res, std::size_t tabs) {
+  res.status = 200;
+  res.body.assign(R"({"success":true,"data":{"removed":)").append(std::to_string(tabs)).append("}}");
+}
+
 void success_saved(Response& res) {
   res.status = 200;
   res.body.assign(R"({"success":true,"data":{"saved":true}})");

@@ -18,6 +18,8 @@ void success_registered(Response& res);
 void success_unregistered(Response& res);
 void success_viewers(Response& res, const std::vector<presence::Viewer>& viewers);
 void success_saved(Response& res);
+// {"removed":N}: the tabs a user removal took away.
+void success_removed(Response& res, std::size_t tabs);
 // The server API's record detail: {"viewers":[...],"tabs":[{"tab_id",...,"last_seen_at"}]}.
 void success_record_detail(Response& res, const std::vector<presence::Viewer>& viewers,
                            const std::vector<presence::TabDetail>& tabs);

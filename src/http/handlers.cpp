@@ -131,7 +131,8 @@ bool PresenceHandlers::admit(const RequestHead& head, auth::Authenticator& authe
   }
 
   // The host app's own calls: the server key, not a user token, and no per-user limit.
-  const bool server_route = m.route == Route::server_query || m.route == Route::server_record;
+  const bool server_route =
+      m.route == Route::server_query || m.route == Route::server_record || m.route == Route::server_remove_user;
   if (server_route && !server_key_.admits(head.authorization)) {
     envelope::error(res, 401, "Unauthenticated.");
     res.add_header("WWW-Authenticate", "Bearer");
@@ -194,6 +195,7 @@ boost::asio::awaitable<void> PresenceHandlers::handle(const Exchange& ex, std::s
     case Route::dev_token: dev_token(body, arena, res); break;
     case Route::server_query: co_await server_query(body, arena, res); break;
     case Route::server_record: co_await server_record(ex, scratch, res); break;
+    case Route::server_remove_user: co_await server_remove_user(ex, res); break;
     case Route::asset:
       if (const Asset* asset = find_asset(ex.route.asset)) {
         res.status = 200;
@@ -376,6 +378,15 @@ boost::asio::awaitable<void> PresenceHandlers::server_record(const Exchange& ex,
     co_return;
   }
   envelope::success_record_detail(res, scratch.viewers, tabs);
+}
+
+boost::asio::awaitable<void> PresenceHandlers::server_remove_user(const Exchange& ex, Response& res) {
+  const std::optional<std::size_t> removed = co_await store_.remove_user(ex.route.tenant, ex.route.user_id);
+  if (!removed) {
+    store_unavailable(res);
+    co_return;
+  }
+  envelope::success_removed(res, *removed);
 }
 
 }  // namespace presenced::http

@@ -86,6 +86,7 @@ class PresenceHandlers {
   void dev_token(std::string_view body, RequestArena& arena, Response& res);
   boost::asio::awaitable<void> server_query(std::string_view body, RequestArena& arena, Response& res);
   boost::asio::awaitable<void> server_record(const Exchange& ex, ConnectionScratch& scratch, Response& res);
+  boost::asio::awaitable<void> server_remove_user(const Exchange& ex, Response& res);
   // Adds the CORS headers for `origin`; false for an origin not listed.
   bool cors(std::string_view origin, Response& res) const;
 

@@ -71,6 +71,21 @@ RouteMatch match_route(Method method, std::string_view target, bool dev_routes, 
       m.route = Route::server_query;
       return allow_only(m, method, "POST", Method::post);
     }
+    // users/{tenant}/{user}: a user id as tokens carry them ([A-Za-z0-9_.:@-]{1,128}).
+    if (rest.starts_with("users/")) {
+      rest.remove_prefix(6);
+      const auto slash = rest.find('/');
+      if (slash == std::string_view::npos) return m;
+      const std::string_view tenant = rest.substr(0, slash), user = rest.substr(slash + 1);
+      const bool user_ok = !user.empty() && user.size() <= 128 &&
+                           user.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:@-") ==
+                               std::string_view::npos;
+      if (!presence::is_valid_segment(tenant) || !user_ok) return m;
+      m.route = Route::server_remove_user;
+      m.tenant = tenant;
+      m.user_id = user;
+      return allow_only(m, method, "DELETE", Method::del);
+    }
     // {tenant}/{type}/{id}
     const auto s1 = rest.find('/');
     const auto s2 = s1 == std::string_view::npos ? s1 : rest.find('/', s1 + 1);

@@ -10,13 +10,14 @@ enum class Method { get, head, post, put, patch, del, options, other };
 
 enum class Route {
   not_found, healthz, readyz, heartbeat, viewers, unregister, saved, websocket, asset, dev_token, metrics,
-  server_query, server_record,
+  server_query, server_record, server_remove_user,
 };
 
 // Every route's name, indexed by Route: the `route` label of GET /metrics.
 inline constexpr std::string_view kRouteNames[] = {"none",  "healthz",   "readyz",   "heartbeat",
                                                    "viewers", "unregister", "saved", "websocket",
-                                                   "asset", "dev_token", "metrics", "server_query", "server_record"};
+                                                   "asset", "dev_token", "metrics", "server_query", "server_record",
+                                                   "server_remove_user"};
 
 struct RouteMatch {
   Route route = Route::not_found;
@@ -25,7 +26,8 @@ struct RouteMatch {
   std::string_view path;         // without the query string
   std::string_view record_type;  // presence routes only
   std::string_view record_id;
-  std::string_view tenant;       // server routes naming a record: the tenant in the path
+  std::string_view tenant;       // server routes: the tenant in the path
+  std::string_view user_id;      // server_remove_user
   std::string_view asset;        // Route::asset: the file's name
 };
 

@@ -126,6 +126,12 @@ class PresenceStore {
   // record detail, for support tooling.
   virtual boost::asio::awaitable<ViewersResult> tabs(presence::RecordRef record,
                                                      std::vector<presence::TabDetail>& out) = 0;
+  // Removes every live tab of user `user_id` in `tenant`, on every record (logout,
+  // deactivation), and tells the observers of each record; the number removed, or none
+  // when the store could not be reached. Walks the tenant's records: an operation for
+  // the host app's server, not for a request path.
+  virtual boost::asio::awaitable<std::optional<std::size_t>> remove_user(std::string_view tenant,
+                                                                         std::string_view user_id) = 0;
   // Records that `user` saved `record` at `lock_version` (the latest is kept) and tells
   // the observers (on every node).
   virtual boost::asio::awaitable<SavedResult> saved(presence::RecordRef record, presence::UserPtr user,

@@ -31,6 +31,9 @@ class FaultyStore final : public store::PresenceStore {
     out.clear();
     co_return r.id == "down" ? store::ViewersResult::unavailable : store::ViewersResult::ok;
   }
+  boost::asio::awaitable<std::optional<std::size_t>> remove_user(std::string_view tenant, std::string_view) override {
+    co_return tenant == "down" ? std::nullopt : std::optional<std::size_t>(0);
+  }
   boost::asio::awaitable<store::ViewersResult> tabs(presence::RecordRef r,
                                                     std::vector<presence::TabDetail>& out) override {
     out.clear();

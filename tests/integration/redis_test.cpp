@@ -272,6 +272,31 @@ TEST_F(RedisStoreTest, TheRecordInFullShowsTheHostAppsTabs) {
   EXPECT_EQ(t.at("last_seen_at").as_string(), iso_utc(at).substr(0, 19) + ".250Z");
 }
 
+// Removing a user walks the tenant's keys a SCAN page at a time: past one page, entries
+// the host app wrote (user_id as a number or a string) included, other tenants untouched.
+TEST_F(RedisStoreTest, RemovingAUserWalksEveryRecordOfTheTenant) {
+  const std::string key = "server-key-for-tests-0123456789";
+  auto server = node({"--server-key", key});
+  HttpClient c(server->port());
+  const std::string now = iso_utc(std::time(nullptr));
+  auto entry = [&](const std::string& user_id) {
+    return R"({"user_id":)" + user_id + R"(,"user_name":"A","mode":"view","dirty":false,"last_seen_at":")" + now + R"("})";
+  };
+  for (int i = 0; i < 1200; ++i) {
+    const std::string record = "tenant_1_record_presence:flow:" + std::to_string(i);
+    raw.command({"HSET", record, "t" + std::to_string(i), entry(i % 2 ? "5" : "\"5\"")});
+    raw.command({"HSET", record, "other", entry("6")});
+  }
+  raw.command({"HSET", "tenant_2_record_presence:flow:1", "t", entry("5")});
+  auto r = c.request("DELETE", "/api/v1/server/presence/users/1/5", "", key);
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(r.body, R"({"success":true,"data":{"removed":1200}})");
+  EXPECT_EQ(raw.integer({"HLEN", "tenant_1_record_presence:flow:0"}), 1);
+  EXPECT_EQ(raw.integer({"HLEN", "tenant_1_record_presence:flow:1199"}), 1);
+  EXPECT_EQ(raw.integer({"HEXISTS", "tenant_1_record_presence:flow:7", "other"}), 1);
+  EXPECT_EQ(raw.integer({"HEXISTS", "tenant_2_record_presence:flow:1", "t"}), 1) << "another tenant";
+}
+
 TEST_F(RedisStoreTest, TwoNodesShareOneRedis) {
   auto a = node(), b = node();
   HttpClient on_a(a->port()), on_b(b->port());

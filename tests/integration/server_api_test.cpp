@@ -1,6 +1,7 @@
 // The host app's server API (--server-key), on every store: who is on many records at
 // once, with the key and nothing else, and every bad request answered in the envelope.
 #include "integration/fixture.hpp"
+#include "support/ws_client.hpp"
 
 #include <boost/json/serialize.hpp>
 
@@ -181,6 +182,55 @@ TEST_P(ServerApi, ARecordInFullWithItsTabs) {
   expect_error(c.request("GET", "/api/v1/server/presence/1/flow/4%202", "", kServerKey), 404, "Not found.");
   expect_error(c.request("GET", "/api/v1/server/presence/1/flow", "", kServerKey), 404, "Not found.");
   EXPECT_EQ(c.request("POST", "/api/v1/server/presence/1/flow/42", "", kServerKey).status, 405u);
+}
+
+// Logout or deactivation: every tab of the user goes, on every record of the tenant,
+// and subscribers see the user leave; other users and other tenants are untouched.
+TEST_P(ServerApi, RemovingAUserTakesEveryTabAndTellsSubscribers) {
+  start_with_key();
+  auto c = client();
+  auto alice = token_for("1", "Alice");
+  ASSERT_EQ(heartbeat(c, alice, "42", tab("a1")).status, 200u);
+  ASSERT_EQ(heartbeat(c, alice, "42", tab("a2")).status, 200u);
+  ASSERT_EQ(c.request("POST", path("7", "heartbeat", "form"), tab("a3"), alice).status, 200u);
+  ASSERT_EQ(heartbeat(c, token_for("2", "Bob"), "42", tab("b1")).status, 200u);
+  auto other_alice = token_for("1", "Alice", "2");
+  ASSERT_EQ(heartbeat(c, other_alice, "42", tab("x1")).status, 200u);
+
+  WsClient carol(port(), token_for("3", "Carol"));
+  carol.send(R"({"type":"subscribe","record_type":"flow","record_id":"42"})");
+  auto snapshot = carol.wait_for([](const boost::json::value& m) { return is_presence(m, "42"); });
+  ASSERT_TRUE(snapshot);
+  ASSERT_EQ(snapshot->at("viewers").as_array().size(), 2u);
+
+  auto r = c.request("DELETE", "/api/v1/server/presence/users/1/1", "", kServerKey);
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(r.body, R"({"success":true,"data":{"removed":3}})");
+  auto left = carol.wait_for([](const boost::json::value& m) {
+    if (!is_presence(m, "42")) return false;
+    for (const auto& id : m.at("left").as_array())
+      if (id.is_int64() && id.as_int64() == 1) return true;
+    return false;
+  });
+  ASSERT_TRUE(left) << "the subscriber is told Alice left";
+  EXPECT_EQ(left->at("viewers").as_array().size(), 1u);
+
+  auto carol_http = token_for("3", "Carol");
+  EXPECT_EQ(viewers(c, carol_http, "42").size(), 1u) << "Bob stays";
+  auto form = c.request("GET", path("7", "viewers", "form"), "", carol_http);
+  EXPECT_TRUE(form.json().at("data").at("viewers").as_array().empty());
+  EXPECT_EQ(viewers(c, token_for("9", "Zed", "2"), "42").size(), 1u) << "the same id in another tenant stays";
+
+  EXPECT_EQ(c.request("DELETE", "/api/v1/server/presence/users/1/1", "", kServerKey).body,
+            R"({"success":true,"data":{"removed":0}})");
+  ASSERT_EQ(heartbeat(c, token_for("alice@example.com", "Alice E."), "42", tab("e1")).status, 200u);
+  EXPECT_EQ(c.request("DELETE", "/api/v1/server/presence/users/1/alice@example.com", "", kServerKey).body,
+            R"({"success":true,"data":{"removed":1}})");
+
+  expect_error(c.request("DELETE", "/api/v1/server/presence/users/1/1", "", alice), 401, "Unauthenticated.");
+  EXPECT_EQ(c.request("GET", "/api/v1/server/presence/users/1/1", "", kServerKey).status, 405u);
+  expect_error(c.request("DELETE", "/api/v1/server/presence/users/a:b/1", "", kServerKey), 404, "Not found.");
+  expect_error(c.request("DELETE", "/api/v1/server/presence/users/1/a%20b", "", kServerKey), 404, "Not found.");
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, ServerApi, ::testing::ValuesIn(backends()), backend_name);

@@ -428,6 +428,34 @@ boost::asio::awaitable<ViewersResult> MemoryStore::tabs(presence::RecordRef reco
   co_return ViewersResult::ok;
 }
 
+boost::asio::awaitable<std::optional<std::size_t>> MemoryStore::remove_user(std::string_view tenant,
+                                                                              std::string_view user_id) {
+  presence::User user;
+  user.tenant = tenant;
+  user.id = user_id;
+  // Found shard by shard under each shard's lock, then removed as unregisters are (each
+  // tells the observers); a tab renewed in between is removed all the same.
+  std::vector<std::pair<std::string, std::string>> found;  // record key, tab id
+  const std::int64_t now = clock_.monotonic_ms();
+  for (const auto& shard : shards_) {
+    std::lock_guard lock(shard->mutex);
+    for (std::uint32_t h : shard->index) {
+      const RecordBlock& r = *shard->slab[h];
+      if (presence::split_record_key(r.key()).tenant != tenant) continue;
+      for (const Tab& tab : *shard->slab[h]) {
+        if (!tab.deadline.passed(now) && presence::same_user(*tab.user, user)) {
+          found.emplace_back(std::string(r.key()), std::string(tab.id.view()));
+        }
+      }
+    }
+  }
+  std::size_t removed = 0;
+  for (const auto& [key, tab_id] : found) {
+    removed += apply_unregister(presence::split_record_key(key), user, tab_id, 0) == UnregisterResult::removed;
+  }
+  co_return removed;
+}
+
 boost::asio::awaitable<SavedResult> MemoryStore::saved(presence::RecordRef record, presence::UserPtr user,
                                                        std::uint32_t lock_version) {
   co_return apply_saved(record, user, lock_version);

@@ -48,6 +48,8 @@ class MemoryStore final : public PresenceStore {
                                                 std::vector<presence::Viewer>& out, RecordState* state) override;
   boost::asio::awaitable<ViewersResult> tabs(presence::RecordRef record,
                                              std::vector<presence::TabDetail>& out) override;
+  boost::asio::awaitable<std::optional<std::size_t>> remove_user(std::string_view tenant,
+                                                                 std::string_view user_id) override;
   boost::asio::awaitable<SavedResult> saved(presence::RecordRef record, presence::UserPtr user,
                                             std::uint32_t lock_version) override;
   void start(std::span<const boost::asio::any_io_executor> executors) override;

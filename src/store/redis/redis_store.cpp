@@ -94,7 +94,7 @@ struct Keys {
 
 // Any number of keys (a bulk query), kept by the caller.
 struct KeyList {
-  const std::vector<std::string>& keys;
+  std::span<const std::string> keys;
   std::size_t size() const { return keys.size(); }
   void add_to(auto& command) const {
     for (const std::string& key : keys) command.arg(key);
@@ -380,6 +380,41 @@ asio::awaitable<ViewersResult> RedisStore::tabs(presence::RecordRef record, std:
   std::stable_sort(joined.begin(), joined.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   for (auto& [at, detail] : joined) out.push_back(std::move(detail));
   co_return ViewersResult::ok;
+}
+
+asio::awaitable<std::optional<std::size_t>> RedisStore::remove_user(std::string_view tenant,
+                                                                  std::string_view user_id) {
+  Connection* c = connection_for(co_await asio::this_coro::executor);
+  if (!c) co_return std::nullopt;
+  // The tenant's records, a page of SCAN at a time, each page cleaned by one script.
+  std::string pattern;
+  pattern.append(kKeyPrefix).append(tenant).append(kKeyMiddle).append("*");
+  std::string cursor = "0";
+  std::size_t removed = 0;
+  do {
+    Command scan;
+    scan.arg("SCAN").arg(cursor).arg("MATCH").arg(pattern).arg("COUNT").arg(kMaxBulkRecords);
+    ExecResult page = co_await c->execute(scan);
+    if (page.status != ExecStatus::ok || page.reply->type != REDIS_REPLY_ARRAY || page.reply->elements != 2 ||
+        page.reply->element[1]->type != REDIS_REPLY_ARRAY) {
+      co_return std::nullopt;
+    }
+    cursor = text(*page.reply->element[0]);
+    const redisReply& keys = *page.reply->element[1];
+    if (keys.elements == 0) continue;
+    std::vector<std::string> page_keys;
+    page_keys.reserve(keys.elements);
+    for (std::size_t i = 0; i < keys.elements; ++i) page_keys.emplace_back(text(*keys.element[i]));
+    // SCAN's COUNT is a hint: a page may hold more keys than one command has room for.
+    for (std::size_t at = 0; at < page_keys.size(); at += kMaxBulkKeys) {
+      const KeyList slice{std::span<const std::string>(page_keys).subspan(at, std::min(kMaxBulkKeys, page_keys.size() - at))};
+      ExecResult r = co_await run_script<BasicCommand<kMaxBulkKeys + 8>>(
+          *c, remove_user_script(), slice, [&](auto& w) { w.arg(user_id).arg(clock_.unix_ms()).arg(options_.ttl_ms); });
+      if (r.status != ExecStatus::ok || r.reply->type != REDIS_REPLY_INTEGER) co_return std::nullopt;
+      removed += static_cast<std::size_t>(r.reply->integer);
+    }
+  } while (cursor != "0");
+  co_return removed;
 }
 
 asio::awaitable<SavedResult> RedisStore::saved(presence::RecordRef record, presence::UserPtr user,

@@ -48,6 +48,8 @@ class RedisStore final : public PresenceStore {
                                                     std::vector<std::vector<presence::Viewer>>& out) override;
   boost::asio::awaitable<ViewersResult> tabs(presence::RecordRef record,
                                              std::vector<presence::TabDetail>& out) override;
+  boost::asio::awaitable<std::optional<std::size_t>> remove_user(std::string_view tenant,
+                                                                 std::string_view user_id) override;
   boost::asio::awaitable<SavedResult> saved(presence::RecordRef record, presence::UserPtr user,
                                             std::uint32_t lock_version) override;
   void watch(presence::RecordRef record) override;

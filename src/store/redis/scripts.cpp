@@ -229,6 +229,31 @@ end
 return out
 )LUA";
 
+// KEYS: records (a page of SCAN). ARGV: user id, now (ms), TTL (ms). Removes every entry
+// of that user from each record (live or not) and publishes the records where a live one
+// went. Returns how many live entries were removed.
+constexpr std::string_view kRemoveUser = R"LUA(
+local user, now, ttl, removed = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), 0
+for k = 1, #KEYS do
+  local all, gone, live_gone = redis.call("HGETALL", KEYS[k]), {}, false
+  for i = 1, #all, 2 do
+    local e = decode(all[i + 1])
+    if e and id_text(e.user_id) == user then
+      gone[#gone + 1] = all[i]
+      if live(e, now, ttl) then
+        removed = removed + 1
+        live_gone = true
+      end
+    end
+  end
+  for i = 1, #gone, 500 do
+    redis.call("HDEL", KEYS[k], unpack(gone, i, math.min(i + 499, #gone)))
+  end
+  if live_gone then changed(KEYS[k]) end
+end
+return removed
+)LUA";
+
 // KEYS[1] the record. ARGV: tab id, user id, now (ms), TTL (ms), and "unless seen
 // since" (ms; 0: unconditionally).
 // Returns "removed" (and publishes it), "absent", "not_owner" or "kept" (the tab was
@@ -283,6 +308,10 @@ Script heartbeat_script(std::size_t max_tabs_per_record, std::size_t max_tabs_pe
 }
 const Script& viewers_script() {
   static const Script s = make("viewers", std::string(kLiveEntries) + std::string(kViewers));
+  return s;
+}
+const Script& remove_user_script() {
+  static const Script s = make("remove_user", kRemoveUser);
   return s;
 }
 const Script& tabs_script() {

@@ -22,6 +22,7 @@ Script heartbeat_script(std::size_t max_tabs_per_record, std::size_t max_tabs_pe
 const Script& viewers_script();
 const Script& viewers_many_script();
 const Script& tabs_script();
+const Script& remove_user_script();
 const Script& unregister_script();
 const Script& saved_script();
 
