@@ -31,14 +31,8 @@ bool read_tenant_id(const boost::json::value* v, std::string& tenant, bool& is_n
     errors.add("tenant_id", "The tenant id field is required.");
     return false;
   }
-  if (v->is_int64() && v->get_int64() >= 0) {
-    tenant = std::to_string(v->get_int64());
-    is_number = true;
-    return true;
-  }
-  if (v->is_string() && presence::is_valid_segment(v->get_string())) {
-    tenant.assign(v->get_string());
-    is_number = false;
+  if (read_segment(v, tenant)) {
+    is_number = v->is_int64();
     return true;
   }
   errors.add("tenant_id", "The tenant id field must be a non-negative integer or 1 to 64 of [A-Za-z0-9_-].");

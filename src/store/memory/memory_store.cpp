@@ -41,6 +41,11 @@ struct KeyEqual {
   bool operator()(std::uint32_t h, std::string_view key) const noexcept { return (*slab)[h]->key() == key; }
 };
 
+// When a tab was last heard from (a TTL before its deadline), on the wall clock.
+std::int64_t last_heard_unix_ms(const Tab& t, std::int64_t now_ms, std::int64_t unix_now_ms, std::int64_t ttl_ms) {
+  return unix_now_ms - (now_ms - (t.deadline.ms(now_ms) - ttl_ms));
+}
+
 // "tenant:type:id". Parts are [A-Za-z0-9_-], so ':' cannot occur inside one.
 class RecordKey {
  public:
@@ -257,9 +262,8 @@ UnregisterResult MemoryStore::apply_unregister(presence::RecordRef record, const
     if (i < 0 || tabs[i].deadline.passed(now)) return UnregisterResult::absent;
     if (!presence::same_user(*tabs[i].user, user)) return UnregisterResult::not_owner;
     if (unless_seen_since_ms > 0) {
-      // When the tab was last heard from, on the wall clock the condition is given in.
-      const std::int64_t heard_ms = clock_.unix_ms() - (now - (tabs[i].deadline.ms(now) - options_.ttl_ms));
-      if (heard_ms >= unless_seen_since_ms) return UnregisterResult::kept;
+      // On the wall clock the condition is given in.
+      if (last_heard_unix_ms(tabs[i], now, clock_.unix_ms(), options_.ttl_ms) >= unless_seen_since_ms) return UnregisterResult::kept;
     }
     owner = std::move(tabs[i].user);
     shard.remove_tab(h, static_cast<std::uint16_t>(i));
@@ -411,8 +415,6 @@ boost::asio::awaitable<ViewersResult> MemoryStore::tabs(presence::RecordRef reco
     for (std::uint16_t i = 0; i < r.count(); ++i) {  // positions are join order
       const Tab& t = r.tabs()[i];
       if (t.deadline.passed(now)) continue;
-      // Heard from a TTL before its deadline; told in wall-clock time.
-      const std::int64_t heard_ago = now - (t.deadline.ms(now) - options_.ttl_ms);
       out.push_back({.tab_id = std::string(t.id.view()),
                      .user_id = t.user->id,
                      .user_id_is_number = t.user->id_is_number,
@@ -422,7 +424,7 @@ boost::asio::awaitable<ViewersResult> MemoryStore::tabs(presence::RecordRef reco
                      .activity = t.idle ? presence::Activity::idle : presence::Activity::active,
                      .field = std::string(shard.fields.name(t.field)),
                      .lock_version = t.lock_version,
-                     .last_seen_ms = unix_now - heard_ago});
+                     .last_seen_ms = last_heard_unix_ms(t, now, unix_now, options_.ttl_ms)});
     }
   }
   co_return ViewersResult::ok;
