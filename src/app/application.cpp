@@ -101,7 +101,7 @@ int serve(const ServeConfig& config) {
   if (config.redis && config.require_store) {
     const auto timeout = std::chrono::milliseconds(static_cast<std::int64_t>(config.store_timeout_s * 1000));
     if (std::string why = store::redis::probe(*config.redis, timeout); !why.empty()) {
-      spdlog::critical("cannot reach the store redis://{}:{}: {}", config.redis->host, config.redis->port, why);
+      spdlog::critical("cannot reach the store {}: {}", config.redis->url(), why);
       return 1;
     }
   }
@@ -188,7 +188,7 @@ int serve(const ServeConfig& config) {
   std::printf("presenced listening on %s:%u%s\n", config.host.c_str(), port, tls ? " (TLS)" : "");
   std::fflush(stdout);
   spdlog::info("store={} ttl={}s rate-limit={}/min threads={}",
-               config.redis ? "redis://" + config.redis->host + ":" + std::to_string(config.redis->port) : config.store,
+               config.redis ? config.redis->url() : config.store,
                config.presence_ttl_s, config.rate_limit, config.threads);
 
   server.run();

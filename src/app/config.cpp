@@ -43,7 +43,8 @@ CommandLine parse_command_line(int argc, char** argv) {
   app.add_option("--threads", s.threads, "server threads (default: the number of cores)")
       ->envname("PRESENCED_THREADS")
       ->check(CLI::Range(0, 256));
-  app.add_option("--store", s.store, "presence store: memory, or redis://[user:password@]host:port[/db]")
+  app.add_option("--store", s.store, "presence store: memory, redis://[user:password@]host:port[/db], or a cluster: "
+                 "redis-cluster://[user:password@]host:port[,host:port...]")
       ->envname("PRESENCED_STORE")
       ->capture_default_str();
   app.add_option("--store-timeout", s.store_timeout_s, "seconds a request may wait for the store (Redis)")
@@ -170,7 +171,8 @@ CommandLine parse_command_line(int argc, char** argv) {
   if (s.store != "memory") {
     std::string error;
     s.redis = store::redis::parse_redis_url(s.store, error);
-    if (!s.redis) return fail("--store must be memory or redis://[user:password@]host:port[/db]: " + error);
+    if (!s.redis) return fail("--store must be memory, redis://[user:password@]host:port[/db] or "
+                       "redis-cluster://[user:password@]host:port[,host:port...]: " + error);
   }
   for (const std::string& origin : s.cors_origins) {
     if (!(origin.starts_with("https://") || origin.starts_with("http://")) || origin.back() == '/' ||

@@ -22,16 +22,6 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-// Lives in the frame of the request that waits. Its handler resumes that request.
-struct Connection::Waiter {
-  // Constructed in place and never moved: in Boost 1.81 moving or assigning one
-  // any_completion_handler into another wraps it again without end.
-  std::optional<asio::any_completion_handler<void()>> resume;
-  std::chrono::steady_clock::time_point deadline;
-  Reply reply;
-  bool failed = false;
-  bool timed_out = false;
-};
 
 namespace {
 constexpr auto kSweepInterval = std::chrono::milliseconds(50);
@@ -42,6 +32,7 @@ constexpr auto kSweepInterval = std::chrono::milliseconds(50);
 void Connection::complete(Waiter* w) {
   // The waiter stays alive until its handler runs (its frame is suspended on it), and
   // calling the handler releases it before the frame resumes.
+  w->done = true;
   if (w->resume) asio::post(context_, [w] { std::move(*w->resume)(); });
 }
 
@@ -223,11 +214,25 @@ asio::awaitable<ExecResult> Connection::handshake_command(std::vector<std::strin
 asio::awaitable<ExecResult> Connection::await_reply(bool sent) {
   if (!sent) co_return ExecResult{};
   Waiter w;
-  w.deadline = std::chrono::steady_clock::now() + options_.request_timeout;
-  waiters_.push_back(&w);
+  enqueue(w, true);
+  co_return co_await wait(w);
+}
+
+void Connection::enqueue(Pending& pending, bool sent) {
+  if (!sent) {
+    pending.failed = pending.done = true;
+    return;
+  }
+  pending.deadline = std::chrono::steady_clock::now() + options_.request_timeout;
+  waiters_.push_back(&pending);
   kick_writer();
-  co_await asio::async_initiate<decltype(asio::use_awaitable), void()>(
-      [&w](auto handler) { w.resume.emplace(std::move(handler)); }, asio::use_awaitable);
+}
+
+asio::awaitable<ExecResult> Connection::wait(Pending& w) {
+  if (!w.done) {
+    co_await asio::async_initiate<decltype(asio::use_awaitable), void()>(
+        [&w](auto handler) { w.resume.emplace(std::move(handler)); }, asio::use_awaitable);
+  }
   if (w.timed_out) co_return ExecResult{ExecStatus::timeout, {}};
   if (w.failed) co_return ExecResult{};
   co_return ExecResult{ExecStatus::ok, std::move(w.reply)};
@@ -276,9 +281,8 @@ asio::awaitable<void> Connection::read_loop(std::uint64_t generation) {
       }
       if (!raw) break;
       Reply reply(static_cast<redisReply*>(raw));
-      if (on_message && reply->type == REDIS_REPLY_ARRAY && reply->elements == 3 &&
-          text(*reply->element[0]) == "message") {
-        on_message(text(*reply->element[1]), text(*reply->element[2]));
+      if (on_push && waiters_.empty() && state_ == State::connected) {
+        on_push(*reply);
         continue;
       }
       if (waiters_.empty()) {

@@ -15,6 +15,7 @@
 #include "store/redis/redis_url.hpp"
 #include "store/redis/resp.hpp"
 
+#include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -24,6 +25,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,6 +60,19 @@ class Connection {
   bool connected() const { return state_ == State::connected; }
   boost::asio::io_context& context() { return context_; }
 
+  // A reply waited for: lives in the frame of the request that waits, from submit() to
+  // wait(), and never moves meanwhile. Its handler resumes that request.
+  struct Pending {
+    // Constructed in place and never moved: in Boost 1.81 moving or assigning one
+    // any_completion_handler into another wraps it again without end.
+    std::optional<boost::asio::any_completion_handler<void()>> resume;
+    std::chrono::steady_clock::time_point deadline;
+    Reply reply;
+    bool failed = false;
+    bool timed_out = false;
+    bool done = false;  // completed before anyone waited (submit() then wait())
+  };
+
   // Sends the command and awaits its reply. The command is written before this returns
   // (its arguments may be gone by the time the reply comes); not a coroutine of its
   // own, so that a request costs one frame less.
@@ -68,7 +83,17 @@ class Connection {
     return await_reply(sent);
   }
 
-  // Sends a command whose reply is not wanted (SUBSCRIBE): dropped if not connected.
+  // Sends the command now and keeps its reply in `pending` for wait(): several commands,
+  // on several connections, in flight at once (a bulk query on a cluster). Every
+  // submitted `pending` must be waited for before it goes.
+  template <std::size_t MaxArgs>
+  void submit(const BasicCommand<MaxArgs>& command, Pending& pending) {
+    if (state_ == State::connected) command.append_to(out_);
+    enqueue(pending, state_ == State::connected);
+  }
+  boost::asio::awaitable<ExecResult> wait(Pending& pending);
+
+  // Sends a command whose reply is not wanted (ASKING): dropped if not connected.
   void send(const Command& command) {
     if (state_ != State::connected) return;
     command.append_to(out_);
@@ -76,22 +101,33 @@ class Connection {
     kick_writer();
   }
 
+  // Sends a command on a connection in subscribe mode, where every reply comes to
+  // on_push (SUBSCRIBE, SSUBSCRIBE): dropped if not connected.
+  void send_to_push(const Command& command) {
+    if (state_ != State::connected) return;
+    command.append_to(out_);
+    kick_writer();
+  }
+
   // Called with true when the connection comes up (on its thread, before any request
   // can use it) and false when it goes down.
   std::function<void(bool)> on_state_change;
 
-  // Set on a connection in subscribe mode: gets each published message, a
-  // ["message", channel, payload] array, instead of a waiter.
-  std::function<void(std::string_view channel, std::string_view payload)> on_message;
+  // Set on a connection in subscribe mode: once connected, every reply comes here
+  // (published messages, subscription confirmations, errors) instead of to a waiter.
+  std::function<void(const redisReply&)> on_push;
+
+  const RedisEndpoint& endpoint() const { return endpoint_; }
 
  private:
   enum class State { idle, connecting, handshaking, connected, stopped };
-  struct Waiter;
+  using Waiter = Pending;
 
   boost::asio::awaitable<void> run();
   boost::asio::awaitable<bool> connect_and_handshake();
   boost::asio::awaitable<ExecResult> handshake_command(std::vector<std::string_view> args);
   boost::asio::awaitable<ExecResult> await_reply(bool sent);
+  void enqueue(Pending& pending, bool sent);
   boost::asio::awaitable<void> read_loop(std::uint64_t generation);
   boost::asio::awaitable<void> sweep_loop();
   void complete(Waiter* w);

@@ -10,15 +10,17 @@ namespace presenced::store::redis {
 
 std::string channel_of(std::string_view key) {
   std::string channel(kChannelPrefix);
-  channel.append(key);
+  channel.append("{").append(key).append("}");
   return channel;
 }
 
 std::optional<presence::RecordRef> record_of_channel(std::string_view channel) {
-  // presenced:tenant_{t}_record_presence:{type}:{id}
+  // presenced:{tenant_<t>_record_presence:<type>:<id>}
   constexpr std::string_view kTenant = "tenant_", kMiddle = "_record_presence:";
   if (!channel.starts_with(kChannelPrefix)) return std::nullopt;
   std::string_view key = channel.substr(kChannelPrefix.size());
+  if (key.size() < 2 || key.front() != '{' || key.back() != '}') return std::nullopt;
+  key = key.substr(1, key.size() - 2);
   if (!key.starts_with(kTenant)) return std::nullopt;
   key.remove_prefix(kTenant.size());
   const auto middle = key.find(kMiddle);

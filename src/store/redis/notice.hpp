@@ -1,6 +1,7 @@
 #pragma once
-// What travels between nodes on a record's channel, `presenced:{key}` (the record's key
-// in the host app's layout): "changed", published by the scripts that change presence,
+// What travels between nodes on a record's channel, `presenced:{<key>}` (the record's key
+// in the host app's layout, in braces: on a cluster the channel hashes to the key's slot,
+// the only one a script may publish to): "changed", published by the scripts that change presence,
 // or a saved notice, {"lock_version":N,"by":{"id":42,"name":"Alice"}}.
 
 #include "presence/identity.hpp"

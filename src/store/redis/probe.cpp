@@ -23,9 +23,7 @@ std::string run(redisContext* c, int argc, const char** argv) {
   return {};
 }
 
-}  // namespace
-
-std::string probe(const RedisEndpoint& endpoint, std::chrono::milliseconds timeout) {
+std::string probe_node(const RedisEndpoint& endpoint, std::chrono::milliseconds timeout) {
   const timeval tv{.tv_sec = static_cast<time_t>(timeout.count() / 1000),
                    .tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
   std::unique_ptr<redisContext, ContextFree> c(redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port, tv));
@@ -46,6 +44,20 @@ std::string probe(const RedisEndpoint& endpoint, std::chrono::milliseconds timeo
   const char* argv[] = {"PING"};
   if (std::string e = run(c.get(), 1, argv); !e.empty()) return "PING: " + e;
   return {};
+}
+
+}  // namespace
+
+std::string probe(const RedisEndpoint& endpoint, std::chrono::milliseconds timeout) {
+  if (!endpoint.cluster) return probe_node(endpoint, timeout);
+  // A cluster is reachable if any seed answers: the rest of it is learned from that one.
+  std::string errors;
+  for (const auto& [host, port] : endpoint.seeds) {
+    std::string why = probe_node(endpoint.node(host, port), timeout);
+    if (why.empty()) return {};
+    errors += (errors.empty() ? "" : "; ") + host + ":" + std::to_string(port) + ": " + why;
+  }
+  return errors;
 }
 
 }  // namespace presenced::store::redis

@@ -4,7 +4,9 @@
 #include "presence/iso8601.hpp"
 #include "presence/json_text.hpp"
 #include "store/redis/notice.hpp"
+#include "store/redis/script_call.hpp"
 #include "store/redis/scripts.hpp"
+#include "store/redis/cluster/key_slot.hpp"
 
 #include <boost/asio/this_coro.hpp>
 #include <boost/json/monotonic_resource.hpp>
@@ -27,13 +29,13 @@ constexpr std::int64_t kSavedKeepMs = 7LL * 24 * 3600 * 1000;
 // A bulk query's keys: each record's and its saved version's.
 constexpr std::size_t kMaxBulkKeys = 2 * kMaxBulkRecords;
 
-// The key, on the stack: its parts are validated segments of at most 64 characters.
-// The record's presence (the host app's key), or beside it, its saved version.
+// The record's key in the host app's layout, on the stack: its parts are validated
+// segments of at most 64 characters.
 class Key {
  public:
-  explicit Key(const presence::RecordRef& r, std::string_view middle = kKeyMiddle) {
+  explicit Key(const presence::RecordRef& r) {
     char* p = buf_;
-    for (std::string_view part : {kKeyPrefix, r.tenant, middle, r.type, std::string_view(":"), r.id}) {
+    for (std::string_view part : {kKeyPrefix, r.tenant, kKeyMiddle, r.type, std::string_view(":"), r.id}) {
       p = std::copy(part.begin(), part.end(), p);
     }
     size_ = static_cast<std::size_t>(p - buf_);
@@ -42,6 +44,27 @@ class Key {
 
  private:
   char buf_[3 * 64 + 32];
+  std::size_t size_;
+};
+
+// Beside it, the record's latest saved version: `tenant_{t}_record_presence_saved:{<key>}`,
+// the record's key in braces, so that on a cluster both are in one slot (a script may
+// only touch one).
+class SavedKey {
+ public:
+  explicit SavedKey(const presence::RecordRef& r) {
+    const Key key(r);
+    char* p = buf_;
+    for (std::string_view part : {kKeyPrefix, r.tenant, kSavedKeyMiddle, std::string_view("{"), key.view(),
+                                  std::string_view("}")}) {
+      p = std::copy(part.begin(), part.end(), p);
+    }
+    size_ = static_cast<std::size_t>(p - buf_);
+  }
+  std::string_view view() const { return {buf_, size_}; }
+
+ private:
+  char buf_[2 * (3 * 64 + 32)];
   std::size_t size_;
 };
 
@@ -75,55 +98,6 @@ void value_tail(std::string& out, const presence::HeartbeatInput& tab) {
     out.append(std::to_string(tab.lock_version));
   }
   out.append(R"(,"joined_us":)");
-}
-
-// EVALSHA, and EVAL when Redis has lost the script (SCRIPT FLUSH, a failover to a
-// replica that never loaded it): the reply to EVAL loads it again. `args(command)` adds
-// the script's arguments; it is called again for the retry, because what it points into
-// (the thread's buffers) is used by other requests while this one waits.
-// A script's keys: the record's, and for some its saved version's. (Not a braced list:
-// g++ 12 cannot compile one inside a co_await expression.)
-struct Keys {
-  std::string_view first, second;  // second: none when empty
-  std::size_t size() const { return second.empty() ? 1 : 2; }
-  void add_to(auto& command) const {
-    command.arg(first);
-    if (!second.empty()) command.arg(second);
-  }
-};
-
-// Any number of keys (a bulk query), kept by the caller.
-struct KeyList {
-  std::span<const std::string> keys;
-  std::size_t size() const { return keys.size(); }
-  void add_to(auto& command) const {
-    for (const std::string& key : keys) command.arg(key);
-  }
-};
-
-// `Cmd`: a command with room for the script's keys and arguments.
-template <typename Cmd = Command, typename KeySet, typename Args>
-asio::awaitable<ExecResult> run_script(Connection& c, const Script& script, KeySet keys, Args&& args) {
-  const char* key_count = keys.size() == 1 ? "1" : "2";
-  ExecResult r;
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    Cmd command;
-    if (attempt == 0) command.arg("EVALSHA").arg(script.sha1);
-    else command.arg("EVAL").arg(script.source);
-    if (keys.size() <= 2) command.arg(key_count);
-    else command.arg(static_cast<std::int64_t>(keys.size()));
-    keys.add_to(command);
-    args(command);
-    r = co_await c.execute(command);
-    const bool lost = r.status == ExecStatus::ok && r.reply->type == REDIS_REPLY_ERROR &&
-                      text(*r.reply).starts_with("NOSCRIPT");
-    if (!lost) break;
-  }
-  if (r.status == ExecStatus::ok && r.reply->type == REDIS_REPLY_ERROR) {
-    spdlog::error("redis {} script: {}", script.name, text(*r.reply));
-    r.status = ExecStatus::unavailable;
-  }
-  co_return r;
 }
 
 bool is_status(const ExecResult& r, std::string_view s) {
@@ -213,11 +187,72 @@ void read_viewers(const redisReply& list, presence::RecordRef record, const pres
   presence::aggregate_viewers(tabs, caller, found.saved_version, out);
 }
 
+using BulkCommand = BasicCommand<kMaxBulkKeys + 8>;
+
+// Writes one group's script command (not in a coroutine: the command is large, and lives
+// only until it is in the connection's buffer).
+template <typename Args>
+void submit_group(Connection& c, Connection::Pending& pending, const Script& script, const KeyList& keys, Args& args) {
+  BulkCommand command;
+  build_script_command(command, script, false, keys, args);
+  c.submit(command, pending);
+}
+
+// Runs `script` once for each group of keys (of one slot each, on a cluster), every
+// group in flight at once: one round trip per node. A group that does not get its answer
+// at once (a redirection, a lost script, a node failing over) runs again on its own,
+// through call_script. results[i] answers groups[i]; false when one could not be had.
+template <typename Args>
+asio::awaitable<bool> run_groups(NodeSet& nodes, const Script& script, std::span<const KeyList> groups, Args args,
+                                 std::chrono::milliseconds timeout, std::vector<Reply>& results) {
+  const std::size_t n = groups.size();
+  results.clear();
+  results.resize(n);
+  std::unique_ptr<Connection::Pending[]> pending(new Connection::Pending[n]);
+  std::vector<Connection*> via(n, nullptr);
+  for (std::size_t i = 0; i < n; ++i) {
+    via[i] = nodes.for_key(groups[i].route());
+    if (via[i]) submit_group(*via[i], pending[i], script, groups[i], args);
+  }
+  bool all = true;
+  for (std::size_t i = 0; i < n; ++i) {  // every submitted reply is waited for
+    if (via[i]) {
+      ExecResult r = co_await via[i]->wait(pending[i]);
+      if (r.status == ExecStatus::ok && r.reply->type != REDIS_REPLY_ERROR) {
+        results[i] = std::move(r.reply);
+        continue;
+      }
+    }
+    ExecResult again = co_await call_script<BulkCommand>(nodes, script, groups[i], args, timeout);
+    if (again.status == ExecStatus::ok) results[i] = std::move(again.reply);
+    else all = false;
+  }
+  co_return all;
+}
+
+// Splits `keys` (already in slot order on a cluster) into groups a script may take: runs
+// of one slot on a cluster, `per` keys at a time on one Redis. `slot_of(i)` is the slot of
+// keys[i], and keys come `per` to a record (a record's keys share its slot).
+template <typename SlotOf>
+std::vector<KeyList> group_keys(std::span<const std::string> keys, bool cluster, std::size_t per, SlotOf slot_of) {
+  std::vector<KeyList> groups;
+  for (std::size_t at = 0; at < keys.size();) {
+    std::size_t end = std::min(keys.size(), at + kMaxBulkKeys / per * per);
+    if (cluster) {
+      end = at + per;
+      while (end < keys.size() && end - at < kMaxBulkKeys && slot_of(end) == slot_of(at)) end += per;
+    }
+    groups.push_back(KeyList{keys.subspan(at, end - at)});
+    at = end;
+  }
+  return groups;
+}
+
 }  // namespace
 
 RedisStore::RedisStore(RedisStoreOptions options, const presence::Clock& clock)
     : options_(std::move(options)),
-      heartbeat_(heartbeat_script(options_.limits.per_record, options_.limits.per_user)),
+      scripts_(make_scripts(options_.limits.per_record, options_.limits.per_user, options_.endpoint.cluster)),
       clock_(clock) {}
 
 RedisStore::~RedisStore() { stop(); }
@@ -225,13 +260,13 @@ RedisStore::~RedisStore() { stop(); }
 void RedisStore::start(std::span<const asio::any_io_executor> executors) {
   ConnectionOptions co;
   co.request_timeout = options_.timeout;
-  co.scripts = {heartbeat_.source, viewers_script().source, unregister_script().source, viewers_many_script().source};
+  co.scripts = {scripts_.heartbeat.source, scripts_.viewers.source, scripts_.unregister.source,
+                scripts_.viewers_many.source};
   for (const auto& executor : executors) {
     auto& context = static_cast<asio::io_context&>(asio::query(executor, asio::execution::context));
-    auto c = std::make_unique<Connection>(context, options_.endpoint, co);
-    c->on_state_change = [this](bool up) { up ? ++connected_ : --connected_; };
-    c->start();
-    connections_.push_back(std::move(c));
+    auto nodes = std::make_unique<NodeSet>(context, options_.endpoint, co);
+    nodes->start();
+    nodes_.push_back(std::move(nodes));
   }
   auto& first = static_cast<asio::io_context&>(asio::query(executors.front(), asio::execution::context));
   subscriber_ = std::make_unique<Subscriber>(first, options_.endpoint, co, observer_);
@@ -239,41 +274,47 @@ void RedisStore::start(std::span<const asio::any_io_executor> executors) {
 }
 
 void RedisStore::stop() {
-  for (auto& c : connections_) c->stop();
+  for (auto& n : nodes_) n->stop();
   if (subscriber_) subscriber_->stop();
   // stop() failed every request still waiting on Redis, and queued its wake-up on the
   // (stopped) io_context. Run those, so that each waiting coroutine ends (with 503)
   // instead of being left holding itself through its own handler. The server threads
   // are gone: this thread is the only one left.
-  for (auto& c : connections_) {
-    auto& context = c->context();
+  for (auto& n : nodes_) {
+    auto& context = n->context();
     context.restart();
     for (int round = 0; round < 100 && context.poll() > 0; ++round) {
     }
   }
-  connections_.clear();
+  nodes_.clear();
   subscriber_.reset();  // while the io_contexts still exist (see presence_store.hpp)
 }
 
-bool RedisStore::ready() const { return !connections_.empty() && connected_.load() == connections_.size(); }
+bool RedisStore::ready() const {
+  if (nodes_.empty()) return false;
+  for (const auto& n : nodes_) {
+    if (!n->ready()) return false;
+  }
+  return true;
+}
 
-// The connection of the thread a request runs on (`executor` is the request's).
-Connection* RedisStore::connection_for(const asio::any_io_executor& executor) {
+// The connections of the thread a request runs on (`executor` is the request's).
+NodeSet* RedisStore::nodes_for(const asio::any_io_executor& executor) {
   auto* context = &asio::query(executor, asio::execution::context);
-  for (auto& c : connections_) {
-    if (&c->context() == context) return c.get();
+  for (auto& n : nodes_) {
+    if (&n->context() == context) return n.get();
   }
   return nullptr;
 }
 
 asio::awaitable<HeartbeatResult> RedisStore::heartbeat(presence::RecordRef record, presence::UserPtr user,
                                                        presence::HeartbeatInput tab) {
-  Connection* c = connection_for(co_await asio::this_coro::executor);
-  if (!c) co_return HeartbeatResult::unavailable;
+  NodeSet* nodes = nodes_for(co_await asio::this_coro::executor);
+  if (!nodes) co_return HeartbeatResult::unavailable;
   const std::int64_t now = clock_.unix_ms();
   const presence::Iso8601 stamp(now), cutoff(now - options_.ttl_ms);
   Key key(record);
-  ExecResult r = co_await run_script(*c, heartbeat_, Keys{key.view(), {}}, [&](Command& w) {
+  ExecResult r = co_await call_script(*nodes, scripts_.heartbeat, Keys{key.view(), {}}, [&](Command& w) {
     // Built here, each time the command is written (there is a retry after NOSCRIPT):
     // the buffers are the thread's, and other requests use them while this one waits.
     thread_local std::string head, tail;
@@ -281,7 +322,7 @@ asio::awaitable<HeartbeatResult> RedisStore::heartbeat(presence::RecordRef recor
     value_tail(tail, tab);
     w.arg(tab.tab_id).arg(options_.ttl_ms);
     w.arg(head).arg(stamp.view()).arg(tail).arg(cutoff.view());
-  });
+  }, options_.timeout);
   // Joins and updates reach the observers through Redis (the script publishes them), on
   // this node as on every other: see subscriber.hpp.
   if (is_status(r, "renewed")) co_return HeartbeatResult::renewed;
@@ -295,12 +336,12 @@ asio::awaitable<HeartbeatResult> RedisStore::heartbeat(presence::RecordRef recor
 
 asio::awaitable<UnregisterResult> RedisStore::unregister(presence::RecordRef record, const presence::User& user,
                                                          std::string_view tab_id, std::int64_t unless_seen_since_ms) {
-  Connection* c = connection_for(co_await asio::this_coro::executor);
-  if (!c) co_return UnregisterResult::unavailable;
+  NodeSet* nodes = nodes_for(co_await asio::this_coro::executor);
+  if (!nodes) co_return UnregisterResult::unavailable;
   Key key(record);
-  ExecResult r = co_await run_script(*c, unregister_script(), Keys{key.view(), {}}, [&](Command& w) {
+  ExecResult r = co_await call_script(*nodes, scripts_.unregister, Keys{key.view(), {}}, [&](Command& w) {
     w.arg(tab_id).arg(user.id).arg(clock_.unix_ms()).arg(options_.ttl_ms).arg(unless_seen_since_ms);
-  });
+  }, options_.timeout);
   if (is_status(r, "removed")) co_return UnregisterResult::removed;
   if (is_status(r, "absent")) co_return UnregisterResult::absent;
   if (is_status(r, "not_owner")) co_return UnregisterResult::not_owner;
@@ -310,11 +351,13 @@ asio::awaitable<UnregisterResult> RedisStore::unregister(presence::RecordRef rec
 
 asio::awaitable<ViewersResult> RedisStore::viewers(presence::RecordRef record, const presence::User* caller,
                                                    std::vector<presence::Viewer>& out, RecordState* state) {
-  Connection* c = connection_for(co_await asio::this_coro::executor);
-  if (!c) co_return ViewersResult::unavailable;
-  Key key(record), saved_key(record, kSavedKeyMiddle);
-  ExecResult r = co_await run_script(*c, viewers_script(), Keys{key.view(), saved_key.view()},
-                                     [&](Command& w) { w.arg(clock_.unix_ms()).arg(options_.ttl_ms); });
+  NodeSet* nodes = nodes_for(co_await asio::this_coro::executor);
+  if (!nodes) co_return ViewersResult::unavailable;
+  Key key(record);
+  SavedKey saved_key(record);
+  ExecResult r = co_await call_script(*nodes, scripts_.viewers, Keys{key.view(), saved_key.view()},
+                                      [&](Command& w) { w.arg(clock_.unix_ms()).arg(options_.ttl_ms); },
+                                      options_.timeout);
   if (r.status != ExecStatus::ok || r.reply->type != REDIS_REPLY_ARRAY || r.reply->elements < 2) {
     co_return ViewersResult::unavailable;
   }
@@ -327,34 +370,49 @@ asio::awaitable<ViewersResult> RedisStore::viewers_of(std::span<const presence::
                                                       std::vector<std::vector<presence::Viewer>>& out) {
   out.resize(records.size());
   if (records.empty()) co_return ViewersResult::ok;
-  Connection* c = connection_for(co_await asio::this_coro::executor);
-  if (!c) co_return ViewersResult::unavailable;
+  NodeSet* nodes = nodes_for(co_await asio::this_coro::executor);
+  if (!nodes) co_return ViewersResult::unavailable;
+  // On a cluster, the records by slot: a script per slot, all in flight at once.
+  std::vector<std::size_t> order(records.size());
+  std::vector<std::uint16_t> slots(records.size());
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    order[i] = i;
+    if (nodes->cluster()) slots[i] = cluster::key_slot(Key(records[i]).view());
+  }
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return slots[a] < slots[b]; });
   std::vector<std::string> keys;
   keys.reserve(2 * records.size());
-  for (const presence::RecordRef& record : records) {
-    keys.emplace_back(Key(record).view());
-    keys.emplace_back(Key(record, kSavedKeyMiddle).view());
+  for (std::size_t i : order) {
+    keys.emplace_back(Key(records[i]).view());
+    keys.emplace_back(SavedKey(records[i]).view());
   }
-  ExecResult r = co_await run_script<BasicCommand<kMaxBulkKeys + 8>>(
-      *c, viewers_many_script(), KeyList{keys}, [&](auto& w) { w.arg(clock_.unix_ms()).arg(options_.ttl_ms); });
-  if (r.status != ExecStatus::ok || r.reply->type != REDIS_REPLY_ARRAY || r.reply->elements != records.size()) {
-    co_return ViewersResult::unavailable;
-  }
-  for (std::size_t i = 0; i < records.size(); ++i) {
-    const redisReply& answer = *r.reply->element[i];
-    if (answer.type != REDIS_REPLY_ARRAY || answer.elements < 2) co_return ViewersResult::unavailable;
-    read_viewers(answer, records[i], nullptr, out[i], nullptr);
+  const auto groups = group_keys(keys, nodes->cluster(), 2, [&](std::size_t k) { return slots[order[k / 2]]; });
+  std::vector<Reply> answers;
+  const bool all = co_await run_groups(*nodes, scripts_.viewers_many, groups,
+                                       [&](auto& w) { w.arg(clock_.unix_ms()).arg(options_.ttl_ms); },
+                                       options_.timeout, answers);
+  if (!all) co_return ViewersResult::unavailable;
+  std::size_t next = 0;  // position in `order`
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    const redisReply& list = *answers[g];
+    if (list.type != REDIS_REPLY_ARRAY || list.elements != groups[g].size() / 2) co_return ViewersResult::unavailable;
+    for (std::size_t e = 0; e < list.elements; ++e, ++next) {
+      const redisReply& answer = *list.element[e];
+      if (answer.type != REDIS_REPLY_ARRAY || answer.elements < 2) co_return ViewersResult::unavailable;
+      read_viewers(answer, records[order[next]], nullptr, out[order[next]], nullptr);
+    }
   }
   co_return ViewersResult::ok;
 }
 
 asio::awaitable<ViewersResult> RedisStore::tabs(presence::RecordRef record, std::vector<presence::TabDetail>& out) {
   out.clear();
-  Connection* c = connection_for(co_await asio::this_coro::executor);
-  if (!c) co_return ViewersResult::unavailable;
+  NodeSet* nodes = nodes_for(co_await asio::this_coro::executor);
+  if (!nodes) co_return ViewersResult::unavailable;
   Key key(record);
-  ExecResult r = co_await run_script(*c, tabs_script(), Keys{key.view(), {}},
-                                     [&](Command& w) { w.arg(clock_.unix_ms()).arg(options_.ttl_ms); });
+  ExecResult r = co_await call_script(*nodes, scripts_.tabs, Keys{key.view(), {}},
+                                      [&](Command& w) { w.arg(clock_.unix_ms()).arg(options_.ttl_ms); },
+                                      options_.timeout);
   if (r.status != ExecStatus::ok || r.reply->type != REDIS_REPLY_ARRAY) co_return ViewersResult::unavailable;
   const redisReply& list = *r.reply;
   std::vector<std::pair<std::uint64_t, presence::TabDetail>> joined;
@@ -384,48 +442,61 @@ asio::awaitable<ViewersResult> RedisStore::tabs(presence::RecordRef record, std:
 
 asio::awaitable<std::optional<std::size_t>> RedisStore::remove_user(std::string_view tenant,
                                                                   std::string_view user_id) {
-  Connection* c = connection_for(co_await asio::this_coro::executor);
-  if (!c) co_return std::nullopt;
-  // The tenant's records, a page of SCAN at a time, each page cleaned by one script.
+  NodeSet* nodes = nodes_for(co_await asio::this_coro::executor);
+  if (!nodes) co_return std::nullopt;
+  // The tenant's records, a page of SCAN at a time on each master (a node scans only its
+  // own keys), each page cleaned by one script per slot, all in flight at once.
   std::string pattern;
   pattern.append(kKeyPrefix).append(tenant).append(kKeyMiddle).append("*");
-  std::string cursor = "0";
   std::size_t removed = 0;
-  do {
-    Command scan;
-    scan.arg("SCAN").arg(cursor).arg("MATCH").arg(pattern).arg("COUNT").arg(kMaxBulkRecords);
-    ExecResult page = co_await c->execute(scan);
-    if (page.status != ExecStatus::ok || page.reply->type != REDIS_REPLY_ARRAY || page.reply->elements != 2 ||
-        page.reply->element[1]->type != REDIS_REPLY_ARRAY) {
-      co_return std::nullopt;
-    }
-    cursor = text(*page.reply->element[0]);
-    const redisReply& keys = *page.reply->element[1];
-    if (keys.elements == 0) continue;
-    std::vector<std::string> page_keys;
-    page_keys.reserve(keys.elements);
-    for (std::size_t i = 0; i < keys.elements; ++i) page_keys.emplace_back(text(*keys.element[i]));
-    // SCAN's COUNT is a hint: a page may hold more keys than one command has room for.
-    for (std::size_t at = 0; at < page_keys.size(); at += kMaxBulkKeys) {
-      const KeyList slice{std::span<const std::string>(page_keys).subspan(at, std::min(kMaxBulkKeys, page_keys.size() - at))};
-      ExecResult r = co_await run_script<BasicCommand<kMaxBulkKeys + 8>>(
-          *c, remove_user_script(), slice, [&](auto& w) { w.arg(user_id).arg(clock_.unix_ms()).arg(options_.ttl_ms); });
-      if (r.status != ExecStatus::ok || r.reply->type != REDIS_REPLY_INTEGER) co_return std::nullopt;
-      removed += static_cast<std::size_t>(r.reply->integer);
-    }
-  } while (cursor != "0");
+  for (Connection* master : nodes->masters()) {
+    std::string cursor = "0";
+    do {
+      Command scan;
+      scan.arg("SCAN").arg(cursor).arg("MATCH").arg(pattern).arg("COUNT").arg(kMaxBulkRecords);
+      ExecResult page = co_await master->execute(scan);
+      if (page.status != ExecStatus::ok || page.reply->type != REDIS_REPLY_ARRAY || page.reply->elements != 2 ||
+          page.reply->element[1]->type != REDIS_REPLY_ARRAY) {
+        co_return std::nullopt;
+      }
+      cursor = text(*page.reply->element[0]);
+      const redisReply& found = *page.reply->element[1];
+      if (found.elements == 0) continue;
+      std::vector<std::string> keys;
+      keys.reserve(found.elements);
+      for (std::size_t i = 0; i < found.elements; ++i) keys.emplace_back(text(*found.element[i]));
+      std::vector<std::uint16_t> slots;
+      if (nodes->cluster()) {
+        std::sort(keys.begin(), keys.end(), [](const std::string& a, const std::string& b) {
+          return cluster::key_slot(a) < cluster::key_slot(b);
+        });
+        for (const std::string& key : keys) slots.push_back(cluster::key_slot(key));
+      }
+      const auto groups = group_keys(keys, nodes->cluster(), 1, [&](std::size_t k) { return slots[k]; });
+      std::vector<Reply> answers;
+      const bool all = co_await run_groups(
+          *nodes, scripts_.remove_user, groups,
+          [&](auto& w) { w.arg(user_id).arg(clock_.unix_ms()).arg(options_.ttl_ms); }, options_.timeout, answers);
+      if (!all) co_return std::nullopt;
+      for (const Reply& answer : answers) {
+        if (answer->type != REDIS_REPLY_INTEGER) co_return std::nullopt;
+        removed += static_cast<std::size_t>(answer->integer);
+      }
+    } while (cursor != "0");
+  }
   co_return removed;
 }
 
 asio::awaitable<SavedResult> RedisStore::saved(presence::RecordRef record, presence::UserPtr user,
                                                std::uint32_t lock_version) {
-  Connection* c = connection_for(co_await asio::this_coro::executor);
-  if (!c) co_return SavedResult::unavailable;
-  Key key(record), saved_key(record, kSavedKeyMiddle);
+  NodeSet* nodes = nodes_for(co_await asio::this_coro::executor);
+  if (!nodes) co_return SavedResult::unavailable;
+  Key key(record);
+  SavedKey saved_key(record);
   std::string notice = encode_saved_notice(*user, lock_version);
-  ExecResult r = co_await run_script(*c, saved_script(), Keys{key.view(), saved_key.view()}, [&](Command& w) {
+  ExecResult r = co_await call_script(*nodes, scripts_.saved, Keys{key.view(), saved_key.view()}, [&](Command& w) {
     w.arg(static_cast<std::int64_t>(lock_version)).arg(notice).arg(kSavedKeepMs);
-  });
+  }, options_.timeout);
   co_return is_status(r, "ok") ? SavedResult::ok : SavedResult::unavailable;
 }
 

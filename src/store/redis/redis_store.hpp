@@ -15,7 +15,7 @@
 
 #include "presence/clock.hpp"
 #include "store/presence_store.hpp"
-#include "store/redis/connection.hpp"
+#include "store/redis/node_set.hpp"
 #include "store/redis/scripts.hpp"
 #include "store/redis/subscriber.hpp"
 
@@ -60,13 +60,12 @@ class RedisStore final : public PresenceStore {
   void set_observer(ChangeObserver* observer) override { observer_ = observer; }
 
  private:
-  Connection* connection_for(const boost::asio::any_io_executor& executor);
+  NodeSet* nodes_for(const boost::asio::any_io_executor& executor);
 
   RedisStoreOptions options_;
-  Script heartbeat_;  // with options_.limits in its text
+  Scripts scripts_;  // the heartbeat's with options_.limits in its text
   const presence::Clock& clock_;
-  std::vector<std::unique_ptr<Connection>> connections_;  // one per server thread
-  std::atomic<std::size_t> connected_{0};
+  std::vector<std::unique_ptr<NodeSet>> nodes_;  // one per server thread
   ChangeObserver* observer_ = nullptr;
   std::unique_ptr<Subscriber> subscriber_;  // changes from every node, for the observer
 };

@@ -1,10 +1,13 @@
 #pragma once
-// redis://[user:password@]host:port[/db] (also redis://:password@host:port).
+// redis://[user:password@]host:port[/db] (also redis://:password@host:port), or a
+// cluster: redis-cluster://[user:password@]host:port[,host:port...] (database 0 only).
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace presenced::store::redis {
 
@@ -14,6 +17,17 @@ struct RedisEndpoint {
   std::string user;      // empty: the default user
   std::string password;  // empty: no AUTH
   int db = 0;
+  // redis-cluster://: the nodes to learn the cluster's slot map from, host:port above
+  // the first of them. Every node is reached with the same credentials.
+  bool cluster = false;
+  std::vector<std::pair<std::string, std::uint16_t>> seeds;
+
+  // The same credentials, another node of the cluster.
+  RedisEndpoint node(std::string_view node_host, std::uint16_t node_port) const {
+    RedisEndpoint e{std::string(node_host), node_port, user, password, 0, cluster, {}};
+    return e;
+  }
+  std::string url() const;  // for logs, without the password
 };
 
 // Returns nullopt, with `error` set, when `url` is not of that form.

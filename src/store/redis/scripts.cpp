@@ -65,8 +65,10 @@ local function truthy(v)
 end
 
 -- Tells every presenced node watching the record that it changed (store/redis/subscriber).
+-- The channel names the key inside braces, so that on a cluster it hashes to the key's
+-- slot: a script may only publish there (SPUBLISH), and only that shard carries it.
 local function changed(key)
-  redis.call("PUBLISH", "presenced:" .. key, "changed")
+  redis.call("PUBLISH_COMMAND", "presenced:{" .. key .. "}", "changed")
 end
 
 -- When a tab joined, in microseconds: what presenced wrote, or for an entry the host app
@@ -118,7 +120,7 @@ if old then
            and string.sub(old, at + 25, j) == tail then
           return "renewed"
         end
-        redis.call("PUBLISH", "presenced:" .. key, "changed")
+        redis.call("PUBLISH_COMMAND", "presenced:{" .. key .. "}", "changed")
         return "updated"
       end
     end
@@ -281,12 +283,18 @@ if not current or version > current then
 else
   redis.call("PEXPIRE", KEYS[2], ARGV[3])
 end
-redis.call("PUBLISH", "presenced:" .. KEYS[1], ARGV[2])
+redis.call("PUBLISH_COMMAND", "presenced:{" .. KEYS[1] .. "}", ARGV[2])
 return "ok"
 )LUA";
 
-Script make(std::string_view name, std::string_view body, std::string_view before_prelude = {}) {
+// `publish`: PUBLISH on one Redis, SPUBLISH on a cluster (sharded pub/sub).
+Script make(std::string_view name, std::string_view publish, std::string_view body,
+            std::string_view before_prelude = {}) {
   Script s{name, std::string(before_prelude) + std::string(kPrelude) + std::string(body), {}};
+  constexpr std::string_view kPlaceholder = "PUBLISH_COMMAND";
+  for (auto at = s.source.find(kPlaceholder); at != std::string::npos; at = s.source.find(kPlaceholder, at)) {
+    s.source.replace(at, kPlaceholder.size(), publish);
+  }
   unsigned char digest[SHA_DIGEST_LENGTH];
   SHA1(reinterpret_cast<const unsigned char*>(s.source.data()), s.source.size(), digest);
   char hex[2 * SHA_DIGEST_LENGTH + 1];
@@ -297,38 +305,23 @@ Script make(std::string_view name, std::string_view body, std::string_view befor
 
 }  // namespace
 
-Script heartbeat_script(std::size_t max_tabs_per_record, std::size_t max_tabs_per_user) {
-  std::string body(kHeartbeat);
+Scripts make_scripts(std::size_t max_tabs_per_record, std::size_t max_tabs_per_user, bool sharded) {
+  const std::string_view publish = sharded ? "SPUBLISH" : "PUBLISH";
+  std::string heartbeat(kHeartbeat);
   auto put = [&](std::string_view name, std::size_t value) {
-    body.replace(body.find(name), name.size(), std::to_string(value));
+    heartbeat.replace(heartbeat.find(name), name.size(), std::to_string(value));
   };
   put("MAX_TABS_PER_RECORD", max_tabs_per_record);
   put("MAX_TABS_PER_USER", max_tabs_per_user);
-  return make("heartbeat", body, kHeartbeatFastPath);
-}
-const Script& viewers_script() {
-  static const Script s = make("viewers", std::string(kLiveEntries) + std::string(kViewers));
-  return s;
-}
-const Script& remove_user_script() {
-  static const Script s = make("remove_user", kRemoveUser);
-  return s;
-}
-const Script& tabs_script() {
-  static const Script s = make("tabs", kTabs);
-  return s;
-}
-const Script& viewers_many_script() {
-  static const Script s = make("viewers_many", std::string(kLiveEntries) + std::string(kViewersMany));
-  return s;
-}
-const Script& unregister_script() {
-  static const Script s = make("unregister", kUnregister);
-  return s;
-}
-const Script& saved_script() {
-  static const Script s = make("saved", kSaved);
-  return s;
+  return Scripts{
+      .heartbeat = make("heartbeat", publish, heartbeat, kHeartbeatFastPath),
+      .viewers = make("viewers", publish, std::string(kLiveEntries) + std::string(kViewers)),
+      .viewers_many = make("viewers_many", publish, std::string(kLiveEntries) + std::string(kViewersMany)),
+      .tabs = make("tabs", publish, kTabs),
+      .remove_user = make("remove_user", publish, kRemoveUser),
+      .unregister = make("unregister", publish, kUnregister),
+      .saved = make("saved", publish, kSaved),
+  };
 }
 
 }  // namespace presenced::store::redis

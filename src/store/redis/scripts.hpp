@@ -15,15 +15,13 @@ struct Script {
   std::string sha1;  // hex, as EVALSHA wants it
 };
 
-// The heartbeat script with the tab limits written into its text (a store's limits do not
-// change, and every argument costs each call a little: most calls are renewals, which
-// never look at the limits).
-Script heartbeat_script(std::size_t max_tabs_per_record, std::size_t max_tabs_per_user);
-const Script& viewers_script();
-const Script& viewers_many_script();
-const Script& tabs_script();
-const Script& remove_user_script();
-const Script& unregister_script();
-const Script& saved_script();
+// A store's scripts. The heartbeat script has the tab limits written into its text (a
+// store's limits do not change, and every argument costs each call a little: most calls
+// are renewals, which never look at the limits). `sharded`: on a cluster, changes are
+// published with SPUBLISH, on the record's slot, instead of PUBLISH.
+struct Scripts {
+  Script heartbeat, viewers, viewers_many, tabs, remove_user, unregister, saved;
+};
+Scripts make_scripts(std::size_t max_tabs_per_record, std::size_t max_tabs_per_user, bool sharded);
 
 }  // namespace presenced::store::redis

@@ -7,54 +7,107 @@
 namespace presenced::store::redis {
 namespace asio = boost::asio;
 
+namespace {
+ConnectionOptions without_scripts(ConnectionOptions options) {
+  options.scripts.clear();  // nothing to run here
+  return options;
+}
+}  // namespace
+
 Subscriber::Subscriber(asio::io_context& context, RedisEndpoint endpoint, ConnectionOptions options,
                        ChangeObserver* observer)
-    : context_(context), connection_(context, std::move(endpoint), [&] {
-        options.scripts.clear();  // nothing to run here
-        return std::move(options);
-      }()),
-      observer_(observer) {
-  connection_.on_message = [this](std::string_view channel, std::string_view payload) { deliver(channel, payload); };
-  connection_.on_state_change = [this](bool up) {
-    if (up) resubscribe_all();
+    : context_(context),
+      nodes_(context, endpoint, without_scripts(std::move(options))),
+      observer_(observer),
+      sharded_(endpoint.cluster) {
+  nodes_.on_new_connection = [this](Connection& c) {
+    c.on_push = [this, &c](const redisReply& reply) { on_push(c, reply); };
   };
+  nodes_.on_node_state = [this](Connection& c, bool up) {
+    if (!up) {
+      for (auto& [channel, w] : watched_) {
+        if (w.at == &c) w.at = nullptr;
+      }
+    }
+    resubscribe(true);
+  };
+  nodes_.on_map_change = [this] { resubscribe(false); };
 }
-
-void Subscriber::start() { connection_.start(); }
 
 void Subscriber::watch(std::string channel) {
   asio::post(context_, [this, channel = std::move(channel)]() mutable {
-    if (++watched_[channel] == 1) connection_.send(Command().arg("SUBSCRIBE").arg(channel));
+    auto [it, added] = watched_.try_emplace(std::move(channel));
+    if (++it->second.watchers == 1) subscribe(it->first, it->second);
   });
 }
 
 void Subscriber::unwatch(std::string channel) {
   asio::post(context_, [this, channel = std::move(channel)] {
     auto it = watched_.find(channel);
-    if (it == watched_.end() || --it->second > 0) return;
-    connection_.send(Command().arg("UNSUBSCRIBE").arg(channel));
+    if (it == watched_.end() || --it->second.watchers > 0) return;
+    if (it->second.at) it->second.at->send_to_push(Command().arg(sharded_ ? "SUNSUBSCRIBE" : "UNSUBSCRIBE").arg(channel));
     watched_.erase(it);
   });
 }
 
-void Subscriber::resubscribe_all() {
-  for (const auto& [channel, count] : watched_) {
-    connection_.send(Command().arg("SUBSCRIBE").arg(channel));
-    // Whatever happened while we could not hear it: look again.
-    if (auto record = record_of_channel(channel); record && observer_) {
-      observer_->on_change({*record, {}, nullptr, ChangeKind::updated});
-    }
+// Subscribes where the channel is now, if that is not where it is subscribed.
+void Subscriber::subscribe(const std::string& channel, Watch& w) {
+  Connection* c = nodes_.for_key(channel);
+  if (!c || !c->connected() || c == w.at) return;
+  if (w.at) w.at->send_to_push(Command().arg("SUNSUBSCRIBE").arg(channel));  // moved: only on a cluster
+  c->send_to_push(Command().arg(sharded_ ? "SSUBSCRIBE" : "SUBSCRIBE").arg(channel));
+  w.at = c;
+}
+
+// After a reconnection or a new slot map: every channel not subscribed where it is now
+// (with `only_lost`, only those subscribed nowhere), and its record looked at again.
+void Subscriber::resubscribe(bool only_lost) {
+  for (auto& [channel, w] : watched_) {
+    if (only_lost && w.at) continue;
+    Connection* before = w.at;
+    subscribe(channel, w);
+    if (w.at != before) look_again(channel);
   }
 }
 
-void Subscriber::deliver(std::string_view channel, std::string_view payload) {
-  auto record = record_of_channel(channel);
-  if (!record || !observer_) return;
-  if (payload == "changed") {
+void Subscriber::look_again(std::string_view channel) {
+  if (auto record = record_of_channel(channel); record && observer_) {
     observer_->on_change({*record, {}, nullptr, ChangeKind::updated});
-  } else if (auto notice = decode_saved_notice(payload)) {
-    notice->by.tenant = std::string(record->tenant);
-    observer_->on_change({*record, {}, &notice->by, ChangeKind::saved, notice->lock_version});
+  }
+}
+
+void Subscriber::on_push(Connection& from, const redisReply& reply) {
+  if (reply.type == REDIS_REPLY_ERROR) {
+    // A subscription sent on a stale map: MOVED names the slot; find it again there.
+    if (auto redirect = cluster::parse_redirect(text(reply))) {
+      for (auto& [channel, w] : watched_) {
+        if (w.at == &from && cluster::key_slot(channel) == redirect->slot) w.at = nullptr;
+      }
+      if (redirect->kind == cluster::Redirect::Kind::moved) nodes_.moved(redirect->slot, redirect->to);
+      else nodes_.refresh();
+    }
+    return;
+  }
+  if (reply.type != REDIS_REPLY_ARRAY || reply.elements != 3) return;
+  const std::string_view kind = text(*reply.element[0]);
+  const std::string_view channel = text(*reply.element[1]);
+  if (kind == "message" || kind == "smessage") {
+    auto record = record_of_channel(channel);
+    if (!record || !observer_) return;
+    const std::string_view payload = text(*reply.element[2]);
+    if (payload == "changed") {
+      observer_->on_change({*record, {}, nullptr, ChangeKind::updated});
+    } else if (auto notice = decode_saved_notice(payload)) {
+      notice->by.tenant = std::string(record->tenant);
+      observer_->on_change({*record, {}, &notice->by, ChangeKind::saved, notice->lock_version});
+    }
+  } else if (kind == "sunsubscribe") {
+    // Unasked (the channel is still wanted here): its slot moved to another master.
+    auto it = watched_.find(std::string(channel));
+    if (it != watched_.end() && it->second.at == &from) {
+      it->second.at = nullptr;
+      nodes_.refresh();
+    }
   }
 }
 
