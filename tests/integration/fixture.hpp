@@ -3,6 +3,7 @@
 // sockets. Parameterised by store, so one suite covers every backend.
 
 #include "support/http_client.hpp"
+#include "support/redis_cluster.hpp"
 #include "support/redis_server.hpp"
 #include "support/server_process.hpp"
 
@@ -29,18 +30,30 @@ inline bool eventually(const std::function<bool()>& condition,
 
 // Every behaviour of the API is the same on every store: the suites run once per store.
 struct Backend {
-  std::string name;  // memory, redis
+  std::string name;  // memory, redis, redis_cluster
 };
 
-inline std::vector<Backend> backends() { return {{"memory"}, {"redis"}}; }
+inline std::vector<Backend> backends() { return {{"memory"}, {"redis"}, {"redis_cluster"}}; }
 
-// The flags that put a server on `backend`. Redis: the process's shared redis-server,
-// emptied first, so that each test starts from nothing.
+// The flags that put a server on `backend`. Redis: the process's shared redis-server, or
+// Redis Cluster, emptied first, so that each test starts from nothing.
 inline std::vector<std::string> store_args(const Backend& backend) {
   if (backend.name == "memory") return {"--store", "memory"};
+  if (backend.name == "redis_cluster") {
+    RedisCluster& cluster = RedisCluster::shared();
+    cluster.flush_all();
+    return {"--store", cluster.url()};
+  }
   RedisServer& redis = RedisServer::shared();
   RedisClient(redis.port()).command({"FLUSHALL"});
   return {"--store", redis.url()};
+}
+
+// A plain client to the Redis node that holds `key`, to look at what presenced wrote as
+// the host app would (a Redis backend only).
+inline RedisClient raw_redis_for(const Backend& backend, const std::string& key) {
+  if (backend.name == "redis_cluster") return RedisClient(RedisCluster::shared().master_of(key));
+  return RedisClient(RedisServer::shared().port());
 }
 
 inline std::string backend_name(const ::testing::TestParamInfo<Backend>& info) { return info.param.name; }

@@ -95,7 +95,9 @@ RedisClient::RedisClient(std::uint16_t port) {
   if (!context_ || context_->err) throw std::runtime_error("cannot connect to redis on " + std::to_string(port));
 }
 
-RedisClient::~RedisClient() { redisFree(context_); }
+RedisClient::~RedisClient() {
+  if (context_) redisFree(context_);
+}
 
 RedisReplyPtr RedisClient::command(const std::vector<std::string>& args) {
   std::vector<const char*> argv;

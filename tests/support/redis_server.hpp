@@ -41,6 +41,9 @@ class RedisClient {
  public:
   explicit RedisClient(std::uint16_t port);
   ~RedisClient();
+  RedisClient(RedisClient&& other) noexcept : context_(other.context_) { other.context_ = nullptr; }
+  RedisClient(const RedisClient&) = delete;
+  RedisClient& operator=(const RedisClient&) = delete;
   RedisReplyPtr command(const std::vector<std::string>& args);
   std::string string(const std::vector<std::string>& args);  // a string or status reply
   long long integer(const std::vector<std::string>& args);

@@ -69,3 +69,28 @@ TEST(Iso8601, UtcWithMillisecondsAlways24Characters) {
   EXPECT_LT(Iso8601(1768937415123).view(), Iso8601(1768937415124).view());
   EXPECT_LT(Iso8601(1768937409999).view(), Iso8601(1768937410000).view());
 }
+
+TEST(RedisUrl, AClusterBySeeds) {
+  std::string error;
+  auto a = parse_redis_url("redis-cluster://app:pw@10.0.0.1:7000,10.0.0.2,[::1]:7002", error);
+  ASSERT_TRUE(a) << error;
+  EXPECT_TRUE(a->cluster);
+  ASSERT_EQ(a->seeds.size(), 3u);
+  EXPECT_EQ(a->seeds[0], (std::pair<std::string, std::uint16_t>{"10.0.0.1", 7000}));
+  EXPECT_EQ(a->seeds[1], (std::pair<std::string, std::uint16_t>{"10.0.0.2", 6379}));
+  EXPECT_EQ(a->seeds[2], (std::pair<std::string, std::uint16_t>{"::1", 7002}));
+  EXPECT_EQ(a->host, "10.0.0.1");
+  EXPECT_EQ(a->user, "app");
+  EXPECT_EQ(a->password, "pw");
+  // Every node is reached with the same credentials; the URL in logs has no password.
+  EXPECT_EQ(a->node("10.0.0.3", 7005).password, "pw");
+  EXPECT_EQ(a->url(), "redis-cluster://10.0.0.1:7000,10.0.0.2:6379,::1:7002");
+  EXPECT_FALSE(parse_redis_url("redis://h:1", error)->cluster);
+
+  for (const char* url : {"redis-cluster://", "redis-cluster://h:1,", "redis-cluster://h:1,:2", "redis-cluster://h:1/2",
+                          "redis-cluster://h:x"}) {
+    EXPECT_FALSE(parse_redis_url(url, error)) << url;
+    EXPECT_FALSE(error.empty()) << url;
+  }
+  EXPECT_TRUE(parse_redis_url("redis-cluster://h:1/0", error)) << error;
+}
