@@ -53,6 +53,37 @@ std::string info_field(RedisClient& c, const std::string& section, const std::st
   return info.substr(at + field.size() + 1, end - at - field.size() - 1);
 }
 
+// This node sees three masters and three replicas, none failing or still being met: a
+// node that has not yet heard that another is a replica refuses to vote in its failover.
+bool agrees_on_roles(RedisClient& c) {
+  const std::string nodes = c.string({"CLUSTER", "NODES"});
+  int masters = 0, replicas = 0;
+  std::size_t at = 0;
+  while (at < nodes.size()) {
+    const auto end = nodes.find('\n', at);
+    const std::string line = nodes.substr(at, end == std::string::npos ? std::string::npos : end - at);
+    at = end == std::string::npos ? nodes.size() : end + 1;
+    if (line.empty()) continue;
+    const auto flags_at = line.find(' ', line.find(' ') + 1) + 1;
+    const std::string flags = line.substr(flags_at, line.find(' ', flags_at) - flags_at);
+    if (flags.find("fail") != std::string::npos || flags.find("handshake") != std::string::npos ||
+        flags.find("noaddr") != std::string::npos) {
+      return false;
+    }
+    if (flags.find("master") != std::string::npos) ++masters;
+    if (flags.find("slave") != std::string::npos) ++replicas;
+  }
+  return masters == 3 && replicas == 3;
+}
+
+// A replica has its master's data (its first full sync is done) and follows it.
+bool replica_in_sync(RedisClient& c) {
+  const std::string info = c.string({"INFO", "replication"});
+  if (info.find("role:slave") == std::string::npos) return true;
+  return info.find("master_link_status:up") != std::string::npos &&
+         info.find("master_sync_in_progress:0") != std::string::npos;
+}
+
 }  // namespace
 
 std::uint16_t redis_key_slot(const std::string& key) {
@@ -82,7 +113,7 @@ RedisCluster::RedisCluster() {
     pids_.push_back(spawn({"redis-server", "--port", std::to_string(port), "--cluster-port", std::to_string(bus),
                            "--bind", "127.0.0.1", "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
                            "--cluster-node-timeout", "2000", "--save", "", "--appendonly", "no", "--loglevel",
-                           "warning", "--logfile", "redis.log"},
+                           "warning", "--logfile", "redis.log", "--repl-diskless-sync-delay", "0"},
                           node_dir));
     ports_.push_back(port);
     create.push_back("127.0.0.1:" + std::to_string(port));
@@ -115,7 +146,7 @@ RedisCluster::~RedisCluster() {
     waitpid(pid, nullptr, 0);
   }
   std::error_code ignored;
-  std::filesystem::remove_all(dir_, ignored);
+  if (!std::getenv("PRESENCED_TEST_KEEP_CLUSTER")) std::filesystem::remove_all(dir_, ignored);  // its logs, when kept
 }
 
 std::string RedisCluster::url() const {
@@ -130,7 +161,7 @@ bool RedisCluster::wait_until_healthy(int timeout_s) {
       try {
         RedisClient c(ports_[i]);
         all = info_field(c, "INFO", "cluster_state") == "ok" && info_field(c, "INFO", "cluster_slots_ok") == "16384" &&
-              info_field(c, "INFO", "cluster_known_nodes") == "6";
+              info_field(c, "INFO", "cluster_known_nodes") == "6" && agrees_on_roles(c) && replica_in_sync(c);
       } catch (const std::exception&) {
         all = false;  // a paused node: not healthy from here; checked by the others
       }
@@ -141,10 +172,22 @@ bool RedisCluster::wait_until_healthy(int timeout_s) {
   return false;
 }
 
+// CLUSTER SLOTS from the first node that answers (one may be paused).
+RedisReplyPtr RedisCluster::slots() {
+  for (std::uint16_t port : ports_) {
+    try {
+      RedisClient c(port);
+      auto r = c.command({"CLUSTER", "SLOTS"});
+      if (r && r->type == REDIS_REPLY_ARRAY) return r;
+    } catch (const std::exception&) {
+    }
+  }
+  return nullptr;
+}
+
 std::uint16_t RedisCluster::master_of(const std::string& key) {
   const long long slot = redis_key_slot(key);
-  RedisClient c(ports_[0]);
-  auto slots = c.command({"CLUSTER", "SLOTS"});
+  auto slots = this->slots();
   for (std::size_t i = 0; slots && i < slots->elements; ++i) {
     const redisReply* range = slots->element[i];
     if (range->element[0]->integer <= slot && slot <= range->element[1]->integer) {
@@ -156,8 +199,7 @@ std::uint16_t RedisCluster::master_of(const std::string& key) {
 
 std::vector<std::uint16_t> RedisCluster::masters() {
   std::set<std::uint16_t> out;
-  RedisClient c(ports_[0]);
-  auto slots = c.command({"CLUSTER", "SLOTS"});
+  auto slots = this->slots();
   for (std::size_t i = 0; slots && i < slots->elements; ++i) {
     out.insert(static_cast<std::uint16_t>(slots->element[i]->element[2]->element[1]->integer));
   }

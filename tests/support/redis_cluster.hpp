@@ -39,6 +39,7 @@ class RedisCluster {
   static RedisCluster& shared();
 
  private:
+  RedisReplyPtr slots();
   std::string dir_;
   std::vector<std::uint16_t> ports_;
   std::vector<int> pids_;
