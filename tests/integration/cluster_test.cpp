@@ -335,5 +335,32 @@ TEST_F(ClusterTest, AStoppedMasterIsFailedOverAndServiceResumes) {
   cluster.resume(master);  // after looking: until it hears of the failover, it thinks it still is the master
 }
 
+// The wrong scheme either way is a clear error in the log, and the node is never ready
+// rather than answering from half a keyspace.
+TEST(ClusterConfig, AClusterUrlOnAPlainRedisAndAPlainUrlOnAClusterAreSaid) {
+  RedisServer plain;
+  ServerProcess on_plain({"--store", "redis-cluster://127.0.0.1:" + std::to_string(plain.port()), "--rate-limit", "0"});
+  HttpClient a(on_plain.port());
+  EXPECT_TRUE(eventually([&] { return on_plain.output().find("cluster support disabled") != std::string::npos; }))
+      << on_plain.output();
+  EXPECT_EQ(a.request("GET", "/readyz").status, 503u);
+  auto r = a.request("POST", "/api/v1/presence/flow/1/heartbeat", tab_body("t"), token_for("1", "A"));
+  EXPECT_EQ(r.status, 503u) << r.body;
+
+  RedisCluster cluster;
+  ServerProcess on_cluster({"--store", "redis://127.0.0.1:" + std::to_string(cluster.ports()[0]), "--rate-limit", "0"});
+  HttpClient b(on_cluster.port());
+  EXPECT_TRUE(eventually([&] { return b.request("GET", "/readyz").status == 200; }));
+  // Some record's slot is on another master: that request fails, and the log says why.
+  int failed = 0;
+  for (int i = 0; i < 30; ++i) {
+    failed += b.request("POST", "/api/v1/presence/flow/" + std::to_string(i) + "/heartbeat", tab_body("t"),
+                        token_for("1", "A"))
+                  .status == 503;
+  }
+  EXPECT_GT(failed, 0);
+  EXPECT_NE(on_cluster.output().find("use --store redis-cluster://"), std::string::npos) << on_cluster.output();
+}
+
 }  // namespace
 }  // namespace presenced::testing

@@ -114,6 +114,13 @@ asio::awaitable<void> NodeSet::refresh_loop() {
       ExecResult r = co_await c.execute(command);
       if (stopped_) co_return;
       if (r.status != ExecStatus::ok) continue;
+      if (r.reply->type == REDIS_REPLY_ERROR) {
+        // A Redis that is not a cluster ("cluster support disabled"): said once, loudly,
+        // since nothing will work until the operator fixes --store.
+        if (!warned_) spdlog::error("redis {}:{}: CLUSTER SLOTS: {}", addresses_[i].host, addresses_[i].port, text(*r.reply));
+        warned_ = true;
+        continue;
+      }
       auto map = cluster::parse_cluster_slots(*r.reply, addresses_[i].host);
       if (!map || map->masters.empty()) continue;
       answered = true;

@@ -81,6 +81,7 @@ class NodeSet {
   std::array<std::uint16_t, cluster::kSlots> owner_;  // index into nodes_
   std::vector<std::uint16_t> master_nodes_;           // indexes of the map's masters
   bool have_map_ = false;
+  bool warned_ = false;  // CLUSTER SLOTS refused: logged once
   bool refreshing_ = false, refresh_again_ = false, stopped_ = false;
   std::chrono::steady_clock::time_point last_refresh_{};
   boost::asio::steady_timer refresh_timer_, periodic_timer_;

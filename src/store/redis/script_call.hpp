@@ -119,7 +119,9 @@ boost::asio::awaitable<ExecResult> call_script(NodeSet& nodes, const Script& scr
     c = nodes.for_key(keys.route());
   }
   if (r.status == ExecStatus::ok && r.reply->type == REDIS_REPLY_ERROR) {
-    spdlog::error("redis {} script: {}", script.name, text(*r.reply));
+    const bool cluster_answer = !nodes.cluster() && text(*r.reply).starts_with("MOVED");
+    spdlog::error("redis {} script: {}{}", script.name, text(*r.reply),
+                  cluster_answer ? " (this Redis is a cluster: use --store redis-cluster://)" : "");
     r.status = ExecStatus::unavailable;
   }
   co_return r;
