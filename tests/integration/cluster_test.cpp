@@ -128,6 +128,15 @@ class ClusterTest : public ::testing::Test {
     EXPECT_EQ(missing, 0u) << "of " << traffic.acknowledged().size() << " acknowledged heartbeats:" << which;
   }
 
+  void fail_over_under_traffic(const std::string& option);
+
+  // Subscribes `ws` to `record` and waits for the snapshot.
+  static void subscribe(WsClient& ws, const std::string& record) {
+    ASSERT_EQ(ws.handshake_status(), 101u);
+    ws.send(R"({"type":"subscribe","record_type":"flow","record_id":")" + record + R"("})");
+    ASSERT_TRUE(ws.wait_for([&](const boost::json::value& m) { return is_presence(m, record); }));
+  }
+
   // CLUSTER FAILOVER [FORCE] on `replica`, asked again as an operator would if it times
   // out (a manual failover gives up after 5 s on a busy machine), until it serves `record`.
   bool fail_over(std::uint16_t replica, const std::string& option, const std::string& record) {
@@ -168,11 +177,7 @@ TEST_F(ClusterTest, TwoNodesShareTheClusterAndEventsCrossThem) {
   for (int n = 1; by_master.size() < 3 && n < 1000; ++n) by_master.try_emplace(cluster.master_of(record_key(std::to_string(n))), std::to_string(n));
   ASSERT_EQ(by_master.size(), 3u);
   WsClient ws(a->port(), token_for("2", "Bob"));
-  ASSERT_EQ(ws.handshake_status(), 101u);
-  for (const auto& [master, record] : by_master) {
-    ws.send(R"({"type":"subscribe","record_type":"flow","record_id":")" + record + R"("})");
-    ASSERT_TRUE(ws.wait_for([&](const boost::json::value& m) { return is_presence(m, record); }));
-  }
+  for (const auto& [master, record] : by_master) ASSERT_NO_FATAL_FAILURE(subscribe(ws, record));
   for (const auto& [master, record] : by_master) expect_subscriber_hears(ws, b->port(), record, "from-b-" + record);
   // Nothing went through classic pub/sub, which every shard would carry.
   for (std::uint16_t master : cluster.masters()) {
@@ -255,9 +260,7 @@ TEST_F(ClusterTest, ReshardingASlotUnderTrafficLosesNothing) {
   }
   auto server = node({"--store-timeout", "5"});
   WsClient ws(server->port(), token_for("2", "Bob"));
-  ASSERT_EQ(ws.handshake_status(), 101u);
-  ws.send(R"({"type":"subscribe","record_type":"flow","record_id":")" + records[0] + R"("})");
-  ASSERT_TRUE(ws.wait_for([&](const boost::json::value& m) { return is_presence(m, records[0]); }));
+  ASSERT_NO_FATAL_FAILURE(subscribe(ws, records[0]));
 
   Traffic traffic(server->port(), records);
   ASSERT_TRUE(traffic.wait_for_more(50));
@@ -286,54 +289,40 @@ TEST_F(ClusterTest, ReshardingASlotUnderTrafficLosesNothing) {
   expect_subscriber_hears(ws, server->port(), records[0], "after-the-move");
 }
 
-// A coordinated failover (CLUSTER FAILOVER on the replica: the master hands over once
-// the replica has everything) under traffic: every acknowledged heartbeat is kept, and
-// the node goes on on the new master.
-TEST_F(ClusterTest, AFailoverLosesNoAcknowledgedHeartbeat) {
+// Under traffic, the master of a slot is replaced by its replica (`option`: "" for a
+// coordinated CLUSTER FAILOVER, "FORCE" after the master was stopped with SIGSTOP).
+// Every acknowledged heartbeat is kept, service resumes by itself on the new master, and
+// a WebSocket subscriber on a record of that slot still hears its changes.
+void ClusterTest::fail_over_under_traffic(const std::string& option) {
   std::uint16_t slot = 0;
   const auto records = records_in_one_slot(3, slot);
   const std::uint16_t master = cluster.master_of(record_key(records[0]));
   const std::uint16_t replica = cluster.replica_of(master);
   ASSERT_NE(replica, 0);
-  auto server = node({"--store-timeout", "5"});
+  auto server = node({"--store-timeout", option.empty() ? "5" : "1"});
   WsClient ws(server->port(), token_for("2", "Bob"));
-  ASSERT_EQ(ws.handshake_status(), 101u);
-  ws.send(R"({"type":"subscribe","record_type":"flow","record_id":")" + records[0] + R"("})");
-  ASSERT_TRUE(ws.wait_for([&](const boost::json::value& m) { return is_presence(m, records[0]); }));
-
+  ASSERT_NO_FATAL_FAILURE(subscribe(ws, records[0]));
   Traffic traffic(server->port(), records);
   ASSERT_TRUE(traffic.wait_for_more(50));
-  ASSERT_TRUE(fail_over(replica, "", records[0]));
-  ASSERT_TRUE(traffic.wait_for_more(100, 60s)) << "served by the new master";
-  traffic.stop();
-  EXPECT_EQ(traffic.other(), 0);
-  expect_every_acknowledged_tab_kept(traffic);
-  expect_subscriber_hears(ws, server->port(), records[0], "after-the-failover");
-}
-
-// A master stops answering (SIGSTOP) and its replica takes over (CLUSTER FAILOVER
-// FORCE): requests for its slots fail, never succeed unacknowledged, while it is gone;
-// service resumes on the new master by itself, and what was acknowledged before is kept.
-TEST_F(ClusterTest, AStoppedMasterIsFailedOverAndServiceResumes) {
-  std::uint16_t slot = 0;
-  const auto records = records_in_one_slot(3, slot);
-  const std::uint16_t master = cluster.master_of(record_key(records[0]));
-  const std::uint16_t replica = cluster.replica_of(master);
-  ASSERT_NE(replica, 0);
-  auto server = node({"--store-timeout", "1"});
-  Traffic traffic(server->port(), records);
-  ASSERT_TRUE(traffic.wait_for_more(50));
-  cluster.pause(master);
-  ASSERT_TRUE(fail_over(replica, "FORCE", records[0]));
+  if (option == "FORCE") cluster.pause(master);
+  ASSERT_TRUE(fail_over(replica, option, records[0]));
   ASSERT_TRUE(traffic.wait_for_more(100, 60s)) << "served by the new master\n" << server->output();
   traffic.stop();
   EXPECT_EQ(traffic.other(), 0);
-  EXPECT_GT(traffic.unavailable(), 0) << "requests for the stopped master failed while it was gone";
+  if (option == "FORCE") EXPECT_GT(traffic.unavailable(), 0) << "requests for the stopped master failed while it was gone";
   expect_every_acknowledged_tab_kept(traffic);
+  expect_subscriber_hears(ws, server->port(), records[0], "after-the-failover");
   HttpClient probe(server->port());
   EXPECT_TRUE(eventually([&] { return probe.request("GET", "/readyz").status == 200; }));
   cluster.resume(master);  // after looking: until it hears of the failover, it thinks it still is the master
 }
+
+// The master hands over once the replica has everything: nothing is lost.
+TEST_F(ClusterTest, AFailoverLosesNoAcknowledgedHeartbeat) { fail_over_under_traffic(""); }
+
+// A master that stops answering: requests for its slots fail (503), never succeed
+// unacknowledged, while it is gone.
+TEST_F(ClusterTest, AStoppedMasterIsFailedOverAndServiceResumes) { fail_over_under_traffic("FORCE"); }
 
 // The wrong scheme either way is a clear error in the log, and the node is never ready
 // rather than answering from half a keyspace.

@@ -19,15 +19,7 @@ namespace {
 // A loopback port nobody listens on, not one of `taken`.
 std::uint16_t unused_port(std::set<std::uint16_t>& taken) {
   for (;;) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    socklen_t len = sizeof addr;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    close(fd);
-    const std::uint16_t port = ntohs(addr.sin_port);
+    const std::uint16_t port = free_loopback_port();
     if (taken.insert(port).second) return port;
   }
 }

@@ -11,9 +11,8 @@
 #include <thread>
 
 namespace presenced::testing {
-namespace {
 
-std::uint16_t free_port() {
+std::uint16_t free_loopback_port() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -24,6 +23,8 @@ std::uint16_t free_port() {
   close(fd);
   return ntohs(addr.sin_port);
 }
+
+namespace {
 
 bool answers_ping(std::uint16_t port) {
   timeval timeout{1, 0};
@@ -42,7 +43,7 @@ bool answers_ping(std::uint16_t port) {
 
 RedisServer::RedisServer() {
   for (int attempt = 0; attempt < 5 && pid_ < 0; ++attempt) {
-    port_ = free_port();
+    port_ = free_loopback_port();
     try {
       launch();
     } catch (const std::exception&) {

@@ -11,6 +11,9 @@
 
 namespace presenced::testing {
 
+// A loopback port nobody listens on now.
+std::uint16_t free_loopback_port();
+
 class RedisServer {
  public:
   RedisServer();  // starts it; throws when it cannot

@@ -32,33 +32,31 @@ struct Tree {
   std::vector<std::vector<redisReply*>> arrays;
   std::vector<std::string> strings;
   Tree() { strings.reserve(64); arrays.reserve(64); }
-  redisReply* integer(long long v) {
+  redisReply* node(int type) {
     auto r = std::make_unique<redisReply>();
     std::memset(r.get(), 0, sizeof(redisReply));
-    r->type = REDIS_REPLY_INTEGER;
-    r->integer = v;
+    r->type = type;
     nodes.push_back(std::move(r));
     return nodes.back().get();
+  }
+  redisReply* integer(long long v) {
+    redisReply* r = node(REDIS_REPLY_INTEGER);
+    r->integer = v;
+    return r;
   }
   redisReply* string(std::string v) {
     strings.push_back(std::move(v));
-    auto r = std::make_unique<redisReply>();
-    std::memset(r.get(), 0, sizeof(redisReply));
-    r->type = REDIS_REPLY_STRING;
+    redisReply* r = node(REDIS_REPLY_STRING);
     r->str = strings.back().data();
     r->len = strings.back().size();
-    nodes.push_back(std::move(r));
-    return nodes.back().get();
+    return r;
   }
   redisReply* array(std::vector<redisReply*> items) {
     arrays.push_back(std::move(items));
-    auto r = std::make_unique<redisReply>();
-    std::memset(r.get(), 0, sizeof(redisReply));
-    r->type = REDIS_REPLY_ARRAY;
+    redisReply* r = node(REDIS_REPLY_ARRAY);
     r->elements = arrays.back().size();
     r->element = arrays.back().data();
-    nodes.push_back(std::move(r));
-    return nodes.back().get();
+    return r;
   }
   redisReply* range(long long first, long long last, std::string host, long long port) {
     return array({integer(first), integer(last), array({string(std::move(host)), integer(port), string("id")}),
