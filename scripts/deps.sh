@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libspdlog-dev libfmt-dev libcli11-dev libgtest-dev libgmock-dev
-  libhiredis-dev redis-server wrk curl ca-certificates faketime openssl
+  libhiredis-dev redis-server redis-tools wrk curl ca-certificates faketime openssl
   clang-14 libclang-rt-14-dev chromium
 )
 

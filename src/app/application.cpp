@@ -39,7 +39,8 @@ std::unique_ptr<store::PresenceStore> make_store(const ServeConfig& config, cons
             .endpoint = *config.redis,
             .ttl_ms = ttl_ms,
             .timeout = std::chrono::milliseconds(static_cast<std::int64_t>(config.store_timeout_s * 1000)),
-            .limits = limits},
+            .limits = limits,
+            .wait_replicas = config.store_wait_replicas},
         clock);
   }
   return std::make_unique<store::memory::MemoryStore>(

@@ -47,6 +47,9 @@ CommandLine parse_command_line(int argc, char** argv) {
                  "redis-cluster://[user:password@]host:port[,host:port...]")
       ->envname("PRESENCED_STORE")
       ->capture_default_str();
+  app.add_option("--store-wait-replicas", s.store_wait_replicas,
+                 "Redis: acknowledge a change only once this many replicas have it (WAIT); 0: as Redis does, asynchronously")
+      ->check(CLI::Range(0, 16));
   app.add_option("--store-timeout", s.store_timeout_s, "seconds a request may wait for the store (Redis)")
       ->envname("PRESENCED_STORE_TIMEOUT")
       ->check(CLI::Range(0.01, 60.0))

@@ -24,6 +24,7 @@ struct ServeConfig {
   std::string store = "memory";                     // or redis://...
   std::optional<store::redis::RedisEndpoint> redis;  // parsed from store
   double store_timeout_s = 1.0;
+  int store_wait_replicas = 0;  // WAIT for this many replicas before acknowledging a change
   double leave_grace_s = 1.5;
   std::int64_t ws_coalesce_ms = 75;
   std::size_t ws_max_subscriptions = 100;

@@ -391,6 +391,22 @@ TEST_F(RedisStoreTest, RedisStoppedAndRestartedUnderTraffic) {
   EXPECT_GT(after.integer({"HLEN", "tenant_1_record_presence:flow:7"}), 0);
 }
 
+// --store-wait-replicas on a Redis with no replica: no write is acknowledged (503 within
+// the timeout, in the envelope), reads go on.
+TEST_F(RedisStoreTest, WaitingForReplicasThatAreNotThereFailsWritesNotReads) {
+  auto server = node({"--store-wait-replicas", "1", "--store-timeout", "0.3"});
+  HttpClient c(server->port());
+  const auto started = std::chrono::steady_clock::now();
+  auto r = c.request("POST", "/api/v1/presence/flow/42/heartbeat", tab("t1"), token_for("1", "Alice"));
+  EXPECT_EQ(r.status, 503u) << r.body;
+  EXPECT_EQ(r.json().at("success").as_bool(), false);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(1500)) << "bounded by --store-timeout";
+  // Again, now a renewal of what the master has: still not acknowledged.
+  EXPECT_EQ(c.request("POST", "/api/v1/presence/flow/42/heartbeat", tab("t1"), token_for("1", "Alice")).status, 503u);
+  EXPECT_EQ(c.request("GET", "/api/v1/presence/flow/42/viewers", "", token_for("2", "Bob")).status, 200u);
+  EXPECT_TRUE(server->running());
+}
+
 TEST(RedisStoreConfig, ABadRedisUrlIsAOneLineFailure) {
   auto r = run_binary({"--jwt-secret", "s", "--store", "redis://host:notaport"});
   EXPECT_EQ(r.exit_code, 2);

@@ -307,6 +307,17 @@ NodeSet* RedisStore::nodes_for(const asio::any_io_executor& executor) {
   return nullptr;
 }
 
+// WAIT on the connection that wrote the change: acknowledged once options_.wait_replicas
+// replicas have it, within the request's timeout. Fewer: the request fails (the change
+// stays on the master; the client's retry is harmless), never a success a failover can lose.
+asio::awaitable<bool> RedisStore::replicated(Connection* wrote) {
+  if (!wrote) co_return false;
+  Command wait;
+  wait.arg("WAIT").arg(options_.wait_replicas).arg(static_cast<std::int64_t>(options_.timeout.count()));
+  ExecResult r = co_await wrote->execute(wait);
+  co_return r.status == ExecStatus::ok && r.reply->type == REDIS_REPLY_INTEGER && r.reply->integer >= options_.wait_replicas;
+}
+
 asio::awaitable<HeartbeatResult> RedisStore::heartbeat(presence::RecordRef record, presence::UserPtr user,
                                                        presence::HeartbeatInput tab) {
   NodeSet* nodes = nodes_for(co_await asio::this_coro::executor);
@@ -314,6 +325,7 @@ asio::awaitable<HeartbeatResult> RedisStore::heartbeat(presence::RecordRef recor
   const std::int64_t now = clock_.unix_ms();
   const presence::Iso8601 stamp(now), cutoff(now - options_.ttl_ms);
   Key key(record);
+  Connection* wrote = nullptr;
   ExecResult r = co_await call_script(*nodes, scripts_.heartbeat, Keys{key.view(), {}}, [&](Command& w) {
     // Built here, each time the command is written (there is a retry after NOSCRIPT):
     // the buffers are the thread's, and other requests use them while this one waits.
@@ -322,9 +334,14 @@ asio::awaitable<HeartbeatResult> RedisStore::heartbeat(presence::RecordRef recor
     value_tail(tail, tab);
     w.arg(tab.tab_id).arg(options_.ttl_ms);
     w.arg(head).arg(stamp.view()).arg(tail).arg(cutoff.view());
-  }, options_.timeout);
+  }, options_.timeout, &wrote);
   // Joins and updates reach the observers through Redis (the script publishes them), on
   // this node as on every other: see subscriber.hpp.
+  const bool written = is_status(r, "renewed") || is_status(r, "joined") || is_status(r, "updated");
+  if (written && options_.wait_replicas > 0) {
+    const bool kept = co_await replicated(wrote);
+    if (!kept) co_return HeartbeatResult::unavailable;
+  }
   if (is_status(r, "renewed")) co_return HeartbeatResult::renewed;
   if (is_status(r, "joined")) co_return HeartbeatResult::joined;
   if (is_status(r, "updated")) co_return HeartbeatResult::updated;
@@ -339,10 +356,17 @@ asio::awaitable<UnregisterResult> RedisStore::unregister(presence::RecordRef rec
   NodeSet* nodes = nodes_for(co_await asio::this_coro::executor);
   if (!nodes) co_return UnregisterResult::unavailable;
   Key key(record);
+  Connection* wrote = nullptr;
   ExecResult r = co_await call_script(*nodes, scripts_.unregister, Keys{key.view(), {}}, [&](Command& w) {
     w.arg(tab_id).arg(user.id).arg(clock_.unix_ms()).arg(options_.ttl_ms).arg(unless_seen_since_ms);
-  }, options_.timeout);
-  if (is_status(r, "removed")) co_return UnregisterResult::removed;
+  }, options_.timeout, &wrote);
+  if (is_status(r, "removed")) {
+    if (options_.wait_replicas > 0) {
+      const bool kept = co_await replicated(wrote);
+      if (!kept) co_return UnregisterResult::unavailable;
+    }
+    co_return UnregisterResult::removed;
+  }
   if (is_status(r, "absent")) co_return UnregisterResult::absent;
   if (is_status(r, "not_owner")) co_return UnregisterResult::not_owner;
   if (is_status(r, "kept")) co_return UnregisterResult::kept;
@@ -494,10 +518,16 @@ asio::awaitable<SavedResult> RedisStore::saved(presence::RecordRef record, prese
   Key key(record);
   SavedKey saved_key(record);
   std::string notice = encode_saved_notice(*user, lock_version);
+  Connection* wrote = nullptr;
   ExecResult r = co_await call_script(*nodes, scripts_.saved, Keys{key.view(), saved_key.view()}, [&](Command& w) {
     w.arg(static_cast<std::int64_t>(lock_version)).arg(notice).arg(kSavedKeepMs);
-  }, options_.timeout);
-  co_return is_status(r, "ok") ? SavedResult::ok : SavedResult::unavailable;
+  }, options_.timeout, &wrote);
+  if (!is_status(r, "ok")) co_return SavedResult::unavailable;
+  if (options_.wait_replicas > 0) {
+    const bool kept = co_await replicated(wrote);
+    if (!kept) co_return SavedResult::unavailable;
+  }
+  co_return SavedResult::ok;
 }
 
 void RedisStore::watch(presence::RecordRef record) {

@@ -30,6 +30,10 @@ struct RedisStoreOptions {
   std::int64_t ttl_ms = 90'000;
   std::chrono::milliseconds timeout{1000};  // per request, connecting included
   TabLimits limits;
+  // A write (a heartbeat, a removal, a save) is acknowledged only once this many
+  // replicas have it (WAIT on the connection that wrote it): what a forced failover can
+  // otherwise lose. 0: Redis's own asynchronous replication.
+  int wait_replicas = 0;
 };
 
 class RedisStore final : public PresenceStore {
@@ -61,6 +65,7 @@ class RedisStore final : public PresenceStore {
 
  private:
   NodeSet* nodes_for(const boost::asio::any_io_executor& executor);
+  boost::asio::awaitable<bool> replicated(Connection* wrote);
 
   RedisStoreOptions options_;
   Scripts scripts_;  // the heartbeat's with options_.limits in its text

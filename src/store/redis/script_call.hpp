@@ -79,9 +79,11 @@ boost::asio::awaitable<ExecResult> script_on(Connection& c, const Script& script
 }
 
 // The script's answer, routed by its first key; an error reply becomes `unavailable`.
+// `answered_on`, when given, receives the connection that answered (for a WAIT after it).
 template <typename Cmd = Command, typename KeySet, typename Args>
 boost::asio::awaitable<ExecResult> call_script(NodeSet& nodes, const Script& script, KeySet keys, Args&& args,
-                                               std::chrono::milliseconds timeout) {
+                                               std::chrono::milliseconds timeout,
+                                               Connection** answered_on = nullptr) {
   // (The clock only on a cluster: one Redis never retries.)
   const auto deadline = nodes.cluster() ? std::chrono::steady_clock::now() + timeout
                                         : std::chrono::steady_clock::time_point{};
@@ -91,6 +93,7 @@ boost::asio::awaitable<ExecResult> call_script(NodeSet& nodes, const Script& scr
   for (int redirects = 0;;) {
     if (c) r = co_await script_on<Cmd>(*c, script, keys, args, asking);
     else r = ExecResult{};
+    if (answered_on) *answered_on = c;
     if (!nodes.cluster() || r.status == ExecStatus::timeout) break;
     asking = false;
     if (r.status == ExecStatus::ok && r.reply->type == REDIS_REPLY_ERROR) {

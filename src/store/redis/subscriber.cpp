@@ -29,9 +29,9 @@ Subscriber::Subscriber(asio::io_context& context, RedisEndpoint endpoint, Connec
         if (w.at == &c) w.at = nullptr;
       }
     }
-    resubscribe(true);
+    resubscribe();  // a master that comes up may be where channels now belong
   };
-  nodes_.on_map_change = [this] { resubscribe(false); };
+  nodes_.on_map_change = [this] { resubscribe(); };
 }
 
 void Subscriber::watch(std::string channel) {
@@ -59,11 +59,10 @@ void Subscriber::subscribe(const std::string& channel, Watch& w) {
   w.at = c;
 }
 
-// After a reconnection or a new slot map: every channel not subscribed where it is now
-// (with `only_lost`, only those subscribed nowhere), and its record looked at again.
-void Subscriber::resubscribe(bool only_lost) {
+// After a connection came up or went down, or a slot map came: every channel not
+// subscribed where it is now, and its record looked at again.
+void Subscriber::resubscribe() {
   for (auto& [channel, w] : watched_) {
-    if (only_lost && w.at) continue;
     Connection* before = w.at;
     subscribe(channel, w);
     if (w.at != before) look_again(channel);

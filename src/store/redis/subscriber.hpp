@@ -37,7 +37,7 @@ class Subscriber {
     Connection* at = nullptr;  // where it is subscribed; null: nowhere now
   };
   void subscribe(const std::string& channel, Watch& w);
-  void resubscribe(bool only_lost);
+  void resubscribe();
   void on_push(Connection& from, const redisReply& reply);
   void look_again(std::string_view channel);
 
