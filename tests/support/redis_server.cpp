@@ -93,7 +93,10 @@ RedisServer& RedisServer::shared() {
 RedisClient::RedisClient(std::uint16_t port) {
   timeval timeout{5, 0};
   context_ = redisConnectWithTimeout("127.0.0.1", port, timeout);
-  if (!context_ || context_->err) throw std::runtime_error("cannot connect to redis on " + std::to_string(port));
+  if (!context_ || context_->err) {
+    if (context_) redisFree(context_);
+    throw std::runtime_error("cannot connect to redis on " + std::to_string(port));
+  }
   redisSetTimeout(context_, timeout);  // a paused node (SIGSTOP) fails the command instead of hanging the test
 }
 
