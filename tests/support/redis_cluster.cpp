@@ -76,6 +76,23 @@ bool replica_in_sync(RedisClient& c) {
          info.find("master_sync_in_progress:0") != std::string::npos;
 }
 
+// Until the redis-server `pid` answers PING on `port`; false if it exits or does not
+// answer within 20 s.
+bool answers_as(std::uint16_t port, int pid) {
+  const std::string id = "process_id:" + std::to_string(pid) + "\r";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (waitpid(pid, nullptr, WNOHANG) == pid) return false;  // exited: the port was taken
+    try {
+      RedisClient c(port);
+      if (c.string({"INFO", "server"}).find(id) != std::string::npos) return true;
+    } catch (const std::exception&) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
 }  // namespace
 
 std::uint16_t redis_key_slot(const std::string& key) {
@@ -99,28 +116,28 @@ RedisCluster::RedisCluster() {
   std::set<std::uint16_t> taken;
   std::vector<std::string> create{"redis-cli", "--cluster", "create"};
   for (int i = 0; i < 6; ++i) {
-    const std::uint16_t port = unused_port(taken), bus = unused_port(taken);
-    const std::string node_dir = dir_ + "/" + std::to_string(port);
-    std::filesystem::create_directories(node_dir);
-    pids_.push_back(spawn({"redis-server", "--port", std::to_string(port), "--cluster-port", std::to_string(bus),
-                           "--bind", "127.0.0.1", "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-                           "--cluster-node-timeout", "2000", "--save", "", "--appendonly", "no", "--loglevel",
-                           "warning", "--logfile", "redis.log", "--repl-diskless-sync-delay", "0"},
-                          node_dir));
-    ports_.push_back(port);
-    create.push_back("127.0.0.1:" + std::to_string(port));
-  }
-  // Each answers PING before the cluster is made of them.
-  for (std::uint16_t port : ports_) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    for (;;) {
-      try {
-        RedisClient c(port);
-        if (c.string({"PING"}) == "PONG") break;
-      } catch (const std::exception&) {
+    // A port picked free may be taken before the node binds it (another test, an
+    // outgoing connection's source port): the node then exits, and is started again on
+    // other ports. The node that answers must be this one (its process id), not a
+    // stranger on that port.
+    for (int attempt = 0;; ++attempt) {
+      const std::uint16_t port = unused_port(taken), bus = unused_port(taken);
+      const std::string node_dir = dir_ + "/" + std::to_string(port);
+      std::filesystem::create_directories(node_dir);
+      const int pid = spawn({"redis-server", "--port", std::to_string(port), "--cluster-port", std::to_string(bus),
+                             "--bind", "127.0.0.1", "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                             "--cluster-node-timeout", "2000", "--save", "", "--appendonly", "no", "--loglevel",
+                             "warning", "--logfile", "redis.log", "--repl-diskless-sync-delay", "0"},
+                            node_dir);
+      if (answers_as(port, pid)) {
+        pids_.push_back(pid);
+        ports_.push_back(port);
+        create.push_back("127.0.0.1:" + std::to_string(port));
+        break;
       }
-      if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("a cluster node did not start");
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+      if (attempt == 4) throw std::runtime_error("a cluster node did not start");
     }
   }
   create.insert(create.end(), {"--cluster-replicas", "1", "--cluster-yes"});
