@@ -211,11 +211,16 @@ asio::awaitable<ExecResult> Connection::handshake_command(std::vector<std::strin
   co_return co_await await_reply(true);
 }
 
+// The request's own frame waits (not wait()'s: a frame less on every request).
 asio::awaitable<ExecResult> Connection::await_reply(bool sent) {
   if (!sent) co_return ExecResult{};
   Waiter w;
   enqueue(w, true);
-  co_return co_await wait(w);
+  if (!w.done) {
+    co_await asio::async_initiate<decltype(asio::use_awaitable), void()>(
+        [&w](auto handler) { w.resume.emplace(std::move(handler)); }, asio::use_awaitable);
+  }
+  co_return outcome(w);
 }
 
 void Connection::enqueue(Pending& pending, bool sent) {
@@ -233,9 +238,13 @@ asio::awaitable<ExecResult> Connection::wait(Pending& w) {
     co_await asio::async_initiate<decltype(asio::use_awaitable), void()>(
         [&w](auto handler) { w.resume.emplace(std::move(handler)); }, asio::use_awaitable);
   }
-  if (w.timed_out) co_return ExecResult{ExecStatus::timeout, {}};
-  if (w.failed) co_return ExecResult{};
-  co_return ExecResult{ExecStatus::ok, std::move(w.reply)};
+  co_return outcome(w);
+}
+
+ExecResult Connection::outcome(Pending& w) {
+  if (w.timed_out) return ExecResult{ExecStatus::timeout, {}};
+  if (w.failed) return ExecResult{};
+  return ExecResult{ExecStatus::ok, std::move(w.reply)};
 }
 
 void Connection::kick_writer() {

@@ -128,6 +128,7 @@ class Connection {
   boost::asio::awaitable<ExecResult> handshake_command(std::vector<std::string_view> args);
   boost::asio::awaitable<ExecResult> await_reply(bool sent);
   void enqueue(Pending& pending, bool sent);
+  static ExecResult outcome(Pending& pending);
   boost::asio::awaitable<void> read_loop(std::uint64_t generation);
   boost::asio::awaitable<void> sweep_loop();
   void complete(Waiter* w);
