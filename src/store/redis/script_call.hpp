@@ -94,7 +94,11 @@ boost::asio::awaitable<ExecResult> call_script(NodeSet& nodes, const Script& scr
     if (c) r = co_await script_on<Cmd>(*c, script, keys, args, asking);
     else r = ExecResult{};
     if (answered_on) *answered_on = c;
-    if (!nodes.cluster() || r.status == ExecStatus::timeout) break;
+    if (!nodes.cluster()) break;
+    if (r.status == ExecStatus::timeout) {
+      nodes.refresh();  // a master that stopped answering may be failing over: look now
+      break;            // the request's time is spent
+    }
     asking = false;
     if (r.status == ExecStatus::ok && r.reply->type == REDIS_REPLY_ERROR) {
       const std::string_view error = text(*r.reply);
