@@ -89,6 +89,21 @@ class ChangeObserver {
   virtual void on_change(const PresenceChange& change) = 0;
 };
 
+// A record gained its first live tab (occupied) or lost its last (vacated): what the
+// webhooks tell the host app. Each occupied is followed by one vacated of the same record
+// (by unregister, user removal or expiry), as far as this store can see: see
+// docs/webhooks.md for what each store detects.
+enum class Occupancy { occupied, vacated };
+
+class OccupancyObserver {
+ public:
+  virtual ~OccupancyObserver() = default;
+  // On whichever thread made or noticed the change. The embedded store calls it under the
+  // record's lock, so that one record's events come in the order they happened: it must
+  // be quick, must not block and must not call the store.
+  virtual void on_occupancy(presence::RecordRef record, Occupancy change) = 0;
+};
+
 class PresenceStore {
  public:
   virtual ~PresenceStore() = default;
@@ -154,12 +169,18 @@ class PresenceStore {
 
   // At most one observer; set before start().
   virtual void set_observer(ChangeObserver* observer) = 0;
+  // At most one; set before start(). Without one, a store does no occupancy work (the
+  // Redis store then does not ask for expiry notifications).
+  void set_occupancy_observer(OccupancyObserver* observer) { occupancy_ = observer; }
 
   // Changes of `record` made on other nodes are wanted (someone here subscribed). Counted:
   // every watch() is followed by one unwatch(). Any thread. A store that is the only
   // source of changes (the embedded store) has nothing to do.
   virtual void watch(presence::RecordRef) {}
   virtual void unwatch(presence::RecordRef) {}
+
+ protected:
+  OccupancyObserver* occupancy_ = nullptr;
 };
 
 }  // namespace presenced::store

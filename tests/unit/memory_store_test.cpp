@@ -409,3 +409,77 @@ TEST_F(MemoryStoreTest, DeadlinesSurviveTheLowBitsWrapping) {
   clock.advance_ms(200);
   EXPECT_EQ(store.expire_due(), 1u);
 }
+
+namespace {
+struct OccupancyRecorder : store::OccupancyObserver {
+  std::vector<std::string> seen;  // "42 occupied"
+  void on_occupancy(RecordRef r, store::Occupancy change) override {
+    seen.push_back(std::string(r.id) + (change == store::Occupancy::occupied ? " occupied" : " vacated"));
+  }
+};
+using Seen = std::vector<std::string>;
+}  // namespace
+
+// Webhooks: the first live tab and the last one going are each told once, however the
+// last goes (unregister, expiry), and a record's vacancy always comes before its next
+// occupancy.
+TEST_F(MemoryStoreTest, OccupancyIsToldAtTheFirstTabAndAtTheLast) {
+  OccupancyRecorder rec;
+  store.set_occupancy_observer(&rec);
+  store.apply_heartbeat(flow("42"), alice, tab("a1"));
+  store.apply_heartbeat(flow("42"), alice, tab("a2"));
+  store.apply_heartbeat(flow("42"), bob, tab("b1"));
+  store.apply_heartbeat(flow("42"), alice, tab("a1", Mode::edit));
+  EXPECT_EQ(rec.seen, Seen({"42 occupied"}));
+  store.apply_unregister(flow("42"), *alice, "a1");
+  store.apply_unregister(flow("42"), *alice, "a2");
+  EXPECT_EQ(rec.seen, Seen({"42 occupied"}));
+  EXPECT_EQ(store.apply_unregister(flow("42"), *alice, "b1"), UnregisterResult::not_owner);
+  store.apply_unregister(flow("42"), *bob, "b1");
+  EXPECT_EQ(rec.seen, Seen({"42 occupied", "42 vacated"}));
+  store.expire_due();
+  clock.advance_ms(200'000);
+  store.expire_due();
+  EXPECT_EQ(rec.seen, Seen({"42 occupied", "42 vacated"})) << "the sweep of an emptied record tells nothing";
+}
+
+TEST_F(MemoryStoreTest, OccupancyEndsOnceWhenTheLastTabsExpire) {
+  OccupancyRecorder rec;
+  store.set_occupancy_observer(&rec);
+  store.apply_heartbeat(flow("42"), alice, tab("a1"));
+  clock.advance_ms(60'000);
+  store.apply_heartbeat(flow("42"), bob, tab("b1"));
+  clock.advance_ms(40'000);  // a1 has expired, b1 has not
+  store.expire_due();
+  EXPECT_EQ(rec.seen, Seen({"42 occupied"}));
+  clock.advance_ms(60'000);
+  store.expire_due();
+  EXPECT_EQ(rec.seen, Seen({"42 occupied", "42 vacated"}));
+  clock.advance_ms(200'000);
+  store.expire_due();
+  EXPECT_EQ(rec.seen.size(), 2u);
+}
+
+TEST_F(MemoryStoreTest, AJoinAfterUnsweptExpiriesTellsTheVacancyFirst) {
+  OccupancyRecorder rec;
+  store.set_occupancy_observer(&rec);
+  store.apply_heartbeat(flow("42"), alice, tab("a1"));
+  store.apply_heartbeat(flow("42"), bob, tab("b1"));
+  clock.advance_ms(100'000);  // both expired, the wheel has not run
+  store.apply_heartbeat(flow("42"), bob, tab("b1"));
+  EXPECT_EQ(rec.seen, Seen({"42 occupied", "42 vacated", "42 occupied"}));
+  store.expire_due();
+  EXPECT_EQ(rec.seen.size(), 3u) << "the expired tabs are gone already";
+  EXPECT_EQ(viewers(carol).size(), 1u);
+
+  // The last live tab leaving while an expired one waits for the wheel: vacant now, and
+  // not again when the wheel comes.
+  store.apply_heartbeat(flow("7"), alice, tab("a7"));
+  clock.advance_ms(60'000);
+  store.apply_heartbeat(flow("7"), bob, tab("b7"));
+  clock.advance_ms(40'000);  // a7 expired, unswept
+  store.apply_unregister(flow("7"), *bob, "b7");
+  EXPECT_EQ(rec.seen, Seen({"42 occupied", "42 vacated", "42 occupied", "7 occupied", "7 vacated"}));
+  store.expire_due();  // 42's b1 has expired by now; 7 is not told again
+  EXPECT_EQ(rec.seen, Seen({"42 occupied", "42 vacated", "42 occupied", "7 occupied", "7 vacated", "42 vacated"}));
+}

@@ -147,6 +147,28 @@ struct MemoryStore::Shard {
     }
   }
 
+  // Removes the tabs of record `h` whose deadline has passed, before the wheel would: when
+  // the record's last live tab leaves, so that its vacancy is told once, now, and not again
+  // by the sweep. Returns how many went.
+  std::size_t purge_passed(std::uint32_t h, std::int64_t now) {
+    std::size_t removed = 0;
+    for (std::uint16_t i = 0; i < slab[h]->count();) {
+      if (slab[h]->tabs()[i].deadline.passed(now)) {
+        remove_tab(h, i);
+        ++removed;
+      } else {
+        ++i;
+      }
+    }
+    return removed;
+  }
+
+  bool any_live(std::uint32_t h, std::int64_t now) const {
+    for (const Tab& t : *slab[h])
+      if (!t.deadline.passed(now)) return true;
+    return false;
+  }
+
   // Only the wheel frees records: see expiry_wheel.hpp.
   void free(std::uint32_t h) {
     large.erase(h);
@@ -226,6 +248,13 @@ HeartbeatResult MemoryStore::apply_heartbeat(presence::RecordRef record, const p
       }
       if (live >= options_.limits.per_record) return HeartbeatResult::record_full;
       if (mine >= options_.limits.per_user) return HeartbeatResult::user_full;
+      if (live == 0 && occupancy_) {
+        // The first live tab. Tabs that expired unswept end the last occupancy first. Told
+        // under the lock, so that a record's events reach the observer in their order.
+        if (shard.purge_passed(h, now) > 0) occupancy_->on_occupancy(record, Occupancy::vacated);
+        occupancy_->on_occupancy(record, Occupancy::occupied);
+        i = -1;  // if it was there, it has passed and is gone
+      }
       if (i >= 0) shard.remove_tab(h, static_cast<std::uint16_t>(i));
       Tab& t = shard.append_tab(h);
       t.user = user;
@@ -267,6 +296,10 @@ UnregisterResult MemoryStore::apply_unregister(presence::RecordRef record, const
     }
     owner = std::move(tabs[i].user);
     shard.remove_tab(h, static_cast<std::uint16_t>(i));
+    if (occupancy_ && !shard.any_live(h, now)) {
+      shard.purge_passed(h, now);
+      occupancy_->on_occupancy(record, Occupancy::vacated);  // under the lock: see the join
+    }
     // An emptied record stays until its wheel slot frees it (at most one TTL).
   }
   if (observer_) observer_->on_change({record, tab_id, owner.get(), ChangeKind::left});
@@ -328,6 +361,7 @@ std::size_t MemoryStore::expire_due() {
       shard.large.erase(h);  // many tabs may go: the next lookup rebuilds the index once
       RecordBlock* r = shard.slab[h];
       std::int64_t next = INT64_MAX;
+      std::size_t went = 0;
       for (std::uint16_t i = 0; i < r->count();) {
         Tab& t = r->tabs()[i];
         if (!t.deadline.passed(now)) {
@@ -338,8 +372,11 @@ std::size_t MemoryStore::expire_due() {
         if (observer_) pending.push_back({std::string(r->key()), std::string(t.id.view()), std::move(t.user)});
         shard.remove_tab(h, i);
         ++expired;
+        ++went;
       }
       if (r->count() == 0) {
+        // A record emptied earlier (unregister) was told vacant then: only one emptied now.
+        if (went > 0 && occupancy_) occupancy_->on_occupancy(presence::split_record_key(r->key()), Occupancy::vacated);
         shard.free(h);
         return;
       }
