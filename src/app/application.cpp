@@ -13,6 +13,7 @@
 #include "store/memory/memory_store.hpp"
 #include "store/redis/probe.hpp"
 #include "store/redis/redis_store.hpp"
+#include "webhook/webhook_sender.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -150,6 +151,13 @@ int serve(const ServeConfig& config) {
   // WebSocket subscribers; closed sockets' tabs leave after the grace.
   realtime::Hub hub(store, server.executors(), {.coalesce = std::chrono::milliseconds(config.ws_coalesce_ms)});
   store.set_observer(&hub);
+  // Webhooks: the store tells the sender when a record gains its first tab or loses its last.
+  std::unique_ptr<webhook::WebhookSender> webhooks;
+  if (config.webhook) {
+    webhooks = std::make_unique<webhook::WebhookSender>(
+        webhook::WebhookOptions{.target = *config.webhook, .secret = config.webhook_secret}, clock);
+    store.set_occupancy_observer(webhooks.get());
+  }
   realtime::LeaveGrace grace(store, clock,
                              std::chrono::milliseconds(static_cast<std::int64_t>(config.leave_grace_s * 1000)));
   handlers.set_leave_grace(&grace);
@@ -168,6 +176,7 @@ int serve(const ServeConfig& config) {
     return 1;
   }
 
+  if (webhooks) webhooks->start();
   store.start(server.executors());
   boost::asio::signal_set signals(server.primary_context(), SIGINT, SIGTERM);
   std::function<void(boost::system::error_code, int)> on_signal = [&](boost::system::error_code ec, int signal) {
@@ -188,14 +197,17 @@ int serve(const ServeConfig& config) {
   // Tests and scripts read this line to learn the port (with --listen HOST:0).
   std::printf("presenced listening on %s:%u%s\n", config.host.c_str(), port, tls ? " (TLS)" : "");
   std::fflush(stdout);
-  spdlog::info("store={} ttl={}s rate-limit={}/min threads={}",
+  spdlog::info("store={} ttl={}s rate-limit={}/min threads={}{}",
                config.redis ? config.redis->url() : config.store,
-               config.presence_ttl_s, config.rate_limit, config.threads);
+               config.presence_ttl_s, config.rate_limit, config.threads,
+               config.webhook ? " webhooks=" + config.webhook->host_header + config.webhook->target : std::string());
 
   server.run();
   websocket.stop();
   hub.stop();
   store.stop();
+  // What is still queued gets one more try, within what is left of the shutdown's time.
+  if (webhooks) webhooks->stop(std::min(ms(config.shutdown_timeout_s), std::chrono::milliseconds(5000)));
   spdlog::info("stopped");
   return 0;
 }

@@ -129,6 +129,11 @@ CommandLine parse_command_line(int argc, char** argv) {
   app.add_option("--server-key", s.server_key,
                  "bearer secret of the host app's server API (/api/v1/server/...); without it, no server API")
       ->envname("PRESENCED_SERVER_KEY");
+  app.add_option("--webhook-url", s.webhook_url,
+                 "http(s) URL to POST record.occupied / record.vacated events to (signed; docs/webhooks.md)")
+      ->envname("PRESENCED_WEBHOOK_URL");
+  app.add_option("--webhook-secret", s.webhook_secret, "HMAC-SHA256 key that signs each webhook (with --webhook-url)")
+      ->envname("PRESENCED_WEBHOOK_SECRET");
   app.add_option("--shutdown-timeout", s.shutdown_timeout_s,
                  "seconds SIGTERM waits for requests in flight and sockets to close")
       ->envname("PRESENCED_SHUTDOWN_TIMEOUT")
@@ -186,6 +191,15 @@ CommandLine parse_command_line(int argc, char** argv) {
   if (s.tls_cert.empty() != s.tls_key.empty()) return fail("--tls-cert and --tls-key go together");
   // A guessable key would open every tenant's presence to whoever guesses it.
   if (!s.server_key.empty() && s.server_key.size() < 16) return fail("--server-key must be at least 16 characters");
+  if (!s.webhook_url.empty()) {
+    std::string error;
+    s.webhook = webhook::parse_webhook_url(s.webhook_url, error);
+    if (!s.webhook) return fail("--webhook-url must be http(s)://host[:port]/path: " + error);
+    // The receiver trusts what this key signs: as guessable as the server key would be.
+    if (s.webhook_secret.size() < 16) return fail("--webhook-url needs --webhook-secret of at least 16 characters");
+  } else if (!s.webhook_secret.empty()) {
+    return fail("--webhook-secret goes with --webhook-url");
+  }
   if (s.max_tabs_per_user > s.max_tabs_per_record) s.max_tabs_per_user = s.max_tabs_per_record;
   if (s.threads == 0) s.threads = std::max(1u, std::thread::hardware_concurrency());
   return cl;

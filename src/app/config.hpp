@@ -2,6 +2,7 @@
 // Command line and environment. Every flag is also read from PRESENCED_<FLAG>.
 
 #include "store/redis/redis_url.hpp"
+#include "webhook/webhook_url.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -48,6 +49,9 @@ struct ServeConfig {
   bool require_store = false;
   std::string tls_cert;  // PEM chain; with tls_key, every connection is TLS
   std::string tls_key;
+  std::string webhook_url;  // empty: no webhooks
+  std::optional<webhook::WebhookTarget> webhook;  // parsed from webhook_url
+  std::string webhook_secret;  // HMAC key of the webhook signature
 };
 
 struct TokenConfig {

@@ -43,6 +43,13 @@ constexpr CounterInfo kCounters[] = {
      "New tabs refused over --max-tabs-per-record or --max-tabs-per-user."},
     {Counter::scope_refused, "presenced_scope_refused_total",
      "Requests and WebSocket messages refused: the token's scope does not cover the record."},
+    {Counter::webhooks_delivered, "presenced_webhooks_delivered_total",
+     "Webhook events the receiver accepted (a 2xx answer)."},
+    {Counter::webhooks_retried, "presenced_webhooks_retried_total", "Webhook attempts that failed and were retried."},
+    {Counter::webhooks_failed, "presenced_webhooks_failed_total",
+     "Webhook events given up on: refused with a 4xx, or still failing after every attempt."},
+    {Counter::webhooks_dropped, "presenced_webhooks_dropped_total",
+     "Webhook events dropped unsent because the queue was full (the oldest go first)."},
 };
 
 void header(std::string& out, std::string_view name, std::string_view help, std::string_view type) {

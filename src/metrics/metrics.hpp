@@ -42,6 +42,10 @@ enum class Counter : std::uint8_t {
   store_reconnects,
   tabs_refused,           // new tabs over --max-tabs-per-record / --max-tabs-per-user
   scope_refused,          // a record outside the token's scope (HTTP 403, WebSocket forbidden)
+  webhooks_delivered,     // webhook events the receiver accepted (2xx)
+  webhooks_retried,       // attempts that failed and were tried again
+  webhooks_failed,        // events given up on (refused, or out of attempts)
+  webhooks_dropped,       // events dropped unsent: the queue was full
   count_
 };
 

@@ -54,7 +54,7 @@ std::size_t NodeSet::index_of(const cluster::NodeAddress& address) {
   nodes_.push_back(std::make_unique<Connection>(context_, endpoint_.node(address.host, address.port), options_));
   Connection& c = *nodes_.back();
   c.on_state_change = [this, &c](bool up) {
-    if (cluster() && (up ? !have_map_ : true)) refresh();  // a first map, or a master may be failing over
+    if (cluster() && (!up || !have_map_)) refresh();  // a first map, or a master may be failing over
     update_ready();
     if (on_node_state) on_node_state(c, up);
   };

@@ -14,13 +14,9 @@ std::string channel_of(std::string_view key) {
   return channel;
 }
 
-std::optional<presence::RecordRef> record_of_channel(std::string_view channel) {
-  // presenced:{tenant_<t>_record_presence:<type>:<id>}
+std::optional<presence::RecordRef> record_of_key(std::string_view key) {
+  // tenant_<t>_record_presence:<type>:<id>
   constexpr std::string_view kTenant = "tenant_", kMiddle = "_record_presence:";
-  if (!channel.starts_with(kChannelPrefix)) return std::nullopt;
-  std::string_view key = channel.substr(kChannelPrefix.size());
-  if (key.size() < 2 || key.front() != '{' || key.back() != '}') return std::nullopt;
-  key = key.substr(1, key.size() - 2);
   if (!key.starts_with(kTenant)) return std::nullopt;
   key.remove_prefix(kTenant.size());
   const auto middle = key.find(kMiddle);
@@ -37,6 +33,20 @@ std::optional<presence::RecordRef> record_of_channel(std::string_view channel) {
     return std::nullopt;
   }
   return r;
+}
+
+std::optional<presence::RecordRef> record_of_channel(std::string_view channel) {
+  // presenced:{<key>}
+  if (!channel.starts_with(kChannelPrefix)) return std::nullopt;
+  std::string_view key = channel.substr(kChannelPrefix.size());
+  if (key.size() < 2 || key.front() != '{' || key.back() != '}') return std::nullopt;
+  return record_of_key(key.substr(1, key.size() - 2));
+}
+
+std::string occupancy_key_of(std::string_view key) {
+  std::string out(kOccupancyPrefix);
+  out.append("{").append(key).append("}");
+  return out;
 }
 
 std::string encode_saved_notice(const presence::User& by, std::uint32_t lock_version) {

@@ -8,6 +8,8 @@
 #include "store/redis/scripts.hpp"
 #include "store/redis/cluster/key_slot.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
@@ -65,6 +67,23 @@ class SavedKey {
 
  private:
   char buf_[2 * (3 * 64 + 32)];
+  std::size_t size_;
+};
+
+// With webhooks, the record's occupancy marker: `presenced_occupied:{<key>}` (notice.hpp).
+class OccupancyKey {
+ public:
+  explicit OccupancyKey(std::string_view key) {
+    char* p = buf_;
+    for (std::string_view part : {kOccupancyPrefix, std::string_view("{"), key, std::string_view("}")}) {
+      p = std::copy(part.begin(), part.end(), p);
+    }
+    size_ = static_cast<std::size_t>(p - buf_);
+  }
+  std::string_view view() const { return {buf_, size_}; }
+
+ private:
+  char buf_[3 * 64 + 32 + 32];
   std::size_t size_;
 };
 
@@ -152,7 +171,9 @@ bool read_entry(std::string_view order, std::string_view value, std::string_view
 
 // One answer of a viewers script ({saved version, ms to the first expiry, then joined,
 // value, ...}) into `out` (without `caller`) and `state`.
-void read_viewers(const redisReply& list, presence::RecordRef record, const presence::User* caller,
+// Returns whether the script saw the record become vacant (webhooks; -2 in place of the
+// expiry, see scripts.cpp).
+bool read_viewers(const redisReply& list, presence::RecordRef record, const presence::User* caller,
                   std::vector<presence::Viewer>& out, RecordState* state) {
   RecordState found;
   std::uint32_t version = 0;
@@ -166,6 +187,8 @@ void read_viewers(const redisReply& list, presence::RecordRef record, const pres
   } else {
     std::from_chars(expiry.str, expiry.str + expiry.len, found.next_expiry_ms);
   }
+  const bool vacated = found.next_expiry_ms == -2;
+  if (vacated) found.next_expiry_ms = -1;
   if (state) *state = found;
 
   // Entries the host app wrote may be anything; what cannot be read is skipped.
@@ -185,6 +208,7 @@ void read_viewers(const redisReply& list, presence::RecordRef record, const pres
     }
   }
   presence::aggregate_viewers(tabs, caller, found.saved_version, out);
+  return vacated;
 }
 
 using BulkCommand = BasicCommand<kMaxBulkKeys + 8>;
@@ -262,14 +286,29 @@ void RedisStore::start(std::span<const asio::any_io_executor> executors) {
   co.request_timeout = options_.timeout;
   co.scripts = {scripts_.heartbeat.source, scripts_.viewers.source, scripts_.unregister.source,
                 scripts_.viewers_many.source};
+  auto& first = static_cast<asio::io_context&>(asio::query(executors.front(), asio::execution::context));
   for (const auto& executor : executors) {
     auto& context = static_cast<asio::io_context&>(asio::query(executor, asio::execution::context));
     auto nodes = std::make_unique<NodeSet>(context, options_.endpoint, co);
+    if (tracking() && nodes_.empty()) {
+      // Webhooks: a record whose last tab expires is vacant when its key expires. The
+      // first thread's connections turn expiry events on wherever they connect (a
+      // failover's new master too: CONFIG SET is not replicated).
+      nodes->on_node_state = [this, &first](Connection& c, bool up) {
+        if (up) asio::co_spawn(first, enable_expiry_events(c), asio::detached);
+      };
+    }
     nodes->start();
     nodes_.push_back(std::move(nodes));
   }
-  auto& first = static_cast<asio::io_context&>(asio::query(executors.front(), asio::execution::context));
   subscriber_ = std::make_unique<Subscriber>(first, options_.endpoint, co, observer_);
+  if (tracking()) {
+    // The subscriber hears the expiries (on every master); the script settles which node
+    // tells each.
+    subscriber_->on_expired = [this, &first](std::string_view key) {
+      if (record_of_key(key)) asio::co_spawn(first, vacate_expired(std::string(key)), asio::detached);
+    };
+  }
   subscriber_->start();
 }
 
@@ -307,6 +346,45 @@ NodeSet* RedisStore::nodes_for(const asio::any_io_executor& executor) {
   return nullptr;
 }
 
+asio::awaitable<void> RedisStore::vacate_expired(std::string key) {
+  const OccupancyKey marker(key);
+  ExecResult r = co_await call_script(*nodes_.front(), scripts_.expired, Keys{key, marker.view()},
+                                      [](Command&) {}, options_.timeout);
+  if (r.status != ExecStatus::ok || r.reply->type != REDIS_REPLY_INTEGER) {
+    spdlog::warn("webhooks: could not settle the expiry of {}: its vacancy is told at its next join", key);
+    co_return;
+  }
+  if (r.reply->integer == 1) {
+    if (auto record = record_of_key(key)) occupancy_->on_occupancy(*record, Occupancy::vacated);
+  }
+}
+
+asio::awaitable<void> RedisStore::enable_expiry_events(Connection& c) {
+  Command get;
+  get.arg("CONFIG").arg("GET").arg("notify-keyspace-events");
+  ExecResult r = co_await c.execute(get);
+  std::string flags;
+  if (r.status == ExecStatus::ok && r.reply->type == REDIS_REPLY_ARRAY && r.reply->elements == 2) {
+    flags = text(*r.reply->element[1]);
+  }
+  // E: keyevent channels; x: expired events (A, "all", includes x).
+  const bool has_e = flags.find('E') != std::string::npos;
+  const bool has_x = flags.find('x') != std::string::npos || flags.find('A') != std::string::npos;
+  if (r.status == ExecStatus::ok && r.reply->type == REDIS_REPLY_ARRAY && has_e && has_x) co_return;
+  if (!has_e) flags += 'E';
+  if (!has_x) flags += 'x';
+  Command set;
+  set.arg("CONFIG").arg("SET").arg("notify-keyspace-events").arg(flags);
+  ExecResult done = co_await c.execute(set);
+  if (done.status == ExecStatus::ok && done.reply->type != REDIS_REPLY_ERROR) co_return;
+  if (!std::exchange(warned_events_, true)) {
+    spdlog::warn("webhooks: cannot turn on expiry events on redis {}:{} ({}): set notify-keyspace-events to "
+                 "include Ex there, or record.vacated is sent for an expired record only at its next join",
+                 c.endpoint().host, c.endpoint().port,
+                 done.status == ExecStatus::ok ? std::string(text(*done.reply)) : std::string("no answer"));
+  }
+}
+
 // WAIT on the connection that wrote the change: acknowledged once options_.wait_replicas
 // replicas have it, within the request's timeout. Fewer: the request fails (the change
 // stays on the master; the client's retry is harmless), never a success a failover can lose.
@@ -325,8 +403,10 @@ asio::awaitable<HeartbeatResult> RedisStore::heartbeat(presence::RecordRef recor
   const std::int64_t now = clock_.unix_ms();
   const presence::Iso8601 stamp(now), cutoff(now - options_.ttl_ms);
   Key key(record);
+  const std::optional<OccupancyKey> marker = tracking() ? std::optional<OccupancyKey>(key.view()) : std::nullopt;
   Connection* wrote = nullptr;
-  ExecResult r = co_await call_script(*nodes, scripts_.heartbeat, Keys{key.view(), {}}, [&](Command& w) {
+  ExecResult r = co_await call_script(*nodes, scripts_.heartbeat,
+                                      Keys{key.view(), marker ? marker->view() : std::string_view()}, [&](Command& w) {
     // Built here, each time the command is written (there is a retry after NOSCRIPT):
     // the buffers are the thread's, and other requests use them while this one waits.
     thread_local std::string head, tail;
@@ -337,10 +417,20 @@ asio::awaitable<HeartbeatResult> RedisStore::heartbeat(presence::RecordRef recor
   }, options_.timeout, &wrote);
   // Joins and updates reach the observers through Redis (the script publishes them), on
   // this node as on every other: see subscriber.hpp.
-  const bool written = is_status(r, "renewed") || is_status(r, "joined") || is_status(r, "updated");
+  const bool occupied = is_status(r, "occupied"), reoccupied = is_status(r, "reoccupied");
+  const bool written = is_status(r, "renewed") || is_status(r, "joined") || is_status(r, "updated") || occupied ||
+                       reoccupied;
   if (written && options_.wait_replicas > 0) {
     const bool kept = co_await replicated(wrote);
-    if (!kept) co_return HeartbeatResult::unavailable;
+    // Told all the same: the change is on the master, and is presence until it expires.
+    if (!kept) {
+      if (occupied || reoccupied) tell_occupied(record, reoccupied);
+      co_return HeartbeatResult::unavailable;
+    }
+  }
+  if (occupied || reoccupied) {
+    tell_occupied(record, reoccupied);
+    co_return HeartbeatResult::joined;
   }
   if (is_status(r, "renewed")) co_return HeartbeatResult::renewed;
   if (is_status(r, "joined")) co_return HeartbeatResult::joined;
@@ -356,11 +446,15 @@ asio::awaitable<UnregisterResult> RedisStore::unregister(presence::RecordRef rec
   NodeSet* nodes = nodes_for(co_await asio::this_coro::executor);
   if (!nodes) co_return UnregisterResult::unavailable;
   Key key(record);
+  const std::optional<OccupancyKey> marker = tracking() ? std::optional<OccupancyKey>(key.view()) : std::nullopt;
   Connection* wrote = nullptr;
-  ExecResult r = co_await call_script(*nodes, scripts_.unregister, Keys{key.view(), {}}, [&](Command& w) {
+  ExecResult r = co_await call_script(*nodes, scripts_.unregister,
+                                      Keys{key.view(), marker ? marker->view() : std::string_view()}, [&](Command& w) {
     w.arg(tab_id).arg(user.id).arg(clock_.unix_ms()).arg(options_.ttl_ms).arg(unless_seen_since_ms);
   }, options_.timeout, &wrote);
-  if (is_status(r, "removed")) {
+  const bool vacated = is_status(r, "vacated");
+  if (vacated) occupancy_->on_occupancy(record, Occupancy::vacated);
+  if (is_status(r, "removed") || vacated) {
     if (options_.wait_replicas > 0) {
       const bool kept = co_await replicated(wrote);
       if (!kept) co_return UnregisterResult::unavailable;
@@ -379,14 +473,15 @@ asio::awaitable<ViewersResult> RedisStore::viewers(presence::RecordRef record, c
   if (!nodes) co_return ViewersResult::unavailable;
   Key key(record);
   SavedKey saved_key(record);
-  ExecResult r = co_await call_script(*nodes, scripts_.viewers, Keys{key.view(), saved_key.view()},
-                                      [&](Command& w) { w.arg(clock_.unix_ms()).arg(options_.ttl_ms); },
-                                      options_.timeout);
+  const std::optional<OccupancyKey> marker = tracking() ? std::optional<OccupancyKey>(key.view()) : std::nullopt;
+  ExecResult r = co_await call_script(
+      *nodes, scripts_.viewers, Keys{key.view(), saved_key.view(), marker ? marker->view() : std::string_view()},
+      [&](Command& w) { w.arg(clock_.unix_ms()).arg(options_.ttl_ms); }, options_.timeout);
   if (r.status != ExecStatus::ok || r.reply->type != REDIS_REPLY_ARRAY || r.reply->elements < 2) {
     co_return ViewersResult::unavailable;
   }
 
-  read_viewers(*r.reply, record, caller, out, state);
+  if (read_viewers(*r.reply, record, caller, out, state)) occupancy_->on_occupancy(record, Occupancy::vacated);
   co_return ViewersResult::ok;
 }
 
@@ -404,26 +499,32 @@ asio::awaitable<ViewersResult> RedisStore::viewers_of(std::span<const presence::
     if (nodes->cluster()) slots[i] = cluster::key_slot(Key(records[i]).view());
   }
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return slots[a] < slots[b]; });
+  const std::size_t per = tracking() ? 3 : 2;  // keys per record: with webhooks, its marker too
   std::vector<std::string> keys;
-  keys.reserve(2 * records.size());
+  keys.reserve(per * records.size());
   for (std::size_t i : order) {
-    keys.emplace_back(Key(records[i]).view());
+    const Key key(records[i]);
+    keys.emplace_back(key.view());
     keys.emplace_back(SavedKey(records[i]).view());
+    if (tracking()) keys.emplace_back(OccupancyKey(key.view()).view());
   }
-  const auto groups = group_keys(keys, nodes->cluster(), 2, [&](std::size_t k) { return slots[order[k / 2]]; });
+  const auto groups = group_keys(keys, nodes->cluster(), per, [&](std::size_t k) { return slots[order[k / per]]; });
   std::vector<Reply> answers;
-  const bool all = co_await run_groups(*nodes, scripts_.viewers_many, groups,
-                                       [&](auto& w) { w.arg(clock_.unix_ms()).arg(options_.ttl_ms); },
-                                       options_.timeout, answers);
+  const bool all = co_await run_groups(
+      *nodes, scripts_.viewers_many, groups,
+      [&](auto& w) { w.arg(clock_.unix_ms()).arg(options_.ttl_ms).arg(static_cast<std::int64_t>(per)); },
+      options_.timeout, answers);
   if (!all) co_return ViewersResult::unavailable;
   std::size_t next = 0;  // position in `order`
   for (std::size_t g = 0; g < groups.size(); ++g) {
     const redisReply& list = *answers[g];
-    if (list.type != REDIS_REPLY_ARRAY || list.elements != groups[g].size() / 2) co_return ViewersResult::unavailable;
+    if (list.type != REDIS_REPLY_ARRAY || list.elements != groups[g].size() / per) co_return ViewersResult::unavailable;
     for (std::size_t e = 0; e < list.elements; ++e, ++next) {
       const redisReply& answer = *list.element[e];
       if (answer.type != REDIS_REPLY_ARRAY || answer.elements < 2) co_return ViewersResult::unavailable;
-      read_viewers(answer, records[order[next]], nullptr, out[order[next]], nullptr);
+      if (read_viewers(answer, records[order[next]], nullptr, out[order[next]], nullptr)) {
+        occupancy_->on_occupancy(records[order[next]], Occupancy::vacated);
+      }
     }
   }
   co_return ViewersResult::ok;
@@ -486,29 +587,52 @@ asio::awaitable<std::optional<std::size_t>> RedisStore::remove_user(std::string_
       cursor = text(*page.reply->element[0]);
       const redisReply& found = *page.reply->element[1];
       if (found.elements == 0) continue;
-      std::vector<std::string> keys;
-      keys.reserve(found.elements);
-      for (std::size_t i = 0; i < found.elements; ++i) keys.emplace_back(text(*found.element[i]));
-      std::vector<std::uint16_t> slots;
-      if (nodes->cluster()) {
-        std::sort(keys.begin(), keys.end(), [](const std::string& a, const std::string& b) {
-          return cluster::key_slot(a) < cluster::key_slot(b);
-        });
-        for (const std::string& key : keys) slots.push_back(cluster::key_slot(key));
+      // On a cluster, by slot (each key's slot computed once): a script per slot.
+      std::vector<std::size_t> order(found.elements);
+      std::vector<std::uint16_t> slots(found.elements);
+      for (std::size_t i = 0; i < found.elements; ++i) {
+        order[i] = i;
+        if (nodes->cluster()) slots[i] = cluster::key_slot(text(*found.element[i]));
       }
-      const auto groups = group_keys(keys, nodes->cluster(), 1, [&](std::size_t k) { return slots[k]; });
+      std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return slots[a] < slots[b]; });
+      const std::size_t per = tracking() ? 2 : 1;  // keys per record: with webhooks, its marker too
+      std::vector<std::string> keys;
+      keys.reserve(per * found.elements);
+      for (std::size_t i : order) {
+        keys.emplace_back(text(*found.element[i]));
+        if (tracking()) keys.emplace_back(OccupancyKey(keys.back()).view());
+      }
+      const auto groups =
+          group_keys(keys, nodes->cluster(), per, [&](std::size_t k) { return slots[order[k / per]]; });
       std::vector<Reply> answers;
       const bool all = co_await run_groups(
           *nodes, scripts_.remove_user, groups,
-          [&](auto& w) { w.arg(user_id).arg(clock_.unix_ms()).arg(options_.ttl_ms); }, options_.timeout, answers);
+          [&](auto& w) {
+            w.arg(user_id).arg(clock_.unix_ms()).arg(options_.ttl_ms).arg(static_cast<std::int64_t>(per));
+          },
+          options_.timeout, answers);
       if (!all) co_return std::nullopt;
       for (const Reply& answer : answers) {
-        if (answer->type != REDIS_REPLY_INTEGER) co_return std::nullopt;
-        removed += static_cast<std::size_t>(answer->integer);
+        // {removed, then the keys of records this left vacant}
+        if (answer->type != REDIS_REPLY_ARRAY || answer->elements < 1 ||
+            answer->element[0]->type != REDIS_REPLY_INTEGER) {
+          co_return std::nullopt;
+        }
+        removed += static_cast<std::size_t>(answer->element[0]->integer);
+        for (std::size_t v = 1; v < answer->elements; ++v) {
+          if (auto record = record_of_key(text(*answer->element[v]))) {
+            occupancy_->on_occupancy(*record, Occupancy::vacated);
+          }
+        }
       }
     } while (cursor != "0");
   }
   co_return removed;
+}
+
+void RedisStore::tell_occupied(presence::RecordRef record, bool after_unseen_vacancy) {
+  if (after_unseen_vacancy) occupancy_->on_occupancy(record, Occupancy::vacated);
+  occupancy_->on_occupancy(record, Occupancy::occupied);
 }
 
 asio::awaitable<SavedResult> RedisStore::saved(presence::RecordRef record, presence::UserPtr user,

@@ -66,6 +66,16 @@ class RedisStore final : public PresenceStore {
  private:
   NodeSet* nodes_for(const boost::asio::any_io_executor& executor);
   boost::asio::awaitable<bool> replicated(Connection* wrote);
+  // Webhooks (occupancy_ set): the key of a record expired; tells the vacancy if this
+  // node is the one that deletes its marker.
+  boost::asio::awaitable<void> vacate_expired(std::string key);
+  // Turns on the expiry notifications the above needs on the node behind `c`, keeping
+  // whatever else its notify-keyspace-events already has.
+  boost::asio::awaitable<void> enable_expiry_events(Connection& c);
+  bool tracking() const { return occupancy_ != nullptr; }
+  // A heartbeat's script answered "occupied", or "reoccupied" (the last occupancy's
+  // vacancy went unheard: told first).
+  void tell_occupied(presence::RecordRef record, bool after_unseen_vacancy);
 
   RedisStoreOptions options_;
   Scripts scripts_;  // the heartbeat's with options_.limits in its text
@@ -73,6 +83,7 @@ class RedisStore final : public PresenceStore {
   std::vector<std::unique_ptr<NodeSet>> nodes_;  // one per server thread
   ChangeObserver* observer_ = nullptr;
   std::unique_ptr<Subscriber> subscriber_;  // changes from every node, for the observer
+  bool warned_events_ = false;  // CONFIG SET notify-keyspace-events refused: logged once
 };
 
 }  // namespace presenced::store::redis

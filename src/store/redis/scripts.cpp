@@ -115,6 +115,7 @@ if old then
       if joined and string.byte(old, -1) == 125 and string.match(joined, "^%d+$") then
         redis.call("HSET", key, tab, head .. stamp .. tail .. joined .. "}")
         redis.call("PEXPIRE", key, ttl)
+        if KEYS[2] then redis.call("PEXPIRE", KEYS[2], ttl + OCCUPANCY_GRACE_MS) end
         local state, old_state = string.find(head, ',"mode":', user_end, true), string.find(old, ',"mode":', user_end, true)
         if old_state and string.sub(old, old_state, at) == string.sub(head, state)
            and string.sub(old, at + 25, j) == tail then
@@ -145,9 +146,10 @@ if old then
     result = same and "renewed" or "updated"
   end
 end
+local count = 0
 if result == "joined" then
   -- Room for one more? Counted only for joins: a renewal never needs the whole hash.
-  local all, count, mine, me = redis.call("HVALS", key), 0, 0, id_text(new.user_id)
+  local all, mine, me = redis.call("HVALS", key), 0, id_text(new.user_id)
   for i = 1, #all do
     local e = decode(all[i])
     if live(e, now, tonumber(ttl)) then
@@ -161,14 +163,28 @@ end
 redis.call("HSET", key, tab, head .. stamp .. tail .. joined .. "}")
 redis.call("PEXPIRE", key, ttl)
 if result ~= "renewed" then changed(key) end
+if KEYS[2] then
+  -- Occupancy (webhooks): the first live tab sets the marker. A marker already there
+  -- means the last occupancy ended unseen (its key expired just now, or its tabs did
+  -- before their key): "reoccupied" tells that vacancy and this occupancy, in order.
+  local marker_ttl = ttl + OCCUPANCY_GRACE_MS
+  if result == "joined" and count == 0 then
+    if redis.call("SET", KEYS[2], "1", "NX", "PX", marker_ttl) then return "occupied" end
+    redis.call("PEXPIRE", KEYS[2], marker_ttl)
+    return "reoccupied"
+  end
+  redis.call("PEXPIRE", KEYS[2], marker_ttl)
+end
 return result
 )LUA";
 
 // Shared by the viewers scripts: a record's live entries as {"", ms until the first live
 // tab expires or -1, then joined (us), value, joined, value, ...}; removes the rest, and
-// publishes that removal (an expiry other nodes may not have seen).
+// publishes that removal (an expiry other nodes may not have seen). With the occupancy
+// marker (webhooks): when that removal leaves the record empty and the marker was there,
+// the marker goes and the second element is -2: this call saw the record become vacant.
 constexpr std::string_view kLiveEntries = R"LUA(
-local function live_entries(key, now, ttl)
+local function live_entries(key, now, ttl, marker)
   local all = redis.call("HGETALL", key)
   local out, gone, first = {"", -1}, {}, nil
   for i = 1, #all, 2 do
@@ -186,25 +202,30 @@ local function live_entries(key, now, ttl)
   for i = 1, #gone, 500 do
     redis.call("HDEL", key, unpack(gone, i, math.min(i + 499, #gone)))
   end
-  if #gone > 0 then changed(key) end
+  if #gone > 0 then
+    changed(key)
+    if not first and marker and redis.call("DEL", marker) == 1 then out[2] = "-2" end
+  end
   return out
 end
 )LUA";
 
-// KEYS[1] the record, KEYS[2] its saved version. ARGV: now (ms), TTL (ms).
+// KEYS[1] the record, KEYS[2] its saved version, KEYS[3] its occupancy marker (only with
+// webhooks). ARGV: now (ms), TTL (ms).
 // Returns the live entries with the saved version (or "") first.
 constexpr std::string_view kViewers = R"LUA(
-local out = live_entries(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))
+local out = live_entries(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), KEYS[3])
 out[1] = redis.call("GET", KEYS[2]) or ""
 return out
 )LUA";
 
-// KEYS: pairs of a record and its saved version. ARGV: now (ms), TTL (ms). Returns one
-// answer of the viewers script per pair, in order: a bulk query in one round trip.
+// KEYS: for each record, the record and its saved version, and with webhooks (ARGV[3] is
+// then 3) its occupancy marker. ARGV: now (ms), TTL (ms), keys per record. Returns one
+// answer of the viewers script per record, in order: a bulk query in one round trip.
 constexpr std::string_view kViewersMany = R"LUA(
-local now, ttl, result = tonumber(ARGV[1]), tonumber(ARGV[2]), {}
-for k = 1, #KEYS, 2 do
-  local out = live_entries(KEYS[k], now, ttl)
+local now, ttl, per, result = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), {}
+for k = 1, #KEYS, per do
+  local out = live_entries(KEYS[k], now, ttl, per == 3 and KEYS[k + 2] or nil)
   out[1] = redis.call("GET", KEYS[k + 1]) or ""
   result[#result + 1] = out
 end
@@ -231,46 +252,80 @@ end
 return out
 )LUA";
 
-// KEYS: records (a page of SCAN). ARGV: user id, now (ms), TTL (ms). Removes every entry
-// of that user from each record (live or not) and publishes the records where a live one
-// went. Returns how many live entries were removed.
+// KEYS: records (a page of SCAN), each followed by its occupancy marker with webhooks
+// (ARGV[4] is then 2). ARGV: user id, now (ms), TTL (ms), keys per record. From each
+// record where the user has a live entry, removes all of the user's entries and publishes
+// it; with the marker, a record left with no live entry is deleted (what remains has
+// expired) and, if the marker was there, reported vacant. Returns how many live entries
+// were removed, then the keys of the records reported vacant.
 constexpr std::string_view kRemoveUser = R"LUA(
-local user, now, ttl, removed = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), 0
-for k = 1, #KEYS do
-  local all, gone, live_gone = redis.call("HGETALL", KEYS[k]), {}, false
+local user, now, ttl, per = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local result = {0}
+for k = 1, #KEYS, per do
+  local all, gone, live_gone, others = redis.call("HGETALL", KEYS[k]), {}, false, false
   for i = 1, #all, 2 do
     local e = decode(all[i + 1])
+    local alive = live(e, now, ttl)
     if e and id_text(e.user_id) == user then
       gone[#gone + 1] = all[i]
-      if live(e, now, ttl) then
-        removed = removed + 1
+      if alive then
+        result[1] = result[1] + 1
         live_gone = true
       end
+    elseif alive then
+      others = true
     end
   end
-  for i = 1, #gone, 500 do
-    redis.call("HDEL", KEYS[k], unpack(gone, i, math.min(i + 499, #gone)))
+  if live_gone then
+    for i = 1, #gone, 500 do
+      redis.call("HDEL", KEYS[k], unpack(gone, i, math.min(i + 499, #gone)))
+    end
+    changed(KEYS[k])
+    if per == 2 and not others then
+      redis.call("DEL", KEYS[k])
+      if redis.call("DEL", KEYS[k + 1]) == 1 then result[#result + 1] = KEYS[k] end
+    end
   end
-  if live_gone then changed(KEYS[k]) end
 end
-return removed
+return result
 )LUA";
 
-// KEYS[1] the record. ARGV: tab id, user id, now (ms), TTL (ms), and "unless seen
-// since" (ms; 0: unconditionally).
+// KEYS[1] the record, KEYS[2] its occupancy marker (only with webhooks). ARGV: tab id,
+// user id, now (ms), TTL (ms), and "unless seen since" (ms; 0: unconditionally).
 // Returns "removed" (and publishes it), "absent", "not_owner" or "kept" (the tab was
-// heard from since; both change nothing).
+// heard from since; these change nothing). An expired entry is absent, and left to the
+// key's expiry (which tells the vacancy). With the marker, the removal of the last live
+// tab deletes the record (the rest has expired) and, if the marker was there, returns
+// "vacated".
 constexpr std::string_view kUnregister = R"LUA(
+local now, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
 local old = redis.call("HGET", KEYS[1], ARGV[1])
 if not old then return "absent" end
 local e = decode(old)
-local alive, seen = live(e, tonumber(ARGV[3]), tonumber(ARGV[4]))
-if alive and id_text(e.user_id) ~= ARGV[2] then return "not_owner" end
+local alive, seen = live(e, now, ttl)
+if not alive then return "absent" end
+if id_text(e.user_id) ~= ARGV[2] then return "not_owner" end
 local since = tonumber(ARGV[5])
-if alive and since > 0 and seen >= since then return "kept" end
+if since > 0 and seen >= since then return "kept" end
 redis.call("HDEL", KEYS[1], ARGV[1])
-if alive then changed(KEYS[1]) end
-return alive and "removed" or "absent"
+changed(KEYS[1])
+if KEYS[2] then
+  local all = redis.call("HVALS", KEYS[1])
+  for i = 1, #all do
+    if live(decode(all[i]), now, ttl) then return "removed" end
+  end
+  redis.call("DEL", KEYS[1])
+  if redis.call("DEL", KEYS[2]) == 1 then return "vacated" end
+end
+return "removed"
+)LUA";
+
+// KEYS[1] a record whose key expired, KEYS[2] its occupancy marker. Every node hears the
+// expiry; the one that deletes the marker tells the vacancy. A record already occupied
+// again (a tab joined since) keeps it. Returns 1 to the node that tells it, else 0.
+constexpr std::string_view kExpired = R"LUA(
+if redis.call("EXISTS", KEYS[1]) == 1 then return 0 end
+return redis.call("DEL", KEYS[2])
 )LUA";
 
 // KEYS[1] the record, KEYS[2] its saved version. ARGV: lock_version, the notice (JSON,
@@ -313,14 +368,21 @@ Scripts make_scripts(std::size_t max_tabs_per_record, std::size_t max_tabs_per_u
   };
   put("MAX_TABS_PER_RECORD", max_tabs_per_record);
   put("MAX_TABS_PER_USER", max_tabs_per_user);
+  std::string fast_path(kHeartbeatFastPath);
+  for (std::string* text : {&heartbeat, &fast_path}) {
+    for (auto at = text->find("OCCUPANCY_GRACE_MS"); at != std::string::npos; at = text->find("OCCUPANCY_GRACE_MS")) {
+      text->replace(at, 18, std::to_string(kOccupancyGraceMs));
+    }
+  }
   return Scripts{
-      .heartbeat = make("heartbeat", publish, heartbeat, kHeartbeatFastPath),
+      .heartbeat = make("heartbeat", publish, heartbeat, fast_path),
       .viewers = make("viewers", publish, std::string(kLiveEntries) + std::string(kViewers)),
       .viewers_many = make("viewers_many", publish, std::string(kLiveEntries) + std::string(kViewersMany)),
       .tabs = make("tabs", publish, kTabs),
       .remove_user = make("remove_user", publish, kRemoveUser),
       .unregister = make("unregister", publish, kUnregister),
       .saved = make("saved", publish, kSaved),
+      .expired = make("expired", publish, kExpired),
   };
 }
 

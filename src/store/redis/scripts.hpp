@@ -4,6 +4,7 @@
 // field per tab whose value is JSON {"user_id","user_name","mode","dirty",
 // "last_seen_at", ...}. See scripts.cpp for the scripts and docs/redis.md for the layout.
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -20,8 +21,13 @@ struct Script {
 // are renewals, which never look at the limits). `sharded`: on a cluster, changes are
 // published with SPUBLISH, on the record's slot, instead of PUBLISH.
 struct Scripts {
-  Script heartbeat, viewers, viewers_many, tabs, remove_user, unregister, saved;
+  Script heartbeat, viewers, viewers_many, tabs, remove_user, unregister, saved, expired;
 };
+
+// With webhooks, a record's occupancy marker (notice.hpp) outlives its last heartbeat by
+// the TTL and this: long enough for the key's expiry to be heard and the marker deleted
+// then; a marker still there at the next join means that vacancy went unheard.
+inline constexpr std::int64_t kOccupancyGraceMs = 60'000;
 Scripts make_scripts(std::size_t max_tabs_per_record, std::size_t max_tabs_per_user, bool sharded);
 
 }  // namespace presenced::store::redis

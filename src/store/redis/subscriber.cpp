@@ -19,11 +19,14 @@ Subscriber::Subscriber(asio::io_context& context, RedisEndpoint endpoint, Connec
     : context_(context),
       nodes_(context, endpoint, without_scripts(std::move(options))),
       observer_(observer),
-      sharded_(endpoint.cluster) {
+      sharded_(endpoint.cluster),
+      expired_channel_("__keyevent@" + std::to_string(endpoint.cluster ? 0 : endpoint.db) + "__:expired") {
   nodes_.on_new_connection = [this](Connection& c) {
     c.on_push = [this, &c](const redisReply& reply) { on_push(c, reply); };
   };
   nodes_.on_node_state = [this](Connection& c, bool up) {
+    // Keys expire on every master, each telling its own subscribers: heard on all.
+    if (up && on_expired) c.send_to_push(Command().arg("SUBSCRIBE").arg(expired_channel_));
     if (!up) {
       for (auto& [channel, w] : watched_) {
         if (w.at == &c) w.at = nullptr;
@@ -90,6 +93,10 @@ void Subscriber::on_push(Connection& from, const redisReply& reply) {
   if (reply.type != REDIS_REPLY_ARRAY || reply.elements != 3) return;
   const std::string_view kind = text(*reply.element[0]);
   const std::string_view channel = text(*reply.element[1]);
+  if (kind == "message" && channel == expired_channel_) {
+    if (on_expired) on_expired(text(*reply.element[2]));
+    return;
+  }
   if (kind == "message" || kind == "smessage") {
     auto record = record_of_channel(channel);
     if (!record || !observer_) return;

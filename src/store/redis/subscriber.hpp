@@ -14,6 +14,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <functional>
 #include <string>
 #include <unordered_map>
 
@@ -31,6 +32,11 @@ class Subscriber {
   void watch(std::string channel);
   void unwatch(std::string channel);
 
+  // Set before start(): then every connection also subscribes to the keys that expire
+  // (`__keyevent@<db>__:expired`, which Redis sends only once notify-keyspace-events has
+  // Ex), and each expired key's name comes here, on the subscriber's thread.
+  std::function<void(std::string_view key)> on_expired;
+
  private:
   struct Watch {
     std::size_t watchers = 0;
@@ -45,6 +51,7 @@ class Subscriber {
   NodeSet nodes_;
   ChangeObserver* observer_;
   const bool sharded_;
+  const std::string expired_channel_;
   std::unordered_map<std::string, Watch> watched_;
 };
 
