@@ -3,7 +3,10 @@
 # with p50/p99 latency, /healthz of the same server first as the ceiling.
 #
 #   bench/run.sh [--store memory|redis] [--duration 10s] [--connections 64] [--threads 2]
-#                [--server-threads N] [--repeat 1]
+#                [--server-threads N] [--repeat 1] [--webhooks]
+#
+# --webhooks starts bench/webhook_sink.py and gives presenced --webhook-url to it: what
+# occupancy tracking costs each request (docs/webhooks.md).
 #
 # --store redis starts a redis-server of its own (no persistence) on a free port.
 #
@@ -22,6 +25,7 @@ while [ $# -gt 0 ]; do
     --repeat) repeat=$2; shift 2 ;;
     --users) users=$2; shift 2 ;;
     --store) store=$2; shift 2 ;;
+    --webhooks) webhooks=1; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -33,7 +37,7 @@ command -v wrk >/dev/null || { echo "wrk is missing: make deps" >&2; exit 1; }
 work=$(mktemp -d)
 server_pid="" redis_pid=""
 cleanup() {
-  for pid in $server_pid $redis_pid; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+  for pid in $server_pid $redis_pid ${sink_pid:-}; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -52,6 +56,12 @@ if [ "$store" = redis ]; then
   args+=(--store "redis://127.0.0.1:$redis_port")
 fi
 [ -n "$server_threads" ] && args+=(--threads "$server_threads")
+if [ -n "${webhooks:-}" ]; then
+  sink_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  python3 "$PWD/bench/webhook_sink.py" "$sink_port" > "$work/sink.log" 2>&1 &
+  sink_pid=$!
+  args+=(--webhook-url "http://127.0.0.1:$sink_port/hooks" --webhook-secret bench-webhook-secret-0123)
+fi
 "$bin" "${args[@]}" > "$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 100); do
@@ -83,7 +93,7 @@ run() {
   fi
 }
 
-echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(nproc) cores, store $store, wrk -t$threads -c$connections -d$duration, server threads: ${server_threads:-default}, $users users"
+echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(nproc) cores, store $store${webhooks:+, webhooks on}, wrk -t$threads -c$connections -d$duration, server threads: ${server_threads:-default}, $users users"
 for round in $(seq 1 "$repeat"); do
   [ "$repeat" -gt 1 ] && echo "## round $round"
   run healthz ""

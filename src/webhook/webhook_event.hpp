@@ -34,4 +34,7 @@ std::string event_body(std::string_view id, store::Occupancy change, const prese
 // "v1=" and the hex HMAC-SHA256 of `timestamp` "." `body` under `secret`.
 std::string signature(std::string_view secret, std::string_view timestamp, std::string_view body);
 
+// Lower-case hex of `size` bytes.
+std::string to_hex(const unsigned char* bytes, std::size_t size);
+
 }  // namespace presenced::webhook

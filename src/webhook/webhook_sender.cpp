@@ -30,13 +30,7 @@ std::string random_prefix() {
     const auto now = std::chrono::system_clock::now().time_since_epoch().count();
     for (std::size_t i = 0; i < sizeof bytes; ++i) bytes[i] = static_cast<unsigned char>(now >> (8 * i));
   }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : bytes) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
-  }
-  return out + "-";
+  return to_hex(bytes, sizeof bytes) + "-";
 }
 
 // Worth another try: the receiver was not reached, was busy, or failed.
