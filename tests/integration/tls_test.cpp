@@ -2,6 +2,7 @@
 // test makes with the openssl command; and the flags' errors.
 #include "integration/fixture.hpp"
 #include "support/raw_connection.hpp"
+#include "support/test_certificate.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -27,26 +28,7 @@ namespace bhttp = beast::http;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
-// A self-signed certificate for localhost, made once for the suite.
-struct Certificate {
-  std::filesystem::path dir, cert, key;
-  Certificate() {
-    dir = std::filesystem::temp_directory_path() / ("presenced-tls-" + std::to_string(getpid()));
-    std::filesystem::create_directories(dir);
-    cert = dir / "cert.pem";
-    key = dir / "key.pem";
-    const std::string command = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
-                                "-subj /CN=localhost -keyout " + key.string() + " -out " + cert.string() +
-                                " >/dev/null 2>&1";
-    if (std::system(command.c_str()) != 0) throw std::runtime_error("openssl could not make a certificate");
-  }
-  ~Certificate() { std::filesystem::remove_all(dir); }
-};
-
-Certificate& certificate() {
-  static Certificate c;
-  return c;
-}
+TestCertificate& certificate() { return test_certificate(); }
 
 // One HTTPS request on a fresh connection; the server's certificate is not verified (it
 // is the test's own).

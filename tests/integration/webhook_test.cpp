@@ -3,6 +3,7 @@
 
 #include "fixture.hpp"
 #include "support/metrics_text.hpp"
+#include "support/test_certificate.hpp"
 #include "support/webhook_receiver.hpp"
 
 #include <algorithm>
@@ -224,6 +225,35 @@ TEST_P(RedisWebhooks, AReadThatFindsOnlyExpiredEntriesTellsTheVacancy) {
 
 INSTANTIATE_TEST_SUITE_P(Redis, RedisWebhooks,
                          ::testing::Values(Backend{"redis"}, Backend{"redis_cluster"}), backend_name);
+
+// HTTPS: the receiver's certificate must be trusted (the system's CAs, or SSL_CERT_FILE)
+// and name the URL's host; one that is not trusted gets no event.
+TEST(WebhookTls, DeliversOverHttpsOnlyToATrustedReceiver) {
+  WebhookReceiver receiver({test_certificate().cert.string(), test_certificate().key.string()});
+  const std::vector<std::string> args = {"--webhook-url", receiver.url(), "--webhook-secret", kHookSecret};
+
+  {  // Not trusted: the test's own certificate is in no CA store.
+    ServerProcess untrusting(args);
+    HttpClient c(untrusting.port());
+    ASSERT_EQ(c.request("POST", "/api/v1/presence/flow/1/heartbeat", R"({"tab_id":"a","mode":"view","dirty":false})",
+                        token_for("1", "Alice")).status, 200u);
+    EXPECT_TRUE(eventually([&] { return metric(c.request("GET", "/metrics").body, "presenced_webhooks_retried_total") >= 1; }))
+        << untrusting.output();
+    EXPECT_TRUE(receiver.received().empty()) << "nothing reaches a receiver presenced cannot trust";
+  }
+
+  setenv("SSL_CERT_FILE", test_certificate().cert.c_str(), 1);  // the child inherits it
+  ServerProcess trusting(args);
+  unsetenv("SSL_CERT_FILE");
+  HttpClient c(trusting.port());
+  ASSERT_EQ(c.request("POST", "/api/v1/presence/flow/2/heartbeat", R"({"tab_id":"a","mode":"view","dirty":false})",
+                      token_for("1", "Alice")).status, 200u);
+  ASSERT_TRUE(receiver.wait_for(1)) << trusting.output();
+  auto got = receiver.received().front();
+  EXPECT_EQ(got.json().at("record_id").as_string(), "2");
+  EXPECT_EQ(got.header("host"), "localhost:" + std::to_string(receiver.port()));
+  EXPECT_EQ(got.header("x-presenced-signature"), expected_signature(kHookSecret, got.header("x-presenced-timestamp"), got.body));
+}
 
 TEST(WebhookFlags, AreCheckedAtStartup) {
   auto no_secret = run_binary({"--jwt-secret", "s", "--webhook-url", "http://127.0.0.1:9/hooks"});

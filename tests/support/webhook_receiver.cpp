@@ -1,6 +1,7 @@
 #include "support/webhook_receiver.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -31,6 +32,7 @@ struct WebhookReceiver::State {
   bool stopping = false;
   std::vector<std::shared_ptr<tcp::socket>> sockets;
   std::vector<std::thread> threads;
+  std::unique_ptr<asio::ssl::context> tls;
 };
 
 boost::json::object ReceivedWebhook::json() const { return boost::json::parse(body).as_object(); }
@@ -38,6 +40,12 @@ boost::json::object ReceivedWebhook::json() const { return boost::json::parse(bo
 std::string ReceivedWebhook::header(const std::string& name) const {
   auto it = headers.find(name);
   return it == headers.end() ? std::string() : it->second;
+}
+
+WebhookReceiver::WebhookReceiver(const ReceiverTls& tls) : WebhookReceiver() {
+  state_->tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  state_->tls->use_certificate_chain_file(tls.cert);
+  state_->tls->use_private_key_file(tls.key, asio::ssl::context::pem);
 }
 
 WebhookReceiver::WebhookReceiver() : state_(std::make_unique<State>()) {
@@ -68,6 +76,7 @@ WebhookReceiver::~WebhookReceiver() {
 }
 
 std::string WebhookReceiver::url(const std::string& path) const {
+  if (state_->tls) return "https://localhost:" + std::to_string(port_) + path;
   return "http://127.0.0.1:" + std::to_string(port_) + path;
 }
 
@@ -109,11 +118,23 @@ void WebhookReceiver::accept_loop() {
 
 void WebhookReceiver::serve(std::shared_ptr<void> opaque) {
   auto socket = std::static_pointer_cast<tcp::socket>(opaque);
+  if (!state_->tls) {
+    exchange(*socket);
+    return;
+  }
+  asio::ssl::stream<tcp::socket&> stream(*socket, *state_->tls);
+  boost::system::error_code ec;
+  stream.handshake(asio::ssl::stream_base::server, ec);  // a client that refuses our certificate fails here
+  if (!ec) exchange(stream);
+}
+
+template <class Stream>
+void WebhookReceiver::exchange(Stream& stream) {
   boost::beast::flat_buffer buffer;
   for (;;) {
     http::request<http::string_body> request;
     boost::system::error_code ec;
-    http::read(*socket, buffer, request, ec);
+    http::read(stream, buffer, request, ec);
     if (ec) return;
     ReceivedWebhook got{std::string(request.method_string()), std::string(request.target()), {}, request.body()};
     for (const auto& field : request) {
@@ -138,7 +159,7 @@ void WebhookReceiver::serve(std::shared_ptr<void> opaque) {
     response.body() = "ok";
     response.keep_alive(request.keep_alive());
     response.prepare_payload();
-    http::write(*socket, response, ec);
+    http::write(stream, response, ec);
     if (ec || !request.keep_alive()) return;
   }
 }

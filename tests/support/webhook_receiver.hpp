@@ -26,14 +26,22 @@ struct ReceivedWebhook {
   std::string header(const std::string& name) const;
 };
 
+// A certificate and key (PEM files) the receiver serves HTTPS with.
+struct ReceiverTls {
+  std::string cert, key;
+};
+
 class WebhookReceiver {
  public:
   WebhookReceiver();
+  explicit WebhookReceiver(const ReceiverTls& tls);
   ~WebhookReceiver();
   WebhookReceiver(const WebhookReceiver&) = delete;
   WebhookReceiver& operator=(const WebhookReceiver&) = delete;
 
   std::uint16_t port() const { return port_; }
+  // http://127.0.0.1:PORT/..., or with TLS https://localhost:PORT/... (the name on the
+  // certificate).
   std::string url(const std::string& path = "/hooks") const;
 
   // The next `count` requests are answered `status` (then 200 again).
@@ -48,6 +56,8 @@ class WebhookReceiver {
  private:
   void accept_loop();
   void serve(std::shared_ptr<void> socket);
+  template <class Stream>
+  void exchange(Stream& stream);
 
   struct State;
   std::unique_ptr<State> state_;
