@@ -3,10 +3,12 @@
 # with p50/p99 latency, /healthz of the same server first as the ceiling.
 #
 #   bench/run.sh [--store memory|redis] [--duration 10s] [--connections 64] [--threads 2]
-#                [--server-threads N] [--repeat 1] [--webhooks]
+#                [--server-threads N] [--repeat 1] [--webhooks] [--warmup SECONDS]
 #
 # --webhooks starts bench/webhook_sink.py and gives presenced --webhook-url to it: what
-# occupancy tracking costs each request (docs/webhooks.md).
+# occupancy tracking costs each request (docs/webhooks.md). --warmup runs heartbeats,
+# unreported, first: every tab has joined (and every record's webhook gone out) before
+# anything is measured.
 #
 # --store redis starts a redis-server of its own (no persistence) on a free port.
 #
@@ -26,6 +28,7 @@ while [ $# -gt 0 ]; do
     --users) users=$2; shift 2 ;;
     --store) store=$2; shift 2 ;;
     --webhooks) webhooks=1; shift ;;
+    --warmup) warmup=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -94,6 +97,10 @@ run() {
 }
 
 echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(nproc) cores, store $store${webhooks:+, webhooks on}, wrk -t$threads -c$connections -d$duration, server threads: ${server_threads:-default}, $users users"
+if [ -n "${warmup:-}" ]; then
+  wrk -t"$threads" -c"$connections" -d"${warmup}s" -s bench/heartbeat.lua "$url" >/dev/null 2>&1
+  sleep 1  # the webhook sink finishes the joins' deliveries
+fi
 for round in $(seq 1 "$repeat"); do
   [ "$repeat" -gt 1 ] && echo "## round $round"
   run healthz ""

@@ -115,7 +115,11 @@ if old then
       if joined and string.byte(old, -1) == 125 and string.match(joined, "^%d+$") then
         redis.call("HSET", key, tab, head .. stamp .. tail .. joined .. "}")
         redis.call("PEXPIRE", key, ttl)
-        if KEYS[2] then redis.call("PEXPIRE", KEYS[2], ttl + OCCUPANCY_GRACE_MS) end
+        -- The occupancy marker (webhooks) is kept alive by a renewal once an hour: the
+        -- first renewal in a new hour (stamps compare to the hour). Its TTL covers that.
+        if KEYS[2] and string.sub(seen, 1, 13) ~= string.sub(stamp, 1, 13) then
+          redis.call("PEXPIRE", KEYS[2], ttl + OCCUPANCY_GRACE_MS)
+        end
         local state, old_state = string.find(head, ',"mode":', user_end, true), string.find(old, ',"mode":', user_end, true)
         if old_state and string.sub(old, old_state, at) == string.sub(head, state)
            and string.sub(old, at + 25, j) == tail then

@@ -24,10 +24,12 @@ struct Scripts {
   Script heartbeat, viewers, viewers_many, tabs, remove_user, unregister, saved, expired;
 };
 
-// With webhooks, a record's occupancy marker (notice.hpp) outlives its last heartbeat by
-// the TTL and this: long enough for the key's expiry to be heard and the marker deleted
-// then; a marker still there at the next join means that vacancy went unheard.
-inline constexpr std::int64_t kOccupancyGraceMs = 60'000;
+// With webhooks, a record's occupancy marker (notice.hpp) is given the TTL and this at a
+// join, an update, and the first renewal of each hour (a PEXPIRE on every renewal cost
+// Redis a tenth of its heartbeat throughput): so it outlives the record by up to this,
+// long enough for the key's expiry to be heard and the marker deleted then. A marker
+// still there at the next join means that vacancy went unheard: it is told then.
+inline constexpr std::int64_t kOccupancyGraceMs = 2 * 3600 * 1000;
 Scripts make_scripts(std::size_t max_tabs_per_record, std::size_t max_tabs_per_user, bool sharded);
 
 }  // namespace presenced::store::redis
