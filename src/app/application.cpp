@@ -155,7 +155,8 @@ int serve(const ServeConfig& config) {
   std::unique_ptr<webhook::WebhookSender> webhooks;
   if (config.webhook) {
     webhooks = std::make_unique<webhook::WebhookSender>(
-        webhook::WebhookOptions{.target = *config.webhook, .secret = config.webhook_secret}, clock);
+        webhook::WebhookOptions{
+            .target = *config.webhook, .secret = config.webhook_secret, .queue_limit = config.webhook_queue}, clock);
     store.set_occupancy_observer(webhooks.get());
   }
   realtime::LeaveGrace grace(store, clock,

@@ -134,6 +134,11 @@ CommandLine parse_command_line(int argc, char** argv) {
       ->envname("PRESENCED_WEBHOOK_URL");
   app.add_option("--webhook-secret", s.webhook_secret, "HMAC-SHA256 key that signs each webhook (with --webhook-url)")
       ->envname("PRESENCED_WEBHOOK_SECRET");
+  app.add_option("--webhook-queue", s.webhook_queue,
+                 "webhook events kept while the receiver is slow or down; beyond, the oldest are dropped")
+      ->envname("PRESENCED_WEBHOOK_QUEUE")
+      ->check(CLI::Range(1, 1'000'000))
+      ->capture_default_str();
   app.add_option("--shutdown-timeout", s.shutdown_timeout_s,
                  "seconds SIGTERM waits for requests in flight and sockets to close")
       ->envname("PRESENCED_SHUTDOWN_TIMEOUT")

@@ -52,6 +52,7 @@ struct ServeConfig {
   std::string webhook_url;  // empty: no webhooks
   std::optional<webhook::WebhookTarget> webhook;  // parsed from webhook_url
   std::string webhook_secret;  // HMAC key of the webhook signature
+  std::size_t webhook_queue = 10'000;  // events kept while the receiver is slow or down
 };
 
 struct TokenConfig {

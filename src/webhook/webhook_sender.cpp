@@ -83,7 +83,12 @@ void WebhookSender::on_occupancy(presence::RecordRef record, store::Occupancy ch
 
 void WebhookSender::enqueue(Event event) {
   if (queue_.size() >= options_.queue_limit) {
-    spdlog::warn("webhooks: queue full ({} events): dropping the oldest, {}", queue_.size(), queue_.front().id);
+    // Logged at the first drop and every thousandth: a receiver down for long drops one
+    // event per event made (the metric counts each).
+    if (dropped_++ % 1000 == 0) {
+      spdlog::warn("webhooks: queue full ({} events): dropping the oldest ({} dropped so far)", queue_.size(),
+                   dropped_);
+    }
     queue_.pop_front();
     metrics::add(metrics::Counter::webhooks_dropped);
   }
@@ -95,6 +100,7 @@ asio::awaitable<void> WebhookSender::run() {
   for (;;) {
     while (queue_.empty()) {
       if (stopping_) {
+        if (abandoned_ > 0) spdlog::warn("webhooks: {} events undelivered at shutdown", abandoned_);
         give_up_.cancel();
         co_return;  // the io_context runs out of work: the thread ends
       }
@@ -122,8 +128,12 @@ asio::awaitable<void> WebhookSender::deliver(const Event& event) {
       co_return;
     }
     if (tried >= options_.max_attempts || stopping_) {
-      spdlog::warn("webhooks: giving up on {} after {} attempts (last: {})", event.id, tried,
-                   status == 0 ? std::string("no answer") : std::to_string(status));
+      if (!stopping_) {  // at shutdown the count is logged once, not each event
+        spdlog::warn("webhooks: giving up on {} after {} attempts (last: {})", event.id, tried,
+                     status == 0 ? std::string("no answer") : std::to_string(status));
+      } else {
+        ++abandoned_;
+      }
       metrics::add(metrics::Counter::webhooks_failed);
       co_return;
     }

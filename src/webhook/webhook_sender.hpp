@@ -85,6 +85,8 @@ class WebhookSender final : public store::OccupancyObserver {
   boost::asio::steady_timer give_up_;  // the end of stop()'s grace
   std::deque<Event> queue_;
   bool stopping_ = false;
+  std::uint64_t dropped_ = 0;    // queue full, since start (for the log's pace)
+  std::uint64_t abandoned_ = 0;  // failed their one attempt at shutdown
   std::optional<boost::beast::tcp_stream> plain_;
   std::optional<boost::beast::ssl_stream<boost::beast::tcp_stream>> secure_;
   boost::beast::flat_buffer buffer_;

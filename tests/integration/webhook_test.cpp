@@ -177,6 +177,41 @@ TEST_P(Webhooks, AReceiverThatHangsNeverHoldsARequest) {
   EXPECT_EQ(records[20], "ok");
 }
 
+// A receiver down long enough to fill the queue (--webhook-queue) loses the oldest
+// events waiting, counted; the one being tried and the newest are delivered.
+TEST(WebhookQueue, AFullQueueDropsTheOldestWaiting) {
+  WebhookReceiver receiver;
+  receiver.hold(true);
+  ServerProcess server({"--webhook-url", receiver.url(), "--webhook-secret", kHookSecret, "--webhook-queue", "5",
+                        "--rate-limit", "0"});
+  HttpClient c(server.port());
+  const auto alice = token_for("1", "Alice");
+  auto join = [&](int i) {
+    return c.request("POST", "/api/v1/presence/flow/q" + std::to_string(i) + "/heartbeat",
+                     R"({"tab_id":"a","mode":"view","dirty":false})", alice).status;
+  };
+  ASSERT_EQ(join(0), 200u);
+  ASSERT_TRUE(receiver.wait_for(1));  // q0 is being tried: out of the queue
+  for (int i = 1; i <= 8; ++i) ASSERT_EQ(join(i), 200u);  // q1..q8: 8 for 5 places
+  EXPECT_TRUE(eventually([&] { return metric(c.request("GET", "/metrics").body, "presenced_webhooks_dropped_total") == 3; }))
+      << server.output();
+  receiver.hold(false);
+  std::vector<std::string> records;
+  ASSERT_TRUE(eventually([&] {
+    records.clear();
+    std::vector<std::string> ids;
+    for (const auto& d : receiver.received()) {
+      auto json = d.json();
+      std::string id(json.at("id").as_string());
+      if (std::find(ids.begin(), ids.end(), id) != ids.end()) continue;  // a timed-out attempt again
+      ids.push_back(id);
+      records.emplace_back(json.at("record_id").as_string());
+    }
+    return records.size() >= 6;
+  }));
+  EXPECT_EQ(records, (std::vector<std::string>{"q0", "q4", "q5", "q6", "q7", "q8"}));
+}
+
 TEST_P(Webhooks, RemovingAUserVacatesTheRecordsOnlyTheyHadOpen) {
   start_hooked({"--server-key", kServerKey});
   HttpClient c = client();
