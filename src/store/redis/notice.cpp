@@ -43,12 +43,6 @@ std::optional<presence::RecordRef> record_of_channel(std::string_view channel) {
   return record_of_key(key.substr(1, key.size() - 2));
 }
 
-std::string occupancy_key_of(std::string_view key) {
-  std::string out(kOccupancyPrefix);
-  out.append("{").append(key).append("}");
-  return out;
-}
-
 std::string encode_saved_notice(const presence::User& by, std::uint32_t lock_version) {
   std::string out = R"({"lock_version":)" + std::to_string(lock_version) + R"(,"by":{"id":)";
   if (by.id_is_number) out.append(by.id);

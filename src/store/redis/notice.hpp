@@ -28,7 +28,6 @@ std::optional<presence::RecordRef> record_of_key(std::string_view key);
 // whose vacancy is not yet: in the record's slot, deleted by whoever tells the vacancy
 // (scripts.cpp, docs/webhooks.md).
 inline constexpr std::string_view kOccupancyPrefix = "presenced_occupied:";
-std::string occupancy_key_of(std::string_view key);
 
 std::string encode_saved_notice(const presence::User& by, std::uint32_t lock_version);
 

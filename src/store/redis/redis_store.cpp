@@ -71,9 +71,12 @@ class SavedKey {
 };
 
 // With webhooks, the record's occupancy marker: `presenced_occupied:{<key>}` (notice.hpp).
+// Empty (no key passed to the script) when `on` is false: a store without webhooks.
 class OccupancyKey {
  public:
-  explicit OccupancyKey(std::string_view key) {
+  explicit OccupancyKey(std::string_view key, bool on = true) {
+    size_ = 0;
+    if (!on) return;
     char* p = buf_;
     for (std::string_view part : {kOccupancyPrefix, std::string_view("{"), key, std::string_view("}")}) {
       p = std::copy(part.begin(), part.end(), p);
@@ -403,10 +406,10 @@ asio::awaitable<HeartbeatResult> RedisStore::heartbeat(presence::RecordRef recor
   const std::int64_t now = clock_.unix_ms();
   const presence::Iso8601 stamp(now), cutoff(now - options_.ttl_ms);
   Key key(record);
-  const std::optional<OccupancyKey> marker = tracking() ? std::optional<OccupancyKey>(key.view()) : std::nullopt;
+  const OccupancyKey marker(key.view(), tracking());
   Connection* wrote = nullptr;
   ExecResult r = co_await call_script(*nodes, scripts_.heartbeat,
-                                      Keys{key.view(), marker ? marker->view() : std::string_view()}, [&](Command& w) {
+                                      Keys{key.view(), marker.view()}, [&](Command& w) {
     // Built here, each time the command is written (there is a retry after NOSCRIPT):
     // the buffers are the thread's, and other requests use them while this one waits.
     thread_local std::string head, tail;
@@ -446,10 +449,10 @@ asio::awaitable<UnregisterResult> RedisStore::unregister(presence::RecordRef rec
   NodeSet* nodes = nodes_for(co_await asio::this_coro::executor);
   if (!nodes) co_return UnregisterResult::unavailable;
   Key key(record);
-  const std::optional<OccupancyKey> marker = tracking() ? std::optional<OccupancyKey>(key.view()) : std::nullopt;
+  const OccupancyKey marker(key.view(), tracking());
   Connection* wrote = nullptr;
   ExecResult r = co_await call_script(*nodes, scripts_.unregister,
-                                      Keys{key.view(), marker ? marker->view() : std::string_view()}, [&](Command& w) {
+                                      Keys{key.view(), marker.view()}, [&](Command& w) {
     w.arg(tab_id).arg(user.id).arg(clock_.unix_ms()).arg(options_.ttl_ms).arg(unless_seen_since_ms);
   }, options_.timeout, &wrote);
   const bool vacated = is_status(r, "vacated");
@@ -473,9 +476,9 @@ asio::awaitable<ViewersResult> RedisStore::viewers(presence::RecordRef record, c
   if (!nodes) co_return ViewersResult::unavailable;
   Key key(record);
   SavedKey saved_key(record);
-  const std::optional<OccupancyKey> marker = tracking() ? std::optional<OccupancyKey>(key.view()) : std::nullopt;
+  const OccupancyKey marker(key.view(), tracking());
   ExecResult r = co_await call_script(
-      *nodes, scripts_.viewers, Keys{key.view(), saved_key.view(), marker ? marker->view() : std::string_view()},
+      *nodes, scripts_.viewers, Keys{key.view(), saved_key.view(), marker.view()},
       [&](Command& w) { w.arg(clock_.unix_ms()).arg(options_.ttl_ms); }, options_.timeout);
   if (r.status != ExecStatus::ok || r.reply->type != REDIS_REPLY_ARRAY || r.reply->elements < 2) {
     co_return ViewersResult::unavailable;
