@@ -2,6 +2,7 @@
 // Redis, and Redis failing under traffic.
 #include "integration/fixture.hpp"
 #include "support/metrics_text.hpp"
+#include "support/webhook_receiver.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -405,6 +406,57 @@ TEST_F(RedisStoreTest, WaitingForReplicasThatAreNotThereFailsWritesNotReads) {
   EXPECT_EQ(c.request("POST", "/api/v1/presence/flow/42/heartbeat", tab("t1"), token_for("1", "Alice")).status, 503u);
   EXPECT_EQ(c.request("GET", "/api/v1/presence/flow/42/viewers", "", token_for("2", "Bob")).status, 200u);
   EXPECT_TRUE(server->running());
+}
+
+// A key read back from Redis is untrusted: the host app, or anyone with access to a shared
+// Redis, may write one that matches our pattern but is no key of ours (here, an id of 300
+// characters). Removing a user skips it, with webhooks on (whose marker is built from
+// each key found) as without; the process lives and the real record is cleaned.
+TEST_F(RedisStoreTest, RemovingAUserSkipsKeysThatAreNotOurs) {
+  WebhookReceiver receiver;
+  const std::string server_key = "server-key-for-tests-0123456789";
+  auto server = node({"--server-key", server_key, "--webhook-url", receiver.url(), "--webhook-secret",
+                      "webhook-secret-for-tests-0123"});
+  HttpClient c(server->port());
+  const std::string entry = R"({"user_id":5,"user_name":"A","mode":"view","dirty":false,"last_seen_at":")" +
+                            iso_utc(std::time(nullptr)) + R"("})";
+  for (std::size_t length : {236u, 300u, 4000u}) {
+    raw.command({"HSET", "tenant_1_record_presence:" + std::string(length, 'x'), "t", entry});
+  }
+  raw.command({"HSET", "tenant_1_record_presence:flow:" + std::string(65, '9'), "t", entry});  // a segment too long
+  ASSERT_EQ(c.request("POST", "/api/v1/presence/flow/42/heartbeat", tab("mine"), token_for("5", "A")).status, 200u);
+
+  auto r = c.request("DELETE", "/api/v1/server/presence/users/1/5", "", server_key);
+  ASSERT_EQ(r.status, 200u) << r.body << server->output();
+  EXPECT_EQ(r.body, R"({"success":true,"data":{"removed":1}})") << "only the record of ours";
+  EXPECT_TRUE(server->running());
+  EXPECT_EQ(c.request("GET", "/healthz").status, 200u);
+  EXPECT_EQ(raw.integer({"EXISTS", "tenant_1_record_presence:" + std::string(300, 'x')}), 1) << "left alone";
+  EXPECT_EQ(raw.integer({"EXISTS", "tenant_1_record_presence:flow:42"}), 0);
+}
+
+// redis://host:port/N: every connection (scripts, the subscriber, the expiry events) uses
+// database N, so that databases keep presence worlds apart.
+TEST_F(RedisStoreTest, EveryConnectionUsesTheDatabaseOfTheUrl) {
+  WebhookReceiver receiver;
+  std::vector<std::string> args{"--store", redis.url() + "/3", "--rate-limit", "0", "--presence-ttl", "1",
+                                "--webhook-url", receiver.url(), "--webhook-secret", "webhook-secret-for-tests-0123"};
+  ServerProcess server(args);
+  HttpClient c(server.port());
+  ASSERT_TRUE(eventually([&] { return c.request("GET", "/readyz").status == 200; })) << server.output();
+  ASSERT_EQ(c.request("POST", "/api/v1/presence/flow/42/heartbeat", tab("t1"), token_for("1", "Alice")).status, 200u);
+
+  RedisClient db3(redis.port());
+  ASSERT_EQ(db3.string({"SELECT", "3"}), "OK");
+  EXPECT_EQ(db3.integer({"HEXISTS", kKey, "t1"}), 1) << "written in database 3";
+  EXPECT_EQ(raw.integer({"EXISTS", kKey}), 0) << "not in database 0";
+  // A node on database 0 sees none of it.
+  auto other = node();
+  HttpClient o(other->port());
+  EXPECT_EQ(viewers(o, token_for("2", "Bob")).size(), 0u);
+  // The expiry is heard on database 3's event channel: the vacancy is told.
+  ASSERT_TRUE(receiver.wait_for(2)) << server.output();
+  EXPECT_EQ(receiver.received()[1].json().at("event").as_string(), "record.vacated");
 }
 
 TEST(RedisStoreConfig, ABadRedisUrlIsAOneLineFailure) {

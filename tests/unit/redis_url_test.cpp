@@ -94,3 +94,12 @@ TEST(RedisUrl, AClusterBySeeds) {
   }
   EXPECT_TRUE(parse_redis_url("redis-cluster://h:1/0", error)) << error;
 }
+
+TEST(RedisUrl, EveryNodeKeepsTheDatabase) {
+  std::string error;
+  auto a = parse_redis_url("redis://127.0.0.1:6380/3", error);
+  ASSERT_TRUE(a) << error;
+  EXPECT_EQ(a->node(a->host, a->port).db, 3) << "each connection is made from node(): it must select 3";
+  EXPECT_FALSE(parse_redis_url("redis-cluster://127.0.0.1:7000/3", error));
+  EXPECT_EQ(error, "a cluster has only database 0");
+}

@@ -154,8 +154,10 @@ std::string JwtCodec::sign(const TokenClaims& c) const {
   auto id = [](const std::string& text, bool is_number) -> boost::json::value {
     if (!is_number) return boost::json::value(text);
     std::int64_t n = 0;
-    std::from_chars(text.data(), text.data() + text.size(), n);
-    return boost::json::value(n);
+    if (std::from_chars(text.data(), text.data() + text.size(), n).ec == std::errc()) return boost::json::value(n);
+    std::uint64_t u = 0;  // beyond int64 (a snowflake id past 2^63)
+    std::from_chars(text.data(), text.data() + text.size(), u);
+    return boost::json::value(u);
   };
   boost::json::object payload;
   payload["sub"] = id(c.user_id, c.user_id_is_number);

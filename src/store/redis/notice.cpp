@@ -1,6 +1,7 @@
 #include "store/redis/notice.hpp"
 
 #include "presence/json_text.hpp"
+#include "store/redis/keys.hpp"
 #include "presence/validation.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
@@ -16,14 +17,13 @@ std::string channel_of(std::string_view key) {
 
 std::optional<presence::RecordRef> record_of_key(std::string_view key) {
   // tenant_<t>_record_presence:<type>:<id>
-  constexpr std::string_view kTenant = "tenant_", kMiddle = "_record_presence:";
-  if (!key.starts_with(kTenant)) return std::nullopt;
-  key.remove_prefix(kTenant.size());
-  const auto middle = key.find(kMiddle);
+  if (!key.starts_with(kKeyPrefix)) return std::nullopt;
+  key.remove_prefix(kKeyPrefix.size());
+  const auto middle = key.find(kKeyMiddle);
   if (middle == std::string_view::npos) return std::nullopt;
   presence::RecordRef r;
   r.tenant = key.substr(0, middle);
-  std::string_view rest = key.substr(middle + kMiddle.size());
+  std::string_view rest = key.substr(middle + kKeyMiddle.size());
   const auto colon = rest.find(':');
   if (colon == std::string_view::npos) return std::nullopt;
   r.type = rest.substr(0, colon);
@@ -71,8 +71,9 @@ std::optional<SavedNotice> decode_saved_notice(std::string_view payload) {
   const auto* id = by->get_object().if_contains("id");
   const auto* name = by->get_object().if_contains("name");
   if (!id || !name || !name->is_string()) return std::nullopt;
-  if (id->is_int64()) {
-    notice.by.id = std::to_string(id->get_int64());
+  // Exact, as every id is: a token's numeric id is an int64 or a uint64 (jwt.cpp).
+  if (id->is_int64() || id->is_uint64()) {
+    notice.by.id = id->is_int64() ? std::to_string(id->get_int64()) : std::to_string(id->get_uint64());
     notice.by.id_is_number = true;
   } else if (id->is_string()) {
     notice.by.id = std::string_view(id->get_string());

@@ -3,6 +3,8 @@
 #include "presence/aggregation.hpp"
 #include "presence/iso8601.hpp"
 #include "presence/json_text.hpp"
+#include "store/redis/entry_codec.hpp"
+#include "store/redis/keys.hpp"
 #include "store/redis/notice.hpp"
 #include "store/redis/script_call.hpp"
 #include "store/redis/scripts.hpp"
@@ -22,154 +24,15 @@ namespace asio = boost::asio;
 
 namespace {
 
-constexpr std::string_view kKeyPrefix = "tenant_";
-constexpr std::string_view kKeyMiddle = "_record_presence:";
-constexpr std::string_view kSavedKeyMiddle = "_record_presence_saved:";
 // How long a record's latest saved version is kept after the save: a tab left open over
 // a weekend and still on the old version is stale on Monday only if this is longer.
 constexpr std::int64_t kSavedKeepMs = 7LL * 24 * 3600 * 1000;
 // A bulk query's keys: each record's and its saved version's.
 constexpr std::size_t kMaxBulkKeys = 2 * kMaxBulkRecords;
 
-// The record's key in the host app's layout, on the stack: its parts are validated
-// segments of at most 64 characters.
-class Key {
- public:
-  explicit Key(const presence::RecordRef& r) {
-    char* p = buf_;
-    for (std::string_view part : {kKeyPrefix, r.tenant, kKeyMiddle, r.type, std::string_view(":"), r.id}) {
-      p = std::copy(part.begin(), part.end(), p);
-    }
-    size_ = static_cast<std::size_t>(p - buf_);
-  }
-  std::string_view view() const { return {buf_, size_}; }
-
- private:
-  char buf_[3 * 64 + 32];
-  std::size_t size_;
-};
-
-// Beside it, the record's latest saved version: `tenant_{t}_record_presence_saved:{<key>}`,
-// the record's key in braces, so that on a cluster both are in one slot (a script may
-// only touch one).
-class SavedKey {
- public:
-  explicit SavedKey(const presence::RecordRef& r) {
-    const Key key(r);
-    char* p = buf_;
-    for (std::string_view part : {kKeyPrefix, r.tenant, kSavedKeyMiddle, std::string_view("{"), key.view(),
-                                  std::string_view("}")}) {
-      p = std::copy(part.begin(), part.end(), p);
-    }
-    size_ = static_cast<std::size_t>(p - buf_);
-  }
-  std::string_view view() const { return {buf_, size_}; }
-
- private:
-  char buf_[2 * (3 * 64 + 32)];
-  std::size_t size_;
-};
-
-// With webhooks, the record's occupancy marker: `presenced_occupied:{<key>}` (notice.hpp).
-// Empty (no key passed to the script) when `on` is false: a store without webhooks.
-class OccupancyKey {
- public:
-  explicit OccupancyKey(std::string_view key, bool on = true) {
-    size_ = 0;
-    if (!on) return;
-    char* p = buf_;
-    for (std::string_view part : {kOccupancyPrefix, std::string_view("{"), key, std::string_view("}")}) {
-      p = std::copy(part.begin(), part.end(), p);
-    }
-    size_ = static_cast<std::size_t>(p - buf_);
-  }
-  std::string_view view() const { return {buf_, size_}; }
-
- private:
-  char buf_[3 * 64 + 32 + 32];
-  std::size_t size_;
-};
-
-// "2026-01-21T19:30:15.123Z": ISO-8601 in UTC, as the host app reads it.
-// The stored value, in the pieces the heartbeat script takes: head (up to and including
-// `"last_seen_at":"`), stamp, tail (up to and including `"joined_us":`). The script puts
-// the join time (kept from the tab's earlier entry, or Redis's now) and "}" after them.
-void value_head(std::string& out, const presence::User& user, const presence::HeartbeatInput& tab) {
-  out.assign(R"({"user_id":)");
-  if (user.id_is_number) out.append(user.id);
-  else presence::append_json_string(out, user.id);
-  out.append(R"(,"user_name":)");
-  presence::append_json_string(out, user.name);
-  if (!user.avatar_url.empty()) {
-    out.append(R"(,"avatar_url":)");
-    presence::append_json_string(out, user.avatar_url);
-  }
-  out.append(tab.mode == presence::Mode::edit ? R"(,"mode":"edit")" : R"(,"mode":"view")");
-  out.append(tab.dirty ? R"(,"dirty":true,"last_seen_at":")" : R"(,"dirty":false,"last_seen_at":")");
-}
-
-void value_tail(std::string& out, const presence::HeartbeatInput& tab) {
-  out.assign("\"");
-  if (!tab.active_field.empty()) {
-    out.append(R"(,"active_field":)");
-    presence::append_json_string(out, tab.active_field);
-  }
-  if (tab.activity == presence::Activity::idle) out.append(R"(,"activity":"idle")");
-  if (tab.lock_version != presence::kNoLockVersion) {
-    out.append(R"(,"lock_version":)");
-    out.append(std::to_string(tab.lock_version));
-  }
-  out.append(R"(,"joined_us":)");
-}
-
 bool is_status(const ExecResult& r, std::string_view s) {
   return r.status == ExecStatus::ok && (r.reply->type == REDIS_REPLY_STRING || r.reply->type == REDIS_REPLY_STATUS) &&
          text(*r.reply) == s;
-}
-
-// One live entry, as the viewers script returns it, into `user` and a tab view.
-bool read_entry(std::string_view order, std::string_view value, std::string_view tenant, presence::User& user,
-                std::string& field, presence::TabView& tab) {
-  unsigned char arena[2048];
-  boost::json::monotonic_resource memory(arena, sizeof arena);
-  boost::system::error_code ec;
-  boost::json::value v = boost::json::parse(value, ec, &memory);
-  const auto* obj = v.if_object();
-  if (ec || !obj) return false;
-  const auto* id = obj->if_contains("user_id");
-  if (!id) return false;
-  if (id->is_int64()) user.id = std::to_string(id->get_int64()), user.id_is_number = true;
-  else if (id->is_uint64()) user.id = std::to_string(id->get_uint64()), user.id_is_number = true;
-  else if (id->is_double()) user.id = std::to_string(static_cast<std::int64_t>(id->get_double())), user.id_is_number = true;
-  else if (id->is_string()) user.id = std::string_view(id->get_string()), user.id_is_number = false;
-  else return false;
-  const auto* name = obj->if_contains("user_name");
-  user.name = name && name->is_string() ? std::string_view(name->get_string()) : std::string_view();
-  user.tenant = tenant;
-  const auto* avatar = obj->if_contains("avatar_url");
-  user.avatar_url = avatar && avatar->is_string() && presence::is_usable_avatar_url(avatar->get_string())
-                        ? std::string_view(avatar->get_string())
-                        : std::string_view();
-  const auto* mode = obj->if_contains("mode");
-  tab.mode = mode && mode->is_string() && mode->get_string() == "edit" ? presence::Mode::edit : presence::Mode::view;
-  const auto* dirty = obj->if_contains("dirty");
-  tab.dirty = dirty && ((dirty->is_bool() && dirty->get_bool()) || (dirty->is_int64() && dirty->get_int64() == 1) ||
-                        (dirty->is_string() && dirty->get_string() == "1"));
-  const auto* active_field = obj->if_contains("active_field");
-  field = active_field && active_field->is_string() ? std::string_view(active_field->get_string()) : std::string_view();
-  tab.field = field;
-  const auto* activity = obj->if_contains("activity");
-  tab.activity = activity && activity->is_string() && activity->get_string() == "idle" ? presence::Activity::idle
-                                                                                        : presence::Activity::active;
-  const auto* version = obj->if_contains("lock_version");
-  tab.lock_version = version && version->is_int64() && version->get_int64() >= 0 &&
-                             version->get_int64() <= static_cast<std::int64_t>(presence::kMaxLockVersion)
-                         ? static_cast<std::uint32_t>(version->get_int64())
-                         : presence::kNoLockVersion;
-  std::uint64_t joined = 0;
-  std::from_chars(order.data(), order.data() + order.size(), joined);
-  tab.joined = joined;
-  return true;
 }
 
 // One answer of a viewers script ({saved version, ms to the first expiry, then joined,
@@ -350,7 +213,7 @@ NodeSet* RedisStore::nodes_for(const asio::any_io_executor& executor) {
 }
 
 asio::awaitable<void> RedisStore::vacate_expired(std::string key) {
-  const OccupancyKey marker(key);
+  const KeyText marker = occupancy_key(key);
   ExecResult r = co_await call_script(*nodes_.front(), scripts_.expired, Keys{key, marker.view()},
                                       [](Command&) {}, options_.timeout);
   if (r.status != ExecStatus::ok || r.reply->type != REDIS_REPLY_INTEGER) {
@@ -405,8 +268,8 @@ asio::awaitable<HeartbeatResult> RedisStore::heartbeat(presence::RecordRef recor
   if (!nodes) co_return HeartbeatResult::unavailable;
   const std::int64_t now = clock_.unix_ms();
   const presence::Iso8601 stamp(now), cutoff(now - options_.ttl_ms);
-  Key key(record);
-  const OccupancyKey marker(key.view(), tracking());
+  const KeyText key = record_key(record);
+  const KeyText marker = occupancy_key(key.view(), tracking());
   Connection* wrote = nullptr;
   ExecResult r = co_await call_script(*nodes, scripts_.heartbeat,
                                       Keys{key.view(), marker.view()}, [&](Command& w) {
@@ -448,8 +311,8 @@ asio::awaitable<UnregisterResult> RedisStore::unregister(presence::RecordRef rec
                                                          std::string_view tab_id, std::int64_t unless_seen_since_ms) {
   NodeSet* nodes = nodes_for(co_await asio::this_coro::executor);
   if (!nodes) co_return UnregisterResult::unavailable;
-  Key key(record);
-  const OccupancyKey marker(key.view(), tracking());
+  const KeyText key = record_key(record);
+  const KeyText marker = occupancy_key(key.view(), tracking());
   Connection* wrote = nullptr;
   ExecResult r = co_await call_script(*nodes, scripts_.unregister,
                                       Keys{key.view(), marker.view()}, [&](Command& w) {
@@ -474,11 +337,11 @@ asio::awaitable<ViewersResult> RedisStore::viewers(presence::RecordRef record, c
                                                    std::vector<presence::Viewer>& out, RecordState* state) {
   NodeSet* nodes = nodes_for(co_await asio::this_coro::executor);
   if (!nodes) co_return ViewersResult::unavailable;
-  Key key(record);
-  SavedKey saved_key(record);
-  const OccupancyKey marker(key.view(), tracking());
+  const KeyText key = record_key(record);
+  const KeyText saved = saved_key(record);
+  const KeyText marker = occupancy_key(key.view(), tracking());
   ExecResult r = co_await call_script(
-      *nodes, scripts_.viewers, Keys{key.view(), saved_key.view(), marker.view()},
+      *nodes, scripts_.viewers, Keys{key.view(), saved.view(), marker.view()},
       [&](Command& w) { w.arg(clock_.unix_ms()).arg(options_.ttl_ms); }, options_.timeout);
   if (r.status != ExecStatus::ok || r.reply->type != REDIS_REPLY_ARRAY || r.reply->elements < 2) {
     co_return ViewersResult::unavailable;
@@ -499,17 +362,17 @@ asio::awaitable<ViewersResult> RedisStore::viewers_of(std::span<const presence::
   std::vector<std::uint16_t> slots(records.size());
   for (std::size_t i = 0; i < records.size(); ++i) {
     order[i] = i;
-    if (nodes->cluster()) slots[i] = cluster::key_slot(Key(records[i]).view());
+    if (nodes->cluster()) slots[i] = cluster::key_slot(record_key(records[i]).view());
   }
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return slots[a] < slots[b]; });
   const std::size_t per = tracking() ? 3 : 2;  // keys per record: with webhooks, its marker too
   std::vector<std::string> keys;
   keys.reserve(per * records.size());
   for (std::size_t i : order) {
-    const Key key(records[i]);
+    const KeyText key = record_key(records[i]);
     keys.emplace_back(key.view());
-    keys.emplace_back(SavedKey(records[i]).view());
-    if (tracking()) keys.emplace_back(OccupancyKey(key.view()).view());
+    keys.emplace_back(saved_key(records[i]).view());
+    if (tracking()) keys.emplace_back(occupancy_key(key.view()).view());
   }
   const auto groups = group_keys(keys, nodes->cluster(), per, [&](std::size_t k) { return slots[order[k / per]]; });
   std::vector<Reply> answers;
@@ -537,7 +400,7 @@ asio::awaitable<ViewersResult> RedisStore::tabs(presence::RecordRef record, std:
   out.clear();
   NodeSet* nodes = nodes_for(co_await asio::this_coro::executor);
   if (!nodes) co_return ViewersResult::unavailable;
-  Key key(record);
+  const KeyText key = record_key(record);
   ExecResult r = co_await call_script(*nodes, scripts_.tabs, Keys{key.view(), {}},
                                       [&](Command& w) { w.arg(clock_.unix_ms()).arg(options_.ttl_ms); },
                                       options_.timeout);
@@ -589,21 +452,30 @@ asio::awaitable<std::optional<std::size_t>> RedisStore::remove_user(std::string_
       }
       cursor = text(*page.reply->element[0]);
       const redisReply& found = *page.reply->element[1];
-      if (found.elements == 0) continue;
-      // On a cluster, by slot (each key's slot computed once): a script per slot.
-      std::vector<std::size_t> order(found.elements);
-      std::vector<std::uint16_t> slots(found.elements);
+      // The keys SCAN found are untrusted (anyone with access to the shared Redis may
+      // write one that matches the pattern): only those that parse as a record's key of
+      // ours are touched. On a cluster, by slot (each key's slot computed once): a script
+      // per slot.
+      std::vector<std::string_view> ours;
       for (std::size_t i = 0; i < found.elements; ++i) {
+        if (found.element[i]->type != REDIS_REPLY_STRING) continue;
+        const std::string_view key = text(*found.element[i]);
+        if (auto record = record_of_key(key); record && record->tenant == tenant) ours.push_back(key);
+      }
+      if (ours.empty()) continue;
+      std::vector<std::size_t> order(ours.size());
+      std::vector<std::uint16_t> slots(ours.size());
+      for (std::size_t i = 0; i < ours.size(); ++i) {
         order[i] = i;
-        if (nodes->cluster()) slots[i] = cluster::key_slot(text(*found.element[i]));
+        if (nodes->cluster()) slots[i] = cluster::key_slot(ours[i]);
       }
       std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return slots[a] < slots[b]; });
       const std::size_t per = tracking() ? 2 : 1;  // keys per record: with webhooks, its marker too
       std::vector<std::string> keys;
-      keys.reserve(per * found.elements);
+      keys.reserve(per * ours.size());
       for (std::size_t i : order) {
-        keys.emplace_back(text(*found.element[i]));
-        if (tracking()) keys.emplace_back(OccupancyKey(keys.back()).view());
+        keys.emplace_back(ours[i]);
+        if (tracking()) keys.emplace_back(occupancy_key(ours[i]).view());
       }
       const auto groups =
           group_keys(keys, nodes->cluster(), per, [&](std::size_t k) { return slots[order[k / per]]; });
@@ -642,11 +514,11 @@ asio::awaitable<SavedResult> RedisStore::saved(presence::RecordRef record, prese
                                                std::uint32_t lock_version) {
   NodeSet* nodes = nodes_for(co_await asio::this_coro::executor);
   if (!nodes) co_return SavedResult::unavailable;
-  Key key(record);
-  SavedKey saved_key(record);
+  const KeyText key = record_key(record);
+  const KeyText saved = saved_key(record);
   std::string notice = encode_saved_notice(*user, lock_version);
   Connection* wrote = nullptr;
-  ExecResult r = co_await call_script(*nodes, scripts_.saved, Keys{key.view(), saved_key.view()}, [&](Command& w) {
+  ExecResult r = co_await call_script(*nodes, scripts_.saved, Keys{key.view(), saved.view()}, [&](Command& w) {
     w.arg(static_cast<std::int64_t>(lock_version)).arg(notice).arg(kSavedKeepMs);
   }, options_.timeout, &wrote);
   if (!is_status(r, "ok")) co_return SavedResult::unavailable;
@@ -658,11 +530,11 @@ asio::awaitable<SavedResult> RedisStore::saved(presence::RecordRef record, prese
 }
 
 void RedisStore::watch(presence::RecordRef record) {
-  if (subscriber_) subscriber_->watch(channel_of(Key(record).view()));
+  if (subscriber_) subscriber_->watch(channel_of(record_key(record).view()));
 }
 
 void RedisStore::unwatch(presence::RecordRef record) {
-  if (subscriber_) subscriber_->unwatch(channel_of(Key(record).view()));
+  if (subscriber_) subscriber_->unwatch(channel_of(record_key(record).view()));
 }
 
 }  // namespace presenced::store::redis

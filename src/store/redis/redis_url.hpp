@@ -22,9 +22,10 @@ struct RedisEndpoint {
   bool cluster = false;
   std::vector<std::pair<std::string, std::uint16_t>> seeds;
 
-  // The same credentials, another node of the cluster.
+  // The same credentials and database, another node (or, on one Redis, this one):
+  // every connection made from it selects `db`.
   RedisEndpoint node(std::string_view node_host, std::uint16_t node_port) const {
-    RedisEndpoint e{std::string(node_host), node_port, user, password, 0, cluster, {}};
+    RedisEndpoint e{std::string(node_host), node_port, user, password, db, cluster, {}};
     return e;
   }
   std::string url() const;  // for logs, without the password

@@ -18,10 +18,21 @@ local function decode(s)
   return nil
 end
 
-local function id_text(v)
-  if type(v) == "number" then return string.format("%.0f", v) end
+-- The user id of entry `e` (decoded from text `s`) as exact text, or nil. cjson reads
+-- numbers as doubles, which would make ids past 2^53 that round alike one user, so a
+-- numeric id is read from the text: its one `"user_id":` member, an integer. A second
+-- such member, or text that disagrees with the decoded value, makes the id unreadable
+-- (entry_codec.cpp reads it by the same rule). A string id is taken as it is: "42" and 42
+-- are one user, as in the host app's PHP arrays.
+local function user_of(s, e)
+  local v = e.user_id
   if type(v) == "string" then return v end
-  return nil
+  if type(v) ~= "number" then return nil end
+  local key = string.find(s, '"user_id"%s*:')
+  if not key or string.find(s, '"user_id"%s*:', key + 1) then return nil end
+  local _, _, raw = string.find(s, '^"user_id"%s*:%s*(%-?%d+)[%s,}]', key)
+  if not raw or tonumber(raw) ~= v then return nil end
+  return raw
 end
 
 -- last_seen_at in milliseconds since the epoch, or nil.
@@ -134,7 +145,8 @@ end
 )LUA";
 
 constexpr std::string_view kHeartbeat = R"LUA(
-local new = cjson.decode(head .. stamp .. tail .. "0}")
+local new_text = head .. stamp .. tail .. "0}"
+local new = cjson.decode(new_text)
 local now = seen_ms(new)
 local t = redis.call("TIME")
 local joined, result = t[1] .. string.format("%06d", tonumber(t[2])), "joined"
@@ -142,7 +154,7 @@ if old then
   local e = decode(old)
   local alive, seen = live(e, now, tonumber(ttl))
   if alive then
-    if id_text(e.user_id) ~= id_text(new.user_id) then return "not_owner" end
+    if user_of(old, e) ~= user_of(new_text, new) then return "not_owner" end
     joined = string.format("%.0f", joined_us(e, seen))
     local same = e.mode == new.mode and truthy(e.dirty) == new.dirty
         and (type(e.active_field) == "string" and e.active_field or "") == (new.active_field or "")
@@ -153,12 +165,12 @@ end
 local count = 0
 if result == "joined" then
   -- Room for one more? Counted only for joins: a renewal never needs the whole hash.
-  local all, mine, me = redis.call("HVALS", key), 0, id_text(new.user_id)
+  local all, mine, me = redis.call("HVALS", key), 0, user_of(new_text, new)
   for i = 1, #all do
     local e = decode(all[i])
     if live(e, now, tonumber(ttl)) then
       count = count + 1
-      if id_text(e.user_id) == me then mine = mine + 1 end
+      if user_of(all[i], e) == me then mine = mine + 1 end
     end
   end
   if count >= MAX_TABS_PER_RECORD then return "record_full" end
@@ -270,7 +282,7 @@ for k = 1, #KEYS, per do
   for i = 1, #all, 2 do
     local e = decode(all[i + 1])
     local alive = live(e, now, ttl)
-    if e and id_text(e.user_id) == user then
+    if e and user_of(all[i + 1], e) == user then
       gone[#gone + 1] = all[i]
       if alive then
         result[1] = result[1] + 1
@@ -308,7 +320,7 @@ if not old then return "absent" end
 local e = decode(old)
 local alive, seen = live(e, now, ttl)
 if not alive then return "absent" end
-if id_text(e.user_id) ~= ARGV[2] then return "not_owner" end
+if user_of(old, e) ~= ARGV[2] then return "not_owner" end
 local since = tonumber(ARGV[5])
 if since > 0 and seen >= since then return "kept" end
 redis.call("HDEL", KEYS[1], ARGV[1])
