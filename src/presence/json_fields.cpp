@@ -70,6 +70,13 @@ struct JsonFields::Handler {
       for (std::size_t i = 0; i < self.count_; ++i) {
         if (self.names_[i] == name) current = &self.fields_[i];
       }
+      // A later duplicate replaces the member (PHP's json_decode: the last wins): the
+      // earlier value's place in the buffer is given back when it was the last one kept,
+      // so that duplicates do not cut the value that counts.
+      if (current && current->kind == JsonField::Kind::string &&
+          current->text.data() + current->text.size() == self.buffer_.data() + self.used_) {
+        self.used_ -= current->text.size();
+      }
     }
     key_size = 0;
     key_overflow = false;
@@ -99,6 +106,12 @@ struct JsonFields::Handler {
       f->text = std::string_view(self.buffer_.data() + string_start, self.used_ - string_start);
       f->text_size = n;
       f->truncated = n > f->text.size();
+      // A value that was cut is never read as a shorter one ("viewJUNK..." as "view"): its
+      // text is empty, which no rule accepts for a present value, and its place is given back.
+      if (f->truncated) {
+        self.used_ = string_start;
+        f->text = {};
+      }
       // A later duplicate of this member starts again (PHP's json_decode: the last wins).
       current = nullptr;
     }

@@ -18,7 +18,7 @@ struct JsonField {
   std::int64_t integer = 0;   // Kind::integer (whole numbers that fit in int64)
   std::string_view text;      // Kind::string: the unescaped value, in the reader's buffer
   std::size_t text_size = 0;  // the string's full length in bytes, even when not kept
-  bool truncated = false;     // longer than the reader keeps (kMaxString): text is a prefix
+  bool truncated = false;     // longer than the reader could keep: text is empty, never a prefix
   bool is_present() const { return kind != Kind::absent && kind != Kind::null; }
 };
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 
 namespace {
@@ -131,4 +132,21 @@ TEST(Validation, Segments) {
   EXPECT_FALSE(is_valid_segment("a:b"));
   EXPECT_FALSE(is_valid_segment("a.b"));
   EXPECT_FALSE(is_valid_segment("a b"));
+}
+
+// A value cut short by the reader's buffer is never accepted as a shorter one: "viewJUNK"
+// after kilobytes of other wanted members was once read as "view".
+TEST(Validation, AValueCutShortIsNeverAccepted) {
+  // Earlier duplicates fill the buffer so that exactly four bytes are left for mode.
+  auto c = heartbeat(R"({"active_field":")" + std::string(1253, 'a') + R"(","tab_id":")" + std::string(1300, 'f') +
+                     R"(","active_field":"x","tab_id":"t1","dirty":false,"mode":"viewJUNK"})");
+  EXPECT_FALSE(c.ok) << "mode viewJUNK was read as view";
+  EXPECT_EQ(fields_of(c.errors), std::vector<std::string>{"mode"}) << c.errors.summary();
+
+  // Duplicates give their place back: the last one counts, and is read whole.
+  auto d = heartbeat(R"({"mode":")" + std::string(2040, 'x') + R"(","mode":")" + std::string(2040, 'y') +
+                     R"(","tab_id":"t1","dirty":false,"mode":"edit"})");
+  ASSERT_TRUE(d.ok) << d.errors.summary();
+  EXPECT_EQ(d.input.mode, Mode::edit);
+  EXPECT_EQ(d.input.tab_id, "t1");
 }
