@@ -1,6 +1,7 @@
 #include "http/server.hpp"
 
 #include "http/envelope.hpp"
+#include "http/framing.hpp"
 #include "metrics/metrics.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -98,6 +99,11 @@ struct Server::Worker {
 };
 
 namespace {
+
+std::string_view buffered(const beast::flat_buffer& buffer) {
+  const auto data = buffer.cdata();
+  return {static_cast<const char*>(data.data()), data.size()};
+}
 
 // The connection is gone or timed out: nothing to answer, nothing worth logging.
 bool is_disconnect(const boost::system::error_code& ec) {
@@ -248,9 +254,31 @@ asio::awaitable<void> serve_connection(Stream stream, ConnectionSlot slot, Prese
     // One deadline for the whole request, head and body: a client that trickles bytes
     // (slow loris) is cut off when it passes, however steadily it sends.
     read_within(options.request_timeout);
-    auto [header_ec_read, header_bytes] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
+    // The whole head in the buffer before Beast parses it, so that what Beast would
+    // quietly unfold (obs-fold) is refused first. Most requests arrive in one read.
+    boost::system::error_code header_ec;
+    while (framing::head_size(buffered(buffer)) == 0 && buffer.size() <= options.header_limit) {
+      auto [more_ec, more] = co_await stream.async_read_some(buffer.prepare(2048), use_tuple);
+      if (more_ec || entry.timed_out) {
+        header_ec = entry.timed_out ? beast::error::timeout : more_ec;
+        break;
+      }
+      buffer.commit(more);
+    }
+    if (!header_ec && framing::has_obs_fold(buffered(buffer).substr(0, framing::head_size(buffered(buffer))))) {
+      header_ec = bhttp::error::bad_value;
+    }
+    if (!header_ec) {
+      auto [header_ec_read, header_bytes] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
+      header_ec = entry.timed_out ? beast::error::timeout : header_ec_read;
+    }
+    // A body whose length a proxy could read otherwise (Transfer-Encoding not ending in
+    // chunked) would carry a smuggled request: refused, and the connection closes.
+    if (!header_ec && !framing::body_length_is_known(parser.get().count(bhttp::field::transfer_encoding) != 0,
+                                                      parser.chunked())) {
+      header_ec = bhttp::error::bad_transfer_encoding;
+    }
     const auto started = std::chrono::steady_clock::now();
-    const boost::system::error_code header_ec = entry.timed_out ? beast::error::timeout : header_ec_read;
     if (header_ec) {
       if (is_disconnect(header_ec)) break;
       malformed(res, header_ec, body_limit);

@@ -2,6 +2,10 @@
 // serving after each.
 #include "http/auth/base64url.hpp"
 #include "integration/fixture.hpp"
+#include "support/raw_connection.hpp"
+
+#include <cstdio>
+#include <thread>
 
 namespace presenced::testing {
 namespace {
@@ -162,6 +166,57 @@ TEST_P(Errors, MalformedHttpIsAnsweredAndTheServerCarriesOn) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, Errors, ::testing::ValuesIn(backends()), backend_name);
+
+// Request smuggling: a body whose length a proxy in front could read otherwise must not
+// be served as the next request on the connection. (HTTP framing: one store suffices.)
+std::size_t responses_in(const std::string& out) {
+  std::size_t n = 0;
+  for (auto at = out.find("HTTP/1.1 "); at != std::string::npos; at = out.find("HTTP/1.1 ", at + 1)) ++n;
+  return n;
+}
+
+TEST(HttpFraming, ATransferEncodingNotEndingInChunkedIs400AndCloses) {
+  ServerProcess server({"--store", "memory", "--rate-limit", "0"});
+  const std::string token = token_for("1", "Alice");
+  const std::string smuggled = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+  for (const char* coding : {"identity", "xchunked", "chunked, identity", "gzip", "chunked;q=1"}) {
+    const std::string out = raw_exchange(server.port(),
+        "POST /api/v1/presence/flow/1/heartbeat HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token +
+            "\r\nContent-Type: application/json\r\nTransfer-Encoding: " + coding + "\r\n\r\n" + smuggled);
+    EXPECT_EQ(out.rfind("HTTP/1.1 400", 0), 0u) << coding << ": " << out;
+    EXPECT_EQ(responses_in(out), 1u) << coding << ": the body was served as a request:\n" << out;
+  }
+  // Chunked, the one coding a request may end in, still works.
+  const std::string body = R"({"tab_id":"t1","mode":"view","dirty":false})";
+  char size[16];
+  std::snprintf(size, sizeof size, "%zx", body.size());
+  const std::string out = raw_exchange(server.port(),
+      "POST /api/v1/presence/flow/1/heartbeat HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token +
+          "\r\nConnection: close\r\nTransfer-Encoding: gzip, chunked\r\n\r\n" + size + "\r\n" + body +
+          "\r\n0\r\n\r\n");
+  EXPECT_EQ(out.rfind("HTTP/1.1 200", 0), 0u) << out;
+  HttpClient c(server.port());
+  EXPECT_EQ(c.request("GET", "/healthz").status, 200u);
+}
+
+TEST(HttpFraming, AHeaderFoldedOntoTheNextLineIs400) {
+  ServerProcess server({"--store", "memory", "--rate-limit", "0"});
+  for (const char* fold : {" ", "\t"}) {
+    const std::string out = raw_exchange(server.port(), std::string("GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: a\r\n") +
+                                                            fold + "b\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(out.rfind("HTTP/1.1 400", 0), 0u) << out;
+    EXPECT_EQ(responses_in(out), 1u) << out;
+  }
+  // Split over several reads, the head is still seen whole.
+  RawConnection raw(server.port());
+  ASSERT_TRUE(raw.send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: a\r\n"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(raw.send(" b\r\n\r\n"));
+  const std::string out = raw.read_until_closed();
+  EXPECT_EQ(out.rfind("HTTP/1.1 400", 0), 0u) << out;
+  HttpClient c(server.port());
+  EXPECT_EQ(c.request("GET", "/healthz").status, 200u);
+}
 
 }  // namespace
 }  // namespace presenced::testing
