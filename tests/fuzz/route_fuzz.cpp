@@ -1,5 +1,7 @@
 // The request line's target and method, as the router sees them: routes, path
 // parameters and their checks. Byte 0 picks the method, byte 1 whether dev routes exist.
+// The same bytes as a request head, for the framing checks (http/framing).
+#include "http/framing.hpp"
 #include "http/router.hpp"
 
 #include <cstddef>
@@ -22,5 +24,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   if (m.path.size() > target.size()) __builtin_trap();
   (void)method_name(method);
+
+  const std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  const std::size_t head = framing::head_size(bytes);
+  if (head > bytes.size() || (head != 0 && bytes.substr(head - 4, 4) != "\r\n\r\n")) __builtin_trap();
+  (void)framing::has_obs_fold(bytes.substr(0, head));
   return 0;
 }
