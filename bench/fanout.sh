@@ -30,7 +30,7 @@ trap cleanup EXIT
 start_server() {
   local log=$1
   shift
-  "$bin" --jwt-secret bench-secret --listen 127.0.0.1:0 --rate-limit 0 --log-level warn "$@" > "$log" 2>&1 &
+  "$bin" --jwt-secret bench-secret-for-local-loopback-runs-only --listen 127.0.0.1:0 --rate-limit 0 --log-level warn "$@" > "$log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 100); do grep -q "listening on" "$log" && break; sleep 0.1; done
   port=$(grep -o 'listening on [0-9.]*:[0-9]*' "$log" | sed 's/.*://')
@@ -38,8 +38,8 @@ start_server() {
 }
 stop_server() { kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""; }
 
-subscriber=$("$bin" token --jwt-secret bench-secret --user 1 --name Watcher --tenant 1 --ttl 86400)
-trigger=$("$bin" token --jwt-secret bench-secret --user 2 --name Editor --tenant 1 --ttl 86400)
+subscriber=$("$bin" token --jwt-secret bench-secret-for-local-loopback-runs-only --user 1 --name Watcher --tenant 1 --ttl 86400)
+trigger=$("$bin" token --jwt-secret bench-secret-for-local-loopback-runs-only --user 2 --name Editor --tenant 1 --ttl 86400)
 
 echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(nproc) cores, open files: soft $(ulimit -Sn) hard $(ulimit -Hn)"
 for n in "${sizes[@]}"; do

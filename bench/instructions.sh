@@ -10,13 +10,13 @@ command -v valgrind >/dev/null || { echo "valgrind is missing" >&2; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for i in $(seq 1 200); do
-  "$bin" token --jwt-secret bench-secret --user "$((1000 + i))" --name "User $i" --tenant 1 --ttl 86400
+  "$bin" token --jwt-secret bench-secret-for-local-loopback-runs-only --user "$((1000 + i))" --name "User $i" --tenant 1 --ttl 86400
 done > "$work/tokens"
 export PRESENCED_BENCH_TOKENS="$work/tokens" PRESENCED_BENCH_DIR="$PWD/bench"
 
 measure() {
   local name=$1 script=$2
-  valgrind --tool=callgrind --callgrind-out-file="$work/cg.$name" "$bin" --jwt-secret bench-secret \
+  valgrind --tool=callgrind --callgrind-out-file="$work/cg.$name" "$bin" --jwt-secret bench-secret-for-local-loopback-runs-only \
     --listen 127.0.0.1:0 --rate-limit 0 --threads 1 --log-level warn > "$work/log.$name" 2>&1 &
   local pid=$!
   for _ in $(seq 1 100); do grep -q "listening on" "$work/log.$name" && break; sleep 0.2; done

@@ -45,7 +45,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-secret=bench-secret
+secret=bench-secret-for-local-loopback-runs-only
 for i in $(seq 1 "$users"); do
   "$bin" token --jwt-secret "$secret" --user "$((1000 + i))" --name "User $i" --tenant 1 --ttl 86400
 done > "$work/tokens"

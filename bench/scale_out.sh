@@ -39,7 +39,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 # CPU seconds (user + system) a process has used so far.
 cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"; }
 
-secret=bench-secret
+secret=bench-secret-for-local-loopback-runs-only
 for i in $(seq 1 "$users"); do
   "$bin" token --jwt-secret "$secret" --user "$((1000 + i))" --name "User $i" --tenant 1 --ttl 86400
 done > "$work/tokens"

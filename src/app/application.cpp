@@ -107,11 +107,10 @@ int serve(const ServeConfig& config) {
       return 1;
     }
   }
-  std::string secret = config.jwt_secret;
+  const std::string secret = config.dev ? kDevSecret : config.jwt_secret;
   if (config.dev) {
-    if (secret.empty()) secret = kDevSecret;
-    spdlog::warn("DEVELOPMENT MODE: POST /api/v1/dev/token mints tokens for anyone{}. Never use --dev in production.",
-                 config.jwt_secret.empty() ? ", signed with the fixed development secret" : "");
+    spdlog::warn("DEVELOPMENT MODE: POST /api/v1/dev/token mints tokens for anyone, signed with the fixed "
+                 "development secret. Never use --dev in production.");
   }
 
   std::unique_ptr<boost::asio::ssl::context> tls;

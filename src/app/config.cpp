@@ -114,7 +114,8 @@ CommandLine parse_command_line(int argc, char** argv) {
       ->envname("PRESENCED_TOKEN_CACHE")
       ->check(CLI::Range(1, 10'000'000))
       ->capture_default_str();
-  app.add_option("--max-tabs-per-record", s.max_tabs_per_record, "live tabs on one record, all users (429 beyond)")
+  app.add_option("--max-tabs-per-record", s.max_tabs_per_record,
+                 "live tabs on one record, all users (429 beyond); protects memory (docs/operations.md)")
       ->envname("PRESENCED_MAX_TABS_PER_RECORD")
       ->check(CLI::Range(1, 65000))
       ->capture_default_str();
@@ -181,6 +182,16 @@ CommandLine parse_command_line(int argc, char** argv) {
   }
   if (!split_listen(s.listen, s.host, s.port)) return fail("--listen must be HOST:PORT, got '" + s.listen + "'");
   if (s.jwt_secret.empty() && !s.dev) return fail("--jwt-secret (or PRESENCED_JWT_SECRET) is required unless --dev");
+  // --dev mints tokens for anyone: with the production secret they would pass everywhere.
+  if (s.dev && !s.jwt_secret.empty() && s.jwt_secret != kDevSecret) {
+    return fail("--dev signs with its own development secret and mints tokens for anyone: it refuses a real "
+                "--jwt-secret (or PRESENCED_JWT_SECRET)");
+  }
+  // HS256 wants a key of at least its hash's 256 bits (RFC 7518 3.2).
+  if (!s.dev && s.jwt_secret.size() < kMinJwtSecretBytes) {
+    return fail("--jwt-secret must be at least " + std::to_string(kMinJwtSecretBytes) +
+                " bytes (HS256 wants a 256-bit key), got " + std::to_string(s.jwt_secret.size()));
+  }
   if (s.store != "memory") {
     std::string error;
     s.redis = store::redis::parse_redis_url(s.store, error);

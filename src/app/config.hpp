@@ -12,6 +12,7 @@
 namespace presenced::app {
 
 inline constexpr const char* kDevSecret = "presenced-dev-secret-not-for-production";
+inline constexpr std::size_t kMinJwtSecretBytes = 32;
 
 struct ServeConfig {
   std::string listen = "127.0.0.1:8080";
@@ -41,7 +42,8 @@ struct ServeConfig {
   double read_timeout_s = 15;    // a whole request must arrive within this
   double idle_timeout_s = 75;    // a keep-alive connection with no request
   std::size_t token_cache = 10'000;  // verified tokens remembered, per thread
-  std::size_t max_tabs_per_record = 200;
+  // A room of 50 users with 8 tabs each must fit; docs/operations.md has the arithmetic.
+  std::size_t max_tabs_per_record = 500;
   std::size_t max_tabs_per_user = 20;  // one user's tabs on one record
   std::vector<std::string> cors_origins;
   std::string server_key;  // bearer secret of /api/v1/server/*; empty: the server API is off

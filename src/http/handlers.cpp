@@ -381,7 +381,7 @@ boost::asio::awaitable<void> PresenceHandlers::server_record(const Exchange& ex,
 }
 
 boost::asio::awaitable<void> PresenceHandlers::server_remove_user(const Exchange& ex, Response& res) {
-  const std::optional<std::size_t> removed = co_await store_.remove_user(ex.route.tenant, ex.route.user_id);
+  const std::optional<std::size_t> removed = co_await store_.remove_user(ex.route.tenant, decoded_user_id(ex.route.user_id));
   if (!removed) {
     store_unavailable(res);
     co_return;

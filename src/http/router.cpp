@@ -1,6 +1,9 @@
 #include "http/router.hpp"
 
+#include "presence/identity.hpp"
 #include "presence/validation.hpp"
+
+#include <boost/url/pct_string_view.hpp>
 
 namespace presenced::http {
 namespace {
@@ -15,6 +18,11 @@ RouteMatch allow_only(RouteMatch m, Method method, std::string_view allow, Metho
 }
 
 }  // namespace
+
+std::string decoded_user_id(std::string_view encoded) {
+  const auto pct = boost::urls::make_pct_string_view(encoded);
+  return pct ? pct->decode() : std::string();
+}
 
 Method parse_method(std::string_view v) {
   if (v == "GET") return Method::get;
@@ -71,15 +79,17 @@ RouteMatch match_route(Method method, std::string_view target, bool dev_routes, 
       m.route = Route::server_query;
       return allow_only(m, method, "POST", Method::post);
     }
-    // users/{tenant}/{user}: a user id as tokens carry them ([A-Za-z0-9_.:@-]{1,128}).
+    // users/{tenant}/{user}: any user id a token can carry (a string of 1 to 128 bytes,
+    // or a number), percent-encoded in the path: `+`, spaces, `/` (as %2F) and non-ASCII
+    // ids can all be logged out. The handler decodes it (decoded_user_id).
     if (rest.starts_with("users/")) {
       rest.remove_prefix(6);
       const auto slash = rest.find('/');
       if (slash == std::string_view::npos) return m;
       const std::string_view tenant = rest.substr(0, slash), user = rest.substr(slash + 1);
-      const bool user_ok = !user.empty() && user.size() <= 128 &&
-                           user.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:@-") ==
-                               std::string_view::npos;
+      const auto encoded = boost::urls::make_pct_string_view(user);
+      const bool user_ok = encoded && user.find('/') == std::string_view::npos && encoded->decoded_size() >= 1 &&
+                           encoded->decoded_size() <= presence::kMaxUserIdBytes;
       if (!presence::is_valid_segment(tenant) || !user_ok) return m;
       m.route = Route::server_remove_user;
       m.tenant = tenant;

@@ -2,6 +2,7 @@
 // Which endpoint a request names. Path parameters are checked here ([A-Za-z0-9_-]{1,64}):
 // a path that would not make a safe key is simply not a route (404).
 
+#include <string>
 #include <string_view>
 
 namespace presenced::http {
@@ -27,13 +28,16 @@ struct RouteMatch {
   std::string_view record_type;  // presence routes only
   std::string_view record_id;
   std::string_view tenant;       // server routes: the tenant in the path
-  std::string_view user_id;      // server_remove_user
+  std::string_view user_id;      // server_remove_user: percent-encoded, as in the path
   std::string_view asset;        // Route::asset: the file's name
 };
 
 // `dev_routes`: whether /api/v1/dev/* exists (only with --dev); `server_routes`: whether
 // /api/v1/server/* does (only with --server-key).
 RouteMatch match_route(Method method, std::string_view target, bool dev_routes, bool server_routes = false);
+
+// A matched server_remove_user's user id, percent-decoded.
+std::string decoded_user_id(std::string_view encoded);
 
 Method parse_method(std::string_view verb);
 std::string_view method_name(Method m);

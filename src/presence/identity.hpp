@@ -7,11 +7,15 @@
 #include <boost/smart_ptr/intrusive_ptr.hpp>
 #include <boost/smart_ptr/intrusive_ref_counter.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 namespace presenced::presence {
+
+// The longest user id (`sub`) a token may carry, in bytes.
+inline constexpr std::size_t kMaxUserIdBytes = 128;
 
 struct User : boost::intrusive_ref_counter<User, boost::thread_safe_counter> {
   std::string id;              // `sub` as text; "42" for the number 42

@@ -49,6 +49,10 @@ export async function demo(browser, server, user, record, { blockWebSocket = fal
     });
   }
   const page = await context.newPage();
+  // What the browser's console says is wrong (a 404 for a missing file among it).
+  page.consoleErrors = [];
+  page.on('console', (message) => { if (message.type() === 'error') page.consoleErrors.push(message.text()); });
+  page.on('pageerror', (error) => page.consoleErrors.push(String(error)));
   await page.goto(`${server.url}/?user=${user}&tenant=1&record=${record}`);
   return page;
 }

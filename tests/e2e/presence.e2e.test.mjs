@@ -28,6 +28,16 @@ test('two users on one record see each other within 2 s', async () => {
   await bob.context().close();
 });
 
+test('the demo page loads with nothing in the console', async () => {
+  const alice = await demo(browser, server, 1, 'e2e-10');
+  const bob = await demo(browser, server, 2, 'e2e-10');
+  await avatar(alice, 2).waitFor({ timeout: 2_000 });
+  await alice.waitForLoadState('networkidle');
+  assert.deepEqual(alice.consoleErrors, [], 'a newcomer\'s first look is clean');
+  await alice.context().close();
+  await bob.context().close();
+});
+
 test('closing a page removes its avatar within 3 s; reloading never does', async () => {
   const alice = await demo(browser, server, 1, 'e2e-2');
   const bob = await demo(browser, server, 2, 'e2e-2');

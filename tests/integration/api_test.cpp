@@ -1,4 +1,5 @@
 // The presence API as a client uses it: register, see others, leave, expire.
+#include "app/config.hpp"
 #include "integration/fixture.hpp"
 #include "support/metrics_text.hpp"
 
@@ -208,14 +209,14 @@ TEST_P(Presence, DevTokensWorkForTheApi) {
 }
 
 TEST_P(Presence, AnAvatarUrlClaimShowsInTheViewersList) {
-  start({"--dev", "--jwt-secret", kSecret});  // dev tokens signed like token_for's
+  start({"--dev"});
   auto c = client();
   auto minted = c.request("POST", "/api/v1/dev/token",
                           R"({"user_id":5,"name":"Eve","tenant_id":1,"avatar_url":"/avatars/eve.png"})");
   ASSERT_EQ(minted.status, 200u) << minted.body;
   const std::string eve(minted.json().at("data").at("token").as_string());
   ASSERT_EQ(heartbeat(c, eve, "42", tab("e1")).status, 200u);
-  auto v = viewers(c, token_for("7", "Bob"), "42");
+  auto v = viewers(c, token_for("7", "Bob", "1", 3600, app::kDevSecret), "42");
   ASSERT_EQ(v.size(), 1u);
   EXPECT_EQ(v[0].at("avatar_url").as_string(), "/avatars/eve.png");
   auto refused = c.request("POST", "/api/v1/dev/token", R"({"user_id":5,"name":"Eve","tenant_id":1,"avatar_url":"javascript:x"})");

@@ -26,29 +26,41 @@ TEST(CommandLine, RefusesToStartWithoutASecret) {
 }
 
 TEST(CommandLine, BadFlagsFailFastWithAReason) {
-  EXPECT_NE(run_binary({"--jwt-secret", "s", "--listen", "nonsense"}).exit_code, 0);
-  EXPECT_NE(run_binary({"--jwt-secret", "s", "--presence-ttl", "0"}).exit_code, 0);
-  EXPECT_NE(run_binary({"--jwt-secret", "s", "--no-such-flag"}).exit_code, 0);
-  auto store = run_binary({"--jwt-secret", "s", "--store", "cassandra://x"});
+  EXPECT_NE(run_binary({"--jwt-secret", kSecret, "--listen", "nonsense"}).exit_code, 0);
+  EXPECT_NE(run_binary({"--jwt-secret", kSecret, "--presence-ttl", "0"}).exit_code, 0);
+  EXPECT_NE(run_binary({"--jwt-secret", kSecret, "--no-such-flag"}).exit_code, 0);
+  auto store = run_binary({"--jwt-secret", kSecret, "--store", "cassandra://x"});
   EXPECT_EQ(store.exit_code, 2);
   EXPECT_NE(store.output.find("--store"), std::string::npos);
 }
 
 TEST(CommandLine, ATakenPortIsAOneLineFailure) {
   ServerProcess first;
-  auto r = run_binary({"--jwt-secret", "s", "--listen", "127.0.0.1:" + std::to_string(first.port())});
+  auto r = run_binary({"--jwt-secret", kSecret, "--listen", "127.0.0.1:" + std::to_string(first.port())});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("cannot listen"), std::string::npos) << r.output;
 }
 
+TEST(CommandLine, AShortSecretAndDevWithARealSecretAreRefused) {
+  auto short_secret = run_binary({"--jwt-secret", std::string(31, 's')});
+  EXPECT_EQ(short_secret.exit_code, 2) << short_secret.output;
+  EXPECT_NE(short_secret.output.find("--jwt-secret must be at least 32 bytes"), std::string::npos) << short_secret.output;
+  auto dev = run_binary({"--dev", "--jwt-secret", kSecret});
+  EXPECT_EQ(dev.exit_code, 2) << dev.output;
+  EXPECT_NE(dev.output.find("refuses a real --jwt-secret"), std::string::npos) << dev.output;
+  // 32 bytes serve.
+  ServerProcess enough({"--jwt-secret", std::string(32, 's')});
+  EXPECT_EQ(HttpClient(enough.port()).request("GET", "/healthz").status, 200u);
+}
+
 TEST(CommandLine, EnvironmentVariablesConfigureFlags) {
-  setenv("PRESENCED_JWT_SECRET", "from-env", 1);
+  setenv("PRESENCED_JWT_SECRET", "from-env-a-secret-of-32-bytes-or-more", 1);
   setenv("PRESENCED_RATE_LIMIT", "1", 1);
   ServerProcess server({"--listen", "127.0.0.1:0"});
   unsetenv("PRESENCED_JWT_SECRET");
   unsetenv("PRESENCED_RATE_LIMIT");
   HttpClient c(server.port());
-  auto t = token_for("1", "A", "1", 3600, "from-env");
+  auto t = token_for("1", "A", "1", 3600, "from-env-a-secret-of-32-bytes-or-more");
   auto r = c.request("GET", "/api/v1/presence/flow/1/viewers", "", t);
   EXPECT_EQ(r.status, 200u);
   EXPECT_EQ(r.header("x-ratelimit-limit"), "1");

@@ -64,7 +64,7 @@ class InProcess : public ::testing::Test {
   presence::SystemClock clock_;
   FaultyStore store_;
   http::Throttle throttle_{0, clock_};
-  http::auth::JwtCodec codec_{"test-secret"};
+  http::auth::JwtCodec codec_{kTestSecret};
   http::PresenceHandlers handlers_{{}, store_, throttle_, codec_, clock_};
   http::Server server_{{.host = "127.0.0.1", .port = 0, .threads = 1}, handlers_, codec_, clock_};
   std::uint16_t port_ = 0;

@@ -161,7 +161,7 @@ TEST(LifecycleStartup, AnUnreachableRedisFailsFastWithRequireStore) {
   // Port 1: nothing listens there, and connecting is refused at once.
   const std::string url = "redis://127.0.0.1:1";
   const auto began = std::chrono::steady_clock::now();
-  ProcessResult r = run_binary({"--jwt-secret", "s", "--listen", "127.0.0.1:0", "--store", url, "--require-store"});
+  ProcessResult r = run_binary({"--jwt-secret", kSecret, "--listen", "127.0.0.1:0", "--store", url, "--require-store"});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("cannot reach the store redis://127.0.0.1:1"), std::string::npos) << r.output;
   EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;

@@ -4,6 +4,9 @@
 #include "integration/fixture.hpp"
 #include "support/raw_connection.hpp"
 
+#include <atomic>
+#include <thread>
+
 namespace presenced::testing {
 namespace {
 
@@ -122,6 +125,35 @@ TEST_P(Limits, TabsPerRecordAndPerUserAreBounded) {
   // Room again once a tab leaves.
   ASSERT_EQ(c.request("DELETE", path("1", "unregister"), R"({"tab_id":"a2"})", alice).status, 200u);
   EXPECT_EQ(heartbeat(c, bob, "1", tab("b2")).status, 200u);
+}
+
+// With default flags, a popular record's audience is served: 50 users with 8 tabs each,
+// all heartbeating at once, are all counted (the per-record cap protects memory, not a
+// room of this size).
+TEST_P(Limits, FiftyUsersWithEightTabsEachAreAllCountedByDefault) {
+  start({"--rate-limit", "200"});  // the default, which the fixture otherwise turns off
+  constexpr int kUsers = 50, kTabs = 8, kThreads = 8;
+  std::vector<std::string> tokens;
+  for (int u = 0; u < kUsers; ++u) tokens.push_back(token_for(std::to_string(100 + u), "U" + std::to_string(u)));
+  std::atomic<int> refused{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      HttpClient c(port());
+      for (int u = t; u < kUsers; u += kThreads) {
+        for (int k = 0; k < kTabs; ++k) {
+          const auto r = heartbeat(c, tokens[u], "room", tab("u" + std::to_string(u) + "t" + std::to_string(k)));
+          if (r.status != 200) ++refused;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(refused.load(), 0);
+  auto c = client();
+  const auto list = viewers(c, token_for("1", "Watcher"), "room");
+  ASSERT_EQ(list.size(), static_cast<std::size_t>(kUsers));
+  for (const auto& v : list) EXPECT_EQ(v.at("tabs").as_int64(), kTabs) << v.at("id");
 }
 
 TEST_P(Limits, ATinyTokenCacheStillAuthenticatesEveryone) {

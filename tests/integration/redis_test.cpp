@@ -460,7 +460,7 @@ TEST_F(RedisStoreTest, EveryConnectionUsesTheDatabaseOfTheUrl) {
 }
 
 TEST(RedisStoreConfig, ABadRedisUrlIsAOneLineFailure) {
-  auto r = run_binary({"--jwt-secret", "s", "--store", "redis://host:notaport"});
+  auto r = run_binary({"--jwt-secret", kSecret, "--store", "redis://host:notaport"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("--store"), std::string::npos) << r.output;
 }

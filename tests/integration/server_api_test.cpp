@@ -226,17 +226,26 @@ TEST_P(ServerApi, RemovingAUserTakesEveryTabAndTellsSubscribers) {
   ASSERT_EQ(heartbeat(c, token_for("alice@example.com", "Alice E."), "42", tab("e1")).status, 200u);
   EXPECT_EQ(c.request("DELETE", "/api/v1/server/presence/users/1/alice@example.com", "", kServerKey).body,
             R"({"success":true,"data":{"removed":1}})");
+  // Any id a token can hold, percent-encoded in the path: +, spaces, /, non-ASCII.
+  for (const auto& [id, encoded] : std::vector<std::pair<std::string, std::string>>{
+           {"a+b", "a+b"}, {"Ann Lee", "Ann%20Lee"}, {"dept/7", "dept%2F7"}, {"Zoë", "Zo%C3%AB"}}) {
+    ASSERT_EQ(heartbeat(c, token_for(id, "Someone"), "42", tab("x1")).status, 200u) << id;
+    EXPECT_EQ(c.request("DELETE", "/api/v1/server/presence/users/1/" + encoded, "", kServerKey).body,
+              R"({"success":true,"data":{"removed":1}})") << id;
+  }
 
   expect_error(c.request("DELETE", "/api/v1/server/presence/users/1/1", "", alice), 401, "Unauthenticated.");
   EXPECT_EQ(c.request("GET", "/api/v1/server/presence/users/1/1", "", kServerKey).status, 405u);
   expect_error(c.request("DELETE", "/api/v1/server/presence/users/a:b/1", "", kServerKey), 404, "Not found.");
-  expect_error(c.request("DELETE", "/api/v1/server/presence/users/1/a%20b", "", kServerKey), 404, "Not found.");
+  expect_error(c.request("DELETE", "/api/v1/server/presence/users/1/a%2", "", kServerKey), 404, "Not found.");
+  expect_error(c.request("DELETE", "/api/v1/server/presence/users/1/" + std::string(129, 'u'), "", kServerKey), 404,
+               "Not found.");
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, ServerApi, ::testing::ValuesIn(backends()), backend_name);
 
 TEST(ServerApiConfig, AShortKeyIsRefusedAtStartup) {
-  auto r = run_binary({"--jwt-secret", "s", "--server-key", "short"});
+  auto r = run_binary({"--jwt-secret", kSecret, "--server-key", "short"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("--server-key must be at least 16 characters"), std::string::npos) << r.output;
 }

@@ -140,17 +140,17 @@ TEST_P(Tls, WebSocketsOverTlsGetEventsAndGoingAway) {
 INSTANTIATE_TEST_SUITE_P(Stores, Tls, ::testing::ValuesIn(backends()), backend_name);
 
 TEST(TlsFlags, HalfAPairOrABadFileIsAOneLineFailure) {
-  auto half = run_binary({"--jwt-secret", "s", "--tls-cert", certificate().cert.string()});
+  auto half = run_binary({"--jwt-secret", kSecret, "--tls-cert", certificate().cert.string()});
   EXPECT_EQ(half.exit_code, 2) << half.output;
   EXPECT_NE(half.output.find("--tls-cert and --tls-key go together"), std::string::npos) << half.output;
 
-  auto missing = run_binary({"--jwt-secret", "s", "--listen", "127.0.0.1:0", "--tls-cert", "/nonexistent.pem",
+  auto missing = run_binary({"--jwt-secret", kSecret, "--listen", "127.0.0.1:0", "--tls-cert", "/nonexistent.pem",
                              "--tls-key", certificate().key.string()});
   EXPECT_EQ(missing.exit_code, 1) << missing.output;
   EXPECT_NE(missing.output.find("cannot use TLS: --tls-cert /nonexistent.pem"), std::string::npos) << missing.output;
 
   // A key that is not the certificate's.
-  auto swapped = run_binary({"--jwt-secret", "s", "--listen", "127.0.0.1:0", "--tls-cert", certificate().cert.string(),
+  auto swapped = run_binary({"--jwt-secret", kSecret, "--listen", "127.0.0.1:0", "--tls-cert", certificate().cert.string(),
                              "--tls-key", certificate().cert.string()});
   EXPECT_EQ(swapped.exit_code, 1) << swapped.output;
   EXPECT_NE(swapped.output.find("cannot use TLS"), std::string::npos) << swapped.output;

@@ -291,17 +291,17 @@ TEST(WebhookTls, DeliversOverHttpsOnlyToATrustedReceiver) {
 }
 
 TEST(WebhookFlags, AreCheckedAtStartup) {
-  auto no_secret = run_binary({"--jwt-secret", "s", "--webhook-url", "http://127.0.0.1:9/hooks"});
+  auto no_secret = run_binary({"--jwt-secret", kSecret, "--webhook-url", "http://127.0.0.1:9/hooks"});
   EXPECT_EQ(no_secret.exit_code, 2);
   EXPECT_NE(no_secret.output.find("--webhook-secret"), std::string::npos) << no_secret.output;
-  auto short_secret = run_binary({"--jwt-secret", "s", "--webhook-url", "http://127.0.0.1:9/", "--webhook-secret", "short"});
+  auto short_secret = run_binary({"--jwt-secret", kSecret, "--webhook-url", "http://127.0.0.1:9/", "--webhook-secret", "short"});
   EXPECT_EQ(short_secret.exit_code, 2);
-  auto scheme = run_binary({"--jwt-secret", "s", "--webhook-url", "ftp://example.com/x", "--webhook-secret", kHookSecret});
+  auto scheme = run_binary({"--jwt-secret", kSecret, "--webhook-url", "ftp://example.com/x", "--webhook-secret", kHookSecret});
   EXPECT_EQ(scheme.exit_code, 2);
   EXPECT_NE(scheme.output.find("http or https"), std::string::npos) << scheme.output;
-  auto creds = run_binary({"--jwt-secret", "s", "--webhook-url", "https://u:p@example.com/x", "--webhook-secret", kHookSecret});
+  auto creds = run_binary({"--jwt-secret", kSecret, "--webhook-url", "https://u:p@example.com/x", "--webhook-secret", kHookSecret});
   EXPECT_EQ(creds.exit_code, 2);
-  auto alone = run_binary({"--jwt-secret", "s", "--webhook-secret", kHookSecret});
+  auto alone = run_binary({"--jwt-secret", kSecret, "--webhook-secret", kHookSecret});
   EXPECT_EQ(alone.exit_code, 2);
   EXPECT_NE(alone.output.find("--webhook-url"), std::string::npos) << alone.output;
 }

@@ -117,7 +117,7 @@ std::string token_for(const std::string& user, const std::string& name, const st
 std::string scoped_token_for(const std::string& user, const std::string& name, std::vector<std::string> scope) {
   http::auth::TokenClaims c = claims_for(user, name, "1", 3600);
   c.scope = std::move(scope);
-  return http::auth::JwtCodec("test-secret").sign(c);
+  return http::auth::JwtCodec(kTestSecret).sign(c);
 }
 
 }  // namespace presenced::testing

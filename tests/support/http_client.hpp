@@ -41,9 +41,12 @@ class HttpClient {
 // or `timeout_ms` passes.
 std::string raw_exchange(std::uint16_t port, const std::string& bytes, int timeout_ms = 10'000);
 
+// The secret every test server is started with (--jwt-secret wants 32 bytes or more).
+inline constexpr const char* kTestSecret = "test-secret-of-at-least-thirty-two-bytes";
+
 // A token for `user` in `tenant`, signed with the test secret.
 std::string token_for(const std::string& user, const std::string& name, const std::string& tenant = "1",
-                      std::int64_t ttl_s = 3600, const std::string& secret = "test-secret");
+                      std::int64_t ttl_s = 3600, const std::string& secret = kTestSecret);
 // The same, with a `scope` claim of these patterns (tenant "1", an hour).
 std::string scoped_token_for(const std::string& user, const std::string& name, std::vector<std::string> scope);
 

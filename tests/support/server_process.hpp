@@ -11,7 +11,8 @@
 
 namespace presenced::testing {
 
-inline constexpr const char* kSecret = "test-secret";
+// The same as kTestSecret (http_client.hpp), which signs the tests' tokens.
+inline constexpr const char* kSecret = "test-secret-of-at-least-thirty-two-bytes";
 
 class ServerProcess {
  public:

@@ -16,7 +16,7 @@ namespace presenced::http::auth {
 namespace {
 
 constexpr std::size_t kMaxTokenSize = 8192;
-constexpr std::size_t kMaxUserIdSize = 128;
+constexpr std::size_t kMaxUserIdSize = presence::kMaxUserIdBytes;
 constexpr std::size_t kMaxNameSize = 255;
 
 struct Mac {
