@@ -6,6 +6,7 @@
 #include "http/server.hpp"
 #include "http/tls.hpp"
 #include "http/throttle.hpp"
+#include "service/user_limited_store.hpp"
 #include "presence/clock.hpp"
 #include "realtime/hub.hpp"
 #include "realtime/leave_grace.hpp"
@@ -125,7 +126,12 @@ int serve(const ServeConfig& config) {
 
   presence::SystemClock clock;
   std::unique_ptr<store::PresenceStore> store_ptr = make_store(config, clock);
-  store::PresenceStore& store = *store_ptr;
+  // Every transport reaches the store through the per-user tab limit.
+  service::UserLedger users({.sockets_per_user = config.max_sockets_per_user,
+                             .tabs_per_user = config.max_user_tabs,
+                             .ttl_ms = config.presence_ttl_s * 1000},
+                            clock);
+  service::UserLimitedStore store(*store_ptr, users);
   http::Throttle throttle(config.rate_limit, clock);
   http::auth::JwtCodec codec(secret);
   http::PresenceHandlers handlers(
@@ -165,7 +171,7 @@ int serve(const ServeConfig& config) {
                                         .max_message_bytes = config.ws_max_message,
                                         .messages_per_second = config.ws_rate,
                                         .idle_timeout = std::chrono::seconds(config.ws_idle_timeout_s)},
-                                       hub, store, grace, clock, server.executors());
+                                       hub, store, grace, throttle, users, clock, server.executors());
   server.set_websocket(&websocket);
 
   std::uint16_t port = 0;

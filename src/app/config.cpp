@@ -123,6 +123,16 @@ CommandLine parse_command_line(int argc, char** argv) {
       ->envname("PRESENCED_MAX_TABS_PER_USER")
       ->check(CLI::Range(1, 65000))
       ->capture_default_str();
+  app.add_option("--max-user-tabs", s.max_user_tabs,
+                 "live tabs of one user on all records, HTTP and WebSocket together, per node (429 beyond; 0: off)")
+      ->envname("PRESENCED_MAX_USER_TABS")
+      ->check(CLI::Range(0, 1'000'000))
+      ->capture_default_str();
+  app.add_option("--max-sockets-per-user", s.max_sockets_per_user,
+                 "WebSockets one user may hold open, per node (beyond: too_many_sockets and closed; 0: off)")
+      ->envname("PRESENCED_MAX_SOCKETS_PER_USER")
+      ->check(CLI::Range(0, 1'000'000))
+      ->capture_default_str();
   app.add_option("--cors-origin", s.cors_origins,
                  "an origin allowed to call the API from a browser (repeatable), e.g. https://app.example.com")
       ->envname("PRESENCED_CORS_ORIGIN")

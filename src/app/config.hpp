@@ -45,6 +45,8 @@ struct ServeConfig {
   // A room of 50 users with 8 tabs each must fit; docs/operations.md has the arithmetic.
   std::size_t max_tabs_per_record = 500;
   std::size_t max_tabs_per_user = 20;  // one user's tabs on one record
+  std::size_t max_user_tabs = 100;       // one user's tabs on all records (per node); 0: off
+  std::size_t max_sockets_per_user = 32;  // one user's WebSockets (per node); 0: off
   std::vector<std::string> cors_origins;
   std::string server_key;  // bearer secret of /api/v1/server/*; empty: the server API is off
   double shutdown_timeout_s = 10;

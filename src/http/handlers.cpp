@@ -233,6 +233,7 @@ boost::asio::awaitable<void> PresenceHandlers::heartbeat(const Exchange& ex, std
       break;
     case store::HeartbeatResult::record_full:
     case store::HeartbeatResult::user_full:
+    case store::HeartbeatResult::user_tabs_full:
       metrics::add(metrics::Counter::tabs_refused);
       envelope::error(res, 429, store::tab_limit_message(result));
       break;

@@ -37,10 +37,11 @@ enum class Counter : std::uint8_t {
   ws_messages_sent,
   events_sent,            // presence events delivered to sockets
   throttled_http,         // 429 from the per-user rate limit
-  throttled_ws,           // WebSocket messages over the per-socket rate
+  throttled_ws,           // WebSocket messages over the per-socket rate or the per-user limit
+  ws_sockets_refused,     // WebSockets closed: their user had --max-sockets-per-user open
   store_errors,           // a store call that could not be served (503 / error message)
   store_reconnects,
-  tabs_refused,           // new tabs over --max-tabs-per-record / --max-tabs-per-user
+  tabs_refused,           // new tabs over --max-tabs-per-record / --max-tabs-per-user / --max-user-tabs
   scope_refused,          // a record outside the token's scope (HTTP 403, WebSocket forbidden)
   webhooks_delivered,     // webhook events the receiver accepted (2xx)
   webhooks_retried,       // attempts that failed and were tried again

@@ -80,6 +80,7 @@ void BasicSession<Socket>::start() {
     last_heard_ = std::chrono::steady_clock::now();
   });
   ctx_.keep_alive.add(*this);
+  if (identity_.user) claim_socket();  // when refused, the socket closes: the read loop sees it end
   read_next();
 }
 
@@ -152,6 +153,7 @@ void BasicSession<Socket>::release() {
   // destructor: a session still queued when the threads stop is destroyed after the
   // service that owns its context.)
   if (ctx_.connections) ctx_.connections->closed();
+  if (holds_user_place_) ctx_.users.close_socket(*identity_.user);
   if (keep_alive_) keep_alive_->remove(*this);
   if (close_timer_) close_timer_->cancel();
   for (const std::string& key : subscriptions_) ctx_.hub.unsubscribe(ctx_.thread, *this, presence::split_record_key(key));
@@ -207,6 +209,7 @@ asio::awaitable<void> BasicSession<Socket>::handle(std::string_view text) {
     send_error("unauthenticated", "Send an auth message with a token first.");
     co_return;
   }
+  if ((m.type == MessageType::subscribe || m.type == MessageType::heartbeat) && !charge_user()) co_return;
   const presence::RecordRef record{identity_.user->tenant, m.record_type, m.record_id};
   if (m.type != MessageType::unsubscribe && !identity_.user->scope.allows(record.type, record.id)) {
     metrics::add(metrics::Counter::scope_refused);
@@ -235,7 +238,9 @@ asio::awaitable<void> BasicSession<Socket>::on_auth(std::string_view token) {
     send_error("identity_changed", "A socket keeps the user it started with; open a new one for another.");
     co_return;
   }
+  const bool first = !identity_.user;
   identity_ = std::move(fresh);
+  if (first && !claim_socket()) co_return;
   std::string reply = R"({"type":"authenticated","user":{"id":)" + json_id(*identity_.user) + R"(,"name":)";
   presence::append_json_string(reply, identity_.user->name);
   reply += R"(},"expires_at":)" + std::to_string(identity_.expires_at) + "}";
@@ -284,6 +289,28 @@ asio::awaitable<void> BasicSession<Socket>::drop_outside_scope() {
 }
 
 template <class Socket>
+bool BasicSession<Socket>::claim_socket() {
+  if (ctx_.users.open_socket(*identity_.user)) {
+    holds_user_place_ = true;
+    return true;
+  }
+  metrics::add(metrics::Counter::ws_sockets_refused);
+  send_error("too_many_sockets", "You have too many connections open (at most " +
+                                     std::to_string(ctx_.users.limits().sockets_per_user) +
+                                     "). Close some tabs and try again.");
+  close_soon(websocket::close_code::policy_error, "too many sockets");
+  return false;
+}
+
+template <class Socket>
+bool BasicSession<Socket>::charge_user() {
+  if (!ctx_.throttle.enabled() || ctx_.throttle.hit(*identity_.user).allowed) return true;
+  metrics::add(metrics::Counter::throttled_ws);
+  send_error("rate_limited", "Too many requests from this user. Slow down.");
+  return false;
+}
+
+template <class Socket>
 void BasicSession<Socket>::on_subscribe(presence::RecordRef record) {
   std::string key = record_key(record);
   if (std::find(subscriptions_.begin(), subscriptions_.end(), key) != subscriptions_.end()) return;  // already
@@ -327,6 +354,7 @@ asio::awaitable<void> BasicSession<Socket>::on_heartbeat(presence::RecordRef rec
     case store::HeartbeatResult::not_owner: send_error("tab_taken", "The tab id has already been taken."); break;
     case store::HeartbeatResult::record_full:
     case store::HeartbeatResult::user_full:
+    case store::HeartbeatResult::user_tabs_full:
       metrics::add(metrics::Counter::tabs_refused);
       send_error("too_many_tabs", store::tab_limit_message(result));
       break;

@@ -30,6 +30,8 @@ struct SessionContext {
   Hub& hub;
   store::PresenceStore& store;
   LeaveGrace& grace;
+  http::Throttle& throttle;      // per user, shared with HTTP
+  service::UserLedger& users;    // a user's sockets, shared by every thread
   const presence::Clock& clock;
   http::auth::Authenticator& authenticator;  // the thread's
   std::size_t thread;
@@ -97,6 +99,12 @@ class BasicSession final : public SessionBase, public std::enable_shared_from_th
   // After a renewal: ends the subscriptions and tabs the token's scope no longer covers.
   boost::asio::awaitable<void> drop_outside_scope();
   void on_subscribe(presence::RecordRef record);
+  // The user's first claim on this socket (a place under --max-sockets-per-user); false,
+  // with the socket told and closing, when there is none.
+  bool claim_socket();
+  // A heartbeat or subscribe draws on the user's rate limit, as an HTTP request does;
+  // false, with the error sent, when the user is over it.
+  bool charge_user();
   void on_unsubscribe(presence::RecordRef record);
 
   void send_error(std::string_view code, std::string_view message);
@@ -130,6 +138,7 @@ class BasicSession final : public SessionBase, public std::enable_shared_from_th
   bool closing_ = false;  // a close frame is due once the queue is written
   bool ended_ = false;
   bool server_closing_ = false;  // going_away(): the tabs are left to expire or be renewed
+  bool holds_user_place_ = false;  // counted in ctx_.users (claim_socket)
   boost::beast::websocket::close_code close_code_ = boost::beast::websocket::close_code::normal;
   const char* close_text_ = "";  // a literal
 };

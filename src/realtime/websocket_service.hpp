@@ -7,6 +7,8 @@
 #include "realtime/hub.hpp"
 #include "realtime/keep_alive.hpp"
 #include "realtime/leave_grace.hpp"
+#include "http/throttle.hpp"
+#include "service/user_ledger.hpp"
 #include "store/presence_store.hpp"
 
 #include <chrono>
@@ -29,8 +31,11 @@ struct WebSocketOptions {
 class WebSocketService final : public http::WebSocketUpgrade {
  public:
   // `executors`: the server threads', indexed as the `thread` of upgrade().
+  // `throttle` and `users` are the per-user limits HTTP shares: a user's sockets and HTTP
+  // requests draw on the same budget.
   WebSocketService(WebSocketOptions options, Hub& hub, store::PresenceStore& store, LeaveGrace& grace,
-                   const presence::Clock& clock, const std::vector<boost::asio::any_io_executor>& executors);
+                   http::Throttle& throttle, service::UserLedger& users, const presence::Clock& clock,
+                   const std::vector<boost::asio::any_io_executor>& executors);
   ~WebSocketService() override;
 
   // The graceful stop, any thread: every socket closes with 1001 Going Away.
@@ -56,6 +61,8 @@ class WebSocketService final : public http::WebSocketUpgrade {
   Hub& hub_;
   store::PresenceStore& store_;
   LeaveGrace& grace_;
+  http::Throttle& throttle_;
+  service::UserLedger& users_;
   const presence::Clock& clock_;
   std::vector<boost::asio::any_io_executor> executors_;
   std::vector<std::unique_ptr<KeepAlive>> keep_alive_;  // one per thread

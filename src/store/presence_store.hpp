@@ -26,24 +26,28 @@ enum class HeartbeatResult {
   not_owner,    // the tab id is live and belongs to another user: nothing changed
   record_full,  // a new tab, but the record has TabLimits::per_record live tabs: refused
   user_full,    // a new tab, but its user has TabLimits::per_user live tabs there: refused
+  user_tabs_full,  // a new tab, but its user has as many live tabs on all records as a
+                   // user may (service/user_ledger.hpp): refused before the store is asked
   unavailable,  // the store could not be reached: nothing acknowledged
 };
 
 // How many live tabs a record may hold, in all and per user: what one client can make
 // the store (and every viewers answer) carry. Only a new tab is refused, never a renewal.
-// A user's tabs are bounded per record; across records, the rate limit bounds them
-// (requests per minute × TTL).
+// A user's tabs are bounded per record here; across records, by the user ledger
+// (service/user_ledger.hpp).
 struct TabLimits {
-  std::size_t per_record = 200;
+  std::size_t per_record = 500;
   std::size_t per_user = 20;
 };
 
-// What a client is told when its new tab is refused (record_full, user_full), over HTTP
-// (429) and WebSocket (too_many_tabs) alike.
+// What a client is told when its new tab is refused (record_full, user_full,
+// user_tabs_full), over HTTP (429) and WebSocket (too_many_tabs) alike.
 inline std::string_view tab_limit_message(HeartbeatResult refusal) {
-  return refusal == HeartbeatResult::record_full
-             ? "This record has too many open tabs."
-             : "You have too many tabs open on this record. Close some and try again.";
+  switch (refusal) {
+    case HeartbeatResult::record_full: return "This record has too many open tabs.";
+    case HeartbeatResult::user_tabs_full: return "You have too many tabs open. Close some and try again.";
+    default: return "You have too many tabs open on this record. Close some and try again.";
+  }
 }
 
 enum class UnregisterResult {
@@ -171,7 +175,7 @@ class PresenceStore {
   virtual void set_observer(ChangeObserver* observer) = 0;
   // At most one; set before start(). Without one, a store does no occupancy work (the
   // Redis store then does not ask for expiry notifications).
-  void set_occupancy_observer(OccupancyObserver* observer) { occupancy_ = observer; }
+  virtual void set_occupancy_observer(OccupancyObserver* observer) { occupancy_ = observer; }
 
   // Changes of `record` made on other nodes are wanted (someone here subscribed). Counted:
   // every watch() is followed by one unwatch(). Any thread. A store that is the only

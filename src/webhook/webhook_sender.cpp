@@ -76,24 +76,45 @@ void WebhookSender::stop(std::chrono::milliseconds grace) {
 }
 
 void WebhookSender::on_occupancy(presence::RecordRef record, store::Occupancy change) {
-  Event event{id_prefix_ + std::to_string(sequence_.fetch_add(1, std::memory_order_relaxed) + 1), change, {}};
+  Event event{id_prefix_ + std::to_string(sequence_.fetch_add(1, std::memory_order_relaxed) + 1), change, {},
+              std::string(record.tenant)};
   event.body = event_body(event.id, change, record, clock_.unix_ms());
   asio::post(io_, [this, event = std::move(event)]() mutable { enqueue(std::move(event)); });
 }
 
 void WebhookSender::enqueue(Event event) {
-  if (queue_.size() >= options_.queue_limit) {
-    // Logged at the first drop and every thousandth: a receiver down for long drops one
-    // event per event made (the metric counts each).
-    if (dropped_++ % 1000 == 0) {
-      spdlog::warn("webhooks: queue full ({} events): dropping the oldest ({} dropped so far)", queue_.size(),
-                   dropped_);
-    }
-    queue_.pop_front();
-    metrics::add(metrics::Counter::webhooks_dropped);
-  }
+  if (queue_.size() >= options_.queue_limit) drop_for_room();
+  ++waiting_[event.tenant];
   queue_.push_back(std::move(event));
   wake_.cancel();
+}
+
+WebhookSender::Event WebhookSender::take(std::deque<Event>::iterator at) {
+  Event event = std::move(*at);
+  queue_.erase(at);
+  if (auto w = waiting_.find(event.tenant); w != waiting_.end() && --w->second == 0) waiting_.erase(w);
+  return event;
+}
+
+// The oldest event of the tenant with the most events waiting goes: a tenant that floods
+// the queue loses its own events, not another's. Linear in tenants and queue, but only
+// while the queue is full (a receiver down for long).
+void WebhookSender::drop_for_room() {
+  const auto busiest = std::max_element(waiting_.begin(), waiting_.end(),
+                                        [](const auto& a, const auto& b) { return a.second < b.second; });
+  auto victim = queue_.begin();
+  if (busiest != waiting_.end()) {
+    victim = std::find_if(queue_.begin(), queue_.end(), [&](const Event& e) { return e.tenant == busiest->first; });
+    if (victim == queue_.end()) victim = queue_.begin();
+  }
+  // Logged at the first drop and every thousandth: a receiver down for long drops one
+  // event per event made (the metric counts each).
+  if (dropped_++ % 1000 == 0) {
+    spdlog::warn("webhooks: queue full ({} events): dropping the oldest of tenant {} ({} dropped so far)",
+                 queue_.size(), victim->tenant, dropped_);
+  }
+  take(victim);
+  metrics::add(metrics::Counter::webhooks_dropped);
 }
 
 asio::awaitable<void> WebhookSender::run() {
@@ -107,9 +128,8 @@ asio::awaitable<void> WebhookSender::run() {
       wake_.expires_at(asio::steady_timer::time_point::max());
       co_await wake_.async_wait(use_tuple);
     }
-    // Out of the queue while it is tried: a full queue drops the oldest waiting, not this.
-    const Event event = std::move(queue_.front());
-    queue_.pop_front();
+    // Out of the queue while it is tried: a full queue drops one waiting, not this.
+    const Event event = take(queue_.begin());
     co_await deliver(event);
   }
 }

@@ -7,7 +7,8 @@
 // occupied before its vacated), over one kept-alive connection. A failed attempt
 // (no connection, a timeout, 408, 429 or 5xx) is retried with doubling pauses; another 4xx
 // is the receiver refusing the event, which is not retried. The queue is bounded: when a
-// receiver is down long enough to fill it, the oldest events go first, counted.
+// receiver is down long enough to fill it, the oldest event of the tenant with the most
+// events waiting goes first, counted: one tenant's flood cannot push out another's events.
 
 #include "presence/clock.hpp"
 #include "store/presence_store.hpp"
@@ -27,6 +28,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
 
 namespace presenced::webhook {
 
@@ -59,9 +61,13 @@ class WebhookSender final : public store::OccupancyObserver {
     std::string id;
     store::Occupancy change;
     std::string body;
+    std::string tenant;
   };
 
   void enqueue(Event event);
+  // Out of the queue: the front (for delivery), or the oldest of the busiest tenant.
+  Event take(std::deque<Event>::iterator at);
+  void drop_for_room();
   boost::asio::awaitable<void> run();
   boost::asio::awaitable<void> deliver(const Event& event);
   // The status the receiver answered, or 0 when it could not be asked.
@@ -84,6 +90,7 @@ class WebhookSender final : public store::OccupancyObserver {
   boost::asio::steady_timer pause_;  // between attempts; cancelled by stop
   boost::asio::steady_timer give_up_;  // the end of stop()'s grace
   std::deque<Event> queue_;
+  std::unordered_map<std::string, std::size_t> waiting_;  // queued events by tenant
   bool stopping_ = false;
   std::uint64_t dropped_ = 0;    // queue full, since start (for the log's pace)
   std::uint64_t abandoned_ = 0;  // failed their one attempt at shutdown

@@ -212,6 +212,40 @@ TEST(WebhookQueue, AFullQueueDropsTheOldestWaiting) {
   EXPECT_EQ(records, (std::vector<std::string>{"q0", "q4", "q5", "q6", "q7", "q8"}));
 }
 
+// One tenant's flood drops its own oldest events, not another tenant's.
+TEST(WebhookQueue, AFloodingTenantCannotPushOutAnothersEvents) {
+  WebhookReceiver receiver;
+  receiver.hold(true);
+  ServerProcess server({"--webhook-url", receiver.url(), "--webhook-secret", kHookSecret, "--webhook-queue", "5",
+                        "--rate-limit", "0"});
+  HttpClient c(server.port());
+  auto join = [&](const std::string& tenant, const std::string& record) {
+    return c.request("POST", "/api/v1/presence/flow/" + record + "/heartbeat",
+                     R"({"tab_id":"a","mode":"view","dirty":false})", token_for("1", "A", tenant)).status;
+  };
+  ASSERT_EQ(join("1", "first"), 200u);
+  ASSERT_TRUE(receiver.wait_for(1));  // being tried: out of the queue
+  ASSERT_EQ(join("quiet", "b0"), 200u);
+  for (int i = 1; i <= 10; ++i) ASSERT_EQ(join("loud", "f" + std::to_string(i)), 200u);
+  EXPECT_TRUE(eventually([&] { return metric(c.request("GET", "/metrics").body, "presenced_webhooks_dropped_total") == 6; }))
+      << server.output();
+  receiver.hold(false);
+  std::vector<std::string> records;
+  ASSERT_TRUE(eventually([&] {
+    records.clear();
+    std::vector<std::string> ids;
+    for (const auto& d : receiver.received()) {
+      auto json = d.json();
+      std::string id(json.at("id").as_string());
+      if (std::find(ids.begin(), ids.end(), id) != ids.end()) continue;
+      ids.push_back(id);
+      records.emplace_back(json.at("record_id").as_string());
+    }
+    return records.size() >= 6;
+  }));
+  EXPECT_EQ(records, (std::vector<std::string>{"first", "b0", "f7", "f8", "f9", "f10"}));
+}
+
 TEST_P(Webhooks, RemovingAUserVacatesTheRecordsOnlyTheyHadOpen) {
   start_hooked({"--server-key", kServerKey});
   HttpClient c = client();
