@@ -30,7 +30,7 @@ trap cleanup EXIT
 start_server() {
   local log=$1
   shift
-  "$bin" --jwt-secret bench-secret-for-local-loopback-runs-only --listen 127.0.0.1:0 --rate-limit 0 --log-level warn "$@" > "$log" 2>&1 &
+  "$bin" --jwt-secret bench-secret-for-local-loopback-runs-only --listen 127.0.0.1:0 --rate-limit 0 --max-user-tabs 0 --max-sockets-per-user 0 --log-level warn "$@" > "$log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 100); do grep -q "listening on" "$log" && break; sleep 0.1; done
   port=$(grep -o 'listening on [0-9.]*:[0-9]*' "$log" | sed 's/.*://')

@@ -17,7 +17,7 @@ export PRESENCED_BENCH_TOKENS="$work/tokens" PRESENCED_BENCH_DIR="$PWD/bench"
 measure() {
   local name=$1 script=$2
   valgrind --tool=callgrind --callgrind-out-file="$work/cg.$name" "$bin" --jwt-secret bench-secret-for-local-loopback-runs-only \
-    --listen 127.0.0.1:0 --rate-limit 0 --threads 1 --log-level warn > "$work/log.$name" 2>&1 &
+    --listen 127.0.0.1:0 --rate-limit 0 --max-user-tabs 0 --threads 1 --log-level warn > "$work/log.$name" 2>&1 &
   local pid=$!
   for _ in $(seq 1 100); do grep -q "listening on" "$work/log.$name" && break; sleep 0.2; done
   local port

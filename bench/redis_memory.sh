@@ -16,7 +16,7 @@ for _ in $(seq 1 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && bre
 for i in $(seq 1 200); do
   "$bin" token --jwt-secret bench-secret-for-local-loopback-runs-only --user "$((1000 + i))" --name "User $i" --tenant 1 --ttl 86400
 done > "$work/tokens"
-"$bin" --jwt-secret bench-secret-for-local-loopback-runs-only --listen 127.0.0.1:0 --rate-limit 0 --presence-ttl 3600 --log-level warn \
+"$bin" --jwt-secret bench-secret-for-local-loopback-runs-only --listen 127.0.0.1:0 --rate-limit 0 --max-user-tabs 0 --presence-ttl 3600 --log-level warn \
   --store "redis://127.0.0.1:$redis_port" > "$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 100); do grep -q "listening on" "$work/server.log" && break; sleep 0.1; done

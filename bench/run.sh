@@ -50,7 +50,8 @@ for i in $(seq 1 "$users"); do
   "$bin" token --jwt-secret "$secret" --user "$((1000 + i))" --name "User $i" --tenant 1 --ttl 86400
 done > "$work/tokens"
 
-args=(--jwt-secret "$secret" --listen 127.0.0.1:0 --rate-limit 0 --log-level warn)
+# Synthetic users hold many tabs each: the per-user tab cap is off, as the rate limit is.
+args=(--jwt-secret "$secret" --listen 127.0.0.1:0 --rate-limit 0 --max-user-tabs 0 --log-level warn)
 if [ "$store" = redis ]; then
   redis_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --loglevel warning &

@@ -59,7 +59,7 @@ start_redis() {  # port [extra args...]: a redis-server in its own directory
 
 start_node() {  # store-url -> sets node_port, node_pid
   local log="$work/node-$RANDOM.log"
-  "$bin" --jwt-secret "$secret" --listen 127.0.0.1:0 --rate-limit 0 --log-level warn --threads 1 \
+  "$bin" --jwt-secret "$secret" --listen 127.0.0.1:0 --rate-limit 0 --max-user-tabs 0 --log-level warn --threads 1 \
     --store "$1" > "$log" 2>&1 &
   node_pid=$!
   pids+=($node_pid)

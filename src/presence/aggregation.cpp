@@ -6,12 +6,21 @@ namespace presenced::presence {
 
 void aggregate_viewers(std::span<const TabView> tabs, const User* caller, std::uint32_t saved_version,
                        std::vector<Viewer>& out) {
+  // Tabs are taken in join order, whatever order the store found them in (a Redis hash
+  // has its own): a user's earliest tab names them, their fields come in tab order, and
+  // viewers come out ordered by their first join. The embedded store keeps tabs in join
+  // order already, so the copy and sort are skipped there.
+  const auto by_join = [](const TabView& a, const TabView& b) { return a.joined < b.joined; };
+  if (!std::is_sorted(tabs.begin(), tabs.end(), by_join)) {
+    thread_local std::vector<TabView> sorted;
+    sorted.assign(tabs.begin(), tabs.end());
+    std::sort(sorted.begin(), sorted.end(), by_join);
+    tabs = sorted;
+  }
+
   // Records hold few users, so a linear search per tab beats building a hash map.
-  // `firsts[i]` is the join order of out[i]'s earliest live tab.
   std::size_t used = 0;
-  thread_local std::vector<std::uint64_t> firsts;
   thread_local std::vector<const User*> owners;
-  firsts.clear();
   owners.clear();
 
   for (const TabView& tab : tabs) {
@@ -32,7 +41,6 @@ void aggregate_viewers(std::span<const TabView> tabs, const User* caller, std::u
       v.fields.clear();
       v.avatar_url.assign(tab.user->avatar_url);
       owners.push_back(tab.user);
-      firsts.push_back(tab.joined);
     }
     Viewer& v = out[i];
     ++v.tabs;
@@ -43,20 +51,8 @@ void aggregate_viewers(std::span<const TabView> tabs, const User* caller, std::u
     if (!tab.field.empty() && std::find(v.fields.begin(), v.fields.end(), tab.field) == v.fields.end()) {
       v.fields.emplace_back(tab.field);
     }
-    firsts[i] = std::min(firsts[i], tab.joined);
   }
   out.resize(used);
-
-  // Order by first join. Stores that keep tabs in join order arrive sorted already.
-  if (std::is_sorted(firsts.begin(), firsts.end())) return;
-  thread_local std::vector<std::size_t> order;
-  order.resize(used);
-  for (std::size_t i = 0; i < used; ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [](std::size_t a, std::size_t b) { return firsts[a] < firsts[b]; });
-  std::vector<Viewer> sorted;
-  sorted.reserve(used);
-  for (std::size_t i : order) sorted.push_back(std::move(out[i]));
-  out.swap(sorted);
 }
 
 }  // namespace presenced::presence

@@ -65,6 +65,11 @@ inline constexpr std::size_t kMaxBulkRecords = 500;
 
 enum class SavedResult { ok, unavailable };
 
+// How long a record's latest saved version is kept after its last save, on every store,
+// tabs or none: a tab left open over a weekend, or restored from an old page, and still
+// on the old version is stale on Monday only if this is longer.
+inline constexpr std::int64_t kSavedVersionKeepMs = 7LL * 24 * 3600 * 1000;
+
 // What a viewers answer says besides the list.
 struct RecordState {
   std::uint32_t saved_version = presence::kNoLockVersion;  // the latest saved lock_version

@@ -102,7 +102,7 @@ class ClusterTest : public ::testing::Test {
   std::unique_ptr<ServerProcess> node(std::vector<std::string> extra = {}) {
     // Room for the traffic's tabs: each of its heartbeats is a new tab.
     std::vector<std::string> args{"--store", cluster.url(), "--rate-limit", "0", "--threads", "2",
-                                  "--max-tabs-per-record", "5000", "--max-tabs-per-user", "5000"};
+                                  "--max-tabs-per-record", "5000", "--max-tabs-per-user", "5000", "--max-user-tabs", "0"};
     args.insert(args.end(), extra.begin(), extra.end());
     auto server = std::make_unique<ServerProcess>(args);
     HttpClient probe(server->port());

@@ -111,7 +111,7 @@ TEST(LifecycleRedis, NoAcknowledgedHeartbeatIsLostToTheStop) {
   RedisServer& redis = RedisServer::shared();
   RedisClient(redis.port()).command({"FLUSHALL"});
   ServerProcess server({"--store", redis.url(), "--rate-limit", "0", "--max-tabs-per-record", "65000",
-                        "--max-tabs-per-user", "65000"});
+                        "--max-tabs-per-user", "65000", "--max-user-tabs", "0"});
   {
     HttpClient probe(server.port());
     ASSERT_TRUE(eventually([&] { return probe.request("GET", "/readyz").status == 200; }));

@@ -1,5 +1,7 @@
 #include "store/memory/memory_store.hpp"
 
+#include "store/memory/saved_versions.hpp"
+
 #include "presence/aggregation.hpp"
 #include "presence/validation.hpp"
 #include "store/memory/expiry_wheel.hpp"
@@ -172,7 +174,6 @@ struct MemoryStore::Shard {
   // Only the wheel frees records: see expiry_wheel.hpp.
   void free(std::uint32_t h) {
     large.erase(h);
-    saved.erase(h);
     index.erase(h);  // hashes through the record: before it is destroyed
     RecordBlock::destroy(slab[h]);
     slab[h] = nullptr;
@@ -186,9 +187,7 @@ struct MemoryStore::Shard {
   ExpiryWheel wheel;
   FieldNames fields;
   std::unordered_map<std::uint32_t, TabIndex> large;  // records with many tabs, by handle
-  // The latest saved lock_version of records that have one, by handle: kept as long as
-  // the record (few records are saved while open, so not in every record's block).
-  boost::unordered_flat_map<std::uint32_t, std::uint32_t> saved;
+  SavedVersions saved{kSavedVersionKeepMs};
   std::size_t tabs = 0;
 };
 
@@ -316,9 +315,9 @@ void MemoryStore::read_viewers(presence::RecordRef record, const presence::User*
   std::uint32_t saved_version = presence::kNoLockVersion;
   std::int64_t next_deadline = INT64_MAX;
   std::lock_guard lock(shard.mutex);
+  saved_version = shard.saved.find(key.view(), now);
   if (std::uint32_t h = shard.lookup(key.view()); h != kNoRecord) {
     RecordBlock& r = *shard.slab[h];
-    if (auto it = shard.saved.find(h); it != shard.saved.end()) saved_version = it->second;
     for (std::uint16_t i = 0; i < r.count(); ++i) {
       const Tab& t = r.tabs()[i];
       if (t.deadline.passed(now)) continue;
@@ -339,11 +338,7 @@ SavedResult MemoryStore::apply_saved(presence::RecordRef record, const presence:
   Shard& shard = shard_for(key.view());
   {
     std::lock_guard lock(shard.mutex);
-    // Only an open record needs its version: no tab is stale where nobody is.
-    if (std::uint32_t h = shard.lookup(key.view()); h != kNoRecord) {
-      auto [it, created] = shard.saved.try_emplace(h, lock_version);
-      if (!created) it->second = std::max(it->second, lock_version);
-    }
+    shard.saved.save(key.view(), lock_version, clock_.monotonic_ms());
   }
   if (observer_) observer_->on_change({record, {}, user.get(), ChangeKind::saved, lock_version});
   return SavedResult::ok;

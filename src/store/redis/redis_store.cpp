@@ -24,9 +24,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-// How long a record's latest saved version is kept after the save: a tab left open over
-// a weekend and still on the old version is stale on Monday only if this is longer.
-constexpr std::int64_t kSavedKeepMs = 7LL * 24 * 3600 * 1000;
 // A bulk query's keys: each record's and its saved version's.
 constexpr std::size_t kMaxBulkKeys = 2 * kMaxBulkRecords;
 
@@ -519,7 +516,7 @@ asio::awaitable<SavedResult> RedisStore::saved(presence::RecordRef record, prese
   std::string notice = encode_saved_notice(*user, lock_version);
   Connection* wrote = nullptr;
   ExecResult r = co_await call_script(*nodes, scripts_.saved, Keys{key.view(), saved.view()}, [&](Command& w) {
-    w.arg(static_cast<std::int64_t>(lock_version)).arg(notice).arg(kSavedKeepMs);
+    w.arg(static_cast<std::int64_t>(lock_version)).arg(notice).arg(kSavedVersionKeepMs);
   }, options_.timeout, &wrote);
   if (!is_status(r, "ok")) co_return SavedResult::unavailable;
   if (options_.wait_replicas > 0) {
