@@ -1,15 +1,15 @@
 #include "app/application.hpp"
 
 #include "app/logging.hpp"
-#include "http/auth/jwt.hpp"
+#include "auth/jwt.hpp"
 #include "http/handlers.hpp"
 #include "http/server.hpp"
 #include "http/tls.hpp"
-#include "http/throttle.hpp"
+#include "service/throttle.hpp"
 #include "service/user_limited_store.hpp"
 #include "presence/clock.hpp"
 #include "realtime/hub.hpp"
-#include "realtime/leave_grace.hpp"
+#include "service/leave_grace.hpp"
 #include "realtime/websocket_service.hpp"
 #include "store/memory/memory_store.hpp"
 #include "store/redis/probe.hpp"
@@ -132,8 +132,8 @@ int serve(const ServeConfig& config) {
                              .ttl_ms = config.presence_ttl_s * 1000},
                             clock);
   service::UserLimitedStore store(*store_ptr, users);
-  http::Throttle throttle(config.rate_limit, clock);
-  http::auth::JwtCodec codec(secret);
+  service::Throttle throttle(config.rate_limit, clock);
+  auth::JwtCodec codec(secret);
   http::PresenceHandlers handlers(
       {.dev = config.dev,
        .max_body_bytes = config.max_body_bytes,
@@ -164,7 +164,7 @@ int serve(const ServeConfig& config) {
             .target = *config.webhook, .secret = config.webhook_secret, .queue_limit = config.webhook_queue}, clock);
     store.set_occupancy_observer(webhooks.get());
   }
-  realtime::LeaveGrace grace(store, clock,
+  service::LeaveGrace grace(store, clock,
                              std::chrono::milliseconds(static_cast<std::int64_t>(config.leave_grace_s * 1000)));
   handlers.set_leave_grace(&grace);
   realtime::WebSocketService websocket({.max_subscriptions = config.ws_max_subscriptions,
@@ -219,7 +219,7 @@ int serve(const ServeConfig& config) {
 }
 
 int print_token(const TokenConfig& config) {
-  http::auth::TokenClaims claims;
+  auth::TokenClaims claims;
   claims.user_id = config.user;
   claims.user_id_is_number = all_digits(config.user);
   claims.name = config.name;
@@ -228,7 +228,7 @@ int print_token(const TokenConfig& config) {
   claims.issued_at = presence::SystemClock().unix_seconds();
   claims.expires_at = claims.issued_at + config.ttl_s;
   if (!config.scope.empty()) claims.scope = config.scope;
-  std::printf("%s\n", http::auth::JwtCodec(config.jwt_secret).sign(claims).c_str());
+  std::printf("%s\n", auth::JwtCodec(config.jwt_secret).sign(claims).c_str());
   return 0;
 }
 

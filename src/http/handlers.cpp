@@ -149,7 +149,7 @@ bool PresenceHandlers::admit(const RequestHead& head, auth::Authenticator& authe
       return false;
     }
     if (throttle_.enabled()) {
-      ThrottleDecision d = throttle_.hit(*ex.identity.user);
+      service::ThrottleDecision d = throttle_.hit(*ex.identity.user);
       res.add_header("X-RateLimit-Limit", static_cast<std::int64_t>(d.limit));
       res.add_header("X-RateLimit-Remaining", static_cast<std::int64_t>(d.remaining));
       if (!d.allowed) {

@@ -4,14 +4,14 @@
 // checks run in the host app's (Laravel's) order: route 404, method 405, token 401,
 // rate limit 429, body size 413, JSON 400, validation 422. A refused request changes nothing.
 
-#include "http/auth/authenticator.hpp"
-#include "http/auth/server_key.hpp"
+#include "auth/authenticator.hpp"
+#include "auth/server_key.hpp"
 #include "http/request_arena.hpp"
 #include "http/response.hpp"
 #include "http/router.hpp"
-#include "http/throttle.hpp"
+#include "service/throttle.hpp"
 #include "presence/clock.hpp"
-#include "realtime/leave_grace.hpp"
+#include "service/leave_grace.hpp"
 #include "store/presence_store.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -56,7 +56,7 @@ struct HandlerOptions {
 
 class PresenceHandlers {
  public:
-  PresenceHandlers(HandlerOptions options, store::PresenceStore& store, Throttle& throttle,
+  PresenceHandlers(HandlerOptions options, store::PresenceStore& store, service::Throttle& throttle,
                    const auth::JwtCodec& codec, const presence::Clock& clock)
       : options_(std::move(options)),
         server_key_(std::exchange(options_.server_key, {})),
@@ -72,7 +72,7 @@ class PresenceHandlers {
   std::size_t max_body_bytes() const { return options_.max_body_bytes; }
 
   // Where "grace": true unregisters go (none: they leave at once).
-  void set_leave_grace(realtime::LeaveGrace* grace) { grace_ = grace; }
+  void set_leave_grace(service::LeaveGrace* grace) { grace_ = grace; }
 
   // Runs the endpoint on the body.
   boost::asio::awaitable<void> handle(const Exchange& ex, std::string_view body, RequestArena& arena,
@@ -93,10 +93,10 @@ class PresenceHandlers {
   HandlerOptions options_;
   auth::ServerKey server_key_;  // only its digest: the key itself is not kept
   store::PresenceStore& store_;
-  Throttle& throttle_;
+  service::Throttle& throttle_;
   const auth::JwtCodec& codec_;
   const presence::Clock& clock_;
-  realtime::LeaveGrace* grace_ = nullptr;
+  service::LeaveGrace* grace_ = nullptr;
 };
 
 }  // namespace presenced::http

@@ -3,7 +3,7 @@
 // request on /api/v1/presence/ws (route, token in the query if any) and hands the socket
 // over; the server knows nothing of WebSocket sessions.
 
-#include "http/auth/authenticator.hpp"
+#include "auth/authenticator.hpp"
 #include "http/connection_limit.hpp"
 #include "http/request.hpp"
 #include "http/tls.hpp"

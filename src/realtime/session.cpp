@@ -172,7 +172,7 @@ bool BasicSession<Socket>::check_deadline() {
     close_soon(websocket::close_code::policy_error, "authentication required");
     return false;
   }
-  if (identity_.user && http::auth::is_expired(now, identity_.expires_at)) {
+  if (identity_.user && auth::is_expired(now, identity_.expires_at)) {
     send_error("token_expired", "The token has expired. Send a fresh one with an auth message.");
     close_soon(websocket::close_code::policy_error, "token expired");
     return false;
@@ -229,7 +229,7 @@ asio::awaitable<void> BasicSession<Socket>::handle(std::string_view text) {
 template <class Socket>
 asio::awaitable<void> BasicSession<Socket>::on_auth(std::string_view token) {
   presence::Identity fresh;
-  if (ctx_.authenticator.authenticate_token(token, fresh) != http::auth::TokenError::none) {
+  if (ctx_.authenticator.authenticate_token(token, fresh) != auth::TokenError::none) {
     send_error("unauthenticated", "The token is invalid or has expired.");
     co_return;
   }

@@ -5,12 +5,12 @@
 // reader. When the socket ends, its subscriptions end and its tabs leave after the
 // grace (leave_grace.hpp).
 
-#include "http/auth/authenticator.hpp"
+#include "auth/authenticator.hpp"
 #include "http/tls.hpp"
 #include "presence/identity.hpp"
 #include "realtime/hub.hpp"
 #include "realtime/keep_alive.hpp"
-#include "realtime/leave_grace.hpp"
+#include "service/leave_grace.hpp"
 #include "realtime/rate_limiter.hpp"
 #include "realtime/websocket_service.hpp"
 
@@ -29,11 +29,11 @@ struct SessionContext {
   const WebSocketOptions& options;
   Hub& hub;
   store::PresenceStore& store;
-  LeaveGrace& grace;
-  http::Throttle& throttle;      // per user, shared with HTTP
+  service::LeaveGrace& grace;
+  service::Throttle& throttle;      // per user, shared with HTTP
   service::UserLedger& users;    // a user's sockets, shared by every thread
   const presence::Clock& clock;
-  http::auth::Authenticator& authenticator;  // the thread's
+  auth::Authenticator& authenticator;  // the thread's
   std::size_t thread;
   KeepAlive& keep_alive;  // the thread's
   http::ConnectionLimit* connections = nullptr;  // --max-connections: sessions give their place back

@@ -12,8 +12,8 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = boost::beast::websocket;
 
-WebSocketService::WebSocketService(WebSocketOptions options, Hub& hub, store::PresenceStore& store, LeaveGrace& grace,
-                                   http::Throttle& throttle, service::UserLedger& users, const presence::Clock& clock,
+WebSocketService::WebSocketService(WebSocketOptions options, Hub& hub, store::PresenceStore& store, service::LeaveGrace& grace,
+                                   service::Throttle& throttle, service::UserLedger& users, const presence::Clock& clock,
                                    const std::vector<asio::any_io_executor>& executors)
     : options_(options),
       hub_(hub),
@@ -70,7 +70,7 @@ asio::awaitable<void> accept_and_start(Socket ws, const http::Request& request, 
 
 }  // namespace
 
-const SessionContext& WebSocketService::context_for(std::size_t thread, http::auth::Authenticator& authenticator,
+const SessionContext& WebSocketService::context_for(std::size_t thread, auth::Authenticator& authenticator,
                                                     http::ConnectionLimit* connections) {
   auto& context_of_thread = contexts_[thread];  // only this thread touches its entry
   if (!context_of_thread) {
@@ -82,7 +82,7 @@ const SessionContext& WebSocketService::context_for(std::size_t thread, http::au
 }
 
 asio::awaitable<void> WebSocketService::upgrade(asio::ip::tcp::socket socket, const http::Request& request,
-                                                std::size_t thread, http::auth::Authenticator& authenticator,
+                                                std::size_t thread, auth::Authenticator& authenticator,
                                                 presence::Identity identity, http::ConnectionSlot slot) {
   // The same connection on the io_context's own executor type (see PlainTcp).
   auto& context = static_cast<asio::io_context&>(asio::query(socket.get_executor(), asio::execution::context));
@@ -97,7 +97,7 @@ asio::awaitable<void> WebSocketService::upgrade(asio::ip::tcp::socket socket, co
 }
 
 asio::awaitable<void> WebSocketService::upgrade_tls(http::TlsStream stream, const http::Request& request,
-                                                    std::size_t thread, http::auth::Authenticator& authenticator,
+                                                    std::size_t thread, auth::Authenticator& authenticator,
                                                     presence::Identity identity, http::ConnectionSlot slot) {
   beast::get_lowest_layer(stream).expires_never();
   const SessionContext& session_context = context_for(thread, authenticator, slot.limit());

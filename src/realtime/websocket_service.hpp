@@ -6,8 +6,8 @@
 #include "presence/clock.hpp"
 #include "realtime/hub.hpp"
 #include "realtime/keep_alive.hpp"
-#include "realtime/leave_grace.hpp"
-#include "http/throttle.hpp"
+#include "service/leave_grace.hpp"
+#include "service/throttle.hpp"
 #include "service/user_ledger.hpp"
 #include "store/presence_store.hpp"
 
@@ -33,8 +33,8 @@ class WebSocketService final : public http::WebSocketUpgrade {
   // `executors`: the server threads', indexed as the `thread` of upgrade().
   // `throttle` and `users` are the per-user limits HTTP shares: a user's sockets and HTTP
   // requests draw on the same budget.
-  WebSocketService(WebSocketOptions options, Hub& hub, store::PresenceStore& store, LeaveGrace& grace,
-                   http::Throttle& throttle, service::UserLedger& users, const presence::Clock& clock,
+  WebSocketService(WebSocketOptions options, Hub& hub, store::PresenceStore& store, service::LeaveGrace& grace,
+                   service::Throttle& throttle, service::UserLedger& users, const presence::Clock& clock,
                    const std::vector<boost::asio::any_io_executor>& executors);
   ~WebSocketService() override;
 
@@ -45,23 +45,23 @@ class WebSocketService final : public http::WebSocketUpgrade {
   void stop();
 
   boost::asio::awaitable<void> upgrade(boost::asio::ip::tcp::socket socket, const http::Request& request,
-                                       std::size_t thread, http::auth::Authenticator& authenticator,
+                                       std::size_t thread, auth::Authenticator& authenticator,
                                        presence::Identity identity, http::ConnectionSlot slot) override;
   boost::asio::awaitable<void> upgrade_tls(http::TlsStream stream, const http::Request& request, std::size_t thread,
-                                           http::auth::Authenticator& authenticator, presence::Identity identity,
+                                           auth::Authenticator& authenticator, presence::Identity identity,
                                            http::ConnectionSlot slot) override;
 
 
  private:
   // The thread's session context, made by its first upgrade (it brings the authenticator).
-  const SessionContext& context_for(std::size_t thread, http::auth::Authenticator& authenticator,
+  const SessionContext& context_for(std::size_t thread, auth::Authenticator& authenticator,
                                     http::ConnectionLimit* connections);
 
   WebSocketOptions options_;
   Hub& hub_;
   store::PresenceStore& store_;
-  LeaveGrace& grace_;
-  http::Throttle& throttle_;
+  service::LeaveGrace& grace_;
+  service::Throttle& throttle_;
   service::UserLedger& users_;
   const presence::Clock& clock_;
   std::vector<boost::asio::any_io_executor> executors_;

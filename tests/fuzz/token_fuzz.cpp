@@ -1,8 +1,8 @@
 // Tokens: the JWT parser and verifier (header, claims, signature), and base64url. The
 // input is tried as a whole token, and as the claims of a correctly signed one, so that
 // the claims' parser (scope patterns included) sees more than the signature check lets by.
-#include "http/auth/base64url.hpp"
-#include "http/auth/jwt.hpp"
+#include "auth/base64url.hpp"
+#include "auth/jwt.hpp"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-using namespace presenced::http::auth;
+using namespace presenced::auth;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view token(reinterpret_cast<const char*>(data), size);

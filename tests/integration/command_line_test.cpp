@@ -1,5 +1,5 @@
 // The command line: what an operator types, and the one-line reasons when it is wrong.
-#include "http/auth/jwt.hpp"
+#include "auth/jwt.hpp"
 #include "integration/fixture.hpp"
 #include "presence/clock.hpp"
 
@@ -71,8 +71,8 @@ TEST(CommandLine, TokenSubcommandPrintsAVerifiableToken) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   std::string token = r.output.substr(0, r.output.find('\n'));
   presence::Identity id;
-  ASSERT_EQ(http::auth::JwtCodec("s3").verify(token, presence::SystemClock().unix_seconds(), id),
-            http::auth::TokenError::none);
+  ASSERT_EQ(auth::JwtCodec("s3").verify(token, presence::SystemClock().unix_seconds(), id),
+            auth::TokenError::none);
   EXPECT_EQ(id.user->id, "42");
   EXPECT_TRUE(id.user->id_is_number);
   EXPECT_EQ(id.user->name, "Alice");

@@ -1,6 +1,6 @@
 // Every error status, in the envelope, in the host app's order; and the server keeps
 // serving after each.
-#include "http/auth/base64url.hpp"
+#include "auth/base64url.hpp"
 #include "integration/fixture.hpp"
 #include "support/raw_connection.hpp"
 
@@ -38,7 +38,7 @@ TEST_P(Errors, WrongMethodIs405WithAllow) {
 TEST_P(Errors, EveryKindOfBadTokenIs401) {
   start();
   auto c = client();
-  using http::auth::base64url_encode;
+  using auth::base64url_encode;
   std::string payload = base64url_encode(R"({"sub":1,"name":"A","tenant_id":1,"exp":4102444800})");
   std::vector<std::pair<std::string, std::map<std::string, std::string>>> cases{
       {"no header", {}},

@@ -1,9 +1,9 @@
 // The real server in this process, with a store that fails on purpose: for the answers a
 // healthy store never causes (500, 503).
-#include "http/auth/jwt.hpp"
+#include "auth/jwt.hpp"
 #include "http/handlers.hpp"
 #include "http/server.hpp"
-#include "http/throttle.hpp"
+#include "service/throttle.hpp"
 #include "support/http_client.hpp"
 
 #include <gtest/gtest.h>
@@ -63,8 +63,8 @@ class InProcess : public ::testing::Test {
 
   presence::SystemClock clock_;
   FaultyStore store_;
-  http::Throttle throttle_{0, clock_};
-  http::auth::JwtCodec codec_{kTestSecret};
+  service::Throttle throttle_{0, clock_};
+  auth::JwtCodec codec_{kTestSecret};
   http::PresenceHandlers handlers_{{}, store_, throttle_, codec_, clock_};
   http::Server server_{{.host = "127.0.0.1", .port = 0, .threads = 1}, handlers_, codec_, clock_};
   std::uint16_t port_ = 0;

@@ -1,6 +1,6 @@
 #include "support/http_client.hpp"
 
-#include "http/auth/jwt.hpp"
+#include "auth/jwt.hpp"
 #include "presence/clock.hpp"
 
 #include <boost/asio/connect.hpp>
@@ -95,9 +95,9 @@ std::string raw_exchange(std::uint16_t port, const std::string& bytes, int timeo
 }
 
 namespace {
-http::auth::TokenClaims claims_for(const std::string& user, const std::string& name, const std::string& tenant,
+auth::TokenClaims claims_for(const std::string& user, const std::string& name, const std::string& tenant,
                                    std::int64_t ttl_s) {
-  http::auth::TokenClaims c;
+  auth::TokenClaims c;
   c.user_id = user;
   c.user_id_is_number = !user.empty() && user.find_first_not_of("0123456789") == std::string::npos;
   c.name = name;
@@ -111,13 +111,13 @@ http::auth::TokenClaims claims_for(const std::string& user, const std::string& n
 
 std::string token_for(const std::string& user, const std::string& name, const std::string& tenant, std::int64_t ttl_s,
                       const std::string& secret) {
-  return http::auth::JwtCodec(secret).sign(claims_for(user, name, tenant, ttl_s));
+  return auth::JwtCodec(secret).sign(claims_for(user, name, tenant, ttl_s));
 }
 
 std::string scoped_token_for(const std::string& user, const std::string& name, std::vector<std::string> scope) {
-  http::auth::TokenClaims c = claims_for(user, name, "1", 3600);
+  auth::TokenClaims c = claims_for(user, name, "1", 3600);
   c.scope = std::move(scope);
-  return http::auth::JwtCodec(kTestSecret).sign(c);
+  return auth::JwtCodec(kTestSecret).sign(c);
 }
 
 }  // namespace presenced::testing

@@ -1,9 +1,9 @@
-#include "http/auth/authenticator.hpp"
+#include "auth/authenticator.hpp"
 
 #include <gtest/gtest.h>
 
 namespace {
-using namespace presenced::http::auth;
+using namespace presenced::auth;
 using presenced::presence::ManualClock;
 
 std::string token_for(const ManualClock& clock, std::string user, std::int64_t ttl) {

@@ -1,9 +1,9 @@
-#include "http/auth/base64url.hpp"
+#include "auth/base64url.hpp"
 
 #include <gtest/gtest.h>
 
-using presenced::http::auth::base64url_decode;
-using presenced::http::auth::base64url_encode;
+using presenced::auth::base64url_decode;
+using presenced::auth::base64url_encode;
 
 TEST(Base64Url, RoundTripsEveryLength) {
   std::string bytes;

@@ -1,12 +1,12 @@
-#include "http/auth/base64url.hpp"
-#include "http/auth/jwt.hpp"
+#include "auth/base64url.hpp"
+#include "auth/jwt.hpp"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
 namespace {
-using namespace presenced::http::auth;
+using namespace presenced::auth;
 constexpr std::int64_t kNow = 1'800'000'000;
 
 TokenClaims alice() {

@@ -1,4 +1,4 @@
-#include "http/throttle.hpp"
+#include "service/throttle.hpp"
 
 #include <gtest/gtest.h>
 
@@ -15,7 +15,7 @@ presence::UserPtr user(std::string id, std::string tenant = "1") {
 
 TEST(Throttle, CountsDownThenRefusesWithRetryAfter) {
   presence::ManualClock clock;
-  http::Throttle throttle(3, clock);
+  service::Throttle throttle(3, clock);
   auto u = user("1");
   for (std::uint32_t expected : {2u, 1u, 0u}) {
     auto d = throttle.hit(*u);
@@ -33,7 +33,7 @@ TEST(Throttle, CountsDownThenRefusesWithRetryAfter) {
 
 TEST(Throttle, TheWindowReopensAfterAMinute) {
   presence::ManualClock clock;
-  http::Throttle throttle(1, clock);
+  service::Throttle throttle(1, clock);
   auto u = user("1");
   EXPECT_TRUE(throttle.hit(*u).allowed);
   EXPECT_FALSE(throttle.hit(*u).allowed);
@@ -45,7 +45,7 @@ TEST(Throttle, TheWindowReopensAfterAMinute) {
 
 TEST(Throttle, UsersAndTenantsHaveTheirOwnBudgets) {
   presence::ManualClock clock;
-  http::Throttle throttle(1, clock);
+  service::Throttle throttle(1, clock);
   EXPECT_TRUE(throttle.hit(*user("1")).allowed);
   EXPECT_TRUE(throttle.hit(*user("2")).allowed);
   EXPECT_TRUE(throttle.hit(*user("1", "2")).allowed);
@@ -54,7 +54,7 @@ TEST(Throttle, UsersAndTenantsHaveTheirOwnBudgets) {
 
 TEST(Throttle, ClosedWindowsAreSweptSoMemoryStaysBounded) {
   presence::ManualClock clock;
-  http::Throttle throttle(10, clock, 1);
+  service::Throttle throttle(10, clock, 1);
   for (int round = 0; round < 5; ++round) {
     for (int i = 0; i < 3000; ++i) throttle.hit(*user(std::to_string(round * 10'000 + i)));
     clock.advance_ms(61'000);

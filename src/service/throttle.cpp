@@ -1,10 +1,10 @@
-#include "http/throttle.hpp"
+#include "service/throttle.hpp"
 
 #include "presence/validation.hpp"
 
 #include <algorithm>
 
-namespace presenced::http {
+namespace presenced::service {
 namespace {
 
 struct Window {
@@ -79,4 +79,4 @@ std::size_t Throttle::tracked() const {
   return n;
 }
 
-}  // namespace presenced::http
+}  // namespace presenced::service

@@ -1,4 +1,4 @@
-#include "realtime/leave_grace.hpp"
+#include "service/leave_grace.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -8,7 +8,7 @@
 
 #include <string>
 
-namespace presenced::realtime {
+namespace presenced::service {
 namespace asio = boost::asio;
 
 namespace {
@@ -40,4 +40,4 @@ void LeaveGrace::schedule(const asio::any_io_executor& executor, presence::Recor
                  asio::detached);
 }
 
-}  // namespace presenced::realtime
+}  // namespace presenced::service

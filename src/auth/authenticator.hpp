@@ -1,11 +1,11 @@
 #pragma once
 // From an Authorization header to an identity: Bearer scheme, cache, then verification.
 
-#include "http/auth/jwt.hpp"
-#include "http/auth/token_cache.hpp"
+#include "auth/jwt.hpp"
+#include "auth/token_cache.hpp"
 #include "presence/clock.hpp"
 
-namespace presenced::http::auth {
+namespace presenced::auth {
 
 class Authenticator {
  public:
@@ -26,4 +26,4 @@ class Authenticator {
   TokenCache cache_;
 };
 
-}  // namespace presenced::http::auth
+}  // namespace presenced::auth

@@ -1,8 +1,8 @@
-#include "http/auth/token_cache.hpp"
+#include "auth/token_cache.hpp"
 
-#include "http/auth/jwt.hpp"
+#include "auth/jwt.hpp"
 
-namespace presenced::http::auth {
+namespace presenced::auth {
 
 const presence::Identity* TokenCache::find(std::string_view token) const {
   auto it = entries_.find(token);
@@ -26,4 +26,4 @@ void TokenCache::make_room(std::int64_t now_unix) {
   }
 }
 
-}  // namespace presenced::http::auth
+}  // namespace presenced::auth

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <unordered_map>
 
-namespace presenced::http::auth {
+namespace presenced::auth {
 
 class TokenCache {
  public:
@@ -37,4 +37,4 @@ class TokenCache {
   std::unordered_map<std::string, presence::Identity, Hash, std::equal_to<>> entries_;
 };
 
-}  // namespace presenced::http::auth
+}  // namespace presenced::auth

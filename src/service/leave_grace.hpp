@@ -17,7 +17,7 @@
 
 #include <chrono>
 
-namespace presenced::realtime {
+namespace presenced::service {
 
 class LeaveGrace {
  public:
@@ -37,4 +37,4 @@ class LeaveGrace {
   std::chrono::milliseconds grace_;
 };
 
-}  // namespace presenced::realtime
+}  // namespace presenced::service

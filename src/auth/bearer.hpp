@@ -6,7 +6,7 @@
 
 #include <string_view>
 
-namespace presenced::http::auth {
+namespace presenced::auth {
 
 // The credential without surrounding spaces; empty when the header is missing, empty, or
 // of another scheme. The scheme is matched without regard to case (RFC 9110 §11.1).
@@ -21,4 +21,4 @@ inline std::string_view bearer_credential(std::string_view authorization) {
   return credential;
 }
 
-}  // namespace presenced::http::auth
+}  // namespace presenced::auth

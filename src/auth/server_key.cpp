@@ -1,11 +1,11 @@
-#include "http/auth/server_key.hpp"
+#include "auth/server_key.hpp"
 
-#include "http/auth/bearer.hpp"
+#include "auth/bearer.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
-namespace presenced::http::auth {
+namespace presenced::auth {
 
 ServerKey::ServerKey(std::string key) : configured_(!key.empty()) {
   SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest_);
@@ -21,4 +21,4 @@ bool ServerKey::admits(std::string_view authorization) const {
   return CRYPTO_memcmp(digest, digest_, sizeof digest) == 0;
 }
 
-}  // namespace presenced::http::auth
+}  // namespace presenced::auth

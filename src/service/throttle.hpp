@@ -17,7 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
-namespace presenced::http {
+namespace presenced::service {
 
 struct ThrottleDecision {
   bool allowed = true;
@@ -45,4 +45,4 @@ class Throttle {
   std::vector<std::unique_ptr<Shard>> shards_;
 };
 
-}  // namespace presenced::http
+}  // namespace presenced::service

@@ -1,9 +1,9 @@
-#include "http/auth/authenticator.hpp"
+#include "auth/authenticator.hpp"
 
-#include "http/auth/bearer.hpp"
+#include "auth/bearer.hpp"
 #include "metrics/metrics.hpp"
 
-namespace presenced::http::auth {
+namespace presenced::auth {
 namespace {
 
 // Every refusal is counted by its reason (GET /metrics).
@@ -35,4 +35,4 @@ TokenError Authenticator::authenticate_token(std::string_view token, presence::I
   return TokenError::none;
 }
 
-}  // namespace presenced::http::auth
+}  // namespace presenced::auth

@@ -6,9 +6,9 @@
 #include <string>
 #include <string_view>
 
-namespace presenced::http::auth {
+namespace presenced::auth {
 
 std::string base64url_encode(std::string_view bytes);
 std::optional<std::string> base64url_decode(std::string_view text);
 
-}  // namespace presenced::http::auth
+}  // namespace presenced::auth

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-namespace presenced::http::auth {
+namespace presenced::auth {
 
 // Why a token was refused; also the label of the rejection counter.
 enum class TokenError { none, missing, malformed, bad_signature, bad_algorithm, bad_claims, expired };
@@ -54,4 +54,4 @@ class JwtCodec {
   std::string secret_;
 };
 
-}  // namespace presenced::http::auth
+}  // namespace presenced::auth

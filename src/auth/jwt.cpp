@@ -1,6 +1,6 @@
-#include "http/auth/jwt.hpp"
+#include "auth/jwt.hpp"
 
-#include "http/auth/base64url.hpp"
+#include "auth/base64url.hpp"
 #include "presence/validation.hpp"
 
 #include <boost/json.hpp>
@@ -12,7 +12,7 @@
 #include <charconv>
 #include <cmath>
 
-namespace presenced::http::auth {
+namespace presenced::auth {
 namespace {
 
 constexpr std::size_t kMaxTokenSize = 8192;
@@ -181,4 +181,4 @@ std::string JwtCodec::sign(const TokenClaims& c) const {
   return token;
 }
 
-}  // namespace presenced::http::auth
+}  // namespace presenced::auth

@@ -1,9 +1,9 @@
-#include "http/auth/base64url.hpp"
+#include "auth/base64url.hpp"
 
 #include <array>
 #include <cstdint>
 
-namespace presenced::http::auth {
+namespace presenced::auth {
 namespace {
 
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -60,4 +60,4 @@ std::optional<std::string> base64url_decode(std::string_view text) {
   return out;
 }
 
-}  // namespace presenced::http::auth
+}  // namespace presenced::auth

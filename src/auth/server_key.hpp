@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-namespace presenced::http::auth {
+namespace presenced::auth {
 
 class ServerKey {
  public:
@@ -20,4 +20,4 @@ class ServerKey {
   bool configured_ = false;
 };
 
-}  // namespace presenced::http::auth
+}  // namespace presenced::auth
