@@ -6,6 +6,7 @@
 #include "http/server.hpp"
 #include "http/tls.hpp"
 #include "service/throttle.hpp"
+#include "service/presence_service.hpp"
 #include "service/user_limited_store.hpp"
 #include "presence/clock.hpp"
 #include "realtime/hub.hpp"
@@ -133,13 +134,18 @@ int serve(const ServeConfig& config) {
                             clock);
   service::UserLimitedStore store(*store_ptr, users);
   service::Throttle throttle(config.rate_limit, clock);
+  // Closed sockets' tabs, and "grace" unregisters, leave after the grace.
+  service::LeaveGrace grace(store, clock,
+                            std::chrono::milliseconds(static_cast<std::int64_t>(config.leave_grace_s * 1000)));
+  // The presence service: every transport's rules, in one place.
+  service::PresenceService presence_service(store, throttle, users, grace);
   auth::JwtCodec codec(secret);
   http::PresenceHandlers handlers(
       {.dev = config.dev,
        .max_body_bytes = config.max_body_bytes,
        .cors_origins = config.cors_origins,
        .server_key = config.server_key},
-      store, throttle, codec, clock);
+      presence_service, codec, clock);
   auto ms = [](double seconds) { return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000)); };
   http::Server server({.host = config.host,
                        .port = config.port,
@@ -153,7 +159,7 @@ int serve(const ServeConfig& config) {
                       handlers, codec, clock);
 
   // Real time: the hub hears every change (it is the store's observer) and pushes it to
-  // WebSocket subscribers; closed sockets' tabs leave after the grace.
+  // WebSocket subscribers.
   realtime::Hub hub(store, server.executors(), {.coalesce = std::chrono::milliseconds(config.ws_coalesce_ms)});
   store.set_observer(&hub);
   // Webhooks: the store tells the sender when a record gains its first tab or loses its last.
@@ -164,14 +170,11 @@ int serve(const ServeConfig& config) {
             .target = *config.webhook, .secret = config.webhook_secret, .queue_limit = config.webhook_queue}, clock);
     store.set_occupancy_observer(webhooks.get());
   }
-  service::LeaveGrace grace(store, clock,
-                             std::chrono::milliseconds(static_cast<std::int64_t>(config.leave_grace_s * 1000)));
-  handlers.set_leave_grace(&grace);
   realtime::WebSocketService websocket({.max_subscriptions = config.ws_max_subscriptions,
                                         .max_message_bytes = config.ws_max_message,
                                         .messages_per_second = config.ws_rate,
                                         .idle_timeout = std::chrono::seconds(config.ws_idle_timeout_s)},
-                                       hub, store, grace, throttle, users, clock, server.executors());
+                                       hub, presence_service, clock, server.executors());
   server.set_websocket(&websocket);
 
   std::uint16_t port = 0;

@@ -118,6 +118,14 @@ void error(Response& res, unsigned status, std::string_view message) {
   res.body.append("}");
 }
 
+void outcome(Response& res, service::Outcome refusal) {
+  const service::OutcomeText t = service::text_of(refusal);
+  if (t.http_field.empty()) return error(res, t.http_status, t.http_message);
+  presence::ValidationErrors errors;
+  errors.add(t.http_field, std::string(t.http_message));
+  validation_error(res, errors);
+}
+
 void validation_error(Response& res, const presence::ValidationErrors& errors) {
   error(res, 422, errors.summary());
   res.body.pop_back();

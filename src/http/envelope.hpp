@@ -6,6 +6,7 @@
 #include "http/response.hpp"
 #include "presence/types.hpp"
 #include "presence/validation.hpp"
+#include "service/outcome.hpp"
 
 #include <string>
 #include <string_view>
@@ -34,5 +35,7 @@ void error(Response& res, unsigned status, std::string_view message);
 // 413 for a body over `limit` bytes (declared, or found while reading it).
 void body_too_large(Response& res, std::size_t limit);
 void validation_error(Response& res, const presence::ValidationErrors& errors);
+// A refusal of the presence service, as its row says (service/outcome.hpp).
+void outcome(Response& res, service::Outcome refusal);
 
 }  // namespace presenced::http::envelope

@@ -48,11 +48,6 @@ bool parse_json(std::string_view body, boost::json::value& out, Response& res) {
 }
 
 
-void store_unavailable(Response& res) {
-  metrics::add(metrics::Counter::store_errors);
-  envelope::error(res, 503, "The presence store is unavailable. Try again.");
-}
-
 // The value of `name` in the query string of `target`, or empty. Tokens are base64url
 // and dots, so they need no percent-decoding.
 std::string_view query_param(std::string_view target, std::string_view name) {
@@ -148,26 +143,25 @@ bool PresenceHandlers::admit(const RequestHead& head, auth::Authenticator& authe
       res.add_header("WWW-Authenticate", "Bearer");
       return false;
     }
-    if (throttle_.enabled()) {
-      service::ThrottleDecision d = throttle_.hit(*ex.identity.user);
+    if (service_.rate_limited()) {
+      service::ThrottleDecision d;
+      const service::Outcome charged = service_.charge(*ex.identity.user, service::Transport::http, &d);
       res.add_header("X-RateLimit-Limit", static_cast<std::int64_t>(d.limit));
       res.add_header("X-RateLimit-Remaining", static_cast<std::int64_t>(d.remaining));
-      if (!d.allowed) {
-        metrics::add(metrics::Counter::throttled_http);
-        envelope::error(res, 429, "Too Many Attempts.");
+      if (charged != service::Outcome::ok) {
+        envelope::outcome(res, charged);
         res.add_header("Retry-After", d.retry_after_s);
         res.add_header("X-RateLimit-Reset", d.reset_unix);
         return false;
       }
     }
-  }
-
-  // The token's scope (if it has one) must cover the record; answered before the body is
-  // read, like any refusal.
-  if (needs_identity && !ex.identity.user->scope.allows(m.record_type, m.record_id)) {
-    metrics::add(metrics::Counter::scope_refused);
-    envelope::error(res, 403, "This action is unauthorized.");
-    return false;
+    // The token's scope (if it has one) must cover the record; answered before the body
+    // is read, like any refusal.
+    if (const service::Outcome admitted = service_.admit(*ex.identity.user, record_of(ex));
+        admitted != service::Outcome::ok) {
+      envelope::outcome(res, admitted);
+      return false;
+    }
   }
 
   if (head.content_length && *head.content_length > options_.max_body_bytes) {
@@ -183,7 +177,7 @@ boost::asio::awaitable<void> PresenceHandlers::handle(const Exchange& ex, std::s
                                                       Response& res) {
   switch (ex.route.route) {
     case Route::healthz: envelope::health(res, true); break;  // liveness: the process answers
-    case Route::readyz: envelope::health(res, store_.ready()); break;
+    case Route::readyz: envelope::health(res, service_.store().ready()); break;
     case Route::heartbeat: co_await heartbeat(ex, body, res); break;
     case Route::viewers: co_await viewers(ex, scratch, res); break;
     case Route::unregister: co_await unregister(ex, body, res); break;
@@ -209,11 +203,21 @@ boost::asio::awaitable<void> PresenceHandlers::handle(const Exchange& ex, std::s
     case Route::metrics:
       res.status = 200;
       res.content_type = "text/plain; version=0.0.4; charset=utf-8";
-      metrics::render(res.body, {.routes = kRouteNames, .token_errors = auth::kTokenErrorNames}, store_.live_counts());
+      metrics::render(res.body, {.routes = kRouteNames, .token_errors = auth::kTokenErrorNames},
+                      service_.store().live_counts());
       break;
     case Route::not_found: envelope::error(res, 404, "Not found."); break;
   }
 }
+
+namespace {
+// A presence endpoint's answer: success as `ok` writes it, or the service's refusal.
+template <class Ok>
+void answer(Response& res, service::Outcome outcome, Ok ok) {
+  if (outcome == service::Outcome::ok) ok();
+  else envelope::outcome(res, outcome);
+}
+}  // namespace
 
 boost::asio::awaitable<void> PresenceHandlers::heartbeat(const Exchange& ex, std::string_view body,
                                                          Response& res) {
@@ -222,23 +226,8 @@ boost::asio::awaitable<void> PresenceHandlers::heartbeat(const Exchange& ex, std
   if (!accepted(presence::read_heartbeat(body, heartbeat, errors), errors, res)) co_return;
   // Results are bound to a local before they are tested: g++ 12 miscompiles co_await
   // inside a condition.
-  const store::HeartbeatResult result = co_await store_.heartbeat(record_of(ex), ex.identity.user, heartbeat.input);
-  switch (result) {
-    case store::HeartbeatResult::joined:
-    case store::HeartbeatResult::updated:
-    case store::HeartbeatResult::renewed: envelope::success_registered(res); break;
-    case store::HeartbeatResult::not_owner:
-      errors.add("tab_id", "The tab id has already been taken.");
-      envelope::validation_error(res, errors);
-      break;
-    case store::HeartbeatResult::record_full:
-    case store::HeartbeatResult::user_full:
-    case store::HeartbeatResult::user_tabs_full:
-      metrics::add(metrics::Counter::tabs_refused);
-      envelope::error(res, 429, store::tab_limit_message(result));
-      break;
-    case store::HeartbeatResult::unavailable: store_unavailable(res); break;
-  }
+  const service::Outcome outcome = co_await service_.heartbeat(record_of(ex), ex.identity.user, heartbeat.input);
+  answer(res, outcome, [&] { envelope::success_registered(res); });
 }
 
 boost::asio::awaitable<void> PresenceHandlers::unregister(const Exchange& ex, std::string_view body,
@@ -248,44 +237,27 @@ boost::asio::awaitable<void> PresenceHandlers::unregister(const Exchange& ex, st
   if (!accepted(presence::read_unregister(body, unregister, errors), errors, res)) co_return;
   // A page going away (pagehide) that may come back (a reload) asks for the grace: its
   // tab leaves later unless it is heard from again meanwhile.
-  if (unregister.grace && grace_) {
-    const auto executor = co_await boost::asio::this_coro::executor;
-    grace_->schedule(executor, record_of(ex), ex.identity.user, unregister.tab_id);
+  if (unregister.grace) {
+    service_.leave_later(co_await boost::asio::this_coro::executor, record_of(ex), ex.identity.user, unregister.tab_id);
     envelope::success_unregistered(res);
     co_return;
   }
-  // Another user's tab is left alone, and the answer is the same as for a tab that is
-  // gone: from the caller's side, no tab of theirs has that id.
-  const store::UnregisterResult result =
-      co_await store_.unregister(record_of(ex), *ex.identity.user, unregister.tab_id, 0);
-  if (result == store::UnregisterResult::unavailable) {
-    store_unavailable(res);
-  } else {
-    envelope::success_unregistered(res);
-  }
+  const service::Outcome outcome = co_await service_.unregister(record_of(ex), *ex.identity.user, unregister.tab_id);
+  answer(res, outcome, [&] { envelope::success_unregistered(res); });
 }
 
 boost::asio::awaitable<void> PresenceHandlers::viewers(const Exchange& ex, ConnectionScratch& scratch,
                                                        Response& res) {
-  const store::ViewersResult result =
-      co_await store_.viewers(record_of(ex), ex.identity.user.get(), scratch.viewers, nullptr);
-  if (result == store::ViewersResult::unavailable) {
-    store_unavailable(res);
-  } else {
-    envelope::success_viewers(res, scratch.viewers);
-  }
+  const service::Outcome outcome = co_await service_.viewers(record_of(ex), ex.identity.user.get(), scratch.viewers);
+  answer(res, outcome, [&] { envelope::success_viewers(res, scratch.viewers); });
 }
 
 boost::asio::awaitable<void> PresenceHandlers::saved(const Exchange& ex, std::string_view body, Response& res) {
   presence::SavedBody saved;
   presence::ValidationErrors errors;
   if (!accepted(presence::read_saved(body, saved, errors), errors, res)) co_return;
-  const store::SavedResult result = co_await store_.saved(record_of(ex), ex.identity.user, saved.lock_version);
-  if (result == store::SavedResult::unavailable) {
-    store_unavailable(res);
-  } else {
-    envelope::success_saved(res);
-  }
+  const service::Outcome outcome = co_await service_.saved(record_of(ex), ex.identity.user, saved.lock_version);
+  answer(res, outcome, [&] { envelope::success_saved(res); });
 }
 
 void PresenceHandlers::dev_token(std::string_view body, RequestArena& arena, Response& res) {
@@ -356,38 +328,28 @@ boost::asio::awaitable<void> PresenceHandlers::server_query(std::string_view bod
   records.reserve(query.records.size());
   for (const auto& [type, id] : query.records) records.push_back({query.tenant, type, id});
   std::vector<std::vector<presence::Viewer>> viewers;
-  const store::ViewersResult result = co_await store_.viewers_of(records, viewers);
-  if (result != store::ViewersResult::ok) {
-    store_unavailable(res);
-    co_return;
-  }
-  envelope::success_bulk_viewers(res, query.records, viewers);
+  const service::Outcome outcome = co_await service_.viewers_of(records, viewers);
+  answer(res, outcome, [&] { envelope::success_bulk_viewers(res, query.records, viewers); });
 }
 
 boost::asio::awaitable<void> PresenceHandlers::server_record(const Exchange& ex, ConnectionScratch& scratch,
                                                              Response& res) {
   const presence::RecordRef record{ex.route.tenant, ex.route.record_type, ex.route.record_id};
   std::vector<presence::TabDetail> tabs;
-  const store::ViewersResult listed = co_await store_.viewers(record, nullptr, scratch.viewers, nullptr);
-  if (listed != store::ViewersResult::ok) {
-    store_unavailable(res);
+  const service::Outcome listed = co_await service_.viewers(record, nullptr, scratch.viewers);
+  if (listed != service::Outcome::ok) {
+    envelope::outcome(res, listed);
     co_return;
   }
-  const store::ViewersResult detailed = co_await store_.tabs(record, tabs);
-  if (detailed != store::ViewersResult::ok) {
-    store_unavailable(res);
-    co_return;
-  }
-  envelope::success_record_detail(res, scratch.viewers, tabs);
+  const service::Outcome detailed = co_await service_.tabs(record, tabs);
+  answer(res, detailed, [&] { envelope::success_record_detail(res, scratch.viewers, tabs); });
 }
 
 boost::asio::awaitable<void> PresenceHandlers::server_remove_user(const Exchange& ex, Response& res) {
-  const std::optional<std::size_t> removed = co_await store_.remove_user(ex.route.tenant, decoded_user_id(ex.route.user_id));
-  if (!removed) {
-    store_unavailable(res);
-    co_return;
-  }
-  envelope::success_removed(res, *removed);
+  std::size_t removed = 0;
+  const service::Outcome outcome =
+      co_await service_.remove_user(ex.route.tenant, decoded_user_id(ex.route.user_id), removed);
+  answer(res, outcome, [&] { envelope::success_removed(res, removed); });
 }
 
 }  // namespace presenced::http

@@ -1,5 +1,6 @@
 #pragma once
-// The presence endpoints, between the HTTP session (bytes, Beast) and the store (rules).
+// The presence endpoints, between the HTTP session (bytes, Beast) and the presence service
+// (rules): each parses, calls the service, and writes what it answers.
 // A request passes through admit() before its body is read and handle() after, so the
 // checks run in the host app's (Laravel's) order: route 404, method 405, token 401,
 // rate limit 429, body size 413, JSON 400, validation 422. A refused request changes nothing.
@@ -9,10 +10,8 @@
 #include "http/request_arena.hpp"
 #include "http/response.hpp"
 #include "http/router.hpp"
-#include "service/throttle.hpp"
 #include "presence/clock.hpp"
-#include "service/leave_grace.hpp"
-#include "store/presence_store.hpp"
+#include "service/presence_service.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -56,12 +55,11 @@ struct HandlerOptions {
 
 class PresenceHandlers {
  public:
-  PresenceHandlers(HandlerOptions options, store::PresenceStore& store, service::Throttle& throttle,
-                   const auth::JwtCodec& codec, const presence::Clock& clock)
+  PresenceHandlers(HandlerOptions options, service::PresenceService& service, const auth::JwtCodec& codec,
+                   const presence::Clock& clock)
       : options_(std::move(options)),
         server_key_(std::exchange(options_.server_key, {})),
-        store_(store),
-        throttle_(throttle),
+        service_(service),
         codec_(codec),
         clock_(clock) {}
 
@@ -70,9 +68,6 @@ class PresenceHandlers {
   bool admit(const RequestHead& head, auth::Authenticator& authenticator, Exchange& ex, Response& res);
 
   std::size_t max_body_bytes() const { return options_.max_body_bytes; }
-
-  // Where "grace": true unregisters go (none: they leave at once).
-  void set_leave_grace(service::LeaveGrace* grace) { grace_ = grace; }
 
   // Runs the endpoint on the body.
   boost::asio::awaitable<void> handle(const Exchange& ex, std::string_view body, RequestArena& arena,
@@ -92,11 +87,9 @@ class PresenceHandlers {
 
   HandlerOptions options_;
   auth::ServerKey server_key_;  // only its digest: the key itself is not kept
-  store::PresenceStore& store_;
-  service::Throttle& throttle_;
+  service::PresenceService& service_;
   const auth::JwtCodec& codec_;
   const presence::Clock& clock_;
-  service::LeaveGrace* grace_ = nullptr;
 };
 
 }  // namespace presenced::http

@@ -153,13 +153,15 @@ void BasicSession<Socket>::release() {
   // destructor: a session still queued when the threads stop is destroyed after the
   // service that owns its context.)
   if (ctx_.connections) ctx_.connections->closed();
-  if (holds_user_place_) ctx_.users.close_socket(*identity_.user);
+  if (holds_user_place_) ctx_.service.close_socket(*identity_.user);
   if (keep_alive_) keep_alive_->remove(*this);
   if (close_timer_) close_timer_->cancel();
   for (const std::string& key : subscriptions_) ctx_.hub.unsubscribe(ctx_.thread, *this, presence::split_record_key(key));
   subscriptions_.clear();
   if (!server_closing_)
-    for (const Tab& tab : tabs_) ctx_.grace.schedule(ws_.get_executor(), presence::split_record_key(tab.key), identity_.user, tab.tab_id);
+    for (const Tab& tab : tabs_) {
+      ctx_.service.leave_later(ws_.get_executor(), presence::split_record_key(tab.key), identity_.user, tab.tab_id);
+    }
   tabs_.clear();
 }
 
@@ -211,11 +213,12 @@ asio::awaitable<void> BasicSession<Socket>::handle(std::string_view text) {
   }
   if ((m.type == MessageType::subscribe || m.type == MessageType::heartbeat) && !charge_user()) co_return;
   const presence::RecordRef record{identity_.user->tenant, m.record_type, m.record_id};
-  if (m.type != MessageType::unsubscribe && !identity_.user->scope.allows(record.type, record.id)) {
-    metrics::add(metrics::Counter::scope_refused);
-    send_error("forbidden", "The token's scope does not cover " + std::string(record.type) + " " +
-                                std::string(record.id) + ".");
-    co_return;
+  if (m.type != MessageType::unsubscribe) {
+    if (const service::Outcome admitted = ctx_.service.admit(*identity_.user, record);
+        admitted != service::Outcome::ok) {
+      send_refusal(admitted, record);
+      co_return;
+    }
   }
   switch (m.type) {
     case MessageType::subscribe: on_subscribe(record); break;
@@ -282,21 +285,20 @@ asio::awaitable<void> BasicSession<Socket>::drop_outside_scope() {
   for (const Tab& tab : gone) {
     send_error("forbidden", "The renewed token's scope does not cover " + what(tab.key) + ": its tab " +
                                 tab.tab_id + " left.");
-    const store::UnregisterResult result =
-        co_await ctx_.store.unregister(presence::split_record_key(tab.key), *user, tab.tab_id, 0);
-    if (result == store::UnregisterResult::unavailable) store_unavailable();
+    const service::Outcome outcome =
+        co_await ctx_.service.unregister(presence::split_record_key(tab.key), *user, tab.tab_id);
+    if (outcome != service::Outcome::ok) send_refusal(outcome);
   }
 }
 
 template <class Socket>
 bool BasicSession<Socket>::claim_socket() {
-  if (ctx_.users.open_socket(*identity_.user)) {
+  if (ctx_.service.open_socket(*identity_.user)) {
     holds_user_place_ = true;
     return true;
   }
-  metrics::add(metrics::Counter::ws_sockets_refused);
   send_error("too_many_sockets", "You have too many connections open (at most " +
-                                     std::to_string(ctx_.users.limits().sockets_per_user) +
+                                     std::to_string(ctx_.service.max_sockets_per_user()) +
                                      "). Close some tabs and try again.");
   close_soon(websocket::close_code::policy_error, "too many sockets");
   return false;
@@ -304,9 +306,9 @@ bool BasicSession<Socket>::claim_socket() {
 
 template <class Socket>
 bool BasicSession<Socket>::charge_user() {
-  if (!ctx_.throttle.enabled() || ctx_.throttle.hit(*identity_.user).allowed) return true;
-  metrics::add(metrics::Counter::throttled_ws);
-  send_error("rate_limited", "Too many requests from this user. Slow down.");
+  const service::Outcome charged = ctx_.service.charge(*identity_.user, service::Transport::websocket);
+  if (charged == service::Outcome::ok) return true;
+  send_refusal(charged);
   return false;
 }
 
@@ -343,43 +345,32 @@ asio::awaitable<void> BasicSession<Socket>::on_heartbeat(presence::RecordRef rec
                "A socket may hold at most " + std::to_string(ctx_.options.max_subscriptions) + " tabs.");
     co_return;
   }
-  const store::HeartbeatResult result = co_await ctx_.store.heartbeat(record, identity_.user, input);
-  switch (result) {
-    case store::HeartbeatResult::joined:
-    case store::HeartbeatResult::updated:
-    case store::HeartbeatResult::renewed:
-      // Remembered, so that the tab leaves when the socket closes (after the grace).
-      if (!known && !ended_) tabs_.push_back({std::move(key), std::string(input.tab_id)});
-      break;
-    case store::HeartbeatResult::not_owner: send_error("tab_taken", "The tab id has already been taken."); break;
-    case store::HeartbeatResult::record_full:
-    case store::HeartbeatResult::user_full:
-    case store::HeartbeatResult::user_tabs_full:
-      metrics::add(metrics::Counter::tabs_refused);
-      send_error("too_many_tabs", store::tab_limit_message(result));
-      break;
-    case store::HeartbeatResult::unavailable:
-      store_unavailable();
-      break;
+  const service::Outcome outcome = co_await ctx_.service.heartbeat(record, identity_.user, input);
+  if (outcome != service::Outcome::ok) {
+    send_refusal(outcome);
+    co_return;
   }
+  // Remembered, so that the tab leaves when the socket closes (after the grace).
+  if (!known && !ended_) tabs_.push_back({std::move(key), std::string(input.tab_id)});
 }
 
 template <class Socket>
 asio::awaitable<void> BasicSession<Socket>::on_leave(presence::RecordRef record, std::string_view tab_id) {
   std::string key = record_key(record);
   std::string tab(tab_id);  // the message's buffer is not ours across the await
-  const store::UnregisterResult result = co_await ctx_.store.unregister(record, *identity_.user, tab, 0);
-  if (result == store::UnregisterResult::unavailable) {
-    store_unavailable();
+  const service::Outcome outcome = co_await ctx_.service.unregister(record, *identity_.user, tab);
+  if (outcome != service::Outcome::ok) {
+    send_refusal(outcome);
     co_return;
   }
   std::erase_if(tabs_, [&](const Tab& t) { return t.tab_id == tab && t.key == key; });
 }
 
 template <class Socket>
-void BasicSession<Socket>::store_unavailable() {
-  metrics::add(metrics::Counter::store_errors);
-  send_error("store_unavailable", "The presence store is unavailable. Try again.");
+void BasicSession<Socket>::send_refusal(service::Outcome refusal, presence::RecordRef record) {
+  const service::OutcomeText t = service::text_of(refusal);
+  if (refusal != service::Outcome::forbidden) return send_error(t.ws_code, t.ws_message);
+  send_error(t.ws_code, std::string(t.ws_message) + " " + std::string(record.type) + " " + std::string(record.id) + ".");
 }
 
 template <class Socket>

@@ -10,7 +10,7 @@
 #include "presence/identity.hpp"
 #include "realtime/hub.hpp"
 #include "realtime/keep_alive.hpp"
-#include "service/leave_grace.hpp"
+#include "service/presence_service.hpp"
 #include "realtime/rate_limiter.hpp"
 #include "realtime/websocket_service.hpp"
 
@@ -28,10 +28,7 @@ namespace presenced::realtime {
 struct SessionContext {
   const WebSocketOptions& options;
   Hub& hub;
-  store::PresenceStore& store;
-  service::LeaveGrace& grace;
-  service::Throttle& throttle;      // per user, shared with HTTP
-  service::UserLedger& users;    // a user's sockets, shared by every thread
+  service::PresenceService& service;  // every rule: scope, limits, operations, the grace
   const presence::Clock& clock;
   auth::Authenticator& authenticator;  // the thread's
   std::size_t thread;
@@ -108,7 +105,8 @@ class BasicSession final : public SessionBase, public std::enable_shared_from_th
   void on_unsubscribe(presence::RecordRef record);
 
   void send_error(std::string_view code, std::string_view message);
-  void store_unavailable();  // the error, counted for /metrics
+  // Tells the client why the service refused (its code and message).
+  void send_refusal(service::Outcome refusal, presence::RecordRef record = {});
   void enqueue(Outgoing o);
   void start_writer();  // the write loop, unless it runs already
   boost::asio::awaitable<void> write_loop();
@@ -138,7 +136,7 @@ class BasicSession final : public SessionBase, public std::enable_shared_from_th
   bool closing_ = false;  // a close frame is due once the queue is written
   bool ended_ = false;
   bool server_closing_ = false;  // going_away(): the tabs are left to expire or be renewed
-  bool holds_user_place_ = false;  // counted in ctx_.users (claim_socket)
+  bool holds_user_place_ = false;  // counted under --max-sockets-per-user (claim_socket)
   boost::beast::websocket::close_code close_code_ = boost::beast::websocket::close_code::normal;
   const char* close_text_ = "";  // a literal
 };

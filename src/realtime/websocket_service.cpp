@@ -12,17 +12,9 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = boost::beast::websocket;
 
-WebSocketService::WebSocketService(WebSocketOptions options, Hub& hub, store::PresenceStore& store, service::LeaveGrace& grace,
-                                   service::Throttle& throttle, service::UserLedger& users, const presence::Clock& clock,
-                                   const std::vector<asio::any_io_executor>& executors)
-    : options_(options),
-      hub_(hub),
-      store_(store),
-      grace_(grace),
-      throttle_(throttle),
-      users_(users),
-      clock_(clock),
-      executors_(executors) {
+WebSocketService::WebSocketService(WebSocketOptions options, Hub& hub, service::PresenceService& service,
+                                   const presence::Clock& clock, const std::vector<asio::any_io_executor>& executors)
+    : options_(options), hub_(hub), service_(service), clock_(clock), executors_(executors) {
   for (const auto& executor : executors) {
     auto& context = static_cast<asio::io_context&>(asio::query(executor, asio::execution::context));
     keep_alive_.push_back(std::make_unique<KeepAlive>(
@@ -75,8 +67,7 @@ const SessionContext& WebSocketService::context_for(std::size_t thread, auth::Au
   auto& context_of_thread = contexts_[thread];  // only this thread touches its entry
   if (!context_of_thread) {
     context_of_thread = std::make_unique<SessionContext>(SessionContext{
-        options_, hub_, store_, grace_, throttle_, users_, clock_, authenticator, thread, *keep_alive_[thread],
-        connections});
+        options_, hub_, service_, clock_, authenticator, thread, *keep_alive_[thread], connections});
   }
   return *context_of_thread;
 }

@@ -6,10 +6,7 @@
 #include "presence/clock.hpp"
 #include "realtime/hub.hpp"
 #include "realtime/keep_alive.hpp"
-#include "service/leave_grace.hpp"
-#include "service/throttle.hpp"
-#include "service/user_ledger.hpp"
-#include "store/presence_store.hpp"
+#include "service/presence_service.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -31,11 +28,9 @@ struct WebSocketOptions {
 class WebSocketService final : public http::WebSocketUpgrade {
  public:
   // `executors`: the server threads', indexed as the `thread` of upgrade().
-  // `throttle` and `users` are the per-user limits HTTP shares: a user's sockets and HTTP
-  // requests draw on the same budget.
-  WebSocketService(WebSocketOptions options, Hub& hub, store::PresenceStore& store, service::LeaveGrace& grace,
-                   service::Throttle& throttle, service::UserLedger& users, const presence::Clock& clock,
-                   const std::vector<boost::asio::any_io_executor>& executors);
+  // `service` is the one HTTP uses too: a user's sockets and requests share its limits.
+  WebSocketService(WebSocketOptions options, Hub& hub, service::PresenceService& service,
+                   const presence::Clock& clock, const std::vector<boost::asio::any_io_executor>& executors);
   ~WebSocketService() override;
 
   // The graceful stop, any thread: every socket closes with 1001 Going Away.
@@ -59,10 +54,7 @@ class WebSocketService final : public http::WebSocketUpgrade {
 
   WebSocketOptions options_;
   Hub& hub_;
-  store::PresenceStore& store_;
-  service::LeaveGrace& grace_;
-  service::Throttle& throttle_;
-  service::UserLedger& users_;
+  service::PresenceService& service_;
   const presence::Clock& clock_;
   std::vector<boost::asio::any_io_executor> executors_;
   std::vector<std::unique_ptr<KeepAlive>> keep_alive_;  // one per thread

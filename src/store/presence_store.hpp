@@ -40,16 +40,6 @@ struct TabLimits {
   std::size_t per_user = 20;
 };
 
-// What a client is told when its new tab is refused (record_full, user_full,
-// user_tabs_full), over HTTP (429) and WebSocket (too_many_tabs) alike.
-inline std::string_view tab_limit_message(HeartbeatResult refusal) {
-  switch (refusal) {
-    case HeartbeatResult::record_full: return "This record has too many open tabs.";
-    case HeartbeatResult::user_tabs_full: return "You have too many tabs open. Close some and try again.";
-    default: return "You have too many tabs open on this record. Close some and try again.";
-  }
-}
-
 enum class UnregisterResult {
   removed,
   absent,

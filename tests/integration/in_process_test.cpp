@@ -3,6 +3,7 @@
 #include "auth/jwt.hpp"
 #include "http/handlers.hpp"
 #include "http/server.hpp"
+#include "service/presence_service.hpp"
 #include "service/throttle.hpp"
 #include "support/http_client.hpp"
 
@@ -64,8 +65,11 @@ class InProcess : public ::testing::Test {
   presence::SystemClock clock_;
   FaultyStore store_;
   service::Throttle throttle_{0, clock_};
+  service::UserLedger users_{{}, clock_};
+  service::LeaveGrace grace_{store_, clock_, std::chrono::milliseconds(100)};
+  service::PresenceService service_{store_, throttle_, users_, grace_};
   auth::JwtCodec codec_{kTestSecret};
-  http::PresenceHandlers handlers_{{}, store_, throttle_, codec_, clock_};
+  http::PresenceHandlers handlers_{{}, service_, codec_, clock_};
   http::Server server_{{.host = "127.0.0.1", .port = 0, .threads = 1}, handlers_, codec_, clock_};
   std::uint16_t port_ = 0;
   std::thread thread_;
