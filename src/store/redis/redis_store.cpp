@@ -7,6 +7,7 @@
 #include "store/redis/keys.hpp"
 #include "store/redis/notice.hpp"
 #include "store/redis/script_call.hpp"
+#include "store/redis/script_reply.hpp"
 #include "store/redis/scripts.hpp"
 #include "store/redis/cluster/key_slot.hpp"
 
@@ -26,11 +27,6 @@ namespace {
 
 // A bulk query's keys: each record's and its saved version's.
 constexpr std::size_t kMaxBulkKeys = 2 * kMaxBulkRecords;
-
-bool is_status(const ExecResult& r, std::string_view s) {
-  return r.status == ExecStatus::ok && (r.reply->type == REDIS_REPLY_STRING || r.reply->type == REDIS_REPLY_STATUS) &&
-         text(*r.reply) == s;
-}
 
 // One answer of a viewers script ({saved version, ms to the first expiry, then joined,
 // value, ...}) into `out` (without `caller`) and `state`.
@@ -280,9 +276,10 @@ asio::awaitable<HeartbeatResult> RedisStore::heartbeat(presence::RecordRef recor
   }, options_.timeout, &wrote);
   // Joins and updates reach the observers through Redis (the script publishes them), on
   // this node as on every other: see subscriber.hpp.
-  const bool occupied = is_status(r, "occupied"), reoccupied = is_status(r, "reoccupied");
-  const bool written = is_status(r, "renewed") || is_status(r, "joined") || is_status(r, "updated") || occupied ||
-                       reoccupied;
+  const ScriptReply reply = script_reply(r);
+  const bool occupied = reply == ScriptReply::occupied, reoccupied = reply == ScriptReply::reoccupied;
+  const bool written = reply == ScriptReply::renewed || reply == ScriptReply::joined ||
+                       reply == ScriptReply::updated || occupied || reoccupied;
   if (written && options_.wait_replicas > 0) {
     const bool kept = co_await replicated(wrote);
     // Told all the same: the change is on the master, and is presence until it expires.
@@ -295,13 +292,15 @@ asio::awaitable<HeartbeatResult> RedisStore::heartbeat(presence::RecordRef recor
     tell_occupied(record, reoccupied);
     co_return HeartbeatResult::joined;
   }
-  if (is_status(r, "renewed")) co_return HeartbeatResult::renewed;
-  if (is_status(r, "joined")) co_return HeartbeatResult::joined;
-  if (is_status(r, "updated")) co_return HeartbeatResult::updated;
-  if (is_status(r, "not_owner")) co_return HeartbeatResult::not_owner;
-  if (is_status(r, "record_full")) co_return HeartbeatResult::record_full;
-  if (is_status(r, "user_full")) co_return HeartbeatResult::user_full;
-  co_return HeartbeatResult::unavailable;
+  switch (reply) {
+    case ScriptReply::renewed: co_return HeartbeatResult::renewed;
+    case ScriptReply::joined: co_return HeartbeatResult::joined;
+    case ScriptReply::updated: co_return HeartbeatResult::updated;
+    case ScriptReply::not_owner: co_return HeartbeatResult::not_owner;
+    case ScriptReply::record_full: co_return HeartbeatResult::record_full;
+    case ScriptReply::user_full: co_return HeartbeatResult::user_full;
+    default: co_return HeartbeatResult::unavailable;
+  }
 }
 
 asio::awaitable<UnregisterResult> RedisStore::unregister(presence::RecordRef record, const presence::User& user,
@@ -315,19 +314,21 @@ asio::awaitable<UnregisterResult> RedisStore::unregister(presence::RecordRef rec
                                       Keys{key.view(), marker.view()}, [&](Command& w) {
     w.arg(tab_id).arg(user.id).arg(clock_.unix_ms()).arg(options_.ttl_ms).arg(unless_seen_since_ms);
   }, options_.timeout, &wrote);
-  const bool vacated = is_status(r, "vacated");
-  if (vacated) occupancy_->on_occupancy(record, Occupancy::vacated);
-  if (is_status(r, "removed") || vacated) {
-    if (options_.wait_replicas > 0) {
-      const bool kept = co_await replicated(wrote);
-      if (!kept) co_return UnregisterResult::unavailable;
-    }
-    co_return UnregisterResult::removed;
+  const ScriptReply reply = script_reply(r);
+  if (reply == ScriptReply::vacated) occupancy_->on_occupancy(record, Occupancy::vacated);
+  switch (reply) {
+    case ScriptReply::removed:
+    case ScriptReply::vacated:
+      if (options_.wait_replicas > 0) {
+        const bool kept = co_await replicated(wrote);
+        if (!kept) co_return UnregisterResult::unavailable;
+      }
+      co_return UnregisterResult::removed;
+    case ScriptReply::absent: co_return UnregisterResult::absent;
+    case ScriptReply::not_owner: co_return UnregisterResult::not_owner;
+    case ScriptReply::kept: co_return UnregisterResult::kept;
+    default: co_return UnregisterResult::unavailable;
   }
-  if (is_status(r, "absent")) co_return UnregisterResult::absent;
-  if (is_status(r, "not_owner")) co_return UnregisterResult::not_owner;
-  if (is_status(r, "kept")) co_return UnregisterResult::kept;
-  co_return UnregisterResult::unavailable;
 }
 
 asio::awaitable<ViewersResult> RedisStore::viewers(presence::RecordRef record, const presence::User* caller,
@@ -518,7 +519,7 @@ asio::awaitable<SavedResult> RedisStore::saved(presence::RecordRef record, prese
   ExecResult r = co_await call_script(*nodes, scripts_.saved, Keys{key.view(), saved.view()}, [&](Command& w) {
     w.arg(static_cast<std::int64_t>(lock_version)).arg(notice).arg(kSavedVersionKeepMs);
   }, options_.timeout, &wrote);
-  if (!is_status(r, "ok")) co_return SavedResult::unavailable;
+  if (script_reply(r) != ScriptReply::ok) co_return SavedResult::unavailable;
   if (options_.wait_replicas > 0) {
     const bool kept = co_await replicated(wrote);
     if (!kept) co_return SavedResult::unavailable;

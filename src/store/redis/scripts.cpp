@@ -1,8 +1,13 @@
 #include "store/redis/scripts.hpp"
 
+#include "store/redis/script_reply.hpp"
+
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <stdexcept>
+#include <vector>
 
 namespace presenced::store::redis {
 namespace {
@@ -134,10 +139,10 @@ if old then
         local state, old_state = string.find(head, ',"mode":', user_end, true), string.find(old, ',"mode":', user_end, true)
         if old_state and string.sub(old, old_state, at) == string.sub(head, state)
            and string.sub(old, at + 25, j) == tail then
-          return "renewed"
+          return REPLY_renewed
         end
         redis.call("PUBLISH_COMMAND", "presenced:{" .. key .. "}", "changed")
-        return "updated"
+        return REPLY_updated
       end
     end
   end
@@ -149,21 +154,21 @@ local new_text = head .. stamp .. tail .. "0}"
 local new = cjson.decode(new_text)
 local now = seen_ms(new)
 local t = redis.call("TIME")
-local joined, result = t[1] .. string.format("%06d", tonumber(t[2])), "joined"
+local joined, result = t[1] .. string.format("%06d", tonumber(t[2])), REPLY_joined
 if old then
   local e = decode(old)
   local alive, seen = live(e, now, tonumber(ttl))
   if alive then
-    if user_of(old, e) ~= user_of(new_text, new) then return "not_owner" end
+    if user_of(old, e) ~= user_of(new_text, new) then return REPLY_not_owner end
     joined = string.format("%.0f", joined_us(e, seen))
     local same = e.mode == new.mode and truthy(e.dirty) == new.dirty
         and (type(e.active_field) == "string" and e.active_field or "") == (new.active_field or "")
         and (e.activity == "idle") == (new.activity == "idle") and e.lock_version == new.lock_version
-    result = same and "renewed" or "updated"
+    result = same and REPLY_renewed or REPLY_updated
   end
 end
 local count = 0
-if result == "joined" then
+if result == REPLY_joined then
   -- Room for one more? Counted only for joins: a renewal never needs the whole hash.
   local all, mine, me = redis.call("HVALS", key), 0, user_of(new_text, new)
   for i = 1, #all do
@@ -173,21 +178,21 @@ if result == "joined" then
       if user_of(all[i], e) == me then mine = mine + 1 end
     end
   end
-  if count >= MAX_TABS_PER_RECORD then return "record_full" end
-  if mine >= MAX_TABS_PER_USER then return "user_full" end
+  if count >= MAX_TABS_PER_RECORD then return REPLY_record_full end
+  if mine >= MAX_TABS_PER_USER then return REPLY_user_full end
 end
 redis.call("HSET", key, tab, head .. stamp .. tail .. joined .. "}")
 redis.call("PEXPIRE", key, ttl)
-if result ~= "renewed" then changed(key) end
+if result ~= REPLY_renewed then changed(key) end
 if KEYS[2] then
   -- Occupancy (webhooks): the first live tab sets the marker. A marker already there
   -- means the last occupancy ended unseen (its key expired just now, or its tabs did
   -- before their key): "reoccupied" tells that vacancy and this occupancy, in order.
   local marker_ttl = ttl + OCCUPANCY_GRACE_MS
-  if result == "joined" and count == 0 then
-    if redis.call("SET", KEYS[2], "1", "NX", "PX", marker_ttl) then return "occupied" end
+  if result == REPLY_joined and count == 0 then
+    if redis.call("SET", KEYS[2], "1", "NX", "PX", marker_ttl) then return REPLY_occupied end
     redis.call("PEXPIRE", KEYS[2], marker_ttl)
-    return "reoccupied"
+    return REPLY_reoccupied
   end
   redis.call("PEXPIRE", KEYS[2], marker_ttl)
 end
@@ -316,24 +321,24 @@ return result
 constexpr std::string_view kUnregister = R"LUA(
 local now, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
 local old = redis.call("HGET", KEYS[1], ARGV[1])
-if not old then return "absent" end
+if not old then return REPLY_absent end
 local e = decode(old)
 local alive, seen = live(e, now, ttl)
-if not alive then return "absent" end
-if user_of(old, e) ~= ARGV[2] then return "not_owner" end
+if not alive then return REPLY_absent end
+if user_of(old, e) ~= ARGV[2] then return REPLY_not_owner end
 local since = tonumber(ARGV[5])
-if since > 0 and seen >= since then return "kept" end
+if since > 0 and seen >= since then return REPLY_kept end
 redis.call("HDEL", KEYS[1], ARGV[1])
 changed(KEYS[1])
 if KEYS[2] then
   local all = redis.call("HVALS", KEYS[1])
   for i = 1, #all do
-    if live(decode(all[i]), now, ttl) then return "removed" end
+    if live(decode(all[i]), now, ttl) then return REPLY_removed end
   end
   redis.call("DEL", KEYS[1])
-  if redis.call("DEL", KEYS[2]) == 1 then return "vacated" end
+  if redis.call("DEL", KEYS[2]) == 1 then return REPLY_vacated end
 end
-return "removed"
+return REPLY_removed
 )LUA";
 
 // KEYS[1] a record whose key expired, KEYS[2] its occupancy marker. Every node hears the
@@ -355,16 +360,29 @@ else
   redis.call("PEXPIRE", KEYS[2], ARGV[3])
 end
 redis.call("PUBLISH_COMMAND", "presenced:{" .. KEYS[1] .. "}", ARGV[2])
-return "ok"
+return REPLY_ok
 )LUA";
 
-// `publish`: PUBLISH on one Redis, SPUBLISH on a cluster (sharded pub/sub).
+void replace_all(std::string& text, std::string_view placeholder, std::string_view with) {
+  for (auto at = text.find(placeholder); at != std::string::npos; at = text.find(placeholder, at + with.size())) {
+    text.replace(at, placeholder.size(), with);
+  }
+}
+
+// `publish`: PUBLISH on one Redis, SPUBLISH on a cluster (sharded pub/sub). Each
+// REPLY_<word> becomes the word as a Lua string, from the one table (script_reply.hpp).
 Script make(std::string_view name, std::string_view publish, std::string_view body,
             std::string_view before_prelude = {}) {
   Script s{name, std::string(before_prelude) + std::string(kPrelude) + std::string(body), {}};
-  constexpr std::string_view kPlaceholder = "PUBLISH_COMMAND";
-  for (auto at = s.source.find(kPlaceholder); at != std::string::npos; at = s.source.find(kPlaceholder, at)) {
-    s.source.replace(at, kPlaceholder.size(), publish);
+  replace_all(s.source, "PUBLISH_COMMAND", publish);
+  // Longest first, so that no placeholder is taken by a shorter word that begins it.
+  std::vector<std::string_view> words(kScriptReplyWords.begin() + 1, kScriptReplyWords.end());
+  std::sort(words.begin(), words.end(), [](auto a, auto b) { return a.size() > b.size(); });
+  for (std::string_view word : words) {
+    replace_all(s.source, "REPLY_" + std::string(word), "\"" + std::string(word) + "\"");
+  }
+  if (s.source.find("REPLY_") != std::string::npos) {
+    throw std::logic_error("script " + std::string(name) + " answers a word not in kScriptReplyWords");
   }
   unsigned char digest[SHA_DIGEST_LENGTH];
   SHA1(reinterpret_cast<const unsigned char*>(s.source.data()), s.source.size(), digest);
