@@ -28,15 +28,6 @@ struct RecordRef {
   std::string_view id;
 };
 
-// A record as one key, "tenant:type:id" (the embedded store's index, the hub's tables):
-// the parts are [A-Za-z0-9_-], so ':' cannot occur inside one. Splits such a key back;
-// the parts are views into `key`.
-inline RecordRef split_record_key(std::string_view key) {
-  const auto a = key.find(':');
-  const auto b = key.find(':', a + 1);
-  return {key.substr(0, a), key.substr(a + 1, b - a - 1), key.substr(b + 1)};
-}
-
 // What a heartbeat asks for, after validation.
 struct HeartbeatInput {
   std::string_view tab_id;

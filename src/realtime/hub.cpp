@@ -1,6 +1,8 @@
 #include "realtime/hub.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+
+#include "store/layout.hpp"
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -13,12 +15,7 @@
 namespace presenced::realtime {
 namespace asio = boost::asio;
 
-std::string record_key(presence::RecordRef record) {
-  std::string key;
-  key.reserve(record.tenant.size() + record.type.size() + record.id.size() + 2);
-  key.append(record.tenant).append(":").append(record.type).append(":").append(record.id);
-  return key;
-}
+std::string record_key(presence::RecordRef record) { return store::layout::index_key(record).str(); }
 
 
 
@@ -36,7 +33,7 @@ struct Hub::Local {
 // A record with subscribers on this node, on its home thread.
 struct Hub::Channel {
   Channel(std::string k, const asio::any_io_executor& executor, std::size_t threads)
-      : key(std::move(k)), record(presence::split_record_key(key)), per_thread(threads, 0), window(executor), expiry(executor) {}
+      : key(std::move(k)), record(store::layout::split_index_key(key)), per_thread(threads, 0), window(executor), expiry(executor) {}
 
   std::string key;
   presence::RecordRef record;              // views into key

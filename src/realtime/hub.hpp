@@ -45,7 +45,7 @@ struct HubOptions {
   std::chrono::milliseconds coalesce{75};
 };
 
-// The record as one key, "tenant:type:id" (presence::split_record_key splits it back).
+// The record as one key, "tenant:type:id" (store/layout.hpp; split_index_key splits it back).
 std::string record_key(presence::RecordRef record);
 
 class Hub final : public store::ChangeObserver {

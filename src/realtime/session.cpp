@@ -1,6 +1,8 @@
 #include "realtime/session.hpp"
 
 #include "presence/json_text.hpp"
+
+#include "store/layout.hpp"
 #include "realtime/client_message.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -156,11 +158,11 @@ void BasicSession<Socket>::release() {
   if (holds_user_place_) ctx_.service.close_socket(*identity_.user);
   if (keep_alive_) keep_alive_->remove(*this);
   if (close_timer_) close_timer_->cancel();
-  for (const std::string& key : subscriptions_) ctx_.hub.unsubscribe(ctx_.thread, *this, presence::split_record_key(key));
+  for (const std::string& key : subscriptions_) ctx_.hub.unsubscribe(ctx_.thread, *this, store::layout::split_index_key(key));
   subscriptions_.clear();
   if (!server_closing_)
     for (const Tab& tab : tabs_) {
-      ctx_.service.leave_later(ws_.get_executor(), presence::split_record_key(tab.key), identity_.user, tab.tab_id);
+      ctx_.service.leave_later(ws_.get_executor(), store::layout::split_index_key(tab.key), identity_.user, tab.tab_id);
     }
   tabs_.clear();
 }
@@ -256,11 +258,11 @@ asio::awaitable<void> BasicSession<Socket>::drop_outside_scope() {
   const presence::UserPtr user = identity_.user;
   if (!user->scope.restricted()) co_return;
   auto outside = [&](const std::string& key) {
-    const presence::RecordRef record = presence::split_record_key(key);
+    const presence::RecordRef record = store::layout::split_index_key(key);
     return !user->scope.allows(record.type, record.id);
   };
   auto what = [](const std::string& key) {
-    const presence::RecordRef record = presence::split_record_key(key);
+    const presence::RecordRef record = store::layout::split_index_key(key);
     return std::string(record.type) + " " + std::string(record.id);
   };
   for (auto it = subscriptions_.begin(); it != subscriptions_.end();) {
@@ -268,7 +270,7 @@ asio::awaitable<void> BasicSession<Socket>::drop_outside_scope() {
       ++it;
       continue;
     }
-    ctx_.hub.unsubscribe(ctx_.thread, *this, presence::split_record_key(*it));
+    ctx_.hub.unsubscribe(ctx_.thread, *this, store::layout::split_index_key(*it));
     send_error("forbidden", "The renewed token's scope does not cover " + what(*it) + ": unsubscribed.");
     it = subscriptions_.erase(it);
   }
@@ -286,7 +288,7 @@ asio::awaitable<void> BasicSession<Socket>::drop_outside_scope() {
     send_error("forbidden", "The renewed token's scope does not cover " + what(tab.key) + ": its tab " +
                                 tab.tab_id + " left.");
     const service::Outcome outcome =
-        co_await ctx_.service.unregister(presence::split_record_key(tab.key), *user, tab.tab_id);
+        co_await ctx_.service.unregister(store::layout::split_index_key(tab.key), *user, tab.tab_id);
     if (outcome != service::Outcome::ok) send_refusal(outcome);
   }
 }

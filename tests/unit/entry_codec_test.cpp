@@ -1,6 +1,5 @@
 // The Redis entry codec, without Redis: the host app's JSON variants and exact ids.
 #include "store/redis/entry_codec.hpp"
-#include "store/redis/keys.hpp"
 
 #include <gtest/gtest.h>
 
@@ -38,20 +37,6 @@ TEST(EntryCodec, IdsPastTwoToThe53StayDistinct) {
   // An id written with an escape that the text search cannot see: unreadable, never
   // another member's number.
   EXPECT_FALSE(read_entry("1", std::string(R"({"user\u005fid":1,"m":{"user_id":2})") + seen, "1", s, field, tab));
-}
-
-TEST(KeyLayout, KeysAreBoundsChecked) {
-  const presence::RecordRef r{"1", "flow", "42"};
-  EXPECT_EQ(record_key(r).view(), "tenant_1_record_presence:flow:42");
-  EXPECT_EQ(saved_key(r).view(), "tenant_1_record_presence_saved:{tenant_1_record_presence:flow:42}");
-  EXPECT_EQ(occupancy_key(record_key(r).view()).view(), "presenced_occupied:{tenant_1_record_presence:flow:42}");
-  EXPECT_EQ(occupancy_key("k", false).view(), "");
-  const std::string huge(KeyText::kCapacity, 'x');
-  const KeyText over = occupancy_key(huge);
-  EXPECT_FALSE(over.ok());
-  EXPECT_EQ(over.view(), "");
-  const std::string longest(64, 'a');
-  EXPECT_TRUE(saved_key({longest, longest, longest}).ok());
 }
 
 }  // namespace

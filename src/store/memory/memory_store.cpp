@@ -1,5 +1,6 @@
 #include "store/memory/memory_store.hpp"
 
+#include "store/layout.hpp"
 #include "store/memory/saved_versions.hpp"
 
 #include "presence/aggregation.hpp"
@@ -48,23 +49,6 @@ std::int64_t last_heard_unix_ms(const Tab& t, std::int64_t now_ms, std::int64_t 
   return unix_now_ms - (now_ms - (t.deadline.ms(now_ms) - ttl_ms));
 }
 
-// "tenant:type:id". Parts are [A-Za-z0-9_-], so ':' cannot occur inside one.
-class RecordKey {
- public:
-  explicit RecordKey(const presence::RecordRef& r) {
-    char* p = buf_;
-    for (std::string_view part : {r.tenant, r.type, r.id}) {
-      if (p != buf_) *p++ = ':';
-      p = std::copy(part.begin(), part.end(), p);
-    }
-    size_ = static_cast<std::size_t>(p - buf_);
-  }
-  std::string_view view() const { return {buf_, size_}; }
-
- private:
-  char buf_[3 * presence::kMaxSegment + 2];
-  std::size_t size_;
-};
 
 // Grow one tab at a time while records are small (most have one to three tabs, and
 // doubling would leave memory unused), then by half.
@@ -208,7 +192,7 @@ MemoryStore::Shard& MemoryStore::shard_for(std::string_view key) {
 
 HeartbeatResult MemoryStore::apply_heartbeat(presence::RecordRef record, const presence::UserPtr& user,
                                              const presence::HeartbeatInput& in) {
-  RecordKey key(record);
+  const layout::KeyText key = layout::index_key(record);
   Shard& shard = shard_for(key.view());
   const std::int64_t now = clock_.monotonic_ms();
   const std::int64_t deadline = now + options_.ttl_ms;
@@ -277,7 +261,7 @@ HeartbeatResult MemoryStore::apply_heartbeat(presence::RecordRef record, const p
 
 UnregisterResult MemoryStore::apply_unregister(presence::RecordRef record, const presence::User& user,
                                                std::string_view tab_id, std::int64_t unless_seen_since_ms) {
-  RecordKey key(record);
+  const layout::KeyText key = layout::index_key(record);
   Shard& shard = shard_for(key.view());
   const std::int64_t now = clock_.monotonic_ms();
   presence::UserPtr owner;  // keeps the user alive for the observer after the tab is gone
@@ -307,7 +291,7 @@ UnregisterResult MemoryStore::apply_unregister(presence::RecordRef record, const
 
 void MemoryStore::read_viewers(presence::RecordRef record, const presence::User* caller,
                                std::vector<presence::Viewer>& out, RecordState* state) {
-  RecordKey key(record);
+  const layout::KeyText key = layout::index_key(record);
   Shard& shard = shard_for(key.view());
   const std::int64_t now = clock_.monotonic_ms();
   thread_local std::vector<presence::TabView> live;
@@ -334,7 +318,7 @@ void MemoryStore::read_viewers(presence::RecordRef record, const presence::User*
 
 SavedResult MemoryStore::apply_saved(presence::RecordRef record, const presence::UserPtr& user,
                                      std::uint32_t lock_version) {
-  RecordKey key(record);
+  const layout::KeyText key = layout::index_key(record);
   Shard& shard = shard_for(key.view());
   {
     std::lock_guard lock(shard.mutex);
@@ -371,7 +355,7 @@ std::size_t MemoryStore::expire_due() {
       }
       if (r->count() == 0) {
         // A record emptied earlier (unregister) was told vacant then: only one emptied now.
-        if (went > 0 && occupancy_) occupancy_->on_occupancy(presence::split_record_key(r->key()), Occupancy::vacated);
+        if (went > 0 && occupancy_) occupancy_->on_occupancy(layout::split_index_key(r->key()), Occupancy::vacated);
         shard.free(h);
         return;
       }
@@ -380,7 +364,7 @@ std::size_t MemoryStore::expire_due() {
     });
   }
   for (const auto& e : pending) {
-    observer_->on_change({presence::split_record_key(e.key), e.tab_id, e.user.get(), ChangeKind::expired});
+    observer_->on_change({layout::split_index_key(e.key), e.tab_id, e.user.get(), ChangeKind::expired});
   }
   return expired;
 }
@@ -437,7 +421,7 @@ boost::asio::awaitable<ViewersResult> MemoryStore::viewers(presence::RecordRef r
 boost::asio::awaitable<ViewersResult> MemoryStore::tabs(presence::RecordRef record,
                                                          std::vector<presence::TabDetail>& out) {
   out.clear();
-  RecordKey key(record);
+  const layout::KeyText key = layout::index_key(record);
   Shard& shard = shard_for(key.view());
   const std::int64_t now = clock_.monotonic_ms();
   const std::int64_t unix_now = clock_.unix_ms();
@@ -475,7 +459,7 @@ boost::asio::awaitable<std::optional<std::size_t>> MemoryStore::remove_user(std:
     std::lock_guard lock(shard->mutex);
     for (std::uint32_t h : shard->index) {
       const RecordBlock& r = *shard->slab[h];
-      if (presence::split_record_key(r.key()).tenant != tenant) continue;
+      if (layout::split_index_key(r.key()).tenant != tenant) continue;
       for (const Tab& tab : *shard->slab[h]) {
         if (!tab.deadline.passed(now) && presence::same_user(*tab.user, user)) {
           found.emplace_back(std::string(r.key()), std::string(tab.id.view()));
@@ -485,7 +469,7 @@ boost::asio::awaitable<std::optional<std::size_t>> MemoryStore::remove_user(std:
   }
   std::size_t removed = 0;
   for (const auto& [key, tab_id] : found) {
-    removed += apply_unregister(presence::split_record_key(key), user, tab_id, 0) == UnregisterResult::removed;
+    removed += apply_unregister(layout::split_index_key(key), user, tab_id, 0) == UnregisterResult::removed;
   }
   co_return removed;
 }

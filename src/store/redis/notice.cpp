@@ -1,47 +1,12 @@
 #include "store/redis/notice.hpp"
 
 #include "presence/json_text.hpp"
-#include "store/redis/keys.hpp"
 #include "presence/validation.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 
 namespace presenced::store::redis {
-
-std::string channel_of(std::string_view key) {
-  std::string channel(kChannelPrefix);
-  channel.append("{").append(key).append("}");
-  return channel;
-}
-
-std::optional<presence::RecordRef> record_of_key(std::string_view key) {
-  // tenant_<t>_record_presence:<type>:<id>
-  if (!key.starts_with(kKeyPrefix)) return std::nullopt;
-  key.remove_prefix(kKeyPrefix.size());
-  const auto middle = key.find(kKeyMiddle);
-  if (middle == std::string_view::npos) return std::nullopt;
-  presence::RecordRef r;
-  r.tenant = key.substr(0, middle);
-  std::string_view rest = key.substr(middle + kKeyMiddle.size());
-  const auto colon = rest.find(':');
-  if (colon == std::string_view::npos) return std::nullopt;
-  r.type = rest.substr(0, colon);
-  r.id = rest.substr(colon + 1);
-  if (!presence::is_valid_segment(r.tenant) || !presence::is_valid_segment(r.type) ||
-      !presence::is_valid_segment(r.id)) {
-    return std::nullopt;
-  }
-  return r;
-}
-
-std::optional<presence::RecordRef> record_of_channel(std::string_view channel) {
-  // presenced:{<key>}
-  if (!channel.starts_with(kChannelPrefix)) return std::nullopt;
-  std::string_view key = channel.substr(kChannelPrefix.size());
-  if (key.size() < 2 || key.front() != '{' || key.back() != '}') return std::nullopt;
-  return record_of_key(key.substr(1, key.size() - 2));
-}
 
 std::string encode_saved_notice(const presence::User& by, std::uint32_t lock_version) {
   std::string out = R"({"lock_version":)" + std::to_string(lock_version) + R"(,"by":{"id":)";

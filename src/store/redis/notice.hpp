@@ -14,20 +14,10 @@
 
 namespace presenced::store::redis {
 
-inline constexpr std::string_view kChannelPrefix = "presenced:";
-
-std::string channel_of(std::string_view key);
-
-// The record a channel is about: views into `channel`. Nothing for a channel that does
-// not follow the layout.
-std::optional<presence::RecordRef> record_of_channel(std::string_view channel);
-// The record a key of the host app's layout names (views into `key`), or nothing.
-std::optional<presence::RecordRef> record_of_key(std::string_view key);
-
-// With webhooks, `presenced_occupied:{<key>}` marks a record whose occupancy was told and
-// whose vacancy is not yet: in the record's slot, deleted by whoever tells the vacancy
-// (scripts.cpp, docs/webhooks.md).
-inline constexpr std::string_view kOccupancyPrefix = "presenced_occupied:";
+// The channel's and the keys' names are in store/layout.hpp. With webhooks,
+// `presenced_occupied:{<key>}` marks a record whose occupancy was told and whose vacancy
+// is not yet: in the record's slot, deleted by whoever tells the vacancy (scripts.cpp,
+// docs/webhooks.md).
 
 std::string encode_saved_notice(const presence::User& by, std::uint32_t lock_version);
 

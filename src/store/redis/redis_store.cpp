@@ -4,7 +4,7 @@
 #include "presence/iso8601.hpp"
 #include "presence/json_text.hpp"
 #include "store/redis/entry_codec.hpp"
-#include "store/redis/keys.hpp"
+#include "store/layout.hpp"
 #include "store/redis/notice.hpp"
 #include "store/redis/script_call.hpp"
 #include "store/redis/script_reply.hpp"
@@ -165,7 +165,7 @@ void RedisStore::start(std::span<const asio::any_io_executor> executors) {
     // The subscriber hears the expiries (on every master); the script settles which node
     // tells each.
     subscriber_->on_expired = [this, &first](std::string_view key) {
-      if (record_of_key(key)) asio::co_spawn(first, vacate_expired(std::string(key)), asio::detached);
+      if (layout::record_of_redis_key(key)) asio::co_spawn(first, vacate_expired(std::string(key)), asio::detached);
     };
   }
   subscriber_->start();
@@ -206,7 +206,7 @@ NodeSet* RedisStore::nodes_for(const asio::any_io_executor& executor) {
 }
 
 asio::awaitable<void> RedisStore::vacate_expired(std::string key) {
-  const KeyText marker = occupancy_key(key);
+  const layout::KeyText marker = layout::occupancy_key(key);
   ExecResult r = co_await call_script(*nodes_.front(), scripts_.expired, Keys{key, marker.view()},
                                       [](Command&) {}, options_.timeout);
   if (r.status != ExecStatus::ok || r.reply->type != REDIS_REPLY_INTEGER) {
@@ -214,7 +214,7 @@ asio::awaitable<void> RedisStore::vacate_expired(std::string key) {
     co_return;
   }
   if (r.reply->integer == 1) {
-    if (auto record = record_of_key(key)) occupancy_->on_occupancy(*record, Occupancy::vacated);
+    if (auto record = layout::record_of_redis_key(key)) occupancy_->on_occupancy(*record, Occupancy::vacated);
   }
 }
 
@@ -261,8 +261,8 @@ asio::awaitable<HeartbeatResult> RedisStore::heartbeat(presence::RecordRef recor
   if (!nodes) co_return HeartbeatResult::unavailable;
   const std::int64_t now = clock_.unix_ms();
   const presence::Iso8601 stamp(now), cutoff(now - options_.ttl_ms);
-  const KeyText key = record_key(record);
-  const KeyText marker = occupancy_key(key.view(), tracking());
+  const layout::KeyText key = layout::redis_key(record);
+  const layout::KeyText marker = layout::occupancy_key(key.view(), tracking());
   Connection* wrote = nullptr;
   ExecResult r = co_await call_script(*nodes, scripts_.heartbeat,
                                       Keys{key.view(), marker.view()}, [&](Command& w) {
@@ -307,8 +307,8 @@ asio::awaitable<UnregisterResult> RedisStore::unregister(presence::RecordRef rec
                                                          std::string_view tab_id, std::int64_t unless_seen_since_ms) {
   NodeSet* nodes = nodes_for(co_await asio::this_coro::executor);
   if (!nodes) co_return UnregisterResult::unavailable;
-  const KeyText key = record_key(record);
-  const KeyText marker = occupancy_key(key.view(), tracking());
+  const layout::KeyText key = layout::redis_key(record);
+  const layout::KeyText marker = layout::occupancy_key(key.view(), tracking());
   Connection* wrote = nullptr;
   ExecResult r = co_await call_script(*nodes, scripts_.unregister,
                                       Keys{key.view(), marker.view()}, [&](Command& w) {
@@ -335,9 +335,9 @@ asio::awaitable<ViewersResult> RedisStore::viewers(presence::RecordRef record, c
                                                    std::vector<presence::Viewer>& out, RecordState* state) {
   NodeSet* nodes = nodes_for(co_await asio::this_coro::executor);
   if (!nodes) co_return ViewersResult::unavailable;
-  const KeyText key = record_key(record);
-  const KeyText saved = saved_key(record);
-  const KeyText marker = occupancy_key(key.view(), tracking());
+  const layout::KeyText key = layout::redis_key(record);
+  const layout::KeyText saved = layout::saved_key(record);
+  const layout::KeyText marker = layout::occupancy_key(key.view(), tracking());
   ExecResult r = co_await call_script(
       *nodes, scripts_.viewers, Keys{key.view(), saved.view(), marker.view()},
       [&](Command& w) { w.arg(clock_.unix_ms()).arg(options_.ttl_ms); }, options_.timeout);
@@ -360,17 +360,17 @@ asio::awaitable<ViewersResult> RedisStore::viewers_of(std::span<const presence::
   std::vector<std::uint16_t> slots(records.size());
   for (std::size_t i = 0; i < records.size(); ++i) {
     order[i] = i;
-    if (nodes->cluster()) slots[i] = cluster::key_slot(record_key(records[i]).view());
+    if (nodes->cluster()) slots[i] = cluster::key_slot(layout::redis_key(records[i]).view());
   }
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return slots[a] < slots[b]; });
   const std::size_t per = tracking() ? 3 : 2;  // keys per record: with webhooks, its marker too
   std::vector<std::string> keys;
   keys.reserve(per * records.size());
   for (std::size_t i : order) {
-    const KeyText key = record_key(records[i]);
+    const layout::KeyText key = layout::redis_key(records[i]);
     keys.emplace_back(key.view());
-    keys.emplace_back(saved_key(records[i]).view());
-    if (tracking()) keys.emplace_back(occupancy_key(key.view()).view());
+    keys.emplace_back(layout::saved_key(records[i]).view());
+    if (tracking()) keys.emplace_back(layout::occupancy_key(key.view()).view());
   }
   const auto groups = group_keys(keys, nodes->cluster(), per, [&](std::size_t k) { return slots[order[k / per]]; });
   std::vector<Reply> answers;
@@ -398,7 +398,7 @@ asio::awaitable<ViewersResult> RedisStore::tabs(presence::RecordRef record, std:
   out.clear();
   NodeSet* nodes = nodes_for(co_await asio::this_coro::executor);
   if (!nodes) co_return ViewersResult::unavailable;
-  const KeyText key = record_key(record);
+  const layout::KeyText key = layout::redis_key(record);
   ExecResult r = co_await call_script(*nodes, scripts_.tabs, Keys{key.view(), {}},
                                       [&](Command& w) { w.arg(clock_.unix_ms()).arg(options_.ttl_ms); },
                                       options_.timeout);
@@ -436,7 +436,7 @@ asio::awaitable<std::optional<std::size_t>> RedisStore::remove_user(std::string_
   // The tenant's records, a page of SCAN at a time on each master (a node scans only its
   // own keys), each page cleaned by one script per slot, all in flight at once.
   std::string pattern;
-  pattern.append(kKeyPrefix).append(tenant).append(kKeyMiddle).append("*");
+  pattern.append(layout::kKeyPrefix).append(tenant).append(layout::kKeyMiddle).append("*");
   std::size_t removed = 0;
   for (Connection* master : nodes->masters()) {
     std::string cursor = "0";
@@ -458,7 +458,7 @@ asio::awaitable<std::optional<std::size_t>> RedisStore::remove_user(std::string_
       for (std::size_t i = 0; i < found.elements; ++i) {
         if (found.element[i]->type != REDIS_REPLY_STRING) continue;
         const std::string_view key = text(*found.element[i]);
-        if (auto record = record_of_key(key); record && record->tenant == tenant) ours.push_back(key);
+        if (auto record = layout::record_of_redis_key(key); record && record->tenant == tenant) ours.push_back(key);
       }
       if (ours.empty()) continue;
       std::vector<std::size_t> order(ours.size());
@@ -473,7 +473,7 @@ asio::awaitable<std::optional<std::size_t>> RedisStore::remove_user(std::string_
       keys.reserve(per * ours.size());
       for (std::size_t i : order) {
         keys.emplace_back(ours[i]);
-        if (tracking()) keys.emplace_back(occupancy_key(ours[i]).view());
+        if (tracking()) keys.emplace_back(layout::occupancy_key(ours[i]).view());
       }
       const auto groups =
           group_keys(keys, nodes->cluster(), per, [&](std::size_t k) { return slots[order[k / per]]; });
@@ -493,7 +493,7 @@ asio::awaitable<std::optional<std::size_t>> RedisStore::remove_user(std::string_
         }
         removed += static_cast<std::size_t>(answer->element[0]->integer);
         for (std::size_t v = 1; v < answer->elements; ++v) {
-          if (auto record = record_of_key(text(*answer->element[v]))) {
+          if (auto record = layout::record_of_redis_key(text(*answer->element[v]))) {
             occupancy_->on_occupancy(*record, Occupancy::vacated);
           }
         }
@@ -512,8 +512,8 @@ asio::awaitable<SavedResult> RedisStore::saved(presence::RecordRef record, prese
                                                std::uint32_t lock_version) {
   NodeSet* nodes = nodes_for(co_await asio::this_coro::executor);
   if (!nodes) co_return SavedResult::unavailable;
-  const KeyText key = record_key(record);
-  const KeyText saved = saved_key(record);
+  const layout::KeyText key = layout::redis_key(record);
+  const layout::KeyText saved = layout::saved_key(record);
   std::string notice = encode_saved_notice(*user, lock_version);
   Connection* wrote = nullptr;
   ExecResult r = co_await call_script(*nodes, scripts_.saved, Keys{key.view(), saved.view()}, [&](Command& w) {
@@ -528,11 +528,11 @@ asio::awaitable<SavedResult> RedisStore::saved(presence::RecordRef record, prese
 }
 
 void RedisStore::watch(presence::RecordRef record) {
-  if (subscriber_) subscriber_->watch(channel_of(record_key(record).view()));
+  if (subscriber_) subscriber_->watch(layout::channel_of(layout::redis_key(record).view()));
 }
 
 void RedisStore::unwatch(presence::RecordRef record) {
-  if (subscriber_) subscriber_->unwatch(channel_of(record_key(record).view()));
+  if (subscriber_) subscriber_->unwatch(layout::channel_of(layout::redis_key(record).view()));
 }
 
 }  // namespace presenced::store::redis

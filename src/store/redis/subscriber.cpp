@@ -1,5 +1,7 @@
 #include "store/redis/subscriber.hpp"
 
+#include "store/layout.hpp"
+
 #include "store/redis/notice.hpp"
 
 #include <boost/asio/post.hpp>
@@ -73,7 +75,7 @@ void Subscriber::resubscribe() {
 }
 
 void Subscriber::look_again(std::string_view channel) {
-  if (auto record = record_of_channel(channel); record && observer_) {
+  if (auto record = layout::record_of_channel(channel); record && observer_) {
     observer_->on_change({*record, {}, nullptr, ChangeKind::updated});
   }
 }
@@ -98,7 +100,7 @@ void Subscriber::on_push(Connection& from, const redisReply& reply) {
     return;
   }
   if (kind == "message" || kind == "smessage") {
-    auto record = record_of_channel(channel);
+    auto record = layout::record_of_channel(channel);
     if (!record || !observer_) return;
     const std::string_view payload = text(*reply.element[2]);
     if (payload == "changed") {
