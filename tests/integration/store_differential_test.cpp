@@ -11,13 +11,7 @@
 //   PRESENCED_DIFF_SEED=123 PRESENCED_DIFF_STEPS=200000 build/tests/integration_tests \
 //     --gtest_filter='*StoreDifferential*'
 #include "integration/fixture.hpp"
-#include "store/memory/memory_store.hpp"
-#include "store/redis/redis_store.hpp"
-#include "store/redis/redis_url.hpp"
-
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/use_future.hpp>
+#include "support/store_harness.hpp"
 
 #include <cstdlib>
 #include <random>
@@ -68,52 +62,26 @@ std::string describe(const presence::TabDetail& t) {
 
 class StoreDifferential : public ::testing::TestWithParam<Backend> {
  protected:
-  presence::ManualClock clock;
-  asio::io_context io;
+  StoreHarness harness;
+  presence::ManualClock& clock = harness.clock;
   std::unique_ptr<store::memory::MemoryStore> memory;
   std::unique_ptr<store::redis::RedisStore> redis;
-
-  void SetUp() override {
-    // The manual clock near real time: Redis's own key TTLs (real time) never pass
-    // during a run, and the stores' liveness follows the manual clock.
-    clock.step_wall_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
-                           std::chrono::system_clock::now().time_since_epoch()).count() - clock.unix_ms());
-  }
 
   void fresh_stores() {
     if (redis) redis->stop();
     redis.reset();
     const std::vector<std::string> args = store_args(GetParam());  // empties the Redis
-    std::string error;
-    auto endpoint = store::redis::parse_redis_url(args.at(1), error);
-    ASSERT_TRUE(endpoint) << error;
-    memory = std::make_unique<store::memory::MemoryStore>(
-        store::memory::MemoryStoreOptions{.ttl_ms = kTtlMs, .shards = 4, .limits = kLimits}, clock);
-    redis = std::make_unique<store::redis::RedisStore>(
-        store::redis::RedisStoreOptions{
-            .endpoint = *endpoint, .ttl_ms = kTtlMs, .timeout = std::chrono::seconds(5), .limits = kLimits},
-        clock);
-    const std::vector<asio::any_io_executor> executors{io.get_executor()};
-    redis->start(executors);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (!redis->ready() && std::chrono::steady_clock::now() < deadline) {
-      io.restart();
-      io.run_for(std::chrono::milliseconds(10));
-    }
-    ASSERT_TRUE(redis->ready()) << "Redis store not ready";
+    memory = harness.memory(kLimits, kTtlMs);
+    redis = harness.redis(args.at(1), kLimits, kTtlMs);
   }
 
   void TearDown() override {
     if (redis) redis->stop();
   }
 
-  // Runs one store call to its end on the test's io_context.
   template <class T>
   T run(asio::awaitable<T> call) {
-    auto done = asio::co_spawn(io, std::move(call), asio::use_future);
-    io.restart();
-    while (done.wait_for(std::chrono::seconds(0)) != std::future_status::ready) io.run_one_for(std::chrono::seconds(1));
-    return done.get();
+    return harness.run(std::move(call));
   }
 };
 
@@ -148,7 +116,6 @@ TEST_P(StoreDifferential, TheSameOperationsGiveTheSameAnswers) {
   for (const std::uint64_t seed : seeds) {
     SCOPED_TRACE("seed " + std::to_string(seed) + " (PRESENCED_DIFF_SEED=" + std::to_string(seed) + " to repeat)");
     fresh_stores();
-    if (HasFatalFailure()) return;
     std::mt19937_64 rng(seed);
     auto pick = [&](std::size_t n) { return static_cast<std::size_t>(rng() % n); };
     std::vector<std::string> log;  // the steps so far, printed on a disagreement
