@@ -135,7 +135,8 @@ int serve(const ServeConfig& config) {
   service::UserLimitedStore store(*store_ptr, users);
   service::Throttle throttle(config.rate_limit, clock);
   // Closed sockets' tabs, and "grace" unregisters, leave after the grace.
-  service::LeaveGrace grace(store, clock,
+  service::SteadyTimers timers;
+  service::LeaveGrace grace(store, clock, timers,
                             std::chrono::milliseconds(static_cast<std::int64_t>(config.leave_grace_s * 1000)));
   // The presence service: every transport's rules, in one place.
   service::PresenceService presence_service(store, throttle, users, grace);
@@ -160,7 +161,7 @@ int serve(const ServeConfig& config) {
 
   // Real time: the hub hears every change (it is the store's observer) and pushes it to
   // WebSocket subscribers.
-  realtime::Hub hub(store, server.executors(), {.coalesce = std::chrono::milliseconds(config.ws_coalesce_ms)});
+  realtime::Hub hub(store, server.executors(), {.coalesce = std::chrono::milliseconds(config.ws_coalesce_ms)}, timers);
   store.set_observer(&hub);
   // Webhooks: the store tells the sender when a record gains its first tab or loses its last.
   std::unique_ptr<webhook::WebhookSender> webhooks;

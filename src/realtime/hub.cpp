@@ -5,7 +5,6 @@
 #include "store/layout.hpp"
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
@@ -32,8 +31,13 @@ struct Hub::Local {
 
 // A record with subscribers on this node, on its home thread.
 struct Hub::Channel {
-  Channel(std::string k, const asio::any_io_executor& executor, std::size_t threads)
-      : key(std::move(k)), record(store::layout::split_index_key(key)), per_thread(threads, 0), window(executor), expiry(executor) {}
+  Channel(std::string k, const asio::any_io_executor& home, std::size_t threads, service::TimerSource& timers)
+      : key(std::move(k)),
+        record(store::layout::split_index_key(key)),
+        per_thread(threads, 0),
+        executor(home),
+        window(timers.make(home)),
+        expiry(timers.make(home)) {}
 
   std::string key;
   presence::RecordRef record;              // views into key
@@ -46,12 +50,14 @@ struct Hub::Channel {
   enum class Phase { idle, reading, window } phase = Phase::idle;
   bool pending = false;  // changed while reading or within the window
   bool closed = false;
-  asio::steady_timer window;
-  asio::steady_timer expiry;
+  asio::any_io_executor executor;  // the home thread's
+  std::unique_ptr<service::Timer> window;
+  std::unique_ptr<service::Timer> expiry;
 };
 
-Hub::Hub(store::PresenceStore& store, std::vector<asio::any_io_executor> executors, HubOptions options)
-    : store_(store), executors_(std::move(executors)), options_(options) {
+Hub::Hub(store::PresenceStore& store, std::vector<asio::any_io_executor> executors, HubOptions options,
+         service::TimerSource& timers)
+    : store_(store), executors_(std::move(executors)), options_(options), timers_(timers) {
   for (std::size_t i = 0; i < executors_.size(); ++i) locals_.push_back(std::make_unique<Local>());
 }
 
@@ -99,7 +105,7 @@ void Hub::home_subscribe(std::size_t home, std::string key, std::size_t thread, 
   auto& channels = locals_[home]->channels;
   auto it = channels.find(key);
   if (it == channels.end()) {
-    auto channel = std::make_shared<Channel>(key, executors_[home], executors_.size());
+    auto channel = std::make_shared<Channel>(key, executors_[home], executors_.size(), timers_);
     store_.watch(channel->record);
     it = channels.emplace(std::move(key), std::move(channel)).first;
   }
@@ -123,8 +129,8 @@ void Hub::home_unsubscribe(std::size_t home, const std::string& key, std::size_t
   --channel.per_thread[thread];
   if (--channel.total > 0) return;
   channel.closed = true;
-  channel.window.cancel();
-  channel.expiry.cancel();
+  channel.window->cancel();
+  channel.expiry->cancel();
   store_.unwatch(channel.record);
   channels.erase(it);
 }
@@ -164,7 +170,7 @@ void Hub::recompute(std::shared_ptr<Channel> channel) {
   channel->phase = Channel::Phase::reading;
   channel->pending = false;
   asio::co_spawn(
-      channel->window.get_executor(),
+      channel->executor,
       [this, channel]() -> asio::awaitable<void> {
         std::vector<presence::Viewer> now;
         store::RecordState state;
@@ -187,9 +193,8 @@ void Hub::recompute(std::shared_ptr<Channel> channel) {
           channel->pending = true;
         }
         channel->phase = Channel::Phase::window;
-        channel->window.expires_after(options_.coalesce);
-        channel->window.async_wait([this, channel](boost::system::error_code ec) {
-          if (!ec && !channel->closed) finish_window(channel);
+        channel->window->start(options_.coalesce, [this, channel] {
+          if (!channel->closed) finish_window(channel);
         });
       },
       asio::detached);
@@ -204,13 +209,12 @@ void Hub::finish_window(std::shared_ptr<Channel> channel) {
 }
 
 void Hub::arm_expiry(const std::shared_ptr<Channel>& channel, std::int64_t in_ms) {
-  channel->expiry.cancel();
+  channel->expiry->cancel();
   if (in_ms < 0) return;
   // A little after the deadline: the store counts a tab as gone only once it has passed.
-  channel->expiry.expires_after(std::chrono::milliseconds(in_ms + 20));
-  channel->expiry.async_wait([this, weak = std::weak_ptr<Channel>(channel)](boost::system::error_code ec) {
+  channel->expiry->start(std::chrono::milliseconds(in_ms + kExpirySlackMs), [this, weak = std::weak_ptr<Channel>(channel)] {
     auto channel = weak.lock();
-    if (!ec && channel && !channel->closed) look_again(channel);
+    if (channel && !channel->closed) look_again(channel);
   });
 }
 

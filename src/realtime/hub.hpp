@@ -18,6 +18,7 @@
 #include "presence/identity.hpp"
 #include "presence/types.hpp"
 #include "realtime/events.hpp"
+#include "service/timers.hpp"
 #include "store/presence_store.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -45,13 +46,19 @@ struct HubOptions {
   std::chrono::milliseconds coalesce{75};
 };
 
+// How long after a tab's deadline the hub reads the record again: the store counts a tab
+// as gone only once its deadline has passed.
+inline constexpr std::int64_t kExpirySlackMs = 20;
+
 // The record as one key, "tenant:type:id" (store/layout.hpp; split_index_key splits it back).
 std::string record_key(presence::RecordRef record);
 
 class Hub final : public store::ChangeObserver {
  public:
   // `executors`: one per server thread, indexed as the `thread` arguments below.
-  Hub(store::PresenceStore& store, std::vector<boost::asio::any_io_executor> executors, HubOptions options);
+  // `timers` times the coalescing windows and expiry checks (simulated time in tests).
+  Hub(store::PresenceStore& store, std::vector<boost::asio::any_io_executor> executors, HubOptions options,
+      service::TimerSource& timers);
   ~Hub() override;
 
   // On thread `thread`, the subscriber's. The subscriber gets a snapshot (empty joined and
@@ -88,6 +95,7 @@ class Hub final : public store::ChangeObserver {
   store::PresenceStore& store_;
   std::vector<boost::asio::any_io_executor> executors_;
   HubOptions options_;
+  service::TimerSource& timers_;
   std::vector<std::unique_ptr<Local>> locals_;  // one per thread
   std::atomic<std::size_t> subscriptions_{0};   // none: changes are not even posted
 };

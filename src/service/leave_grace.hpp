@@ -11,6 +11,7 @@
 #include "presence/clock.hpp"
 #include "presence/identity.hpp"
 #include "presence/types.hpp"
+#include "service/timers.hpp"
 #include "store/presence_store.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -21,8 +22,9 @@ namespace presenced::service {
 
 class LeaveGrace {
  public:
-  LeaveGrace(store::PresenceStore& store, const presence::Clock& clock, std::chrono::milliseconds grace)
-      : store_(store), clock_(clock), grace_(grace) {}
+  LeaveGrace(store::PresenceStore& store, const presence::Clock& clock, TimerSource& timers,
+             std::chrono::milliseconds grace)
+      : store_(store), clock_(clock), timers_(timers), grace_(grace) {}
 
   // Removes `tab_id` of `user` from `record` after the grace, on `executor`, unless the
   // tab is heard from in the meantime. The arguments are copied.
@@ -34,6 +36,7 @@ class LeaveGrace {
  private:
   store::PresenceStore& store_;
   const presence::Clock& clock_;
+  TimerSource& timers_;
   std::chrono::milliseconds grace_;
 };
 

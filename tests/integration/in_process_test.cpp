@@ -66,7 +66,8 @@ class InProcess : public ::testing::Test {
   FaultyStore store_;
   service::Throttle throttle_{0, clock_};
   service::UserLedger users_{{}, clock_};
-  service::LeaveGrace grace_{store_, clock_, std::chrono::milliseconds(100)};
+  service::SteadyTimers timers_;
+  service::LeaveGrace grace_{store_, clock_, timers_, std::chrono::milliseconds(100)};
   service::PresenceService service_{store_, throttle_, users_, grace_};
   auth::JwtCodec codec_{kTestSecret};
   http::PresenceHandlers handlers_{{}, service_, codec_, clock_};
