@@ -7,7 +7,6 @@
 #include "http/tls.hpp"
 #include "service/throttle.hpp"
 #include "service/presence_service.hpp"
-#include "service/user_limited_store.hpp"
 #include "presence/clock.hpp"
 #include "realtime/hub.hpp"
 #include "service/leave_grace.hpp"
@@ -127,19 +126,19 @@ int serve(const ServeConfig& config) {
 
   presence::SystemClock clock;
   std::unique_ptr<store::PresenceStore> store_ptr = make_store(config, clock);
-  // Every transport reaches the store through the per-user tab limit.
+  store::PresenceStore& store = *store_ptr;
+  // What each user holds on this node, across transports.
   service::UserLedger users({.sockets_per_user = config.max_sockets_per_user,
                              .tabs_per_user = config.max_user_tabs,
                              .ttl_ms = config.presence_ttl_s * 1000},
                             clock);
-  service::UserLimitedStore store(*store_ptr, users);
   service::Throttle throttle(config.rate_limit, clock);
-  // Closed sockets' tabs, and "grace" unregisters, leave after the grace.
   service::SteadyTimers timers;
-  service::LeaveGrace grace(store, clock, timers,
-                            std::chrono::milliseconds(static_cast<std::int64_t>(config.leave_grace_s * 1000)));
-  // The presence service: every transport's rules, in one place.
-  service::PresenceService presence_service(store, throttle, users, grace);
+  // The presence service: every transport's rules, in one place. Closed sockets' tabs,
+  // and "grace" unregisters, leave after the grace.
+  service::PresenceService presence_service(
+      store, throttle, users, clock, timers,
+      std::chrono::milliseconds(static_cast<std::int64_t>(config.leave_grace_s * 1000)));
   auth::JwtCodec codec(secret);
   http::PresenceHandlers handlers(
       {.dev = config.dev,

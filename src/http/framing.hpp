@@ -9,13 +9,17 @@
 
 namespace presenced::http::framing {
 
-// The size of the request head at the start of `buffered` (through the blank line that
-// ends it), or 0 while it is not all there.
-std::size_t head_size(std::string_view buffered);
+struct Head {
+  // The head's size, through the blank line that ends it, or through the first line that
+  // ends in a bare LF (Beast refuses those); 0 while it is not all there.
+  std::size_t size = 0;
+  // A header line continued on the next one, which starts with a space or a tab
+  // (obs-fold): RFC 9112 §5.2 lets a server refuse it with 400.
+  bool obs_fold = false;
+};
 
-// Whether a head carries obs-fold: a header line continued on the next line, which
-// starts with a space or a tab. RFC 9112 §5.2 lets a server refuse it with 400.
-bool has_obs_fold(std::string_view head);
+// One pass over the lines at the start of `buffered`.
+Head scan_head(std::string_view buffered);
 
 // A Transfer-Encoding whose final coding is not chunked leaves the body's length to the
 // close of the connection, which a request cannot use (RFC 9112 §6.3): 400, and close.

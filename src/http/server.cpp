@@ -257,17 +257,17 @@ asio::awaitable<void> serve_connection(Stream stream, ConnectionSlot slot, Prese
     // The whole head in the buffer before Beast parses it, so that what Beast would
     // quietly unfold (obs-fold) is refused first. Most requests arrive in one read.
     boost::system::error_code header_ec;
-    while (framing::head_size(buffered(buffer)) == 0 && buffer.size() <= options.header_limit) {
+    framing::Head scanned = framing::scan_head(buffered(buffer));
+    while (scanned.size == 0 && buffer.size() <= options.header_limit) {
       auto [more_ec, more] = co_await stream.async_read_some(buffer.prepare(2048), use_tuple);
       if (more_ec || entry.timed_out) {
         header_ec = entry.timed_out ? beast::error::timeout : more_ec;
         break;
       }
       buffer.commit(more);
+      scanned = framing::scan_head(buffered(buffer));
     }
-    if (!header_ec && framing::has_obs_fold(buffered(buffer).substr(0, framing::head_size(buffered(buffer))))) {
-      header_ec = bhttp::error::bad_value;
-    }
+    if (!header_ec && scanned.obs_fold) header_ec = bhttp::error::bad_value;
     if (!header_ec) {
       auto [header_ec_read, header_bytes] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
       header_ec = entry.timed_out ? beast::error::timeout : header_ec_read;

@@ -32,9 +32,7 @@ void LeaveGrace::schedule(const asio::any_io_executor& executor, presence::Recor
         [this, leave]() -> asio::awaitable<void> {
           // A store that is down now loses nothing: the tab expires with its TTL instead.
           const presence::RecordRef r{leave->tenant, leave->type, leave->id};
-          const store::UnregisterResult result = co_await store_.unregister(r, *leave->user, leave->tab_id,
-                                                                            leave->gone_at_ms);
-          (void)result;
+          co_await unregister_(r, *leave->user, leave->tab_id, leave->gone_at_ms);
         },
         asio::detached);
   });

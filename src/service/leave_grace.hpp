@@ -12,19 +12,24 @@
 #include "presence/identity.hpp"
 #include "presence/types.hpp"
 #include "service/timers.hpp"
-#include "store/presence_store.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 
 #include <chrono>
+#include <functional>
+#include <string_view>
 
 namespace presenced::service {
 
 class LeaveGrace {
  public:
-  LeaveGrace(store::PresenceStore& store, const presence::Clock& clock, TimerSource& timers,
-             std::chrono::milliseconds grace)
-      : store_(store), clock_(clock), timers_(timers), grace_(grace) {}
+  // `unregister` removes a tab unless it was heard from since the given unix ms (the
+  // presence service's, so that the user's tab count follows).
+  using Unregister = std::function<boost::asio::awaitable<void>(presence::RecordRef, const presence::User&,
+                                                                std::string_view, std::int64_t)>;
+  LeaveGrace(Unregister unregister, const presence::Clock& clock, TimerSource& timers, std::chrono::milliseconds grace)
+      : unregister_(std::move(unregister)), clock_(clock), timers_(timers), grace_(grace) {}
 
   // Removes `tab_id` of `user` from `record` after the grace, on `executor`, unless the
   // tab is heard from in the meantime. The arguments are copied.
@@ -34,7 +39,7 @@ class LeaveGrace {
   std::chrono::milliseconds grace() const { return grace_; }
 
  private:
-  store::PresenceStore& store_;
+  Unregister unregister_;
   const presence::Clock& clock_;
   TimerSource& timers_;
   std::chrono::milliseconds grace_;

@@ -4,6 +4,19 @@
 
 namespace presenced::service {
 
+PresenceService::PresenceService(store::PresenceStore& store, Throttle& throttle, UserLedger& users,
+                                 const presence::Clock& clock, TimerSource& timers, std::chrono::milliseconds grace)
+    : store_(store),
+      throttle_(throttle),
+      users_(users),
+      grace_(
+          [this](presence::RecordRef record, const presence::User& user, std::string_view tab_id,
+                 std::int64_t since) -> boost::asio::awaitable<void> {
+            const store::UnregisterResult result = co_await remove_tab(record, user, tab_id, since);
+            (void)result;
+          },
+          clock, timers, grace) {}
+
 Outcome PresenceService::counted(Outcome o, Transport transport) {
   switch (o) {
     case Outcome::forbidden: metrics::add(metrics::Counter::scope_refused); break;
@@ -39,8 +52,15 @@ bool PresenceService::open_socket(const presence::User& user) {
 
 boost::asio::awaitable<Outcome> PresenceService::heartbeat(presence::RecordRef record, presence::UserPtr user,
                                                            presence::HeartbeatInput tab) {
+  const UserLedger::TabAdmission admission = users_.admit_tab(*user, record, tab.tab_id);
+  if (admission == UserLedger::TabAdmission::refused) co_return counted(Outcome::user_tabs_full);
   // Bound to a local before it is tested: g++ 12 miscompiles co_await inside a condition.
-  const store::HeartbeatResult result = co_await store_.heartbeat(record, std::move(user), tab);
+  const store::HeartbeatResult result = co_await store_.heartbeat(record, user, tab);
+  const bool kept = result == store::HeartbeatResult::joined || result == store::HeartbeatResult::updated ||
+                    result == store::HeartbeatResult::renewed;
+  // A place taken for a tab the store did not keep is given back. (A refused renewal of a
+  // known tab keeps its place until its deadline: it may well be live.)
+  if (!kept && admission == UserLedger::TabAdmission::added) users_.release_tab(*user, record, tab.tab_id);
   switch (result) {
     case store::HeartbeatResult::joined:
     case store::HeartbeatResult::updated:
@@ -48,15 +68,25 @@ boost::asio::awaitable<Outcome> PresenceService::heartbeat(presence::RecordRef r
     case store::HeartbeatResult::not_owner: co_return Outcome::tab_taken;
     case store::HeartbeatResult::record_full: co_return counted(Outcome::record_full);
     case store::HeartbeatResult::user_full: co_return counted(Outcome::user_full);
-    case store::HeartbeatResult::user_tabs_full: co_return counted(Outcome::user_tabs_full);
     case store::HeartbeatResult::unavailable: break;
   }
   co_return counted(Outcome::store_unavailable);
 }
 
+boost::asio::awaitable<store::UnregisterResult> PresenceService::remove_tab(presence::RecordRef record,
+                                                                           const presence::User& user,
+                                                                           std::string_view tab_id,
+                                                                           std::int64_t unless_seen_since_ms) {
+  const store::UnregisterResult result = co_await store_.unregister(record, user, tab_id, unless_seen_since_ms);
+  if (result == store::UnregisterResult::removed || result == store::UnregisterResult::absent) {
+    users_.release_tab(user, record, tab_id);
+  }
+  co_return result;
+}
+
 boost::asio::awaitable<Outcome> PresenceService::unregister(presence::RecordRef record, const presence::User& user,
                                                             std::string_view tab_id) {
-  const store::UnregisterResult result = co_await store_.unregister(record, user, tab_id, 0);
+  const store::UnregisterResult result = co_await remove_tab(record, user, tab_id, 0);
   co_return result == store::UnregisterResult::unavailable ? counted(Outcome::store_unavailable) : Outcome::ok;
 }
 
@@ -89,6 +119,7 @@ boost::asio::awaitable<Outcome> PresenceService::remove_user(std::string_view te
                                                              std::size_t& removed) {
   const std::optional<std::size_t> result = co_await store_.remove_user(tenant, user_id);
   if (!result) co_return counted(Outcome::store_unavailable);
+  users_.release_user(tenant, user_id);
   removed = *result;
   co_return Outcome::ok;
 }

@@ -1,8 +1,9 @@
 #pragma once
 // The presence service: what every transport (HTTP, WebSocket, and any added later) calls,
 // and where the rules that are not the store's live once: admission (the token's scope,
-// the user's rate limit and sockets), the operations, the leave grace, and the counting of
-// what was refused. A transport parses, calls, and writes the Outcome it gets back
+// the user's rate limit and sockets), the operations (a user's live tabs on all records
+// counted in the ledger around each), the leave grace, and the counting of what was
+// refused. A transport parses, calls, and writes the Outcome it gets back
 // (outcome.hpp); it holds no presence rule.
 
 #include "presence/identity.hpp"
@@ -27,9 +28,9 @@ enum class Transport : std::uint8_t { http, websocket };
 
 class PresenceService {
  public:
-  // `store` is the one every transport writes through (it applies the user ledger).
-  PresenceService(store::PresenceStore& store, Throttle& throttle, UserLedger& users, LeaveGrace& grace)
-      : store_(store), throttle_(throttle), users_(users), grace_(grace) {}
+  // `grace`: how long a tab that went away may come back before it leaves.
+  PresenceService(store::PresenceStore& store, Throttle& throttle, UserLedger& users, const presence::Clock& clock,
+                  TimerSource& timers, std::chrono::milliseconds grace);
 
   // Admission, before anything is read or written. Each refusal is counted.
   // The token's scope covers the record.
@@ -72,11 +73,14 @@ class PresenceService {
  private:
   // Counts a refusal for /metrics; returns it.
   static Outcome counted(Outcome o, Transport transport = Transport::http);
+  // The store's unregister, and the user's ledger told when the tab is gone.
+  boost::asio::awaitable<store::UnregisterResult> remove_tab(presence::RecordRef record, const presence::User& user,
+                                                             std::string_view tab_id, std::int64_t unless_seen_since_ms);
 
   store::PresenceStore& store_;
   Throttle& throttle_;
   UserLedger& users_;
-  LeaveGrace& grace_;
+  LeaveGrace grace_;
 };
 
 }  // namespace presenced::service

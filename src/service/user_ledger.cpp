@@ -2,10 +2,11 @@
 
 #include "presence/validation.hpp"
 
+#include <boost/unordered/unordered_flat_map.hpp>
+
 #include <algorithm>
 #include <mutex>
 #include <string>
-#include <unordered_map>
 
 namespace presenced::service {
 namespace {
@@ -15,14 +16,16 @@ struct Hash {
   std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
 };
 
-struct TabPlace {
-  std::uint64_t hash;
-  std::int64_t deadline_ms;
+struct Equal {
+  using is_transparent = void;
+  bool operator()(std::string_view a, std::string_view b) const noexcept { return a == b; }
 };
 
 struct Entry {
   std::uint32_t sockets = 0;
-  std::vector<TabPlace> tabs;
+  // The user's tabs: hash of record and tab id -> deadline (monotonic ms). A renewal is one
+  // lookup, whatever the number of tabs; expired ones are dropped when room is needed.
+  boost::unordered_flat_map<std::uint64_t, std::int64_t> tabs;
   bool empty() const { return sockets == 0 && tabs.empty(); }
 };
 
@@ -47,38 +50,33 @@ class UserKey {
   std::size_t size_;
 };
 
-// FNV-1a over the record and the tab id, without building their text: no allocation on
-// the heartbeat path.
+// The record's and the tab id's hashes combined, without building their text: no
+// allocation on the heartbeat path. (The user's tenant is in the entry's key.)
 std::uint64_t tab_hash(presence::RecordRef record, std::string_view tab_id) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  auto mix = [&](std::string_view part) {
-    for (unsigned char c : part) h = (h ^ c) * 0x100000001b3ULL;
-    h = (h ^ 0xff) * 0x100000001b3ULL;  // a separator no part contains (0xff is never UTF-8)
-  };
-  mix(record.type);
-  mix(record.id);
-  mix(tab_id);
-  return h;
+  const std::hash<std::string_view> h;
+  std::uint64_t x = h(record.type);
+  for (std::string_view part : {record.id, tab_id}) x = (x ^ h(part)) * 0x9e3779b97f4a7c15ULL + (x >> 29);
+  return x;
 }
 
 }  // namespace
 
 struct UserLedger::Shard {
   std::mutex mutex;
-  std::unordered_map<std::string, Entry, Hash, std::equal_to<>> users;
+  boost::unordered_flat_map<std::string, Entry, Hash, Equal> users;
   std::size_t size_after_sweep = 0;
 
   // Forgets the tabs past their deadline; then, when the table has doubled since its last
   // sweep, the users left with nothing (O(1) amortised, like the throttle's).
-  void prune(Entry& e, std::int64_t now) {
-    std::erase_if(e.tabs, [&](const TabPlace& t) { return t.deadline_ms <= now; });
+  static void prune(Entry& e, std::int64_t now) {
+    boost::unordered::erase_if(e.tabs, [&](const auto& t) { return t.second <= now; });
   }
   void sweep(std::int64_t now) {
     if (users.size() < 2 * size_after_sweep + 1024) return;
-    for (auto it = users.begin(); it != users.end();) {
-      prune(it->second, now);
-      it = it->second.empty() ? users.erase(it) : std::next(it);
-    }
+    boost::unordered::erase_if(users, [&](auto& kv) {
+      prune(kv.second, now);
+      return kv.second.empty();
+    });
     size_after_sweep = users.size();
   }
   void drop_if_empty(decltype(users)::iterator it) {
@@ -131,17 +129,20 @@ UserLedger::TabAdmission UserLedger::admit_tab(const presence::User& user, prese
   auto it = s.users.find(key.view());
   if (it == s.users.end()) it = s.users.try_emplace(std::string(key.view())).first;
   Entry& e = it->second;
-  s.prune(e, now);
-  const auto known = std::find_if(e.tabs.begin(), e.tabs.end(), [&](const TabPlace& t) { return t.hash == hash; });
-  if (known != e.tabs.end()) {
-    known->deadline_ms = now + limits_.ttl_ms;
-    return TabAdmission::known;
+  if (auto known = e.tabs.find(hash); known != e.tabs.end()) {
+    // Known, or known and expired since (coming back): counted once either way.
+    const bool live = known->second > now;
+    known->second = now + limits_.ttl_ms;
+    return live ? TabAdmission::known : TabAdmission::added;
   }
   if (limits_.tabs_per_user > 0 && e.tabs.size() >= limits_.tabs_per_user) {
-    s.drop_if_empty(it);
-    return TabAdmission::refused;
+    Shard::prune(e, now);  // only when room is needed: a renewal never walks the tabs
+    if (e.tabs.size() >= limits_.tabs_per_user) {
+      s.drop_if_empty(it);
+      return TabAdmission::refused;
+    }
   }
-  e.tabs.push_back({hash, now + limits_.ttl_ms});
+  e.tabs.emplace(hash, now + limits_.ttl_ms);
   return TabAdmission::added;
 }
 
@@ -152,7 +153,7 @@ void UserLedger::release_tab(const presence::User& user, presence::RecordRef rec
   std::lock_guard lock(s.mutex);
   auto it = s.users.find(key.view());
   if (it == s.users.end()) return;
-  std::erase_if(it->second.tabs, [&](const TabPlace& t) { return t.hash == hash; });
+  it->second.tabs.erase(hash);
   s.drop_if_empty(it);
 }
 

@@ -26,8 +26,6 @@ enum class HeartbeatResult {
   not_owner,    // the tab id is live and belongs to another user: nothing changed
   record_full,  // a new tab, but the record has TabLimits::per_record live tabs: refused
   user_full,    // a new tab, but its user has TabLimits::per_user live tabs there: refused
-  user_tabs_full,  // a new tab, but its user has as many live tabs on all records as a
-                   // user may (service/user_ledger.hpp): refused before the store is asked
   unavailable,  // the store could not be reached: nothing acknowledged
 };
 
@@ -170,7 +168,7 @@ class PresenceStore {
   virtual void set_observer(ChangeObserver* observer) = 0;
   // At most one; set before start(). Without one, a store does no occupancy work (the
   // Redis store then does not ask for expiry notifications).
-  virtual void set_occupancy_observer(OccupancyObserver* observer) { occupancy_ = observer; }
+  void set_occupancy_observer(OccupancyObserver* observer) { occupancy_ = observer; }
 
   // Changes of `record` made on other nodes are wanted (someone here subscribed). Counted:
   // every watch() is followed by one unwatch(). Any thread. A store that is the only

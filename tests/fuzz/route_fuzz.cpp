@@ -26,8 +26,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)method_name(method);
 
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
-  const std::size_t head = framing::head_size(bytes);
-  if (head > bytes.size() || (head != 0 && bytes.substr(head - 4, 4) != "\r\n\r\n")) __builtin_trap();
-  (void)framing::has_obs_fold(bytes.substr(0, head));
+  const framing::Head head = framing::scan_head(bytes);
+  if (head.size > bytes.size() || (head.size != 0 && bytes[head.size - 1] != '\n')) __builtin_trap();
+  if (head.obs_fold && head.size == 0) __builtin_trap();  // told only of a whole head
   return 0;
 }

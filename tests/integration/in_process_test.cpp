@@ -67,8 +67,7 @@ class InProcess : public ::testing::Test {
   service::Throttle throttle_{0, clock_};
   service::UserLedger users_{{}, clock_};
   service::SteadyTimers timers_;
-  service::LeaveGrace grace_{store_, clock_, timers_, std::chrono::milliseconds(100)};
-  service::PresenceService service_{store_, throttle_, users_, grace_};
+  service::PresenceService service_{store_, throttle_, users_, clock_, timers_, std::chrono::milliseconds(100)};
   auth::JwtCodec codec_{kTestSecret};
   http::PresenceHandlers handlers_{{}, service_, codec_, clock_};
   http::Server server_{{.host = "127.0.0.1", .port = 0, .threads = 1}, handlers_, codec_, clock_};

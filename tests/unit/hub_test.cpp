@@ -216,7 +216,12 @@ TEST(LeaveGraceTest, ATabLeavesAfterTheGraceUnlessHeardFromSince) {
   ManualTimers timers(io);
   presence::ManualClock clock;
   FakeStore store;
-  service::LeaveGrace grace(store, clock, timers, std::chrono::milliseconds(1'500));
+  service::LeaveGrace grace(
+      [&](presence::RecordRef record, const presence::User& user, std::string_view tab_id,
+          std::int64_t since) -> asio::awaitable<void> {
+        co_await store.unregister(record, user, tab_id, since);
+      },
+      clock, timers, std::chrono::milliseconds(1'500));
   auto alice = boost::intrusive_ptr<presence::User>(new presence::User);
   alice->id = "1";
   alice->tenant = "1";
