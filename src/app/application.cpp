@@ -5,7 +5,6 @@
 #include "http/handlers.hpp"
 #include "http/server.hpp"
 #include "http/tls.hpp"
-#include "service/throttle.hpp"
 #include "service/presence_service.hpp"
 #include "presence/clock.hpp"
 #include "realtime/hub.hpp"
@@ -127,17 +126,17 @@ int serve(const ServeConfig& config) {
   presence::SystemClock clock;
   std::unique_ptr<store::PresenceStore> store_ptr = make_store(config, clock);
   store::PresenceStore& store = *store_ptr;
-  // What each user holds on this node, across transports.
-  service::UserLedger users({.sockets_per_user = config.max_sockets_per_user,
+  // What each user holds on this node, across transports: rate, sockets, tabs.
+  service::UserLedger users({.requests_per_minute = config.rate_limit,
+                             .sockets_per_user = config.max_sockets_per_user,
                              .tabs_per_user = config.max_user_tabs,
                              .ttl_ms = config.presence_ttl_s * 1000},
                             clock);
-  service::Throttle throttle(config.rate_limit, clock);
   service::SteadyTimers timers;
   // The presence service: every transport's rules, in one place. Closed sockets' tabs,
   // and "grace" unregisters, leave after the grace.
   service::PresenceService presence_service(
-      store, throttle, users, clock, timers,
+      store, users, clock, timers,
       std::chrono::milliseconds(static_cast<std::int64_t>(config.leave_grace_s * 1000)));
   auth::JwtCodec codec(secret);
   http::PresenceHandlers handlers(

@@ -4,10 +4,9 @@
 
 namespace presenced::service {
 
-PresenceService::PresenceService(store::PresenceStore& store, Throttle& throttle, UserLedger& users,
+PresenceService::PresenceService(store::PresenceStore& store, UserLedger& users,
                                  const presence::Clock& clock, TimerSource& timers, std::chrono::milliseconds grace)
     : store_(store),
-      throttle_(throttle),
       users_(users),
       grace_(
           [this](presence::RecordRef record, const presence::User& user, std::string_view tab_id,
@@ -38,8 +37,8 @@ Outcome PresenceService::admit(const presence::User& user, presence::RecordRef r
 }
 
 Outcome PresenceService::charge(const presence::User& user, Transport transport, ThrottleDecision* decision) {
-  if (!throttle_.enabled()) return Outcome::ok;
-  const ThrottleDecision d = throttle_.hit(user);
+  if (!users_.rate_limited()) return Outcome::ok;
+  const ThrottleDecision d = users_.hit(user);
   if (decision) *decision = d;
   return d.allowed ? Outcome::ok : counted(Outcome::rate_limited, transport);
 }

@@ -10,7 +10,6 @@
 #include "presence/types.hpp"
 #include "service/leave_grace.hpp"
 #include "service/outcome.hpp"
-#include "service/throttle.hpp"
 #include "service/user_ledger.hpp"
 #include "store/presence_store.hpp"
 
@@ -29,7 +28,7 @@ enum class Transport : std::uint8_t { http, websocket };
 class PresenceService {
  public:
   // `grace`: how long a tab that went away may come back before it leaves.
-  PresenceService(store::PresenceStore& store, Throttle& throttle, UserLedger& users, const presence::Clock& clock,
+  PresenceService(store::PresenceStore& store, UserLedger& users, const presence::Clock& clock,
                   TimerSource& timers, std::chrono::milliseconds grace);
 
   // Admission, before anything is read or written. Each refusal is counted.
@@ -38,7 +37,7 @@ class PresenceService {
   // One request of the user's --rate-limit, whichever transport carried it; `decision`
   // receives the budget left (for HTTP's X-RateLimit headers).
   Outcome charge(const presence::User& user, Transport transport, ThrottleDecision* decision = nullptr);
-  bool rate_limited() const { return throttle_.enabled(); }
+  bool rate_limited() const { return users_.rate_limited(); }
   // A socket of the user opens (false: the user holds --max-sockets-per-user); each true
   // is followed by one close_socket().
   bool open_socket(const presence::User& user);
@@ -78,7 +77,6 @@ class PresenceService {
                                                              std::string_view tab_id, std::int64_t unless_seen_since_ms);
 
   store::PresenceStore& store_;
-  Throttle& throttle_;
   UserLedger& users_;
   LeaveGrace grace_;
 };

@@ -21,12 +21,19 @@ struct Equal {
   bool operator()(std::string_view a, std::string_view b) const noexcept { return a == b; }
 };
 
+// A rate window as Laravel's `throttle:N,1` counts it: it opens at the user's first
+// request and lasts a minute; within it the first N pass.
+constexpr std::int64_t kWindowMs = 60'000;
+
 struct Entry {
+  std::int64_t window_opened_ms = INT64_MIN / 2;  // none open
+  std::uint32_t hits = 0;
   std::uint32_t sockets = 0;
   // The user's tabs: hash of record and tab id -> deadline (monotonic ms). A renewal is one
   // lookup, whatever the number of tabs; expired ones are dropped when room is needed.
   boost::unordered_flat_map<std::uint64_t, std::int64_t> tabs;
-  bool empty() const { return sockets == 0 && tabs.empty(); }
+  // Nothing worth keeping: no socket, no tab, no open rate window.
+  bool empty(std::int64_t now) const { return sockets == 0 && tabs.empty() && now - window_opened_ms >= kWindowMs; }
 };
 
 // "tenant\x1f user id", on the stack: a tenant is a segment (no \x1f in it), and a
@@ -63,11 +70,12 @@ std::uint64_t tab_hash(presence::RecordRef record, std::string_view tab_id) {
 
 struct UserLedger::Shard {
   std::mutex mutex;
-  boost::unordered_flat_map<std::string, Entry, Hash, Equal> users;
+  using Users = boost::unordered_flat_map<std::string, Entry, Hash, Equal>;
+  Users users;
   std::size_t size_after_sweep = 0;
 
   // Forgets the tabs past their deadline; then, when the table has doubled since its last
-  // sweep, the users left with nothing (O(1) amortised, like the throttle's).
+  // sweep, the users left with nothing (O(1) amortised).
   static void prune(Entry& e, std::int64_t now) {
     boost::unordered::erase_if(e.tabs, [&](const auto& t) { return t.second <= now; });
   }
@@ -75,12 +83,18 @@ struct UserLedger::Shard {
     if (users.size() < 2 * size_after_sweep + 1024) return;
     boost::unordered::erase_if(users, [&](auto& kv) {
       prune(kv.second, now);
-      return kv.second.empty();
+      return kv.second.empty(now);
     });
     size_after_sweep = users.size();
   }
-  void drop_if_empty(decltype(users)::iterator it) {
-    if (it->second.empty()) users.erase(it);
+  void drop_if_empty(Users::iterator it, std::int64_t now) {
+    if (it->second.empty(now)) users.erase(it);
+  }
+  // The user's entry, made if new.
+  Entry& entry(std::string_view key, Users::iterator& it) {
+    it = users.find(key);
+    if (it == users.end()) it = users.try_emplace(std::string(key)).first;
+    return it->second;
   }
 };
 
@@ -93,29 +107,57 @@ UserLedger::~UserLedger() = default;
 
 UserLedger::Shard& UserLedger::shard_of(std::string_view key) { return *shards_[Hash{}(key) % shards_.size()]; }
 
-bool UserLedger::open_socket(const presence::User& user) {
+ThrottleDecision UserLedger::hit(const presence::User& user) {
+  ThrottleDecision d;
+  d.limit = limits_.requests_per_minute;
   const UserKey key(user);
+  const std::int64_t now = clock_.monotonic_ms();
   Shard& s = shard_of(key.view());
   std::lock_guard lock(s.mutex);
-  s.sweep(clock_.monotonic_ms());
-  auto it = s.users.find(key.view());
-  if (it == s.users.end()) it = s.users.try_emplace(std::string(key.view())).first;
-  if (limits_.sockets_per_user > 0 && it->second.sockets >= limits_.sockets_per_user) {
-    s.drop_if_empty(it);
+  s.sweep(now);
+  Shard::Users::iterator it;
+  Entry& e = s.entry(key.view(), it);
+  if (now - e.window_opened_ms >= kWindowMs) {
+    e.window_opened_ms = now;
+    e.hits = 0;
+  }
+  if (e.hits >= limits_.requests_per_minute) {
+    const std::int64_t left_ms = kWindowMs - (now - e.window_opened_ms);
+    d.allowed = false;
+    d.retry_after_s = (left_ms + 999) / 1000;
+    d.reset_unix = clock_.unix_seconds() + d.retry_after_s;
+    return d;
+  }
+  ++e.hits;
+  d.remaining = limits_.requests_per_minute - e.hits;
+  return d;
+}
+
+bool UserLedger::open_socket(const presence::User& user) {
+  const UserKey key(user);
+  const std::int64_t now = clock_.monotonic_ms();
+  Shard& s = shard_of(key.view());
+  std::lock_guard lock(s.mutex);
+  s.sweep(now);
+  Shard::Users::iterator it;
+  Entry& e = s.entry(key.view(), it);
+  if (limits_.sockets_per_user > 0 && e.sockets >= limits_.sockets_per_user) {
+    s.drop_if_empty(it, now);
     return false;
   }
-  ++it->second.sockets;
+  ++e.sockets;
   return true;
 }
 
 void UserLedger::close_socket(const presence::User& user) {
   const UserKey key(user);
+  const std::int64_t now = clock_.monotonic_ms();
   Shard& s = shard_of(key.view());
   std::lock_guard lock(s.mutex);
   auto it = s.users.find(key.view());
   if (it == s.users.end() || it->second.sockets == 0) return;
   --it->second.sockets;
-  s.drop_if_empty(it);
+  s.drop_if_empty(it, now);
 }
 
 UserLedger::TabAdmission UserLedger::admit_tab(const presence::User& user, presence::RecordRef record,
@@ -126,9 +168,8 @@ UserLedger::TabAdmission UserLedger::admit_tab(const presence::User& user, prese
   Shard& s = shard_of(key.view());
   std::lock_guard lock(s.mutex);
   s.sweep(now);
-  auto it = s.users.find(key.view());
-  if (it == s.users.end()) it = s.users.try_emplace(std::string(key.view())).first;
-  Entry& e = it->second;
+  Shard::Users::iterator it;
+  Entry& e = s.entry(key.view(), it);
   if (auto known = e.tabs.find(hash); known != e.tabs.end()) {
     // Known, or known and expired since (coming back): counted once either way.
     const bool live = known->second > now;
@@ -138,7 +179,7 @@ UserLedger::TabAdmission UserLedger::admit_tab(const presence::User& user, prese
   if (limits_.tabs_per_user > 0 && e.tabs.size() >= limits_.tabs_per_user) {
     Shard::prune(e, now);  // only when room is needed: a renewal never walks the tabs
     if (e.tabs.size() >= limits_.tabs_per_user) {
-      s.drop_if_empty(it);
+      s.drop_if_empty(it, now);
       return TabAdmission::refused;
     }
   }
@@ -149,22 +190,24 @@ UserLedger::TabAdmission UserLedger::admit_tab(const presence::User& user, prese
 void UserLedger::release_tab(const presence::User& user, presence::RecordRef record, std::string_view tab_id) {
   const UserKey key(user);
   const std::uint64_t hash = tab_hash(record, tab_id);
+  const std::int64_t now = clock_.monotonic_ms();
   Shard& s = shard_of(key.view());
   std::lock_guard lock(s.mutex);
   auto it = s.users.find(key.view());
   if (it == s.users.end()) return;
   it->second.tabs.erase(hash);
-  s.drop_if_empty(it);
+  s.drop_if_empty(it, now);
 }
 
 void UserLedger::release_user(std::string_view tenant, std::string_view user_id) {
   const UserKey key(tenant, user_id);
+  const std::int64_t now = clock_.monotonic_ms();
   Shard& s = shard_of(key.view());
   std::lock_guard lock(s.mutex);
   auto it = s.users.find(key.view());
   if (it == s.users.end()) return;
   it->second.tabs.clear();
-  s.drop_if_empty(it);
+  s.drop_if_empty(it, now);
 }
 
 std::size_t UserLedger::tracked() const {

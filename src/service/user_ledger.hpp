@@ -1,7 +1,8 @@
 #pragma once
-// What one user holds on this node, across every transport: open WebSockets and live
-// tabs on any record. The limits hold per user, not per socket: a user who opens more
-// sockets or spreads tabs over more records gets no more than one who does not.
+// What one user holds on this node, across every transport: a rate window (requests per
+// minute, as Laravel's `throttle:N,1` counts them), open WebSockets, and live tabs on any
+// record. The limits hold per user, not per socket or transport: a user who opens more
+// sockets, or spreads tabs over more records, gets no more than one who does not.
 //
 // Per node, like the rate limit (docs/operations.md): a user's tabs registered through
 // another node count there. Shared by all server threads: the table is split into shards
@@ -24,9 +25,18 @@
 namespace presenced::service {
 
 struct UserLimits {
+  std::uint32_t requests_per_minute = 200;  // 0: no rate limit
   std::size_t sockets_per_user = 32;  // open WebSockets of one user (0: no limit)
   std::size_t tabs_per_user = 100;    // live tabs of one user on all records (0: no limit)
   std::int64_t ttl_ms = 90'000;       // how long an unrenewed tab counts
+};
+
+struct ThrottleDecision {
+  bool allowed = true;
+  std::uint32_t limit = 0;
+  std::uint32_t remaining = 0;
+  std::int64_t retry_after_s = 0;  // only when refused
+  std::int64_t reset_unix = 0;     // only when refused
 };
 
 class UserLedger {
@@ -35,6 +45,10 @@ class UserLedger {
   ~UserLedger();
 
   const UserLimits& limits() const { return limits_; }
+
+  bool rate_limited() const { return limits_.requests_per_minute > 0; }
+  // One request of the user (any transport): within the window's budget, or refused.
+  ThrottleDecision hit(const presence::User& user);
 
   // A socket of `user` opens: false (and nothing counted) when the user has
   // sockets_per_user open already. Each true is followed by one close_socket().

@@ -4,7 +4,6 @@
 #include "http/handlers.hpp"
 #include "http/server.hpp"
 #include "service/presence_service.hpp"
-#include "service/throttle.hpp"
 #include "support/http_client.hpp"
 
 #include <gtest/gtest.h>
@@ -64,10 +63,9 @@ class InProcess : public ::testing::Test {
 
   presence::SystemClock clock_;
   FaultyStore store_;
-  service::Throttle throttle_{0, clock_};
-  service::UserLedger users_{{}, clock_};
+  service::UserLedger users_{{.requests_per_minute = 0}, clock_};
   service::SteadyTimers timers_;
-  service::PresenceService service_{store_, throttle_, users_, clock_, timers_, std::chrono::milliseconds(100)};
+  service::PresenceService service_{store_, users_, clock_, timers_, std::chrono::milliseconds(100)};
   auth::JwtCodec codec_{kTestSecret};
   http::PresenceHandlers handlers_{{}, service_, codec_, clock_};
   http::Server server_{{.host = "127.0.0.1", .port = 0, .threads = 1}, handlers_, codec_, clock_};

@@ -1,4 +1,5 @@
-#include "service/throttle.hpp"
+// The per-user rate limit, as the user ledger keeps it (service/user_ledger.hpp).
+#include "service/user_ledger.hpp"
 
 #include <gtest/gtest.h>
 
@@ -13,9 +14,9 @@ presence::UserPtr user(std::string id, std::string tenant = "1") {
 }
 }  // namespace
 
-TEST(Throttle, CountsDownThenRefusesWithRetryAfter) {
+TEST(RateLimit, CountsDownThenRefusesWithRetryAfter) {
   presence::ManualClock clock;
-  service::Throttle throttle(3, clock);
+  service::UserLedger throttle({.requests_per_minute = 3}, clock);
   auto u = user("1");
   for (std::uint32_t expected : {2u, 1u, 0u}) {
     auto d = throttle.hit(*u);
@@ -31,9 +32,9 @@ TEST(Throttle, CountsDownThenRefusesWithRetryAfter) {
   EXPECT_EQ(refused.reset_unix, clock.unix_seconds() + 40);
 }
 
-TEST(Throttle, TheWindowReopensAfterAMinute) {
+TEST(RateLimit, TheWindowReopensAfterAMinute) {
   presence::ManualClock clock;
-  service::Throttle throttle(1, clock);
+  service::UserLedger throttle({.requests_per_minute = 1}, clock);
   auto u = user("1");
   EXPECT_TRUE(throttle.hit(*u).allowed);
   EXPECT_FALSE(throttle.hit(*u).allowed);
@@ -43,18 +44,18 @@ TEST(Throttle, TheWindowReopensAfterAMinute) {
   EXPECT_TRUE(throttle.hit(*u).allowed);
 }
 
-TEST(Throttle, UsersAndTenantsHaveTheirOwnBudgets) {
+TEST(RateLimit, UsersAndTenantsHaveTheirOwnBudgets) {
   presence::ManualClock clock;
-  service::Throttle throttle(1, clock);
+  service::UserLedger throttle({.requests_per_minute = 1}, clock);
   EXPECT_TRUE(throttle.hit(*user("1")).allowed);
   EXPECT_TRUE(throttle.hit(*user("2")).allowed);
   EXPECT_TRUE(throttle.hit(*user("1", "2")).allowed);
   EXPECT_FALSE(throttle.hit(*user("1")).allowed);
 }
 
-TEST(Throttle, ClosedWindowsAreSweptSoMemoryStaysBounded) {
+TEST(RateLimit, ClosedWindowsAreSweptSoMemoryStaysBounded) {
   presence::ManualClock clock;
-  service::Throttle throttle(10, clock, 1);
+  service::UserLedger throttle({.requests_per_minute = 10}, clock, 1);
   for (int round = 0; round < 5; ++round) {
     for (int i = 0; i < 3000; ++i) throttle.hit(*user(std::to_string(round * 10'000 + i)));
     clock.advance_ms(61'000);
