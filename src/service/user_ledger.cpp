@@ -1,5 +1,6 @@
 #include "service/user_ledger.hpp"
 
+#include "presence/string_keys.hpp"
 #include "presence/validation.hpp"
 
 #include <boost/unordered/unordered_flat_map.hpp>
@@ -10,16 +11,6 @@
 
 namespace presenced::service {
 namespace {
-
-struct Hash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-};
-
-struct Equal {
-  using is_transparent = void;
-  bool operator()(std::string_view a, std::string_view b) const noexcept { return a == b; }
-};
 
 // A rate window as Laravel's `throttle:N,1` counts it: it opens at the user's first
 // request and lasts a minute; within it the first N pass.
@@ -70,7 +61,7 @@ std::uint64_t tab_hash(presence::RecordRef record, std::string_view tab_id) {
 
 struct UserLedger::Shard {
   std::mutex mutex;
-  using Users = boost::unordered_flat_map<std::string, Entry, Hash, Equal>;
+  using Users = boost::unordered_flat_map<std::string, Entry, presence::StringKeyHash, presence::StringKeyEqual>;
   Users users;
   std::size_t size_after_sweep = 0;
 
@@ -91,10 +82,9 @@ struct UserLedger::Shard {
     if (it->second.empty(now)) users.erase(it);
   }
   // The user's entry, made if new.
-  Entry& entry(std::string_view key, Users::iterator& it) {
+  void entry(std::string_view key, Users::iterator& it) {
     it = users.find(key);
     if (it == users.end()) it = users.try_emplace(std::string(key)).first;
-    return it->second;
   }
 };
 
@@ -105,109 +95,95 @@ UserLedger::UserLedger(UserLimits limits, const presence::Clock& clock, std::siz
 
 UserLedger::~UserLedger() = default;
 
-UserLedger::Shard& UserLedger::shard_of(std::string_view key) { return *shards_[Hash{}(key) % shards_.size()]; }
+UserLedger::Shard& UserLedger::shard_of(std::string_view key) {
+  return *shards_[presence::StringKeyHash{}(key) % shards_.size()];
+}
+
+// Runs `f(entry, now)` under the lock of the user's shard, on the user's entry (made when
+// `create`; when there is none and `create` is false, returns `absent` without running
+// `f`), then forgets the entry if it holds nothing any more.
+template <class R, class F>
+R UserLedger::with_entry(std::string_view key, bool create, R absent, F&& f) {
+  const std::int64_t now = clock_.monotonic_ms();
+  Shard& s = shard_of(key);
+  std::lock_guard lock(s.mutex);
+  Shard::Users::iterator it;
+  if (create) {
+    s.sweep(now);  // before the lookup: a sweep moves entries
+    s.entry(key, it);
+  } else if (it = s.users.find(key); it == s.users.end()) {
+    return absent;
+  }
+  R result = f(it->second, now);
+  s.drop_if_empty(it, now);
+  return result;
+}
 
 ThrottleDecision UserLedger::hit(const presence::User& user) {
   ThrottleDecision d;
   d.limit = limits_.requests_per_minute;
-  const UserKey key(user);
-  const std::int64_t now = clock_.monotonic_ms();
-  Shard& s = shard_of(key.view());
-  std::lock_guard lock(s.mutex);
-  s.sweep(now);
-  Shard::Users::iterator it;
-  Entry& e = s.entry(key.view(), it);
-  if (now - e.window_opened_ms >= kWindowMs) {
-    e.window_opened_ms = now;
-    e.hits = 0;
-  }
-  if (e.hits >= limits_.requests_per_minute) {
-    const std::int64_t left_ms = kWindowMs - (now - e.window_opened_ms);
-    d.allowed = false;
-    d.retry_after_s = (left_ms + 999) / 1000;
-    d.reset_unix = clock_.unix_seconds() + d.retry_after_s;
+  return with_entry(UserKey(user).view(), true, d, [&](Entry& e, std::int64_t now) {
+    if (now - e.window_opened_ms >= kWindowMs) {
+      e.window_opened_ms = now;
+      e.hits = 0;
+    }
+    if (e.hits >= limits_.requests_per_minute) {
+      const std::int64_t left_ms = kWindowMs - (now - e.window_opened_ms);
+      d.allowed = false;
+      d.retry_after_s = (left_ms + 999) / 1000;
+      d.reset_unix = clock_.unix_seconds() + d.retry_after_s;
+      return d;
+    }
+    ++e.hits;
+    d.remaining = limits_.requests_per_minute - e.hits;
     return d;
-  }
-  ++e.hits;
-  d.remaining = limits_.requests_per_minute - e.hits;
-  return d;
+  });
 }
 
 bool UserLedger::open_socket(const presence::User& user) {
-  const UserKey key(user);
-  const std::int64_t now = clock_.monotonic_ms();
-  Shard& s = shard_of(key.view());
-  std::lock_guard lock(s.mutex);
-  s.sweep(now);
-  Shard::Users::iterator it;
-  Entry& e = s.entry(key.view(), it);
-  if (limits_.sockets_per_user > 0 && e.sockets >= limits_.sockets_per_user) {
-    s.drop_if_empty(it, now);
-    return false;
-  }
-  ++e.sockets;
-  return true;
+  return with_entry(UserKey(user).view(), true, false, [&](Entry& e, std::int64_t) {
+    if (limits_.sockets_per_user > 0 && e.sockets >= limits_.sockets_per_user) return false;
+    ++e.sockets;
+    return true;
+  });
 }
 
 void UserLedger::close_socket(const presence::User& user) {
-  const UserKey key(user);
-  const std::int64_t now = clock_.monotonic_ms();
-  Shard& s = shard_of(key.view());
-  std::lock_guard lock(s.mutex);
-  auto it = s.users.find(key.view());
-  if (it == s.users.end() || it->second.sockets == 0) return;
-  --it->second.sockets;
-  s.drop_if_empty(it, now);
+  with_entry(UserKey(user).view(), false, false, [](Entry& e, std::int64_t) {
+    if (e.sockets > 0) --e.sockets;
+    return true;
+  });
 }
 
 UserLedger::TabAdmission UserLedger::admit_tab(const presence::User& user, presence::RecordRef record,
                                                std::string_view tab_id) {
-  const UserKey key(user);
   const std::uint64_t hash = tab_hash(record, tab_id);
-  const std::int64_t now = clock_.monotonic_ms();
-  Shard& s = shard_of(key.view());
-  std::lock_guard lock(s.mutex);
-  s.sweep(now);
-  Shard::Users::iterator it;
-  Entry& e = s.entry(key.view(), it);
-  if (auto known = e.tabs.find(hash); known != e.tabs.end()) {
-    // Known, or known and expired since (coming back): counted once either way.
-    const bool live = known->second > now;
-    known->second = now + limits_.ttl_ms;
-    return live ? TabAdmission::known : TabAdmission::added;
-  }
-  if (limits_.tabs_per_user > 0 && e.tabs.size() >= limits_.tabs_per_user) {
-    Shard::prune(e, now);  // only when room is needed: a renewal never walks the tabs
-    if (e.tabs.size() >= limits_.tabs_per_user) {
-      s.drop_if_empty(it, now);
-      return TabAdmission::refused;
+  return with_entry(UserKey(user).view(), true, TabAdmission::refused, [&](Entry& e, std::int64_t now) {
+    if (auto known = e.tabs.find(hash); known != e.tabs.end()) {
+      // Known, or known and expired since (coming back): counted once either way.
+      const bool live = known->second > now;
+      known->second = now + limits_.ttl_ms;
+      return live ? TabAdmission::known : TabAdmission::added;
     }
-  }
-  e.tabs.emplace(hash, now + limits_.ttl_ms);
-  return TabAdmission::added;
+    if (limits_.tabs_per_user > 0 && e.tabs.size() >= limits_.tabs_per_user) {
+      Shard::prune(e, now);  // only when room is needed: a renewal never walks the tabs
+      if (e.tabs.size() >= limits_.tabs_per_user) return TabAdmission::refused;
+    }
+    e.tabs.emplace(hash, now + limits_.ttl_ms);
+    return TabAdmission::added;
+  });
 }
 
 void UserLedger::release_tab(const presence::User& user, presence::RecordRef record, std::string_view tab_id) {
-  const UserKey key(user);
   const std::uint64_t hash = tab_hash(record, tab_id);
-  const std::int64_t now = clock_.monotonic_ms();
-  Shard& s = shard_of(key.view());
-  std::lock_guard lock(s.mutex);
-  auto it = s.users.find(key.view());
-  if (it == s.users.end()) return;
-  it->second.tabs.erase(hash);
-  s.drop_if_empty(it, now);
+  with_entry(UserKey(user).view(), false, false, [&](Entry& e, std::int64_t) { return e.tabs.erase(hash) > 0; });
 }
 
 void UserLedger::release_user(std::string_view tenant, std::string_view user_id) {
-  const UserKey key(tenant, user_id);
-  const std::int64_t now = clock_.monotonic_ms();
-  Shard& s = shard_of(key.view());
-  std::lock_guard lock(s.mutex);
-  auto it = s.users.find(key.view());
-  if (it == s.users.end()) return;
-  it->second.tabs.clear();
-  s.drop_if_empty(it, now);
+  with_entry(UserKey(tenant, user_id).view(), false, false, [](Entry& e, std::int64_t) {
+    e.tabs.clear();
+    return true;
+  });
 }
 
 std::size_t UserLedger::tracked() const {

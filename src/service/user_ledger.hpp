@@ -70,6 +70,8 @@ class UserLedger {
  private:
   struct Shard;
   Shard& shard_of(std::string_view key);
+  template <class R, class F>
+  R with_entry(std::string_view key, bool create, R absent, F&& f);
   UserLimits limits_;
   const presence::Clock& clock_;
   std::vector<std::unique_ptr<Shard>> shards_;

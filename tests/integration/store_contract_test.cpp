@@ -15,12 +15,7 @@ constexpr std::int64_t kTtlMs = 90'000;
 constexpr store::TabLimits kLimits{.per_record = 4, .per_user = 2};
 
 presence::UserPtr user(std::string id, std::string name, bool is_number = true, std::string tenant = "1") {
-  auto u = boost::intrusive_ptr<presence::User>(new presence::User);
-  u->id = std::move(id);
-  u->id_is_number = is_number;
-  u->name = std::move(name);
-  u->tenant = std::move(tenant);
-  return u;
+  return make_user(std::move(id), is_number, std::move(name), std::move(tenant));
 }
 
 presence::HeartbeatInput tab(std::string_view id, Mode mode = Mode::view, bool dirty = false,

@@ -26,14 +26,6 @@ using presence::Mode;
 constexpr std::int64_t kTtlMs = 90'000;
 constexpr store::TabLimits kLimits{.per_record = 5, .per_user = 3};
 
-presence::UserPtr make_user(std::string id, bool is_number, std::string name, std::string tenant) {
-  auto u = boost::intrusive_ptr<presence::User>(new presence::User);
-  u->id = std::move(id);
-  u->id_is_number = is_number;
-  u->name = std::move(name);
-  u->tenant = std::move(tenant);
-  return u;
-}
 
 std::string describe(const presence::Viewer& v) {
   std::ostringstream o;

@@ -18,6 +18,16 @@
 
 namespace presenced::testing {
 
+// A user as a verified token would make it.
+inline presence::UserPtr make_user(std::string id, bool is_number, std::string name, std::string tenant = "1") {
+  auto u = boost::intrusive_ptr<presence::User>(new presence::User);
+  u->id = std::move(id);
+  u->id_is_number = is_number;
+  u->name = std::move(name);
+  u->tenant = std::move(tenant);
+  return u;
+}
+
 class StoreHarness {
  public:
   StoreHarness() {

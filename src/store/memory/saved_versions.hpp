@@ -7,6 +7,7 @@
 // the map has doubled since its last sweep (O(1) amortised). Not thread-safe: the
 // shard's lock guards it.
 
+#include "presence/string_keys.hpp"
 #include "presence/types.hpp"
 
 #include <boost/unordered/unordered_flat_map.hpp>
@@ -47,14 +48,6 @@ class SavedVersions {
     std::uint32_t version;
     std::int64_t until_ms;  // monotonic
   };
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-  };
-  struct Equal {
-    using is_transparent = void;
-    bool operator()(std::string_view a, std::string_view b) const noexcept { return a == b; }
-  };
 
   void sweep(std::int64_t now) {
     if (map_.size() < 2 * size_after_sweep_ + 1024) return;
@@ -63,7 +56,7 @@ class SavedVersions {
   }
 
   std::int64_t keep_ms_;
-  boost::unordered_flat_map<std::string, Entry, Hash, Equal> map_;
+  boost::unordered_flat_map<std::string, Entry, presence::StringKeyHash, presence::StringKeyEqual> map_;
   std::size_t size_after_sweep_ = 0;
 };
 
