@@ -16,8 +16,6 @@ namespace asio = boost::asio;
 
 std::string record_key(presence::RecordRef record) { return store::layout::index_key(record).str(); }
 
-
-
 // One thread's share: its sessions by record, and the channels homed on it.
 struct Hub::Local {
   struct Entry {

@@ -1,9 +1,8 @@
 #include "realtime/session.hpp"
 
 #include "presence/json_text.hpp"
-
-#include "store/layout.hpp"
 #include "realtime/client_message.hpp"
+#include "store/layout.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -295,13 +294,12 @@ asio::awaitable<void> BasicSession<Socket>::drop_outside_scope() {
 
 template <class Socket>
 bool BasicSession<Socket>::claim_socket() {
-  if (ctx_.service.open_socket(*identity_.user)) {
+  const service::Outcome opened = ctx_.service.open_socket(*identity_.user);
+  if (opened == service::Outcome::ok) {
     holds_user_place_ = true;
     return true;
   }
-  send_error("too_many_sockets", "You have too many connections open (at most " +
-                                     std::to_string(ctx_.service.max_sockets_per_user()) +
-                                     "). Close some tabs and try again.");
+  send_refusal(opened);
   close_soon(websocket::close_code::policy_error, "too many sockets");
   return false;
 }

@@ -17,6 +17,7 @@ enum class Outcome : std::uint8_t {
   record_full,        // a new tab over --max-tabs-per-record
   user_full,          // a new tab over --max-tabs-per-user (one record)
   user_tabs_full,     // a new tab over --max-user-tabs (all records)
+  too_many_sockets,   // a socket over --max-sockets-per-user
   store_unavailable,  // the store could not be reached: nothing acknowledged
 };
 
@@ -47,6 +48,9 @@ constexpr OutcomeText text_of(Outcome o) {
     case Outcome::user_tabs_full:
       return {429, "You have too many tabs open. Close some and try again.", "", "too_many_tabs",
               "You have too many tabs open. Close some and try again."};
+    case Outcome::too_many_sockets:
+      return {429, "Too many connections.", "", "too_many_sockets",
+              "You have too many connections open. Close some tabs and try again."};
     case Outcome::store_unavailable:
       return {503, "The presence store is unavailable. Try again.", "", "store_unavailable",
               "The presence store is unavailable. Try again."};

@@ -26,6 +26,7 @@ Outcome PresenceService::counted(Outcome o, Transport transport) {
     case Outcome::user_full:
     case Outcome::user_tabs_full: metrics::add(metrics::Counter::tabs_refused); break;
     case Outcome::store_unavailable: metrics::add(metrics::Counter::store_errors); break;
+    case Outcome::too_many_sockets: metrics::add(metrics::Counter::ws_sockets_refused); break;
     case Outcome::ok:
     case Outcome::tab_taken: break;
   }
@@ -43,10 +44,8 @@ Outcome PresenceService::charge(const presence::User& user, Transport transport,
   return d.allowed ? Outcome::ok : counted(Outcome::rate_limited, transport);
 }
 
-bool PresenceService::open_socket(const presence::User& user) {
-  if (users_.open_socket(user)) return true;
-  metrics::add(metrics::Counter::ws_sockets_refused);
-  return false;
+Outcome PresenceService::open_socket(const presence::User& user) {
+  return users_.open_socket(user) ? Outcome::ok : counted(Outcome::too_many_sockets);
 }
 
 boost::asio::awaitable<Outcome> PresenceService::heartbeat(presence::RecordRef record, presence::UserPtr user,

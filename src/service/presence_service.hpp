@@ -38,11 +38,10 @@ class PresenceService {
   // receives the budget left (for HTTP's X-RateLimit headers).
   Outcome charge(const presence::User& user, Transport transport, ThrottleDecision* decision = nullptr);
   bool rate_limited() const { return users_.rate_limited(); }
-  // A socket of the user opens (false: the user holds --max-sockets-per-user); each true
-  // is followed by one close_socket().
-  bool open_socket(const presence::User& user);
+  // A socket of the user opens (refused while the user holds --max-sockets-per-user);
+  // each ok is followed by one close_socket().
+  Outcome open_socket(const presence::User& user);
   void close_socket(const presence::User& user) { users_.close_socket(user); }
-  std::size_t max_sockets_per_user() const { return users_.limits().sockets_per_user; }
 
   // The operations.
   boost::asio::awaitable<Outcome> heartbeat(presence::RecordRef record, presence::UserPtr user,
