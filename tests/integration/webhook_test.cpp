@@ -49,6 +49,25 @@ class Webhooks : public ApiTest {
   WebhookReceiver receiver_;
 };
 
+// The records of the first `count` distinct events delivered (a timed-out attempt that
+// came again counts once), waiting for them.
+std::vector<std::string> records_delivered(WebhookReceiver& receiver, std::size_t count) {
+  std::vector<std::string> records;
+  EXPECT_TRUE(eventually([&] {
+    records.clear();
+    std::vector<std::string> ids;
+    for (const auto& d : receiver.received()) {
+      auto json = d.json();
+      std::string id(json.at("id").as_string());
+      if (std::find(ids.begin(), ids.end(), id) != ids.end()) continue;
+      ids.push_back(id);
+      records.emplace_back(json.at("record_id").as_string());
+    }
+    return records.size() >= count;
+  }));
+  return records;
+}
+
 TEST_P(Webhooks, ARecordsFirstAndLastTabAreToldOnceSigned) {
   start_hooked();
   HttpClient c = client();
@@ -160,44 +179,14 @@ TEST_P(Webhooks, AReceiverThatHangsNeverHoldsARequest) {
   // 20 occupied events, then the one of expect_still_serving's record, in order, one at a
   // time (on a slow machine the held attempt may have timed out and come again: the
   // same event, so counted once).
-  std::vector<std::string> records, ids;
-  ASSERT_TRUE(eventually([&] {
-    records.clear();
-    ids.clear();
-    for (const auto& d : receiver_.received()) {
-      auto json = d.json();
-      std::string id(json.at("id").as_string());
-      if (std::find(ids.begin(), ids.end(), id) != ids.end()) continue;
-      ids.push_back(id);
-      records.emplace_back(json.at("record_id").as_string());
-    }
-    return records.size() >= 21;
-  }));
+  const std::vector<std::string> records = records_delivered(receiver_, 21);
+  ASSERT_GE(records.size(), 21u);
   for (int i = 0; i < 20; ++i) EXPECT_EQ(records[i], "r" + std::to_string(i));
   EXPECT_EQ(records[20], "ok");
 }
 
 // A receiver down long enough to fill the queue (--webhook-queue) loses the oldest
 // events waiting, counted; the one being tried and the newest are delivered.
-// The records of the first `count` distinct events delivered (a timed-out attempt that
-// came again counts once), waiting for them.
-std::vector<std::string> records_delivered(WebhookReceiver& receiver, std::size_t count) {
-  std::vector<std::string> records;
-  EXPECT_TRUE(eventually([&] {
-    records.clear();
-    std::vector<std::string> ids;
-    for (const auto& d : receiver.received()) {
-      auto json = d.json();
-      std::string id(json.at("id").as_string());
-      if (std::find(ids.begin(), ids.end(), id) != ids.end()) continue;
-      ids.push_back(id);
-      records.emplace_back(json.at("record_id").as_string());
-    }
-    return records.size() >= count;
-  }));
-  return records;
-}
-
 TEST(WebhookQueue, AFullQueueDropsTheOldestWaiting) {
   WebhookReceiver receiver;
   receiver.hold(true);
