@@ -7,13 +7,14 @@ cd "$(dirname "$0")/.."
 allowed=(
   "presence: presence"
   "metrics: metrics"
-  "store: store presence metrics"
-  "auth: auth presence metrics"
-  "service: service store presence metrics"
-  "http: http service auth store presence metrics"
-  "realtime: realtime http service auth store presence metrics"
-  "webhook: webhook store presence metrics"
-  "app: app realtime http webhook service auth store presence metrics"
+  "runtime: runtime metrics"
+  "store: store presence metrics runtime"
+  "auth: auth presence metrics runtime"
+  "service: service store presence metrics runtime"
+  "http: http service auth store presence metrics runtime"
+  "realtime: realtime http service auth store presence metrics runtime"
+  "webhook: webhook store presence metrics runtime"
+  "app: app realtime http webhook service auth store presence metrics runtime"
 )
 bad=0
 for rule in "${allowed[@]}"; do

@@ -1,6 +1,6 @@
 #pragma once
-// Wiring: builds the store, the auth, the throttle and the server from a configuration,
-// and runs them until a signal. The one place that knows every concrete class.
+// The process: the limits it needs from the system, then the runtime (runtime.hpp, which
+// builds and owns everything) until a signal; and the `token` command.
 
 #include "app/config.hpp"
 

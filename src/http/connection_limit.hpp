@@ -44,11 +44,10 @@ class ConnectionSlot {
     if (limit_) limit_->closed();
   }
 
-  // Hands the duty over to a holder that knows the limit by other means (a WebSocket
-  // session, through its thread's context: a pointer less per idle socket). The holder
-  // then calls limit->closed() itself, once.
-  void dismiss() { limit_ = nullptr; }
-  ConnectionLimit* limit() const { return limit_; }
+  // Gives the slot back now (the socket has closed, though its holder lives on a little).
+  void give_back() {
+    if (limit_) std::exchange(limit_, nullptr)->closed();
+  }
 
  private:
   ConnectionLimit* limit_;

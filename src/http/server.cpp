@@ -3,6 +3,7 @@
 #include "http/envelope.hpp"
 #include "http/framing.hpp"
 #include "metrics/metrics.hpp"
+#include "runtime/check.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -20,7 +21,6 @@
 
 #include <algorithm>
 #include <random>
-#include <thread>
 
 namespace presenced::http {
 namespace asio = boost::asio;
@@ -33,7 +33,7 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 using RequestParser = bhttp::request_parser<RequestBody, ArenaAllocator>;
 
 // An HTTP connection as its thread sees it. Lives in the connection's coroutine frame.
-// Read deadlines are kept here and enforced by the thread's sweep (Server::Worker) rather
+// Read deadlines are kept here and enforced by the thread's sweep (ServerThread) rather
 // than by a timer per read: the reads on the hot path arm nothing, and a request that
 // runs out of time is cancelled, not closed, so it can still be told 408.
 // The graceful stop closes an idle connection at once and a busy one after its answer.
@@ -47,56 +47,50 @@ struct ConnectionEntry {
   ConnectionEntry* next = nullptr;
 };
 
-struct Server::Worker {
-  Worker(std::size_t i, const auth::JwtCodec& codec, const presence::Clock& clock, std::size_t cache)
-      : index(i), context(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO), acceptor(context), authenticator(codec, clock, cache) {}
+ServerThread::ServerThread(runtime::EventThread& t, auth::Authenticator& auth)
+    : thread(t), authenticator(auth), acceptor(t.context()), sweep_timer(t.context()) {}
 
-  std::size_t index;
+ServerThread::~ServerThread() {
+  for (ConnectionEntry* e = connections_; e; e = e->next) e->linked = false;
+  connections_ = nullptr;
+}
 
-  // Every socket and timer of this context is used only by its own thread, so the reactor
-  // needs no per-descriptor locks. The scheduler keeps its lock: other threads post to
-  // it (store background work) and stop it (signals).
-  asio::io_context context;
-  tcp::acceptor acceptor;
-  auth::Authenticator authenticator;
-  std::uint64_t requests = 0;  // for the ids of requests that bring none
-  std::string id_prefix;       // of those ids
-  bool draining = false;       // the graceful stop has begun: no more keep-alive
-  ConnectionEntry* connections = nullptr;  // this thread's HTTP connections (not WebSockets)
-  asio::steady_timer sweep_timer{context};
+void ServerThread::link(ConnectionEntry& e) {
+  PRESENCED_CHECK(thread.running_here(), "a thread's connection list is touched on its thread only");
+  e.linked = true;
+  e.prev = nullptr;
+  e.next = connections_;
+  if (connections_) connections_->prev = &e;
+  connections_ = &e;
+}
 
-  // Cancels the read of every connection past its deadline.
-  void sweep(std::chrono::steady_clock::time_point now) {
-    boost::system::error_code ec;
-    for (ConnectionEntry* e = connections; e; e = e->next) {
-      if (e->deadline <= now && !e->timed_out) {
-        e->timed_out = true;
-        e->stream->socket().cancel(ec);
-      }
+void ServerThread::unlink(ConnectionEntry& e) {
+  if (!e.linked) return;
+  PRESENCED_CHECK(thread.running_here(), "a thread's connection list is touched on its thread only");
+  e.linked = false;
+  if (e.prev) e.prev->next = e.next; else connections_ = e.next;
+  if (e.next) e.next->prev = e.prev;
+}
+
+void ServerThread::sweep(std::chrono::steady_clock::time_point now) {
+  boost::system::error_code ec;
+  for (ConnectionEntry* e = connections_; e; e = e->next) {
+    if (e->deadline <= now && !e->timed_out) {
+      e->timed_out = true;
+      e->stream->socket().cancel(ec);
     }
   }
+}
 
-  // Connections still open when the context is destroyed (cut off by the shutdown
-  // timeout) end inside ~io_context: they must not touch this list, gone by then.
-  ~Worker() {
-    for (ConnectionEntry* e = connections; e; e = e->next) e->linked = false;
-    connections = nullptr;
+void ServerThread::drain() {
+  PRESENCED_CHECK(thread.running_here(), "a thread's acceptor and connections are touched on its thread only");
+  draining = true;
+  boost::system::error_code ec;
+  acceptor.close(ec);
+  for (ConnectionEntry* e = connections_; e; e = e->next) {
+    if (!e->busy) e->stream->socket().cancel(ec);  // an idle read ends; a busy one finishes
   }
-
-  void link(ConnectionEntry& e) {
-    e.linked = true;
-    e.prev = nullptr;
-    e.next = connections;
-    if (connections) connections->prev = &e;
-    connections = &e;
-  }
-  void unlink(ConnectionEntry& e) {
-    if (!e.linked) return;
-    e.linked = false;
-    if (e.prev) e.prev->next = e.next; else connections = e.next;
-    if (e.next) e.next->prev = e.prev;
-  }
-};
+}
 
 namespace {
 
@@ -173,7 +167,7 @@ void account(Route route, std::string_view method, std::string_view path, unsign
                 std::chrono::duration_cast<std::chrono::microseconds>(took).count(), id);
 }
 
-std::string_view request_id(std::string_view given, Server::Worker& w, std::array<char, 64>& buf) {
+std::string_view request_id(std::string_view given, ServerThread& w, std::array<char, 64>& buf) {
   const bool usable = !given.empty() && given.size() <= buf.size() &&
                       std::all_of(given.begin(), given.end(), [](char c) {
                         return c > ' ' && c < 0x7f && c != '"' && c != '\\';
@@ -182,7 +176,7 @@ std::string_view request_id(std::string_view given, Server::Worker& w, std::arra
   // "<process>-<thread>-" is made once per thread; each request appends its count in hex.
   if (w.id_prefix.empty()) {
     static const std::uint32_t process = std::random_device{}();
-    w.id_prefix = fmt::format("{:08x}-{:x}-", process, w.index);
+    w.id_prefix = fmt::format("{:08x}-{:x}-", process, w.thread.index());
   }
   char* out = std::copy(w.id_prefix.begin(), w.id_prefix.end(), buf.data());
   char digits[16];
@@ -196,14 +190,13 @@ std::string_view request_id(std::string_view given, Server::Worker& w, std::arra
 // close: its requests in turn, or the handover of a WebSocket upgrade.
 template <class Stream>
 asio::awaitable<void> serve_connection(Stream stream, ConnectionSlot slot, PresenceHandlers& handlers,
-                                       Server::Worker& worker, WebSocketUpgrade* websocket,
-                                       const ServerOptions& options) {
+                                       ServerThread& worker, const ServerOptions& options) {
   constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
   auth::Authenticator& auth = worker.authenticator;
   beast::tcp_stream& tcp = beast::get_lowest_layer(stream);  // deadlines, cancellation, close
   ConnectionEntry entry{.stream = &tcp};
   struct Registration {  // in the thread's list while this frame serves HTTP on the socket
-    Server::Worker& w;
+    ServerThread& w;
     ConnectionEntry& e;
     void drop() { w.unlink(e); }
     ~Registration() { drop(); }
@@ -325,17 +318,16 @@ asio::awaitable<void> serve_connection(Stream stream, ConnectionSlot slot, Prese
     }
 
     entry.deadline = std::chrono::steady_clock::time_point::max();  // read in full: the handler has no deadline here
+    WebSocketUpgrade* websocket = worker.websocket;
     if (admitted && ex.route.route == Route::websocket && websocket && boost::beast::websocket::is_upgrade(req)) {
       account(Route::websocket, "GET", ex.route.path, 101, std::chrono::steady_clock::now() - started, id);
       // The socket leaves this loop for a session of its own, its slot with it; this
       // frame (its buffers, the request's arena) ends once the handshake is done.
       registration.drop();
       if constexpr (kTls) {
-        co_await websocket->upgrade_tls(std::move(stream), req, worker.index, auth, std::move(ex.identity),
-                                        std::move(slot));
+        co_await websocket->upgrade_tls(std::move(stream), req, std::move(ex.identity), std::move(slot));
       } else {
-        co_await websocket->upgrade(stream.release_socket(), req, worker.index, auth, std::move(ex.identity),
-                                    std::move(slot));
+        co_await websocket->upgrade(stream.release_socket(), req, std::move(ex.identity), std::move(slot));
       }
       co_return;
     }
@@ -378,9 +370,9 @@ void refuse_connection(tcp::socket& socket) {
   socket.close(ec);
 }
 
-asio::awaitable<void> accept_loop(Server::Worker& w, PresenceHandlers& handlers, WebSocketUpgrade* websocket,
-                                  const ServerOptions& options, ConnectionLimit& limit) {
-  asio::steady_timer backoff(w.context);
+asio::awaitable<void> accept_loop(ServerThread& w, PresenceHandlers& handlers, const ServerOptions& options,
+                                  ConnectionLimit& limit) {
+  asio::steady_timer backoff(w.thread.context());
   for (;;) {
     auto [ec, socket] = co_await w.acceptor.async_accept(use_tuple);
     if (ec == asio::error::operation_aborted || !w.acceptor.is_open()) co_return;
@@ -399,20 +391,20 @@ asio::awaitable<void> accept_loop(Server::Worker& w, PresenceHandlers& handlers,
     metrics::add(metrics::Counter::connections_accepted);
     socket.set_option(tcp::no_delay(true), ec);
     if (options.tls) {
-      asio::co_spawn(w.context,
+      asio::co_spawn(w.thread.context(),
                      serve_connection(TlsStream(std::move(socket), *options.tls), ConnectionSlot(&limit), handlers,
-                                      w, websocket, options),
+                                      w, options),
                      asio::detached);
     } else {
-      asio::co_spawn(w.context,
+      asio::co_spawn(w.thread.context(),
                      serve_connection(beast::tcp_stream(std::move(socket)), ConnectionSlot(&limit), handlers, w,
-                                      websocket, options),
+                                      options),
                      asio::detached);
     }
   }
 }
 
-asio::awaitable<void> sweep_loop(Server::Worker& w, std::chrono::milliseconds tick) {
+asio::awaitable<void> sweep_loop(ServerThread& w, std::chrono::milliseconds tick) {
   for (;;) {
     w.sweep_timer.expires_after(tick);
     auto [ec] = co_await w.sweep_timer.async_wait(use_tuple);
@@ -423,16 +415,9 @@ asio::awaitable<void> sweep_loop(Server::Worker& w, std::chrono::milliseconds ti
 
 }  // namespace
 
-Server::Server(ServerOptions options, PresenceHandlers& handlers, const auth::JwtCodec& codec,
-               const presence::Clock& clock)
-    : options_(std::move(options)), handlers_(handlers), limit_(options_.max_connections) {
-  if (options_.threads == 0) options_.threads = 1;
-  for (unsigned i = 0; i < options_.threads; ++i) {
-    workers_.push_back(std::make_unique<Worker>(i, codec, clock, options_.token_cache_capacity));
-  }
-}
-
-Server::~Server() = default;
+Server::Server(ServerOptions options, PresenceHandlers& handlers, ConnectionLimit& connections,
+               std::vector<ServerThread*> threads)
+    : options_(std::move(options)), handlers_(handlers), limit_(connections), threads_(std::move(threads)) {}
 
 std::uint16_t Server::listen() {
   auto address = asio::ip::make_address(options_.host);
@@ -441,13 +426,13 @@ std::uint16_t Server::listen() {
     // SO_REUSEPORT would let us share a port another process (another presenced, say)
     // already listens on, and both would serve half the traffic. A plain socket cannot
     // bind where a listener is, so a probe tells a taken port apart.
-    tcp::acceptor probe(workers_.front()->context);
+    tcp::acceptor probe(threads_.front()->thread.context());
     tcp::endpoint endpoint(address, port);
     probe.open(endpoint.protocol());
     probe.set_option(tcp::acceptor::reuse_address(true));
     probe.bind(endpoint);  // throws "Address already in use"
   }
-  for (auto& w : workers_) {
+  for (ServerThread* w : threads_) {
     tcp::endpoint endpoint(address, port);
     w->acceptor.open(endpoint.protocol());
     w->acceptor.set_option(tcp::acceptor::reuse_address(true));
@@ -459,50 +444,19 @@ std::uint16_t Server::listen() {
   return port;
 }
 
-asio::io_context& Server::primary_context() { return workers_.front()->context; }
-
-std::vector<asio::any_io_executor> Server::executors() {
-  std::vector<asio::any_io_executor> all;
-  for (auto& w : workers_) all.push_back(w->context.get_executor());
-  return all;
-}
-
-void Server::run() {
+void Server::start() {
   // Deadlines are checked a few times a second: timeouts are seconds long, and one timer
   // per thread costs nothing per request.
   const auto tick = std::clamp(std::min(options_.request_timeout, options_.idle_timeout) / 8,
                                std::chrono::milliseconds(20), std::chrono::milliseconds(500));
-  for (auto& w : workers_) {
-    asio::co_spawn(w->context, accept_loop(*w, handlers_, websocket_, options_, limit_), asio::detached);
-    asio::co_spawn(w->context, sweep_loop(*w, tick), asio::detached);
+  for (ServerThread* w : threads_) {
+    asio::co_spawn(w->thread.context(), accept_loop(*w, handlers_, options_, limit_), asio::detached);
+    asio::co_spawn(w->thread.context(), sweep_loop(*w, tick), asio::detached);
   }
-  std::vector<std::thread> threads;
-  for (std::size_t i = 1; i < workers_.size(); ++i) {
-    threads.emplace_back([w = workers_[i].get()] {
-      metrics::bind_thread(w->index);
-      w->context.run();
-    });
-  }
-  metrics::bind_thread(0);
-  workers_.front()->context.run();
-  for (auto& t : threads) t.join();
-}
-
-void Server::stop() {
-  for (auto& w : workers_) w->context.stop();
 }
 
 void Server::drain() {
-  for (auto& w : workers_) {
-    asio::post(w->context, [w = w.get()] {
-      w->draining = true;
-      boost::system::error_code ec;
-      w->acceptor.close(ec);
-      for (ConnectionEntry* e = w->connections; e; e = e->next) {
-        if (!e->busy) e->stream->socket().cancel(ec);  // an idle read ends; a busy one finishes
-      }
-    });
-  }
+  for (ServerThread* w : threads_) asio::post(w->thread.context(), [w] { w->drain(); });
 }
 
 }  // namespace presenced::http

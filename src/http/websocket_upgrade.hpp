@@ -3,7 +3,6 @@
 // request on /api/v1/presence/ws (route, token in the query if any) and hands the socket
 // over; the server knows nothing of WebSocket sessions.
 
-#include "auth/authenticator.hpp"
 #include "http/connection_limit.hpp"
 #include "http/request.hpp"
 #include "http/tls.hpp"
@@ -17,17 +16,15 @@ namespace presenced::http {
 class WebSocketUpgrade {
  public:
   virtual ~WebSocketUpgrade() = default;
-  // Completes the handshake for `request` on `socket` and starts the session on the
-  // socket's thread (`thread`, the server's index of it). `identity` is the token from
+  // Completes the handshake for `request` on `socket` and starts the session, on the
+  // thread this upgrade serves (each thread has its own). `identity` is the token from
   // the URL, already verified, or empty (the client then sends an auth message). `slot`
   // is the connection's place under --max-connections, held until the socket closes.
   virtual boost::asio::awaitable<void> upgrade(boost::asio::ip::tcp::socket socket, const Request& request,
-                                               std::size_t thread, auth::Authenticator& authenticator,
                                                presence::Identity identity, ConnectionSlot slot) = 0;
   // The same for a TLS connection, its handshake done.
-  virtual boost::asio::awaitable<void> upgrade_tls(TlsStream stream, const Request& request, std::size_t thread,
-                                                   auth::Authenticator& authenticator, presence::Identity identity,
-                                                   ConnectionSlot slot) = 0;
+  virtual boost::asio::awaitable<void> upgrade_tls(TlsStream stream, const Request& request,
+                                                   presence::Identity identity, ConnectionSlot slot) = 0;
 };
 
 }  // namespace presenced::http

@@ -1,8 +1,9 @@
 #include "realtime/hub.hpp"
 
-#include <boost/asio/co_spawn.hpp>
-
+#include "runtime/check.hpp"
 #include "store/layout.hpp"
+
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -53,15 +54,21 @@ struct Hub::Channel {
   std::unique_ptr<service::Timer> expiry;
 };
 
-Hub::Hub(store::PresenceStore& store, std::vector<asio::any_io_executor> executors, HubOptions options,
-         service::TimerSource& timers)
-    : store_(store), executors_(std::move(executors)), options_(options), timers_(timers) {
-  for (std::size_t i = 0; i < executors_.size(); ++i) locals_.push_back(std::make_unique<Local>());
+Hub::Hub(store::PresenceStore& store, runtime::EventThreads& threads, HubOptions options, service::TimerSource& timers)
+    : store_(store), threads_(threads), options_(options), timers_(timers) {
+  for (std::size_t i = 0; i < threads_.size(); ++i) locals_.push_back(std::make_unique<Local>());
+}
+
+// A thread's share is touched on that thread only: that is why it needs no lock.
+Hub::Local& Hub::local_on(std::size_t thread) {
+  PRESENCED_CHECK(threads_[thread].running_here(), "a thread's share of the hub is touched on its thread only");
+  return *locals_[thread];
 }
 
 Hub::~Hub() = default;
 
 void Hub::stop() {
+  PRESENCED_CHECK(threads_.none_running(), "the hub stops once the server threads have");
   for (auto& local : locals_) {
     for (auto& [key, channel] : local->channels) {
       channel->closed = true;
@@ -72,21 +79,23 @@ void Hub::stop() {
   }
 }
 
-std::size_t Hub::home_of(const std::string& key) const { return std::hash<std::string>{}(key) % executors_.size(); }
+std::size_t Hub::home_of(const std::string& key) const { return std::hash<std::string>{}(key) % threads_.size(); }
 
-void Hub::subscribe(std::size_t thread, Subscriber& s, presence::RecordRef record) {
+void Hub::subscribe(runtime::EventThread& on, Subscriber& s, presence::RecordRef record) {
+  const std::size_t thread = on.index();
   std::string key = record_key(record);
-  locals_[thread]->subscribers[key].push_back({&s, s.subscriber_id(), false});
+  local_on(thread).subscribers[key].push_back({&s, s.subscriber_id(), false});
   subscriptions_.fetch_add(1, std::memory_order_relaxed);
   const std::size_t home = home_of(key);
-  asio::post(executors_[home], [this, home, key = std::move(key), thread, id = s.subscriber_id()]() mutable {
+  asio::post(threads_[home].executor(), [this, home, key = std::move(key), thread, id = s.subscriber_id()]() mutable {
     home_subscribe(home, std::move(key), thread, id);
   });
 }
 
-void Hub::unsubscribe(std::size_t thread, Subscriber& s, presence::RecordRef record) {
+void Hub::unsubscribe(runtime::EventThread& on, Subscriber& s, presence::RecordRef record) {
+  const std::size_t thread = on.index();
   std::string key = record_key(record);
-  auto& subscribers = locals_[thread]->subscribers;
+  auto& subscribers = local_on(thread).subscribers;
   auto it = subscribers.find(key);
   if (it == subscribers.end()) return;
   auto& list = it->second;
@@ -96,14 +105,14 @@ void Hub::unsubscribe(std::size_t thread, Subscriber& s, presence::RecordRef rec
   if (list.empty()) subscribers.erase(it);
   subscriptions_.fetch_sub(1, std::memory_order_relaxed);
   const std::size_t home = home_of(key);
-  asio::post(executors_[home], [this, home, key = std::move(key), thread] { home_unsubscribe(home, key, thread); });
+  asio::post(threads_[home].executor(), [this, home, key = std::move(key), thread] { home_unsubscribe(home, key, thread); });
 }
 
 void Hub::home_subscribe(std::size_t home, std::string key, std::size_t thread, std::uint64_t id) {
-  auto& channels = locals_[home]->channels;
+  auto& channels = local_on(home).channels;
   auto it = channels.find(key);
   if (it == channels.end()) {
-    auto channel = std::make_shared<Channel>(key, executors_[home], executors_.size(), timers_);
+    auto channel = std::make_shared<Channel>(key, threads_[home].executor(), threads_.size(), timers_);
     store_.watch(channel->record);
     it = channels.emplace(std::move(key), std::move(channel)).first;
   }
@@ -120,7 +129,7 @@ void Hub::home_subscribe(std::size_t home, std::string key, std::size_t thread, 
 }
 
 void Hub::home_unsubscribe(std::size_t home, const std::string& key, std::size_t thread) {
-  auto& channels = locals_[home]->channels;
+  auto& channels = local_on(home).channels;
   auto it = channels.find(key);
   if (it == channels.end()) return;
   Channel& channel = *it->second;
@@ -139,7 +148,7 @@ void Hub::on_change(const store::PresenceChange& change) {
   const std::size_t home = home_of(key);
   if (change.kind == store::ChangeKind::saved && change.user) {
     auto text = std::make_shared<const std::string>(make_saved_event(change.record, *change.user, change.lock_version));
-    asio::post(executors_[home], [this, home, key = std::move(key), text = std::move(text)] {
+    asio::post(threads_[home].executor(), [this, home, key = std::move(key), text = std::move(text)] {
       if (auto channel = channel_at(home, key)) {
         fan_out(*channel, [text](Subscriber& s) { s.push_text(text); });
         look_again(channel);  // stale marks
@@ -147,13 +156,13 @@ void Hub::on_change(const store::PresenceChange& change) {
     });
     return;
   }
-  asio::post(executors_[home], [this, home, key = std::move(key)] {
+  asio::post(threads_[home].executor(), [this, home, key = std::move(key)] {
     if (auto channel = channel_at(home, key)) look_again(channel);
   });
 }
 
 std::shared_ptr<Hub::Channel> Hub::channel_at(std::size_t home, const std::string& key) {
-  auto& channels = locals_[home]->channels;
+  auto& channels = local_on(home).channels;
   auto it = channels.find(key);
   return it == channels.end() ? nullptr : it->second;
 }
@@ -220,8 +229,8 @@ void Hub::send_snapshots(Channel& channel) {
   if (channel.awaiting.empty()) return;
   if (!channel.snapshot) channel.snapshot = make_presence_event(channel.key, channel.record, channel.current, {});
   for (auto [thread, id] : channel.awaiting) {
-    asio::post(executors_[thread], [this, thread, id, key = channel.key, snapshot = channel.snapshot] {
-      auto& subscribers = locals_[thread]->subscribers;
+    asio::post(threads_[thread].executor(), [this, thread, id, key = channel.key, snapshot = channel.snapshot] {
+      auto& subscribers = local_on(thread).subscribers;
       auto it = subscribers.find(key);
       if (it == subscribers.end()) return;
       for (auto& e : it->second) {
@@ -240,8 +249,8 @@ template <typename Push>
 void Hub::fan_out(const Channel& channel, Push push) {
   for (std::size_t thread = 0; thread < channel.per_thread.size(); ++thread) {
     if (channel.per_thread[thread] == 0) continue;
-    asio::post(executors_[thread], [this, thread, key = channel.key, push] {
-      auto& subscribers = locals_[thread]->subscribers;
+    asio::post(threads_[thread].executor(), [this, thread, key = channel.key, push] {
+      auto& subscribers = local_on(thread).subscribers;
       auto it = subscribers.find(key);
       if (it == subscribers.end()) return;
       std::uint64_t sent = 0;

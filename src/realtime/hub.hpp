@@ -18,6 +18,7 @@
 #include "presence/identity.hpp"
 #include "presence/types.hpp"
 #include "realtime/events.hpp"
+#include "runtime/event_thread.hpp"
 #include "service/timers.hpp"
 #include "store/presence_store.hpp"
 
@@ -55,22 +56,22 @@ std::string record_key(presence::RecordRef record);
 
 class Hub final : public store::ChangeObserver {
  public:
-  // `executors`: one per server thread, indexed as the `thread` arguments below.
-  // `timers` times the coalescing windows and expiry checks (simulated time in tests).
-  Hub(store::PresenceStore& store, std::vector<boost::asio::any_io_executor> executors, HubOptions options,
-      service::TimerSource& timers);
+  // `threads`: the server's; each has its share of the hub (its sessions by record, the
+  // channels homed on it). `timers` times the coalescing windows and expiry checks
+  // (simulated time in tests).
+  Hub(store::PresenceStore& store, runtime::EventThreads& threads, HubOptions options, service::TimerSource& timers);
   ~Hub() override;
 
-  // On thread `thread`, the subscriber's. The subscriber gets a snapshot (empty joined and
-  // left), then every change, until it unsubscribes.
-  void subscribe(std::size_t thread, Subscriber& s, presence::RecordRef record);
-  void unsubscribe(std::size_t thread, Subscriber& s, presence::RecordRef record);
+  // On `on`, the subscriber's thread (checked). The subscriber gets a snapshot (empty
+  // joined and left), then every change, until it unsubscribes.
+  void subscribe(runtime::EventThread& on, Subscriber& s, presence::RecordRef record);
+  void unsubscribe(runtime::EventThread& on, Subscriber& s, presence::RecordRef record);
 
   // store::ChangeObserver: any thread.
   void on_change(const store::PresenceChange& change) override;
 
-  // Releases timers and state; called once the server threads no longer run, before
-  // their io_contexts are destroyed.
+  // Releases timers and state; called once the server threads no longer run (checked),
+  // before their io_contexts are destroyed.
   void stop();
 
   std::size_t subscriptions() const { return subscriptions_.load(std::memory_order_relaxed); }
@@ -79,6 +80,7 @@ class Hub final : public store::ChangeObserver {
   struct Local;
   struct Channel;
 
+  Local& local_on(std::size_t thread);
   std::size_t home_of(const std::string& key) const;
   void home_subscribe(std::size_t home, std::string key, std::size_t thread, std::uint64_t id);
   void home_unsubscribe(std::size_t home, const std::string& key, std::size_t thread);
@@ -93,7 +95,7 @@ class Hub final : public store::ChangeObserver {
   void broadcast(Channel& channel, std::shared_ptr<const PresenceEvent> event);
 
   store::PresenceStore& store_;
-  std::vector<boost::asio::any_io_executor> executors_;
+  runtime::EventThreads& threads_;
   HubOptions options_;
   service::TimerSource& timers_;
   std::vector<std::unique_ptr<Local>> locals_;  // one per thread

@@ -1,15 +1,17 @@
 #include "realtime/keep_alive.hpp"
 
 #include "realtime/session.hpp"
+#include "runtime/check.hpp"
 
 namespace presenced::realtime {
 
-KeepAlive::KeepAlive(const boost::asio::io_context::executor_type& executor, std::chrono::milliseconds tick)
-    : timer_(executor), tick_(tick) {}
+KeepAlive::KeepAlive(runtime::EventThread& thread, service::TimerSource& timers, std::chrono::milliseconds tick)
+    : thread_(thread), timers_(timers), timer_(timers.make(thread.executor())), tick_(tick) {}
 
 KeepAlive::~KeepAlive() { stop(); }
 
 void KeepAlive::add(SessionBase& s) {
+  PRESENCED_CHECK(thread_.running_here(), "a thread's keep-alive list is touched on its thread only");
   s.keep_alive_prev_ = nullptr;
   s.keep_alive_next_ = head_;
   if (head_) head_->keep_alive_prev_ = &s;
@@ -20,6 +22,7 @@ void KeepAlive::add(SessionBase& s) {
 
 void KeepAlive::remove(SessionBase& s) {
   if (s.keep_alive_ != this) return;
+  PRESENCED_CHECK(thread_.running_here(), "a thread's keep-alive list is touched on its thread only");
   if (s.keep_alive_prev_) s.keep_alive_prev_->keep_alive_next_ = s.keep_alive_next_;
   else head_ = s.keep_alive_next_;
   if (s.keep_alive_next_) s.keep_alive_next_->keep_alive_prev_ = s.keep_alive_prev_;
@@ -29,6 +32,7 @@ void KeepAlive::remove(SessionBase& s) {
 }
 
 void KeepAlive::going_away() {
+  PRESENCED_CHECK(thread_.running_here(), "a thread's sessions are closed on their thread");
   // Closing may end a session, which removes it from the list: step first.
   for (SessionBase* s = head_; s;) {
     SessionBase* next = s->keep_alive_next_;
@@ -39,7 +43,7 @@ void KeepAlive::going_away() {
 
 void KeepAlive::stop() {
   stopped_ = true;
-  timer_.cancel();
+  timer_->cancel();
   for (SessionBase* s = head_; s;) {
     SessionBase* next = s->keep_alive_next_;
     s->keep_alive_ = nullptr;
@@ -51,16 +55,15 @@ void KeepAlive::stop() {
 
 void KeepAlive::arm() {
   if (stopped_) return;
-  timer_.expires_after(tick_);
-  timer_.async_wait([this](boost::system::error_code ec) {
-    if (ec || stopped_) return;
+  timer_->start(tick_, [this] {
+    if (stopped_) return;
     sweep();
     if (size_ > 0) arm();
   });
 }
 
 void KeepAlive::sweep() {
-  const auto now = std::chrono::steady_clock::now();
+  const auto now = timers_.now();
   // keep_alive() may end a session, which removes it from the list: step first.
   for (SessionBase* s = head_; s;) {
     SessionBase* next = s->keep_alive_next_;

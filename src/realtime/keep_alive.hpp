@@ -8,8 +8,8 @@
 // peer is found within the idle timeout, 40 s, less than two heartbeat intervals), and
 // checks its token's expiry.
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include "runtime/event_thread.hpp"
+#include "service/timers.hpp"
 
 #include <chrono>
 #include <memory>
@@ -22,7 +22,9 @@ class SessionBase;
 // The sessions of one thread, in an intrusive list (two pointers in each session).
 class KeepAlive {
  public:
-  KeepAlive(const boost::asio::io_context::executor_type& executor, std::chrono::milliseconds tick);
+  // The sessions of `thread` (add, remove and the sweep run there: checked), ticking on
+  // `timers` (simulated time in tests).
+  KeepAlive(runtime::EventThread& thread, service::TimerSource& timers, std::chrono::milliseconds tick);
   ~KeepAlive();
 
   void add(SessionBase& s);
@@ -38,7 +40,9 @@ class KeepAlive {
   void arm();
   void sweep();
 
-  boost::asio::steady_timer timer_;
+  runtime::EventThread& thread_;
+  service::TimerSource& timers_;
+  std::unique_ptr<service::Timer> timer_;
   std::chrono::milliseconds tick_;
   SessionBase* head_ = nullptr;
   std::size_t size_ = 0;

@@ -9,7 +9,9 @@ namespace presenced::realtime {
 class RateLimiter {
  public:
   using Clock = std::chrono::steady_clock;
-  explicit RateLimiter(double per_second) : rate_(per_second), burst_(2 * per_second), tokens_(burst_) {}
+  // `now`: on the session's timers (service/timers.hpp), like every later allow().
+  RateLimiter(double per_second, Clock::time_point now)
+      : rate_(per_second), burst_(2 * per_second), tokens_(burst_), last_(now) {}
 
   bool allow(Clock::time_point now) {
     const double elapsed = std::chrono::duration<double>(now - last_).count();
@@ -22,7 +24,7 @@ class RateLimiter {
 
  private:
   double rate_, burst_, tokens_;
-  Clock::time_point last_ = Clock::now();
+  Clock::time_point last_;
 };
 
 }  // namespace presenced::realtime

@@ -46,11 +46,10 @@ BasicSession<Socket>::BasicSession(Socket socket, const SessionContext& context,
       identity_(std::move(identity)),
       id_(next_id.fetch_add(1, std::memory_order_relaxed)),
       opened_at_(ctx_.clock.unix_seconds()),
-      last_heard_(std::chrono::steady_clock::now()),
-      rate_(ctx_.options.messages_per_second) {
+      last_heard_(ctx_.timers.now()),
+      slot_(std::move(slot)),
+      rate_(ctx_.options.messages_per_second, last_heard_) {
   metrics::add(metrics::Counter::ws_opened);
-  // The slot's duty passes to this session, which finds the limit in its context.
-  slot.dismiss();
 }
 
 template <class Socket>
@@ -78,7 +77,7 @@ constexpr std::size_t kMessageReadBytes = 4096;
 template <class Socket>
 void BasicSession<Socket>::start() {
   ws_.control_callback([this](websocket::frame_type, beast::string_view) {
-    last_heard_ = std::chrono::steady_clock::now();
+    last_heard_ = ctx_.timers.now();
   });
   ctx_.keep_alive.add(*this);
   if (identity_.user) claim_socket();  // when refused, the socket closes: the read loop sees it end
@@ -113,7 +112,7 @@ void BasicSession<Socket>::on_read(beast::error_code ec) {
     release();
     return;
   }
-  last_heard_ = std::chrono::steady_clock::now();
+  last_heard_ = ctx_.timers.now();
   if (!ws_.is_message_done()) {
     read_next();
     return;
@@ -123,7 +122,7 @@ void BasicSession<Socket>::on_read(beast::error_code ec) {
     // answered and closing
   } else if (!ws_.got_text()) {
     send_error("bad_message", "Messages are JSON objects in text frames.");
-  } else if (!rate_.allow(RateLimiter::Clock::now())) {
+  } else if (!rate_.allow(ctx_.timers.now())) {
     // The first refusal says why; the rest are dropped quietly until the client slows.
     metrics::add(metrics::Counter::throttled_ws);
     if (refused_in_a_row_++ == 0) send_error("rate_limited", "Too many messages. Slow down.");
@@ -150,10 +149,9 @@ template <class Socket>
 void BasicSession<Socket>::release() {
   if (ended_) return;
   ended_ = true;
-  // The socket is done: its place under --max-connections is free. (Here, not in the
-  // destructor: a session still queued when the threads stop is destroyed after the
-  // service that owns its context.)
-  if (ctx_.connections) ctx_.connections->closed();
+  // The socket is done: its place under --max-connections is free now, though a write
+  // under way may keep the session a little longer.
+  slot_.give_back();
   if (holds_user_place_) ctx_.service.close_socket(*identity_.user);
   if (keep_alive_) keep_alive_->remove(*this);
   if (close_timer_) close_timer_->cancel();
@@ -454,11 +452,10 @@ void BasicSession<Socket>::close_soon(websocket::close_code code, const char* re
   close_code_ = code;
   close_text_ = reason;
   if (discard_queue) queue_.erase(queue_.begin() + (writing_ ? 1 : 0), queue_.end());
-  close_timer_ = std::make_unique<asio::steady_timer>(ws_.get_executor());
-  close_timer_->expires_after(kCloseDeadline);
-  close_timer_->async_wait([weak = this->weak_from_this()](boost::system::error_code ec) {
+  close_timer_ = ctx_.timers.make(ws_.get_executor());
+  close_timer_->start(kCloseDeadline, [weak = this->weak_from_this()] {
     auto self = weak.lock();
-    if (ec || !self) return;
+    if (!self) return;
     close_transport(beast::get_lowest_layer(self->ws_));  // the read fails, and the session ends
   });
   start_writer();  // writes what is queued, then the close frame

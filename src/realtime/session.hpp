@@ -6,16 +6,18 @@
 // grace (leave_grace.hpp).
 
 #include "auth/authenticator.hpp"
+#include "http/connection_limit.hpp"
 #include "http/tls.hpp"
 #include "presence/identity.hpp"
 #include "realtime/hub.hpp"
 #include "realtime/keep_alive.hpp"
-#include "service/presence_service.hpp"
 #include "realtime/rate_limiter.hpp"
-#include "realtime/websocket_service.hpp"
+#include "realtime/websocket_options.hpp"
+#include "runtime/event_thread.hpp"
+#include "service/presence_service.hpp"
+#include "service/timers.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
@@ -25,15 +27,16 @@
 
 namespace presenced::realtime {
 
+// What the sessions of one thread share (websocket_thread.hpp keeps one per thread).
 struct SessionContext {
   const WebSocketOptions& options;
   Hub& hub;
   service::PresenceService& service;  // every rule: scope, limits, operations, the grace
-  const presence::Clock& clock;
+  const presence::Clock& clock;       // token expiry (wall time)
+  service::TimerSource& timers;       // keep-alive and close deadlines (monotonic, injectable)
   auth::Authenticator& authenticator;  // the thread's
-  std::size_t thread;
+  runtime::EventThread& thread;
   KeepAlive& keep_alive;  // the thread's
-  http::ConnectionLimit* connections = nullptr;  // --max-connections: sessions give their place back
 };
 
 // What a thread's KeepAlive sees of a session, whatever carries it.
@@ -62,7 +65,7 @@ using TlsSocket = boost::beast::websocket::stream<http::TlsStream, false>;
 template <class Socket>
 class BasicSession final : public SessionBase, public std::enable_shared_from_this<BasicSession<Socket>> {
  public:
-  // `context` outlives the session (the service keeps one per thread).
+  // `context` outlives the session (its thread's WebSocketThread keeps it).
   BasicSession(Socket socket, const SessionContext& context, presence::Identity identity, http::ConnectionSlot slot);
   ~BasicSession() override;
 
@@ -123,7 +126,8 @@ class BasicSession final : public SessionBase, public std::enable_shared_from_th
   std::uint64_t id_;
   std::int64_t opened_at_;  // unix seconds, for the authentication deadline
   std::chrono::steady_clock::time_point last_heard_;  // anything from the peer, pongs too
-  std::unique_ptr<boost::asio::steady_timer> close_timer_;  // only while closing
+  http::ConnectionSlot slot_;  // the socket's place under --max-connections, given back at release()
+  std::unique_ptr<service::Timer> close_timer_;  // only while closing
   RateLimiter rate_;
   std::vector<std::string> subscriptions_;  // record keys
   std::vector<Tab> tabs_;                   // registered through this socket

@@ -7,6 +7,7 @@
 #include "metrics/metrics.hpp"
 #include "presence/identity.hpp"
 #include "presence/types.hpp"
+#include "runtime/event_thread.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -149,11 +150,11 @@ class PresenceStore {
   virtual boost::asio::awaitable<SavedResult> saved(presence::RecordRef record, presence::UserPtr user,
                                                     std::uint32_t lock_version) = 0;
 
-  // `executors` are the server threads' (the first one first): background work
-  // (expiry, reconnection) runs there, and the calls above arrive on them. stop() is
-  // called once those io_contexts no longer run, and before they are destroyed: it
-  // releases the timers and sockets the store holds on them.
-  virtual void start(std::span<const boost::asio::any_io_executor> executors) = 0;
+  // `threads` are the server's: background work (expiry, reconnection) runs there, and
+  // the calls above arrive on them. stop() is called once those threads no longer run,
+  // and before their io_contexts are destroyed (checked): it releases the timers and
+  // sockets the store holds on them.
+  virtual void start(runtime::EventThreads& threads) = 0;
   virtual void stop() = 0;
 
   // Whether the store can serve requests now (GET /readyz).

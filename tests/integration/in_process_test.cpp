@@ -44,7 +44,7 @@ class FaultyStore final : public store::PresenceStore {
     if (r.id == "boom") throw std::runtime_error("disk on fire at 0xdeadbeef");
     co_return r.id == "down" ? store::SavedResult::unavailable : store::SavedResult::ok;
   }
-  void start(std::span<const boost::asio::any_io_executor>) override {}
+  void start(runtime::EventThreads&) override {}
   void stop() override {}
   bool ready() const override { return false; }
   void set_observer(store::ChangeObserver*) override {}
@@ -54,21 +54,26 @@ class InProcess : public ::testing::Test {
  protected:
   void SetUp() override {
     port_ = server_.listen();
-    thread_ = std::thread([this] { server_.run(); });
+    server_.start();
+    thread_ = std::thread([this] { threads_[0].run(); });
   }
   void TearDown() override {
-    server_.stop();
+    threads_[0].stop();
     thread_.join();
   }
 
   presence::SystemClock clock_;
+  http::ConnectionLimit connections_{1'000};
+  runtime::EventThreads threads_{1};  // (before what has sockets and frames on it)
   FaultyStore store_;
   service::UserLedger users_{{.requests_per_minute = 0}, clock_};
   service::SteadyTimers timers_;
   service::PresenceService service_{store_, users_, clock_, timers_, std::chrono::milliseconds(100)};
   auth::JwtCodec codec_{kTestSecret};
   http::PresenceHandlers handlers_{{}, service_, codec_, clock_};
-  http::Server server_{{.host = "127.0.0.1", .port = 0, .threads = 1}, handlers_, codec_, clock_};
+  auth::Authenticator authenticator_{codec_, clock_, 100};
+  http::ServerThread thread_part_{threads_[0], authenticator_};
+  http::Server server_{{.host = "127.0.0.1", .port = 0}, handlers_, connections_, {&thread_part_}};
   std::uint16_t port_ = 0;
   std::thread thread_;
 };

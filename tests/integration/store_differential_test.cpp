@@ -8,7 +8,7 @@
 //
 // Sequences come from a seed, printed on failure. `make test` runs a few thousand steps;
 // a longer run is one command (docs/architecture.md, Testing):
-//   PRESENCED_DIFF_SEED=123 PRESENCED_DIFF_STEPS=200000 build/tests/integration_tests \
+//   PRESENCED_DIFF_SEED=123 PRESENCED_DIFF_STEPS=200000 build/tests/integration_tests
 //     --gtest_filter='*StoreDifferential*'
 #include "integration/fixture.hpp"
 #include "support/store_harness.hpp"

@@ -30,6 +30,9 @@ class ManualTimers final : public service::TimerSource {
   }
 
   std::int64_t now_ms() const { return now_ms_; }
+  std::chrono::steady_clock::time_point now() const override {
+    return std::chrono::steady_clock::time_point(std::chrono::milliseconds(now_ms_));
+  }
   std::size_t pending() const { return pending_.size(); }
 
   // Runs what is posted to the io_context now.

@@ -1,7 +1,7 @@
 #pragma once
 // Stores in the test's own process, on a clock the test moves: the embedded store, and the
-// Redis store on a real redis-server (or cluster), driven on one io_context. For the store
-// contract and the differential test of the stores.
+// Redis store on a real redis-server (or cluster), driven on one server thread that the
+// test runs by hand. For the store contract and the differential test of the stores.
 
 #include "store/memory/memory_store.hpp"
 #include "store/redis/redis_store.hpp"
@@ -52,8 +52,7 @@ class StoreHarness {
         store::redis::RedisStoreOptions{
             .endpoint = *endpoint, .ttl_ms = ttl_ms, .timeout = std::chrono::seconds(5), .limits = limits},
         clock);
-    const std::vector<boost::asio::any_io_executor> executors{io.get_executor()};
-    store->start(executors);
+    store->start(threads);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (!store->ready() && std::chrono::steady_clock::now() < deadline) {
       io.restart();
@@ -73,7 +72,9 @@ class StoreHarness {
   }
 
   presence::ManualClock clock;
-  boost::asio::io_context io;
+  runtime::EventThreads threads{1};
+  runtime::EventThread::Binding on_the_thread{threads[0]};  // the test drives the thread's context
+  boost::asio::io_context& io = threads[0].context();
 };
 
 }  // namespace presenced::testing

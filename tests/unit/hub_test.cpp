@@ -51,7 +51,7 @@ class FakeStore final : public store::PresenceStore {
   asio::awaitable<store::SavedResult> saved(presence::RecordRef, presence::UserPtr, std::uint32_t) override {
     co_return store::SavedResult::ok;
   }
-  void start(std::span<const asio::any_io_executor>) override {}
+  void start(runtime::EventThreads&) override {}
   void stop() override {}
   bool ready() const override { return true; }
   void set_observer(store::ChangeObserver*) override {}
@@ -99,10 +99,11 @@ presence::Viewer viewer(std::string id, std::string name) {
 
 class HubTest : public ::testing::Test {
  protected:
-  asio::io_context io;
-  ManualTimers timers{io};
+  runtime::EventThreads threads{1};
+  runtime::EventThread::Binding on_the_thread{threads[0]};  // the test drives the thread's context
+  ManualTimers timers{threads[0].context()};
   FakeStore store;
-  realtime::Hub hub{store, {io.get_executor()}, {.coalesce = std::chrono::milliseconds(75)}, timers};
+  realtime::Hub hub{store, threads, {.coalesce = std::chrono::milliseconds(75)}, timers};
   FakeSubscriber carol{1, timers};
   const presence::RecordRef record{"1", "flow", "42"};
 
@@ -112,7 +113,7 @@ class HubTest : public ::testing::Test {
 
 TEST_F(HubTest, ASubscriberGetsASnapshotAtOnce) {
   store.viewers_now = {viewer("1", "Alice")};
-  hub.subscribe(0, carol, record);
+  hub.subscribe(threads[0], carol, record);
   timers.settle();
   ASSERT_EQ(carol.received.size(), 1u);
   EXPECT_EQ(carol.received[0].at_ms, 0);
@@ -121,7 +122,7 @@ TEST_F(HubTest, ASubscriberGetsASnapshotAtOnce) {
 }
 
 TEST_F(HubTest, TheFirstChangeIsSentAtOnceAndABurstCostsAtMostTwoEvents) {
-  hub.subscribe(0, carol, record);
+  hub.subscribe(threads[0], carol, record);
   timers.advance(1'000);  // quiet: the subscription's window is long over
   ASSERT_EQ(carol.received.size(), 1u);
 
@@ -152,7 +153,7 @@ TEST_F(HubTest, TheFirstChangeIsSentAtOnceAndABurstCostsAtMostTwoEvents) {
 
 TEST_F(HubTest, ARenewalChangesNothingVisibleAndSendsNothing) {
   store.viewers_now = {viewer("1", "Alice")};
-  hub.subscribe(0, carol, record);
+  hub.subscribe(threads[0], carol, record);
   timers.advance(1'000);
   const int reads = store.reads;
   change();  // the store said something changed; nothing visible did
@@ -164,7 +165,7 @@ TEST_F(HubTest, ARenewalChangesNothingVisibleAndSendsNothing) {
 TEST_F(HubTest, AnExpiryIsNoticedWithoutAnyoneReportingIt) {
   store.viewers_now = {viewer("1", "Alice")};
   store.next_expiry_ms = 500;  // Alice's tab is due in 500 ms unless renewed
-  hub.subscribe(0, carol, record);
+  hub.subscribe(threads[0], carol, record);
   timers.settle();
   store.viewers_now.clear();  // the store will not have her once it passes
   store.next_expiry_ms = -1;
@@ -177,7 +178,7 @@ TEST_F(HubTest, AnExpiryIsNoticedWithoutAnyoneReportingIt) {
 }
 
 TEST_F(HubTest, EventsArriveInTheOrderOfTheChanges) {
-  hub.subscribe(0, carol, record);
+  hub.subscribe(threads[0], carol, record);
   timers.advance(1'000);
   store.viewers_now = {viewer("1", "Alice")};
   change();
@@ -198,9 +199,9 @@ TEST_F(HubTest, EventsArriveInTheOrderOfTheChanges) {
 }
 
 TEST_F(HubTest, AfterTheLastUnsubscribeNothingIsReadOrSent) {
-  hub.subscribe(0, carol, record);
+  hub.subscribe(threads[0], carol, record);
   timers.advance(1'000);
-  hub.unsubscribe(0, carol, record);
+  hub.unsubscribe(threads[0], carol, record);
   timers.settle();
   const int reads = store.reads;
   store.viewers_now = {viewer("1", "Alice")};

@@ -1,5 +1,6 @@
 #include "store/memory/memory_store.hpp"
 
+#include "runtime/check.hpp"
 #include "store/layout.hpp"
 #include "store/memory/saved_versions.hpp"
 
@@ -479,8 +480,9 @@ boost::asio::awaitable<SavedResult> MemoryStore::saved(presence::RecordRef recor
   co_return apply_saved(record, user, lock_version);
 }
 
-void MemoryStore::start(std::span<const boost::asio::any_io_executor> executors) {
-  timer_ = std::make_unique<boost::asio::steady_timer>(executors.front());
+void MemoryStore::start(runtime::EventThreads& threads) {
+  threads_ = &threads;
+  timer_ = std::make_unique<boost::asio::steady_timer>(threads.front().executor());
   running_ = true;
   schedule_tick();
 }
@@ -495,6 +497,7 @@ void MemoryStore::schedule_tick() {
 }
 
 void MemoryStore::stop() {
+  PRESENCED_CHECK(!threads_ || threads_->none_running(), "the store stops once the server threads have");
   running_ = false;
   timer_.reset();  // while its io_context still exists (see presence_store.hpp)
 }

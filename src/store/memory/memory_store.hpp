@@ -52,7 +52,7 @@ class MemoryStore final : public PresenceStore {
                                                                  std::string_view user_id) override;
   boost::asio::awaitable<SavedResult> saved(presence::RecordRef record, presence::UserPtr user,
                                             std::uint32_t lock_version) override;
-  void start(std::span<const boost::asio::any_io_executor> executors) override;
+  void start(runtime::EventThreads& threads) override;
   void stop() override;
   bool ready() const override { return true; }
   std::optional<metrics::LiveCounts> live_counts() const override;
@@ -82,6 +82,7 @@ class MemoryStore final : public PresenceStore {
   const presence::Clock& clock_;
   std::vector<std::unique_ptr<Shard>> shards_;
   ChangeObserver* observer_ = nullptr;
+  runtime::EventThreads* threads_ = nullptr;  // start()'s
   std::unique_ptr<boost::asio::steady_timer> timer_;
   std::atomic<bool> running_{false};
 };

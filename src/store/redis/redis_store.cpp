@@ -10,6 +10,7 @@
 #include "store/redis/script_reply.hpp"
 #include "store/redis/scripts.hpp"
 #include "store/redis/cluster/key_slot.hpp"
+#include "runtime/check.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -140,14 +141,15 @@ RedisStore::RedisStore(RedisStoreOptions options, const presence::Clock& clock)
 
 RedisStore::~RedisStore() { stop(); }
 
-void RedisStore::start(std::span<const asio::any_io_executor> executors) {
+void RedisStore::start(runtime::EventThreads& threads) {
+  threads_ = &threads;
   ConnectionOptions co;
   co.request_timeout = options_.timeout;
   co.scripts = {scripts_.heartbeat.source, scripts_.viewers.source, scripts_.unregister.source,
                 scripts_.viewers_many.source};
-  auto& first = static_cast<asio::io_context&>(asio::query(executors.front(), asio::execution::context));
-  for (const auto& executor : executors) {
-    auto& context = static_cast<asio::io_context&>(asio::query(executor, asio::execution::context));
+  auto& first = threads.front().context();
+  for (auto& thread : threads) {
+    auto& context = thread->context();
     auto nodes = std::make_unique<NodeSet>(context, options_.endpoint, co);
     if (tracking() && nodes_.empty()) {
       // Webhooks: a record whose last tab expires is vacant when its key expires. The
@@ -172,6 +174,7 @@ void RedisStore::start(std::span<const asio::any_io_executor> executors) {
 }
 
 void RedisStore::stop() {
+  PRESENCED_CHECK(!threads_ || threads_->none_running(), "the store stops once the server threads have");
   for (auto& n : nodes_) n->stop();
   if (subscriber_) subscriber_->stop();
   // stop() failed every request still waiting on Redis, and queued its wake-up on the
@@ -196,13 +199,12 @@ bool RedisStore::ready() const {
   return true;
 }
 
-// The connections of the thread a request runs on (`executor` is the request's).
-NodeSet* RedisStore::nodes_for(const asio::any_io_executor& executor) {
-  auto* context = &asio::query(executor, asio::execution::context);
-  for (auto& n : nodes_) {
-    if (&n->context() == context) return n.get();
-  }
-  return nullptr;
+NodeSet* RedisStore::nodes_here() {
+  runtime::EventThread* here = runtime::EventThread::current();
+  PRESENCED_CHECK(here && here->index() < nodes_.size() && &nodes_[here->index()]->context() == &here->context(),
+                  "store calls arrive on a server thread");
+  if (!here || here->index() >= nodes_.size()) return nullptr;  // (not a server thread: no connection)
+  return nodes_[here->index()].get();
 }
 
 asio::awaitable<void> RedisStore::vacate_expired(std::string key) {
@@ -257,7 +259,7 @@ asio::awaitable<bool> RedisStore::replicated(Connection* wrote) {
 
 asio::awaitable<HeartbeatResult> RedisStore::heartbeat(presence::RecordRef record, presence::UserPtr user,
                                                        presence::HeartbeatInput tab) {
-  NodeSet* nodes = nodes_for(co_await asio::this_coro::executor);
+  NodeSet* nodes = nodes_here();
   if (!nodes) co_return HeartbeatResult::unavailable;
   const std::int64_t now = clock_.unix_ms();
   const presence::Iso8601 stamp(now), cutoff(now - options_.ttl_ms);
@@ -305,7 +307,7 @@ asio::awaitable<HeartbeatResult> RedisStore::heartbeat(presence::RecordRef recor
 
 asio::awaitable<UnregisterResult> RedisStore::unregister(presence::RecordRef record, const presence::User& user,
                                                          std::string_view tab_id, std::int64_t unless_seen_since_ms) {
-  NodeSet* nodes = nodes_for(co_await asio::this_coro::executor);
+  NodeSet* nodes = nodes_here();
   if (!nodes) co_return UnregisterResult::unavailable;
   const layout::KeyText key = layout::redis_key(record);
   const layout::KeyText marker = layout::occupancy_key(key.view(), tracking());
@@ -333,7 +335,7 @@ asio::awaitable<UnregisterResult> RedisStore::unregister(presence::RecordRef rec
 
 asio::awaitable<ViewersResult> RedisStore::viewers(presence::RecordRef record, const presence::User* caller,
                                                    std::vector<presence::Viewer>& out, RecordState* state) {
-  NodeSet* nodes = nodes_for(co_await asio::this_coro::executor);
+  NodeSet* nodes = nodes_here();
   if (!nodes) co_return ViewersResult::unavailable;
   const layout::KeyText key = layout::redis_key(record);
   const layout::KeyText saved = layout::saved_key(record);
@@ -353,7 +355,7 @@ asio::awaitable<ViewersResult> RedisStore::viewers_of(std::span<const presence::
                                                       std::vector<std::vector<presence::Viewer>>& out) {
   out.resize(records.size());
   if (records.empty()) co_return ViewersResult::ok;
-  NodeSet* nodes = nodes_for(co_await asio::this_coro::executor);
+  NodeSet* nodes = nodes_here();
   if (!nodes) co_return ViewersResult::unavailable;
   // On a cluster, the records by slot: a script per slot, all in flight at once.
   std::vector<std::size_t> order(records.size());
@@ -396,7 +398,7 @@ asio::awaitable<ViewersResult> RedisStore::viewers_of(std::span<const presence::
 
 asio::awaitable<ViewersResult> RedisStore::tabs(presence::RecordRef record, std::vector<presence::TabDetail>& out) {
   out.clear();
-  NodeSet* nodes = nodes_for(co_await asio::this_coro::executor);
+  NodeSet* nodes = nodes_here();
   if (!nodes) co_return ViewersResult::unavailable;
   const layout::KeyText key = layout::redis_key(record);
   ExecResult r = co_await call_script(*nodes, scripts_.tabs, Keys{key.view(), {}},
@@ -431,7 +433,7 @@ asio::awaitable<ViewersResult> RedisStore::tabs(presence::RecordRef record, std:
 
 asio::awaitable<std::optional<std::size_t>> RedisStore::remove_user(std::string_view tenant,
                                                                   std::string_view user_id) {
-  NodeSet* nodes = nodes_for(co_await asio::this_coro::executor);
+  NodeSet* nodes = nodes_here();
   if (!nodes) co_return std::nullopt;
   // The tenant's records, a page of SCAN at a time on each master (a node scans only its
   // own keys), each page cleaned by one script per slot, all in flight at once.
@@ -510,7 +512,7 @@ void RedisStore::tell_occupied(presence::RecordRef record, bool after_unseen_vac
 
 asio::awaitable<SavedResult> RedisStore::saved(presence::RecordRef record, presence::UserPtr user,
                                                std::uint32_t lock_version) {
-  NodeSet* nodes = nodes_for(co_await asio::this_coro::executor);
+  NodeSet* nodes = nodes_here();
   if (!nodes) co_return SavedResult::unavailable;
   const layout::KeyText key = layout::redis_key(record);
   const layout::KeyText saved = layout::saved_key(record);

@@ -58,13 +58,14 @@ class RedisStore final : public PresenceStore {
                                             std::uint32_t lock_version) override;
   void watch(presence::RecordRef record) override;
   void unwatch(presence::RecordRef record) override;
-  void start(std::span<const boost::asio::any_io_executor> executors) override;
+  void start(runtime::EventThreads& threads) override;
   void stop() override;
   bool ready() const override;
   void set_observer(ChangeObserver* observer) override { observer_ = observer; }
 
  private:
-  NodeSet* nodes_for(const boost::asio::any_io_executor& executor);
+  // The connections of the server thread the caller runs on (by its index: no search).
+  NodeSet* nodes_here();
   boost::asio::awaitable<bool> replicated(Connection* wrote);
   // Webhooks (occupancy_ set): the key of a record expired; tells the vacancy if this
   // node is the one that deletes its marker.
@@ -80,7 +81,8 @@ class RedisStore final : public PresenceStore {
   RedisStoreOptions options_;
   Scripts scripts_;  // the heartbeat's with options_.limits in its text
   const presence::Clock& clock_;
-  std::vector<std::unique_ptr<NodeSet>> nodes_;  // one per server thread
+  runtime::EventThreads* threads_ = nullptr;     // start()'s
+  std::vector<std::unique_ptr<NodeSet>> nodes_;  // one per server thread, by its index
   ChangeObserver* observer_ = nullptr;
   std::unique_ptr<Subscriber> subscriber_;  // changes from every node, for the observer
   bool warned_events_ = false;  // CONFIG SET notify-keyspace-events refused: logged once
