@@ -17,7 +17,8 @@ void success_unregistered(Response& res) {
   res.body.assign(R"({"success":true,"data":{"unregistered":true}})");
 }
 
-void success_viewers(Response& res, const std::vector<presence::Viewer>& viewers) {
+void success_viewers(Response& res, const std::vector<presence::Viewer>& viewers, std::size_t users,
+                     std::size_t tabs) {
   res.status = 200;
   std::string& o = res.body;
   o.assign(R"({"success":true,"data":{"viewers":[)");
@@ -27,7 +28,8 @@ void success_viewers(Response& res, const std::vector<presence::Viewer>& viewers
     first = false;
     presence::append_viewer(o, v);
   }
-  o.append("]}}");
+  o.append(R"(],"count":{"users":)").append(std::to_string(users));
+  o.append(R"(,"tabs":)").append(std::to_string(tabs)).append("}}}");
 }
 
 void success_bulk_viewers(Response& res, const std::vector<std::pair<std::string, std::string>>& records,

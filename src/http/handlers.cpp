@@ -9,6 +9,9 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/json/parse.hpp>
 
+#include <charconv>
+#include <optional>
+
 namespace presenced::http {
 namespace {
 
@@ -48,12 +51,9 @@ bool parse_json(std::string_view body, boost::json::value& out, Response& res) {
 }
 
 
-// The value of `name` in the query string of `target`, or empty. Tokens are base64url
-// and dots, so they need no percent-decoding.
-std::string_view query_param(std::string_view target, std::string_view name) {
-  auto q = target.find('?');
-  if (q == std::string_view::npos) return {};
-  std::string_view query = target.substr(q + 1);
+// The value of `name` in a query string, or empty. Tokens are base64url and dots, and
+// page numbers digits, so they need no percent-decoding.
+std::string_view query_param(std::string_view query, std::string_view name) {
   while (!query.empty()) {
     auto amp = query.find('&');
     std::string_view pair = query.substr(0, amp);
@@ -117,7 +117,7 @@ bool PresenceHandlers::admit(const RequestHead& head, auth::Authenticator& authe
   // one is refused here, before the upgrade. Without one, the socket authenticates with
   // its first message.
   if (m.route == Route::websocket) {
-    std::string_view token = query_param(head.target, "token");
+    std::string_view token = query_param(m.query, "token");
     if (!token.empty() && authenticator.authenticate_token(token, ex.identity) != auth::TokenError::none) {
       envelope::error(res, 401, "Unauthenticated.");
       return false;
@@ -172,24 +172,33 @@ bool PresenceHandlers::admit(const RequestHead& head, auth::Authenticator& authe
   return true;
 }
 
+// Not a coroutine itself: it hands back the route's own, so a request pays for one frame
+// (the endpoint's), not two.
 boost::asio::awaitable<void> PresenceHandlers::handle(const Exchange& ex, std::string_view body,
                                                       RequestArena& arena, ConnectionScratch& scratch,
                                                       Response& res) {
   switch (ex.route.route) {
+    case Route::heartbeat: return heartbeat(ex, body, arena, res);
+    case Route::viewers: return viewers(ex, scratch, res);
+    case Route::unregister: return unregister(ex, body, arena, res);
+    case Route::saved: return saved(ex, body, arena, res);
+    case Route::server_query: return server_query(body, arena, res);
+    case Route::server_record: return server_record(ex, scratch, res);
+    case Route::server_remove_user: return server_remove_user(ex, res);
+    default: return answer_at_once(ex, body, arena, res);
+  }
+}
+
+boost::asio::awaitable<void> PresenceHandlers::answer_at_once(const Exchange& ex, std::string_view body,
+                                                              RequestArena& arena, Response& res) {
+  switch (ex.route.route) {
     case Route::healthz: envelope::health(res, true); break;  // liveness: the process answers
     case Route::readyz: envelope::health(res, service_.store().ready()); break;
-    case Route::heartbeat: co_await heartbeat(ex, body, res); break;
-    case Route::viewers: co_await viewers(ex, scratch, res); break;
-    case Route::unregister: co_await unregister(ex, body, res); break;
-    case Route::saved: co_await saved(ex, body, res); break;
     case Route::websocket:  // an upgrade never gets here (the server hands it over)
       envelope::error(res, 426, "This endpoint speaks WebSocket only: send an Upgrade request.");
       res.add_header("Upgrade", "websocket");
       break;
     case Route::dev_token: dev_token(body, arena, res); break;
-    case Route::server_query: co_await server_query(body, arena, res); break;
-    case Route::server_record: co_await server_record(ex, scratch, res); break;
-    case Route::server_remove_user: co_await server_remove_user(ex, res); break;
     case Route::asset:
       if (const Asset* asset = find_asset(ex.route.asset)) {
         res.status = 200;
@@ -206,8 +215,9 @@ boost::asio::awaitable<void> PresenceHandlers::handle(const Exchange& ex, std::s
       metrics::render(res.body, {.routes = kRouteNames, .token_errors = auth::kTokenErrorNames},
                       service_.store().live_counts());
       break;
-    case Route::not_found: envelope::error(res, 404, "Not found."); break;
+    default: envelope::error(res, 404, "Not found."); break;
   }
+  co_return;
 }
 
 namespace {
@@ -220,8 +230,8 @@ void answer(Response& res, service::Outcome outcome, Ok ok) {
 }  // namespace
 
 boost::asio::awaitable<void> PresenceHandlers::heartbeat(const Exchange& ex, std::string_view body,
-                                                         Response& res) {
-  presence::HeartbeatBody heartbeat;  // in this frame: the input's views point into it
+                                                         RequestArena& arena, Response& res) {
+  presence::HeartbeatBody& heartbeat = arena.make_body<presence::HeartbeatBody>();  // the input's views point into it
   presence::ValidationErrors errors;
   if (!accepted(presence::read_heartbeat(body, heartbeat, errors), errors, res)) co_return;
   // Results are bound to a local before they are tested: g++ 12 miscompiles co_await
@@ -231,8 +241,8 @@ boost::asio::awaitable<void> PresenceHandlers::heartbeat(const Exchange& ex, std
 }
 
 boost::asio::awaitable<void> PresenceHandlers::unregister(const Exchange& ex, std::string_view body,
-                                                          Response& res) {
-  presence::UnregisterBody unregister;
+                                                          RequestArena& arena, Response& res) {
+  presence::UnregisterBody& unregister = arena.make_body<presence::UnregisterBody>();
   presence::ValidationErrors errors;
   if (!accepted(presence::read_unregister(body, unregister, errors), errors, res)) co_return;
   // A page going away (pagehide) that may come back (a reload) asks for the grace: its
@@ -246,14 +256,46 @@ boost::asio::awaitable<void> PresenceHandlers::unregister(const Exchange& ex, st
   answer(res, outcome, [&] { envelope::success_unregistered(res); });
 }
 
-boost::asio::awaitable<void> PresenceHandlers::viewers(const Exchange& ex, ConnectionScratch& scratch,
-                                                       Response& res) {
-  const service::Outcome outcome = co_await service_.viewers(record_of(ex), ex.identity.user.get(), scratch.viewers);
-  answer(res, outcome, [&] { envelope::success_viewers(res, scratch.viewers); });
+namespace {
+// A whole number within [least, most], digits only, or nothing.
+std::optional<std::size_t> read_count(std::string_view text, std::size_t least, std::size_t most) {
+  std::size_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < least || value > most) return std::nullopt;
+  return value;
 }
 
-boost::asio::awaitable<void> PresenceHandlers::saved(const Exchange& ex, std::string_view body, Response& res) {
-  presence::SavedBody saved;
+// ?limit=N&offset=M, both optional (without them: the whole list).
+bool read_page(std::string_view query, service::ViewerPage& page, presence::ValidationErrors& errors) {
+  if (std::string_view limit = query_param(query, "limit"); !limit.empty()) {
+    if (auto n = read_count(limit, 1, kMaxViewerPage)) page.limit = *n;
+    else errors.add("limit", "The limit field must be an integer between 1 and " + std::to_string(kMaxViewerPage) + ".");
+  }
+  if (std::string_view offset = query_param(query, "offset"); !offset.empty()) {
+    if (auto n = read_count(offset, 0, kMaxViewerOffset)) page.offset = *n;
+    else errors.add("offset", "The offset field must be an integer between 0 and " + std::to_string(kMaxViewerOffset) + ".");
+  }
+  return errors.empty();
+}
+}  // namespace
+
+boost::asio::awaitable<void> PresenceHandlers::viewers(const Exchange& ex, ConnectionScratch& scratch,
+                                                       Response& res) {
+  service::ViewerPage page;
+  presence::ValidationErrors errors;
+  if (!read_page(ex.route.query, page, errors)) {
+    envelope::validation_error(res, errors);
+    co_return;
+  }
+  service::ViewerTotals totals;
+  const service::Outcome outcome =
+      co_await service_.viewers_page(record_of(ex), *ex.identity.user, page, scratch.viewers, totals);
+  answer(res, outcome, [&] { envelope::success_viewers(res, scratch.viewers, totals.users, totals.tabs); });
+}
+
+boost::asio::awaitable<void> PresenceHandlers::saved(const Exchange& ex, std::string_view body, RequestArena& arena,
+                                                     Response& res) {
+  presence::SavedBody& saved = arena.make_body<presence::SavedBody>();
   presence::ValidationErrors errors;
   if (!accepted(presence::read_saved(body, saved, errors), errors, res)) co_return;
   const service::Outcome outcome = co_await service_.saved(record_of(ex), ex.identity.user, saved.lock_version);

@@ -45,6 +45,10 @@ struct ConnectionScratch {
   std::vector<presence::Viewer> viewers;
 };
 
+// GET /viewers?limit=N&offset=M: the largest page, and the furthest start.
+inline constexpr std::size_t kMaxViewerPage = 1'000;
+inline constexpr std::size_t kMaxViewerOffset = 1'000'000;
+
 struct HandlerOptions {
   bool dev = false;
   std::int64_t dev_token_ttl_s = 12 * 3600;
@@ -74,10 +78,15 @@ class PresenceHandlers {
                                       ConnectionScratch& scratch, Response& res);
 
  private:
-  boost::asio::awaitable<void> heartbeat(const Exchange& ex, std::string_view body, Response& res);
-  boost::asio::awaitable<void> unregister(const Exchange& ex, std::string_view body, Response& res);
+  // The routes that answer without the store.
+  boost::asio::awaitable<void> answer_at_once(const Exchange& ex, std::string_view body, RequestArena& arena,
+                                              Response& res);
+  boost::asio::awaitable<void> heartbeat(const Exchange& ex, std::string_view body, RequestArena& arena,
+                                         Response& res);
+  boost::asio::awaitable<void> unregister(const Exchange& ex, std::string_view body, RequestArena& arena,
+                                          Response& res);
   boost::asio::awaitable<void> viewers(const Exchange& ex, ConnectionScratch& scratch, Response& res);
-  boost::asio::awaitable<void> saved(const Exchange& ex, std::string_view body, Response& res);
+  boost::asio::awaitable<void> saved(const Exchange& ex, std::string_view body, RequestArena& arena, Response& res);
   void dev_token(std::string_view body, RequestArena& arena, Response& res);
   boost::asio::awaitable<void> server_query(std::string_view body, RequestArena& arena, Response& res);
   boost::asio::awaitable<void> server_record(const Exchange& ex, ConnectionScratch& scratch, Response& res);

@@ -8,6 +8,8 @@
 #include <cstddef>
 #include <memory>
 #include <memory_resource>
+#include <new>
+#include <type_traits>
 
 namespace presenced::http {
 
@@ -24,6 +26,17 @@ class RequestArena {
   std::pmr::memory_resource* http() { return &http_; }
   unsigned char* json_buffer();
   std::size_t json_size() const { return kJsonBytes; }
+
+  // A request body's parsed form (presence::HeartbeatBody, ...), made in the JSON block:
+  // kept out of the handler's coroutine frame, which then stays small enough for Asio's
+  // per-thread frame cache (frames over 1,020 bytes are a malloc and a free per request).
+  // One per request; the JSON block is not used for anything else on these routes.
+  template <class T>
+  T& make_body() {
+    static_assert(sizeof(T) <= kJsonBytes && alignof(T) <= alignof(std::max_align_t));
+    static_assert(std::is_trivially_destructible_v<T>, "the block is reused without destroying it");
+    return *::new (static_cast<void*>(json_buffer())) T;  // default-initialised: its buffers are not zeroed
+  }
 
   struct Block;
 

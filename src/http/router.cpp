@@ -51,7 +51,9 @@ std::string_view method_name(Method m) {
 
 RouteMatch match_route(Method method, std::string_view target, bool dev_routes, bool server_routes) {
   RouteMatch m;
-  m.path = target.substr(0, target.find('?'));
+  const std::size_t question = target.find('?');
+  m.path = target.substr(0, question);
+  if (question != std::string_view::npos) m.query = target.substr(question + 1);
   std::string_view path = m.path;
 
   if (path == "/metrics") {

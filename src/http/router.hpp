@@ -25,6 +25,7 @@ struct RouteMatch {
   bool method_allowed = false;
   std::string_view allow;        // the Allow header for 405
   std::string_view path;         // without the query string
+  std::string_view query;        // after the '?', if any
   std::string_view record_type;  // presence routes only
   std::string_view record_id;
   std::string_view tenant;       // server routes: the tenant in the path

@@ -20,9 +20,12 @@ WebSocketThread::WebSocketThread(const WebSocketOptions& options, Hub& hub, serv
 
 WebSocketThread::~WebSocketThread() { stop(); }
 
-void WebSocketThread::going_away() { keep_alive_.going_away(); }
+void WebSocketThread::going_away() { keep_alive_.going_away(); }  // (checked there: on this thread)
 
-void WebSocketThread::stop() { keep_alive_.stop(); }
+void WebSocketThread::stop() {
+  PRESENCED_CHECK(!thread_.running(), "the keep-alive list is let go once its thread has stopped");
+  keep_alive_.stop();
+}
 
 namespace {
 

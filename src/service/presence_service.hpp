@@ -25,6 +25,16 @@ namespace presenced::service {
 
 enum class Transport : std::uint8_t { http, websocket };
 
+struct ViewerPage {
+  std::size_t offset = 0;
+  std::size_t limit = SIZE_MAX;
+};
+
+struct ViewerTotals {
+  std::size_t users = 0;
+  std::size_t tabs = 0;
+};
+
 class PresenceService {
  public:
   // `grace`: how long a tab that went away may come back before it leaves.
@@ -58,6 +68,12 @@ class PresenceService {
   }
   boost::asio::awaitable<Outcome> viewers(presence::RecordRef record, const presence::User* caller,
                                           std::vector<presence::Viewer>& out, store::RecordState* state = nullptr);
+  // A page of what `caller` sees of the record (everyone else, in join order: `offset`
+  // entries skipped, at most `limit` kept), and the record's totals, everyone counted,
+  // the caller too (docs/protocol.md, pages and totals).
+  boost::asio::awaitable<Outcome> viewers_page(presence::RecordRef record, const presence::User& caller,
+                                               ViewerPage page, std::vector<presence::Viewer>& out,
+                                               ViewerTotals& totals);
   boost::asio::awaitable<Outcome> saved(presence::RecordRef record, presence::UserPtr user, std::uint32_t lock_version);
 
   // The host app's server API.

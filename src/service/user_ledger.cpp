@@ -1,6 +1,5 @@
 #include "service/user_ledger.hpp"
 
-#include "presence/string_keys.hpp"
 #include "presence/validation.hpp"
 
 #include <boost/unordered/unordered_flat_map.hpp>
@@ -27,41 +26,70 @@ struct Entry {
   bool empty(std::int64_t now) const { return sockets == 0 && tabs.empty() && now - window_opened_ms >= kWindowMs; }
 };
 
+// The record's and the tab id's hash, from one pass over their text laid end to end on
+// the stack (each is validated to its bound; longer text, which none is, is cut there):
+// no allocation on the heartbeat path. (The user's tenant is in the entry's key.)
+std::uint64_t tab_hash(presence::RecordRef record, std::string_view tab_id) {
+  char text[2 * (presence::kMaxSegment + 1) + presence::kMaxTabId];
+  char* p = text;
+  for (std::string_view part : {record.type.substr(0, presence::kMaxSegment), record.id.substr(0, presence::kMaxSegment)}) {
+    p = std::copy(part.begin(), part.end(), p);
+    *p++ = '\x1f';
+  }
+  tab_id = tab_id.substr(0, presence::kMaxTabId);
+  p = std::copy(tab_id.begin(), tab_id.end(), p);
+  return std::hash<std::string_view>{}(std::string_view(text, static_cast<std::size_t>(p - text)));
+}
+
+}  // namespace
+
 // "tenant\x1f user id", on the stack: a tenant is a segment (no \x1f in it), and a
 // token's user id is at most kMaxUserIdBytes. A longer id (none comes from a token) is
-// cut at the bound, never written past it.
-class UserKey {
+// cut at the bound, never written past it. Hashed once: the hash picks the shard and
+// finds the entry in it.
+class UserLedger::Key {
  public:
-  UserKey(std::string_view tenant, std::string_view id) {
+  Key(std::string_view tenant, std::string_view id) {
     tenant = tenant.substr(0, presence::kMaxSegment);
     id = id.substr(0, presence::kMaxUserIdBytes);
     char* p = std::copy(tenant.begin(), tenant.end(), buf_);
     *p++ = '\x1f';
     p = std::copy(id.begin(), id.end(), p);
     size_ = static_cast<std::size_t>(p - buf_);
+    hash_ = std::hash<std::string_view>{}(view());
   }
-  explicit UserKey(const presence::User& u) : UserKey(u.tenant, u.id) {}
+  explicit Key(const presence::User& u) : Key(u.tenant, u.id) {}
   std::string_view view() const { return {buf_, size_}; }
+  std::size_t hash() const { return hash_; }
 
  private:
   char buf_[presence::kMaxSegment + 1 + presence::kMaxUserIdBytes];
   std::size_t size_;
+  std::size_t hash_;
 };
 
-// The record's and the tab id's hashes combined, without building their text: no
-// allocation on the heartbeat path. (The user's tenant is in the entry's key.)
-std::uint64_t tab_hash(presence::RecordRef record, std::string_view tab_id) {
-  const std::hash<std::string_view> h;
-  std::uint64_t x = h(record.type);
-  for (std::string_view part : {record.id, tab_id}) x = (x ^ h(part)) * 0x9e3779b97f4a7c15ULL + (x >> 29);
-  return x;
-}
-
-}  // namespace
-
 struct UserLedger::Shard {
+  // A stored key keeps its hash: a lookup by Key hashes nothing again.
+  struct StoredKey {
+    std::string text;
+    std::size_t hash;
+  };
+  static std::string_view text_of(const StoredKey& k) { return k.text; }
+  static std::string_view text_of(const Key& k) { return k.view(); }
+  struct KeyHash {
+    using is_transparent = void;
+    using is_avalanching = void;  // std::hash of text is well mixed: taken as it is
+    std::size_t operator()(const StoredKey& k) const noexcept { return k.hash; }
+    std::size_t operator()(const Key& k) const noexcept { return k.hash(); }
+  };
+  struct KeyEqual {
+    using is_transparent = void;
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const noexcept { return text_of(a) == text_of(b); }
+  };
+
   std::mutex mutex;
-  using Users = boost::unordered_flat_map<std::string, Entry, presence::StringKeyHash, presence::StringKeyEqual>;
+  using Users = boost::unordered_flat_map<StoredKey, Entry, KeyHash, KeyEqual>;
   Users users;
   std::size_t size_after_sweep = 0;
 
@@ -82,9 +110,9 @@ struct UserLedger::Shard {
     if (it->second.empty(now)) users.erase(it);
   }
   // The user's entry, made if new.
-  void entry(std::string_view key, Users::iterator& it) {
+  void entry(const Key& key, Users::iterator& it) {
     it = users.find(key);
-    if (it == users.end()) it = users.try_emplace(std::string(key)).first;
+    if (it == users.end()) it = users.try_emplace(StoredKey{std::string(key.view()), key.hash()}).first;
   }
 };
 
@@ -95,15 +123,16 @@ UserLedger::UserLedger(UserLimits limits, const presence::Clock& clock, std::siz
 
 UserLedger::~UserLedger() = default;
 
-UserLedger::Shard& UserLedger::shard_of(std::string_view key) {
-  return *shards_[presence::StringKeyHash{}(key) % shards_.size()];
-}
+// Bits from the middle of the hash: the table inside the shard uses its high bits for the
+// place and its low bits for the match byte, which the shard's choice would otherwise
+// make all alike.
+UserLedger::Shard& UserLedger::shard_of(const Key& key) { return *shards_[(key.hash() >> 24) % shards_.size()]; }
 
 // Runs `f(entry, now)` under the lock of the user's shard, on the user's entry (made when
 // `create`; when there is none and `create` is false, returns `absent` without running
 // `f`), then forgets the entry if it holds nothing any more.
 template <class R, class F>
-R UserLedger::with_entry(std::string_view key, bool create, R absent, F&& f) {
+R UserLedger::with_entry(const Key& key, bool create, R absent, F&& f) {
   const std::int64_t now = clock_.monotonic_ms();
   Shard& s = shard_of(key);
   std::lock_guard lock(s.mutex);
@@ -122,7 +151,7 @@ R UserLedger::with_entry(std::string_view key, bool create, R absent, F&& f) {
 ThrottleDecision UserLedger::hit(const presence::User& user) {
   ThrottleDecision d;
   d.limit = limits_.requests_per_minute;
-  return with_entry(UserKey(user).view(), true, d, [&](Entry& e, std::int64_t now) {
+  return with_entry(Key(user), true, d, [&](Entry& e, std::int64_t now) {
     if (now - e.window_opened_ms >= kWindowMs) {
       e.window_opened_ms = now;
       e.hits = 0;
@@ -141,7 +170,7 @@ ThrottleDecision UserLedger::hit(const presence::User& user) {
 }
 
 bool UserLedger::open_socket(const presence::User& user) {
-  return with_entry(UserKey(user).view(), true, false, [&](Entry& e, std::int64_t) {
+  return with_entry(Key(user), true, false, [&](Entry& e, std::int64_t) {
     if (limits_.sockets_per_user > 0 && e.sockets >= limits_.sockets_per_user) return false;
     ++e.sockets;
     return true;
@@ -149,7 +178,7 @@ bool UserLedger::open_socket(const presence::User& user) {
 }
 
 void UserLedger::close_socket(const presence::User& user) {
-  with_entry(UserKey(user).view(), false, false, [](Entry& e, std::int64_t) {
+  with_entry(Key(user), false, false, [](Entry& e, std::int64_t) {
     if (e.sockets > 0) --e.sockets;
     return true;
   });
@@ -158,7 +187,7 @@ void UserLedger::close_socket(const presence::User& user) {
 UserLedger::TabAdmission UserLedger::admit_tab(const presence::User& user, presence::RecordRef record,
                                                std::string_view tab_id) {
   const std::uint64_t hash = tab_hash(record, tab_id);
-  return with_entry(UserKey(user).view(), true, TabAdmission::refused, [&](Entry& e, std::int64_t now) {
+  return with_entry(Key(user), true, TabAdmission::refused, [&](Entry& e, std::int64_t now) {
     if (auto known = e.tabs.find(hash); known != e.tabs.end()) {
       // Known, or known and expired since (coming back): counted once either way.
       const bool live = known->second > now;
@@ -176,11 +205,11 @@ UserLedger::TabAdmission UserLedger::admit_tab(const presence::User& user, prese
 
 void UserLedger::release_tab(const presence::User& user, presence::RecordRef record, std::string_view tab_id) {
   const std::uint64_t hash = tab_hash(record, tab_id);
-  with_entry(UserKey(user).view(), false, false, [&](Entry& e, std::int64_t) { return e.tabs.erase(hash) > 0; });
+  with_entry(Key(user), false, false, [&](Entry& e, std::int64_t) { return e.tabs.erase(hash) > 0; });
 }
 
 void UserLedger::release_user(std::string_view tenant, std::string_view user_id) {
-  with_entry(UserKey(tenant, user_id).view(), false, false, [](Entry& e, std::int64_t) {
+  with_entry(Key(tenant, user_id), false, false, [](Entry& e, std::int64_t) {
     e.tabs.clear();
     return true;
   });

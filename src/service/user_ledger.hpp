@@ -69,9 +69,10 @@ class UserLedger {
 
  private:
   struct Shard;
-  Shard& shard_of(std::string_view key);
+  class Key;  // the user's "tenant, id" and its hash (user_ledger.cpp)
+  Shard& shard_of(const Key& key);
   template <class R, class F>
-  R with_entry(std::string_view key, bool create, R absent, F&& f);
+  R with_entry(const Key& key, bool create, R absent, F&& f);
   UserLimits limits_;
   const presence::Clock& clock_;
   std::vector<std::unique_ptr<Shard>> shards_;

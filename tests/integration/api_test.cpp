@@ -3,6 +3,7 @@
 #include "integration/fixture.hpp"
 #include "support/metrics_text.hpp"
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <tuple>
@@ -84,6 +85,45 @@ TEST_P(Presence, ViewersAreOrderedByFirstLiveTab) {
   // Carol's first tab leaves; her remaining tab joined after Bob's.
   ASSERT_EQ(c.request("DELETE", path("5", "unregister"), R"({"tab_id":"t3"})", token_for("3", "Carol")).status, 200u);
   EXPECT_EQ(names(), (std::vector<std::string>{"Alice", "Bob", "Carol"}));
+}
+
+TEST_P(Presence, ViewersComeInPagesWithTheRecordsTotals) {
+  start();
+  auto c = client();
+  // Ten users, one of them with two tabs, and the caller with one of their own.
+  for (int i = 1; i <= 10; ++i) {
+    ASSERT_EQ(heartbeat(c, token_for(std::to_string(i), "User " + std::to_string(i)), "8", tab("t" + std::to_string(i))).status, 200u);
+  }
+  ASSERT_EQ(heartbeat(c, token_for("4", "User 4"), "8", tab("t4b")).status, 200u);
+  auto me = token_for("100", "Me");
+  ASSERT_EQ(heartbeat(c, me, "8", tab("mine")).status, 200u);
+
+  auto page = [&](const std::string& query) { return c.request("GET", path("8", "viewers") + query, "", me); };
+  auto names = [](const HttpResponse& r) {
+    std::vector<std::string> out;
+    const boost::json::value json = r.json();
+    for (auto& v : json.at("data").at("viewers").as_array()) out.emplace_back(v.at("name").as_string());
+    return out;
+  };
+  auto whole = page("");
+  ASSERT_EQ(whole.status, 200u) << whole.body;
+  EXPECT_EQ(names(whole).size(), 10u) << "without a limit: everyone but the caller";
+  // The totals count everyone, the caller too, whatever the page: 11 users, 12 tabs.
+  EXPECT_EQ(whole.json().at("data").at("count"), boost::json::parse(R"({"users":11,"tabs":12})"));
+
+  auto first = page("?limit=3");
+  ASSERT_EQ(first.status, 200u) << first.body;
+  EXPECT_EQ(names(first), (std::vector<std::string>{"User 1", "User 2", "User 3"}));
+  EXPECT_EQ(first.json().at("data").at("count"), boost::json::parse(R"({"users":11,"tabs":12})"));
+  EXPECT_EQ(names(page("?offset=3&limit=3")), (std::vector<std::string>{"User 4", "User 5", "User 6"}));
+  EXPECT_EQ(names(page("?limit=3&offset=9")), (std::vector<std::string>{"User 10"}));
+  EXPECT_TRUE(names(page("?offset=50")).empty()) << "past the end: an empty page";
+
+  for (const std::string bad : {"?limit=0", "?limit=1001", "?limit=abc", "?limit=-1", "?offset=x", "?limit=2.5"}) {
+    auto r = page(bad);
+    EXPECT_EQ(r.status, 422u) << bad;
+    EXPECT_NE(r.body.find("\"errors\""), std::string::npos) << bad << ": " << r.body;
+  }
 }
 
 TEST_P(Presence, TenantsNeverSeeEachOther) {

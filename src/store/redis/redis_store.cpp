@@ -180,9 +180,11 @@ void RedisStore::stop() {
   // stop() failed every request still waiting on Redis, and queued its wake-up on the
   // (stopped) io_context. Run those, so that each waiting coroutine ends (with 503)
   // instead of being left holding itself through its own handler. The server threads
-  // are gone: this thread is the only one left.
-  for (auto& n : nodes_) {
-    auto& context = n->context();
+  // are gone: this thread, the only one left, acts as each of them in turn (what it runs
+  // is theirs, and checked as such).
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    auto& context = nodes_[i]->context();
+    runtime::EventThread::Binding as_its_thread((*threads_)[i]);
     context.restart();
     for (int round = 0; round < 100 && context.poll() > 0; ++round) {
     }

@@ -27,7 +27,7 @@ namespace presenced::store::redis {
 // A script's keys: the record's, and for some its saved version's. (Not a braced list:
 // g++ 12 cannot compile one inside a co_await expression.)
 struct Keys {
-  std::string_view first, second, third;  // second, third: none when empty
+  std::string_view first, second = {}, third = {};  // second, third: none when empty
   std::size_t size() const { return 1 + !second.empty() + !third.empty(); }
   std::string_view route() const { return first; }
   void add_to(auto& command) const {
