@@ -1,5 +1,8 @@
 #include "presence/aggregation.hpp"
 
+#include <boost/container_hash/hash.hpp>
+#include <boost/unordered/unordered_flat_map.hpp>
+
 #include <algorithm>
 
 namespace presenced::presence {
@@ -18,15 +21,29 @@ void aggregate_viewers(std::span<const TabView> tabs, const User* caller, std::u
     tabs = sorted;
   }
 
-  // Records hold few users, so a linear search per tab beats building a hash map.
+  // Most records hold few users: a linear search per tab beats building a hash map. A
+  // large room (an incident page, a shared dashboard) switches to one once it has
+  // kLinearUsers users, so that a read costs its tabs, not its tabs times its users.
+  constexpr std::size_t kLinearUsers = 32;
   std::size_t used = 0;
   thread_local std::vector<const User*> owners;
   owners.clear();
+  using UserKey = std::pair<std::string_view, std::string_view>;  // tenant, id: same_user()
+  boost::unordered_flat_map<UserKey, std::size_t, boost::hash<UserKey>> index;
 
   for (const TabView& tab : tabs) {
     if (caller && same_user(*tab.user, *caller)) continue;
     std::size_t i = 0;
-    while (i < used && !same_user(*owners[i], *tab.user)) ++i;
+    if (used < kLinearUsers) {
+      while (i < used && !same_user(*owners[i], *tab.user)) ++i;
+    } else {
+      if (index.empty()) {
+        index.reserve(2 * kLinearUsers);
+        for (std::size_t k = 0; k < used; ++k) index.emplace(UserKey(owners[k]->tenant, owners[k]->id), k);
+      }
+      const auto [it, added] = index.try_emplace(UserKey(tab.user->tenant, tab.user->id), used);
+      i = it->second;
+    }
     if (i == used) {
       if (out.size() <= used) out.emplace_back();
       Viewer& v = out[used++];

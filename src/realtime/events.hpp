@@ -36,7 +36,10 @@ struct Transitions {
   std::vector<std::string> joined, left, updated;  // user ids, as JSON (42 or "u-42")
 };
 
+// `seq`: the record's event number on this node (docs/protocol.md): a snapshot carries the
+// number of the last change it includes, each change the next one.
 std::shared_ptr<const PresenceEvent> make_presence_event(std::string record_key, presence::RecordRef record,
+                                                         std::uint64_t seq,
                                                          const std::vector<presence::Viewer>& viewers,
                                                          const Transitions& transitions);
 

@@ -44,6 +44,7 @@ struct Hub::Channel {
   std::size_t total = 0;
   std::vector<presence::Viewer> current;   // everyone, as last sent
   bool known = false;                      // `current` has been read
+  std::uint64_t seq = 0;                   // the last change event's number
   std::shared_ptr<const PresenceEvent> snapshot;  // `current` as a snapshot, made on demand
   std::vector<std::pair<std::size_t, std::uint64_t>> awaiting;  // (thread, subscriber) wanting a snapshot
   enum class Phase { idle, reading, window } phase = Phase::idle;
@@ -187,7 +188,7 @@ void Hub::recompute(std::shared_ptr<Channel> channel) {
           if (channel->known) {
             Transitions transitions = diff_viewers(channel->current, now);
             if (!transitions.joined.empty() || !transitions.left.empty() || !transitions.updated.empty()) {
-              broadcast(*channel, make_presence_event(channel->key, channel->record, now, transitions));
+              broadcast(*channel, make_presence_event(channel->key, channel->record, ++channel->seq, now, transitions));
               channel->snapshot.reset();
             }
           }
@@ -227,7 +228,9 @@ void Hub::arm_expiry(const std::shared_ptr<Channel>& channel, std::int64_t in_ms
 
 void Hub::send_snapshots(Channel& channel) {
   if (channel.awaiting.empty()) return;
-  if (!channel.snapshot) channel.snapshot = make_presence_event(channel.key, channel.record, channel.current, {});
+  if (!channel.snapshot) {
+    channel.snapshot = make_presence_event(channel.key, channel.record, channel.seq, channel.current, {});
+  }
   for (auto [thread, id] : channel.awaiting) {
     asio::post(threads_[thread].executor(), [this, thread, id, key = channel.key, snapshot = channel.snapshot] {
       auto& subscribers = local_on(thread).subscribers;

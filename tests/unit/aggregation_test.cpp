@@ -121,3 +121,29 @@ TEST(Aggregation, EveryoneWhenThereIsNoCaller) {
   aggregate_viewers(tabs, nullptr, kNoLockVersion, out);
   EXPECT_EQ(out.size(), 2u);
 }
+
+// Past a few dozen users the owners are found through a table: the same answer as the
+// linear search, one entry per user (two tokens of one user included) in join order.
+TEST(Aggregation, ALargeRoomIsRolledUpPerUserInJoinOrder) {
+  std::vector<UserPtr> users, second_tokens;
+  for (int i = 0; i < 500; ++i) {
+    users.push_back(user(std::to_string(i), "User " + std::to_string(i)));
+    second_tokens.push_back(user(std::to_string(i), "User " + std::to_string(i), false));  // "7" as a string id
+  }
+  auto me = user("250", "Me");
+  std::vector<TabView> tabs;
+  std::uint64_t joined = 0;
+  for (int i = 0; i < 500; ++i) tabs.push_back(tab(users[i], Mode::view, false, joined++));
+  for (int i = 499; i >= 0; --i) tabs.push_back(tab(second_tokens[i], i % 2 ? Mode::edit : Mode::view, i == 7, joined++));
+  std::vector<Viewer> out;
+  aggregate_viewers(tabs, me.get(), kNoLockVersion, out);
+  ASSERT_EQ(out.size(), 499u) << "one entry per user, never the caller";
+  for (std::size_t k = 0; k < out.size(); ++k) {
+    const int i = static_cast<int>(k < 250 ? k : k + 1);
+    ASSERT_EQ(out[k].id, std::to_string(i)) << "join order";
+    EXPECT_EQ(out[k].tabs, 2u);
+    EXPECT_EQ(out[k].mode, i % 2 ? Mode::edit : Mode::view);
+    EXPECT_EQ(out[k].has_dirty_tab, i == 7);
+    EXPECT_TRUE(out[k].id_is_number) << "named by the earliest tab's token";
+  }
+}

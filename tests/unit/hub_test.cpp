@@ -212,6 +212,80 @@ TEST_F(HubTest, AfterTheLastUnsubscribeNothingIsReadOrSent) {
   EXPECT_EQ(timers.pending(), 0u) << "its timers are gone with the channel";
 }
 
+TEST_F(HubTest, EveryEventIsNumberedAndCarriesTheTotals) {
+  store.viewers_now = {viewer("1", "Alice")};
+  store.viewers_now[0].tabs = 2;
+  hub.subscribe(threads[0], carol, record);
+  timers.settle();
+  ASSERT_EQ(carol.received.size(), 1u);
+  EXPECT_EQ(carol.received[0].message.at("seq").as_int64(), 0) << "a snapshot before any change";
+  EXPECT_EQ(carol.received[0].message.at("count").at("users").as_int64(), 1);
+  EXPECT_EQ(carol.received[0].message.at("count").at("tabs").as_int64(), 2);
+
+  store.viewers_now.push_back(viewer("2", "Bob"));
+  change();
+  timers.advance(1'000);
+  store.viewers_now.erase(store.viewers_now.begin());
+  change();
+  timers.advance(1'000);
+  ASSERT_EQ(carol.received.size(), 3u);
+  EXPECT_EQ(carol.received[1].message.at("seq").as_int64(), 1);
+  EXPECT_EQ(carol.received[2].message.at("seq").as_int64(), 2) << "one more per change: a gap means one was missed";
+  EXPECT_EQ(carol.received[2].message.at("count").at("users").as_int64(), 1);
+
+  // A later subscriber's snapshot carries the number of the last change it includes.
+  FakeSubscriber dave{2, timers};
+  hub.subscribe(threads[0], dave, record);
+  timers.settle();
+  ASSERT_EQ(dave.received.size(), 1u);
+  EXPECT_EQ(dave.received[0].message.at("seq").as_int64(), 2);
+  hub.unsubscribe(threads[0], dave, record);
+}
+
+// The contracts of runtime/check.hpp hold in Debug and sanitizer builds (the CI's ASan and
+// TSan runs): a thread's share of the hub touched from another thread stops the process
+// with where and why, instead of racing.
+TEST(Contracts, AThreadsShareTouchedFromAnotherThreadStopsTheProcess) {
+#if !defined(PRESENCED_CHECKS)
+  GTEST_SKIP() << "the checks are compiled out of this (Release) build";
+#else
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        runtime::EventThreads threads{1};
+        ManualTimers timers{threads[0].context()};
+        FakeStore store;
+        realtime::Hub hub{store, threads, {}, timers};
+        FakeSubscriber someone{1, timers};
+        hub.subscribe(threads[0], someone, {"1", "flow", "42"});  // not on threads[0]: no Binding
+      },
+      "touched on its thread only");
+#endif
+}
+
+TEST(DiffViewers, JoinsLeavesAndUpdatesInListOrder) {
+  std::vector<presence::Viewer> before{viewer("1", "Alice"), viewer("2", "Bob"), viewer("3", "Carol")};
+  std::vector<presence::Viewer> after{viewer("2", "Bob"), viewer("3", "Carol"), viewer("4", "Dan"), viewer("5", "Eve")};
+  after[1].tabs = 2;  // Carol opened a second tab
+  const realtime::Transitions t = realtime::diff_viewers(before, after);
+  EXPECT_EQ(t.joined, (std::vector<std::string>{"4", "5"}));
+  EXPECT_EQ(t.left, (std::vector<std::string>{"1"}));
+  EXPECT_EQ(t.updated, (std::vector<std::string>{"3"}));
+  EXPECT_TRUE(realtime::diff_viewers(after, after).joined.empty());
+}
+
+TEST(DiffViewers, OneJoinInARoomOfTenThousandIsOneJoin) {
+  std::vector<presence::Viewer> before;
+  for (int i = 0; i < 10'000; ++i) before.push_back(viewer(std::to_string(i), "User " + std::to_string(i)));
+  std::vector<presence::Viewer> after = before;
+  after.push_back(viewer("10000", "Newcomer"));
+  after.erase(after.begin() + 5'000);  // and one left
+  const realtime::Transitions t = realtime::diff_viewers(before, after);
+  EXPECT_EQ(t.joined, (std::vector<std::string>{"10000"}));
+  EXPECT_EQ(t.left, (std::vector<std::string>{"5000"}));
+  EXPECT_TRUE(t.updated.empty());
+}
+
 TEST(LeaveGraceTest, ATabLeavesAfterTheGraceUnlessHeardFromSince) {
   asio::io_context io;
   ManualTimers timers(io);
