@@ -51,6 +51,13 @@ export function usableAvatarUrl(url) {
   return u.length <= 1024 && (/^https?:\/\//.test(u) || (u.startsWith('/') && !u.startsWith('//')) || u.startsWith('data:image/'));
 }
 
+// How many the "+N" stands for: those listed past `max` or, when the list is a page of a
+// larger room (`total`: other users in all), everyone not shown.
+export function moreCount(listed, total, max) {
+  const all = Number.isInteger(total) ? Math.max(listed, total) : listed;
+  return Math.max(0, all - Math.min(listed, max));
+}
+
 function colorFor(id) {
   let h = 0;
   for (const c of String(id)) h = (h * 31 + c.codePointAt(0)) >>> 0;
@@ -65,8 +72,12 @@ export class PresenceAvatars extends Base {
     super();
     this.attachShadow({ mode: 'open' });
     this._viewers = [];
+    this._total = null;  // other users in all, when the list is only a page of them
     this._client = null;
-    this._follow = (viewers) => { this.viewers = viewers; };
+    this._follow = (viewers, info) => {
+      this._total = info?.others ?? null;
+      this.viewers = viewers;
+    };
   }
 
   connectedCallback() { this.render(); }
@@ -77,11 +88,18 @@ export class PresenceAvatars extends Base {
     this.render();
   }
 
+  // Other users in all ("+N" counts those not shown from it); unset: the list is everyone.
+  get total() { return this._total; }
+  set total(n) {
+    this._total = Number.isInteger(n) && n >= 0 ? n : null;
+    this.render();
+  }
+
   get client() { return this._client; }
   set client(c) {
     this._client = c;
     c?.onChange?.(this._follow);
-    if (c?.viewers) this.viewers = c.viewers;
+    if (c?.viewers) this._follow(c.viewers, { others: c.others });
   }
 
   render() {
@@ -116,14 +134,17 @@ export class PresenceAvatars extends Base {
         a.style.setProperty('--presence-color', colorFor(v.id));
         row.append(a);
       }
-      if (list.length > max) {
+      const hidden = moreCount(list.length, this._total, max);
+      if (hidden > 0) {
         const more = document.createElement('span');
         more.className = 'more';
         more.setAttribute('role', 'listitem');
-        const rest = list.slice(max);
-        more.textContent = `+${rest.length}`;
-        more.title = rest.map((v) => v.name).join(', ');
-        more.setAttribute('aria-label', `and ${rest.length} more: ${more.title}`);
+        more.textContent = `+${hidden}`;
+        // The names known (a page of a large room lists only some of them).
+        const rest = list.slice(max).map((v) => v.name);
+        const unnamed = hidden - rest.length;
+        more.title = rest.join(', ') + (unnamed > 0 ? `${rest.length ? ' and ' : ''}${unnamed} more` : '');
+        more.setAttribute('aria-label', `and ${hidden} more: ${more.title}`);
         row.append(more);
       }
       wrap.append(label, row);

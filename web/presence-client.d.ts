@@ -32,17 +32,31 @@ export interface PresenceClientOptions {
   heartbeatMs?: number;
   pollMs?: number;
   idleMs?: number;
-  onChange?: (viewers: Viewer[]) => void;
+  onChange?: (viewers: Viewer[], info: ChangeInfo) => void;
   onSaved?: (notice: SavedNotice) => void;
   onError?: (error: unknown) => void;
+}
+
+export interface Count {
+  users: number;
+  tabs: number;
+}
+
+export interface ChangeInfo {
+  count: Count | null;
+  others: number;
 }
 
 export declare class PresenceClient {
   constructor(options: PresenceClientOptions);
   readonly tabId: string;
   readonly viewers: Viewer[];
+  /** The record's totals as the server last gave them (everyone, this page's user too). */
+  readonly count: Count | null;
+  /** Other users viewing the record: from `count`, never fewer than `viewers` lists. */
+  readonly others: number;
   readonly status: Status;
-  onChange(f: (viewers: Viewer[]) => void): this;
+  onChange(f: (viewers: Viewer[], info: ChangeInfo) => void): this;
   onSaved(f: (notice: SavedNotice) => void): this;
   onError(f: (error: unknown) => void): this;
   onStatus(f: (status: Status) => void): this;

@@ -65,6 +65,7 @@ export class PresenceClient {
     this.state = { mode: o.mode ?? 'view', dirty: !!o.dirty, activeField: null, lockVersion: null, activity: 'active' };
     this.tabId = o.tabId ?? tabIdFor(this.env.storage, `presenced.tab:${this.recordType}:${this.recordId}`, this.random);
     this.viewers = [];
+    this.count = null;  // the record's totals, { users, tabs }: everyone, this page's user too
     this.status = 'connecting';
     this.listeners = { change: [], saved: [], error: [], status: [] };
     if (o.onChange) this.listeners.change.push(o.onChange);
@@ -128,10 +129,24 @@ export class PresenceClient {
     if (JSON.stringify(this.state) !== before) this.heartbeat();
   }
 
-  emit(kind, value) {
+  emit(kind, value, extra) {
     for (const f of this.listeners[kind]) {
-      try { f(value); } catch (e) { if (kind !== 'error') this.emit('error', e); }
+      try { f(value, extra); } catch (e) { if (kind !== 'error') this.emit('error', e); }
     }
+  }
+
+  // How many other users view the record: from the totals when the server gave them (they
+  // count this page's own user, who is viewing: it heartbeats), never fewer than listed.
+  // What "+N" is computed from when the list is a page of a large room.
+  get others() {
+    const fromCount = this.count ? this.count.users - 1 : 0;
+    return Math.max(this.viewers.length, fromCount);
+  }
+
+  setViewers(viewers, count) {
+    this.viewers = viewers;
+    this.count = count && Number.isInteger(count.users) && Number.isInteger(count.tabs) ? count : null;
+    this.emit('change', this.viewers, { count: this.count, others: this.others });
   }
 
   setStatus(status) {
@@ -220,8 +235,7 @@ export class PresenceClient {
     let m;
     try { m = JSON.parse(data); } catch { return; }
     if (m.type === 'presence' && m.record_id === this.recordId && m.record_type === this.recordType) {
-      this.viewers = m.viewers;
-      this.emit('change', this.viewers);
+      this.setViewers(m.viewers, m.count);
     } else if (m.type === 'saved' && m.record_id === this.recordId) {
       this.emit('saved', { by: m.by, lockVersion: m.lock_version });
     } else if (m.type === 'error') {
@@ -262,10 +276,7 @@ export class PresenceClient {
     if (!this.httpRunning || this.closed) return;
     this.timer('poll', this.pollMs, () => this.poll());
     const data = await this.request('GET', 'viewers');
-    if (data && Array.isArray(data.viewers)) {
-      this.viewers = data.viewers;
-      this.emit('change', this.viewers);
-    }
+    if (data && Array.isArray(data.viewers)) this.setViewers(data.viewers, data.count);
   }
 
   // One API call; a 401 fetches a fresh token (getToken) and tries once more.

@@ -1,4 +1,5 @@
-// React hook: useRecordPresence(recordType, recordId, isDirty, options) -> { viewers, tabId, status }
+// React hook: useRecordPresence(recordType, recordId, isDirty, options)
+//   -> { viewers, others, count, tabId, status }
 // as the host app's design has it, on PresenceClient (WebSocket, HTTP fallback). React is
 // the page's own: pass it in options.React, or have it on window.React.
 import { PresenceClient } from './presence-client.js';
@@ -7,6 +8,7 @@ export function useRecordPresence(recordType, recordId, isDirty, options = {}) {
   const React = options.React ?? globalThis.React;
   const { useEffect, useRef, useState } = React;
   const [viewers, setViewers] = useState([]);
+  const [totals, setTotals] = useState({ count: null, others: 0 });
   const [status, setStatus] = useState('connecting');
   const [tabId, setTabId] = useState(null);
   const client = useRef(null);
@@ -16,12 +18,16 @@ export function useRecordPresence(recordType, recordId, isDirty, options = {}) {
     const c = new PresenceClient({ ...options, recordType, recordId, dirty: isDirty, React: undefined });
     client.current = c;
     setTabId(c.tabId);
-    c.onChange((v) => setViewers(v));
+    c.onChange((v, info) => {
+      setViewers(v);
+      setTotals(info ?? { count: null, others: v.length });
+    });
     c.onStatus((s) => setStatus(s));
     return () => {
       c.close();
       client.current = null;
       setViewers([]);
+      setTotals({ count: null, others: 0 });
     };
   }, [recordType, recordId]);
 
@@ -29,5 +35,5 @@ export function useRecordPresence(recordType, recordId, isDirty, options = {}) {
     client.current?.setDirty(isDirty);
   }, [isDirty]);
 
-  return { viewers, tabId, status, client: client.current };
+  return { viewers, others: totals.others, count: totals.count, tabId, status, client: client.current };
 }

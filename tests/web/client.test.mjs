@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PresenceClient, backoffDelay, tabIdFor } from '../../web/presence-client.js';
+import { moreCount } from '../../web/presence-avatars.js';
 
 class FakeClock {
   constructor() { this.now = 0; this.pending = new Map(); this.next = 1; }
@@ -267,4 +268,44 @@ test('a duplicated tab (same sessionStorage) notices through BroadcastChannel an
   assert.equal(reloaded, copy.tabId, 'the copy keeps its new id across its own reloads');
   original.close();
   copy.close();
+});
+
+test('the totals reach the page: others counts everyone but this page\'s user, never fewer than listed', async () => {
+  const { FakeSocket, made } = fakeSockets();
+  const { client } = make({ WebSocket: FakeSocket });
+  await flush();
+  const seen = [];
+  client.onChange((viewers, info) => seen.push({ n: viewers.length, ...info }));
+  // A page of three in a room of 10,000 users (this page's user among them).
+  const three = [{ id: 1, name: 'A' }, { id: 2, name: 'B' }, { id: 3, name: 'C' }];
+  made[0].receive({ type: 'presence', record_type: 'flow', record_id: '42', seq: 4, count: { users: 10000, tabs: 12000 },
+                    viewers: three, joined: [], left: [], updated: [] });
+  await flush();
+  assert.deepEqual(seen.at(-1), { n: 3, count: { users: 10000, tabs: 12000 }, others: 9999 });
+  assert.equal(client.others, 9999);
+  // A server without totals (or garbage in their place): the list is everyone.
+  made[0].receive({ type: 'presence', record_type: 'flow', record_id: '42', count: { users: 'many' },
+                    viewers: three, joined: [], left: [], updated: [] });
+  await flush();
+  assert.deepEqual(seen.at(-1), { n: 3, count: null, others: 3 });
+  client.close();
+});
+
+test('polling over HTTP takes the totals from the viewers answer', async () => {
+  const { FakeSocket } = fakeSockets({ opens: false });
+  const { fetch } = fakeFetch(() => ({ status: 200, body: { success: true,
+    data: { viewers: [{ id: 7, name: 'Bob' }], count: { users: 3, tabs: 4 } } } }));
+  const { client, clock } = make({ WebSocket: FakeSocket, fetch, transport: 'http' });
+  await clock.advance(100);
+  await flush();
+  assert.deepEqual(client.count, { users: 3, tabs: 4 });
+  assert.equal(client.others, 2);
+  client.close();
+});
+
+test('"+N" counts everyone not shown: past the first few of the list, or of the total', () => {
+  assert.equal(moreCount(2, null, 3), 0, 'all shown');
+  assert.equal(moreCount(5, null, 3), 2, 'the list past max');
+  assert.equal(moreCount(3, 9999, 3), 9996, 'a page of a large room');
+  assert.equal(moreCount(5, 2, 3), 2, 'a stale total never hides the listed');
 });
