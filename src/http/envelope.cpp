@@ -3,6 +3,9 @@
 #include "presence/iso8601.hpp"
 #include "presence/json_text.hpp"
 
+#include <algorithm>
+#include <charconv>
+
 namespace presenced::http::envelope {
 
 using presence::append_json_string;
@@ -28,8 +31,15 @@ void success_viewers(Response& res, const std::vector<presence::Viewer>& viewers
     first = false;
     presence::append_viewer(o, v);
   }
-  o.append(R"(],"count":{"users":)").append(std::to_string(users));
-  o.append(R"(,"tabs":)").append(std::to_string(tabs)).append("}}}");
+  // The tail in one append: the literals and two numbers of at most 20 digits each.
+  static constexpr std::string_view kUsers = R"(],"count":{"users":)", kTabs = R"(,"tabs":)", kEnd = "}}}";
+  char tail[kUsers.size() + kTabs.size() + kEnd.size() + 40];
+  char* p = std::copy(kUsers.begin(), kUsers.end(), tail);
+  p = std::to_chars(p, p + 20, users).ptr;
+  p = std::copy(kTabs.begin(), kTabs.end(), p);
+  p = std::to_chars(p, p + 20, tabs).ptr;
+  p = std::copy(kEnd.begin(), kEnd.end(), p);
+  o.append(tail, static_cast<std::size_t>(p - tail));
 }
 
 void success_bulk_viewers(Response& res, const std::vector<std::pair<std::string, std::string>>& records,

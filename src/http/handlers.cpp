@@ -282,10 +282,12 @@ bool read_page(std::string_view query, service::ViewerPage& page, presence::Vali
 boost::asio::awaitable<void> PresenceHandlers::viewers(const Exchange& ex, ConnectionScratch& scratch,
                                                        Response& res) {
   service::ViewerPage page;
-  presence::ValidationErrors errors;
-  if (!read_page(ex.route.query, page, errors)) {
-    envelope::validation_error(res, errors);
-    co_return;
+  if (!ex.route.query.empty()) {
+    presence::ValidationErrors errors;
+    if (!read_page(ex.route.query, page, errors)) {
+      envelope::validation_error(res, errors);
+      co_return;
+    }
   }
   service::ViewerTotals totals;
   const service::Outcome outcome =

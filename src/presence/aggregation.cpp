@@ -8,7 +8,7 @@
 namespace presenced::presence {
 
 void aggregate_viewers(std::span<const TabView> tabs, const User* caller, std::uint32_t saved_version,
-                       std::vector<Viewer>& out) {
+                       std::vector<Viewer>& out, Totals* totals) {
   // Tabs are taken in join order, whatever order the store found them in (a Redis hash
   // has its own): a user's earliest tab names them, their fields come in tab order, and
   // viewers come out ordered by their first join. The embedded store keeps tabs in join
@@ -31,8 +31,12 @@ void aggregate_viewers(std::span<const TabView> tabs, const User* caller, std::u
   using UserKey = std::pair<std::string_view, std::string_view>;  // tenant, id: same_user()
   boost::unordered_flat_map<UserKey, std::size_t, boost::hash<UserKey>> index;
 
+  bool caller_viewing = false;
   for (const TabView& tab : tabs) {
-    if (caller && same_user(*tab.user, *caller)) continue;
+    if (caller && same_user(*tab.user, *caller)) {
+      caller_viewing = true;
+      continue;
+    }
     std::size_t i = 0;
     if (used < kLinearUsers) {
       while (i < used && !same_user(*owners[i], *tab.user)) ++i;
@@ -70,6 +74,7 @@ void aggregate_viewers(std::span<const TabView> tabs, const User* caller, std::u
     }
   }
   out.resize(used);
+  if (totals) *totals = {.users = used + (caller_viewing ? 1 : 0), .tabs = tabs.size()};
 }
 
 }  // namespace presenced::presence

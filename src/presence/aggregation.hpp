@@ -22,11 +22,18 @@ struct TabView {
   std::uint32_t lock_version = kNoLockVersion;
 };
 
-// Replaces `out` with the viewers of `tabs` other than `caller` (everyone when null).
+// A record's totals: users (entries) and live tabs, everyone counted, the caller too.
+struct Totals {
+  std::size_t users = 0;
+  std::size_t tabs = 0;
+};
+
+// Replaces `out` with the viewers of `tabs` other than `caller` (everyone when null), and
+// sets `totals` (when given) to the record's, the caller's tabs included.
 // `saved_version` is the record's latest saved lock_version (kNoLockVersion: none), for
 // the stale marks. Reuses `out`'s storage, so a caller that keeps the vector pays no
 // allocation once it has grown.
 void aggregate_viewers(std::span<const TabView> tabs, const User* caller, std::uint32_t saved_version,
-                       std::vector<Viewer>& out);
+                       std::vector<Viewer>& out, Totals* totals = nullptr);
 
 }  // namespace presenced::presence

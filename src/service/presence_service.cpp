@@ -98,14 +98,11 @@ boost::asio::awaitable<Outcome> PresenceService::viewers(presence::RecordRef rec
 boost::asio::awaitable<Outcome> PresenceService::viewers_page(presence::RecordRef record, const presence::User& caller,
                                                               ViewerPage page, std::vector<presence::Viewer>& out,
                                                               ViewerTotals& totals) {
-  const store::ViewersResult result = co_await store_.viewers(record, nullptr, out, nullptr);
+  store::RecordState state;
+  const store::ViewersResult result = co_await store_.viewers(record, &caller, out, &state);
   if (result != store::ViewersResult::ok) co_return counted(Outcome::store_unavailable);
-  totals = {.users = out.size(), .tabs = 0};
-  for (const presence::Viewer& v : out) totals.tabs += v.tabs;
-  // The caller's own entry goes (ids are exact text within the tenant: same_user()).
-  std::erase_if(out, [&](const presence::Viewer& v) { return v.id == caller.id; });
-  const std::size_t skip = std::min(page.offset, out.size());
-  out.erase(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(skip));
+  totals = state.totals;
+  if (page.offset > 0) out.erase(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(std::min(page.offset, out.size())));
   if (out.size() > page.limit) out.resize(page.limit);
   co_return Outcome::ok;
 }

@@ -30,10 +30,7 @@ struct ViewerPage {
   std::size_t limit = SIZE_MAX;
 };
 
-struct ViewerTotals {
-  std::size_t users = 0;
-  std::size_t tabs = 0;
-};
+using ViewerTotals = presence::Totals;
 
 class PresenceService {
  public:

@@ -5,6 +5,7 @@
 // completes at once.
 
 #include "metrics/metrics.hpp"
+#include "presence/aggregation.hpp"
 #include "presence/identity.hpp"
 #include "presence/types.hpp"
 #include "runtime/event_thread.hpp"
@@ -63,6 +64,7 @@ inline constexpr std::int64_t kSavedVersionKeepMs = 7LL * 24 * 3600 * 1000;
 struct RecordState {
   std::uint32_t saved_version = presence::kNoLockVersion;  // the latest saved lock_version
   std::int64_t next_expiry_ms = -1;  // until the first live tab expires unless renewed; -1: none
+  presence::Totals totals;           // users and live tabs, the caller's included
 };
 
 // What changed, for observers (real-time push). Views are valid only during the call.

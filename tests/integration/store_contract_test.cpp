@@ -135,6 +135,23 @@ TYPED_TEST(StoreContract, TabLimitsRefuseOnlyANewTab) {
   EXPECT_EQ(this->beat(this->carol, tab("c2"), "43"), HeartbeatResult::joined) << "another record has room";
 }
 
+TYPED_TEST(StoreContract, TheRecordsTotalsCountEveryoneTheCallerToo) {
+  ASSERT_EQ(this->beat(this->alice, tab("a1")), HeartbeatResult::joined);
+  ASSERT_EQ(this->beat(this->alice, tab("a2")), HeartbeatResult::joined);
+  ASSERT_EQ(this->beat(this->bob, tab("b1")), HeartbeatResult::joined);
+  ASSERT_EQ(this->beat(this->carol, tab("c1"), "43"), HeartbeatResult::joined) << "another record: not counted";
+  store::RecordState state;
+  EXPECT_EQ(this->viewers(this->alice.get(), "42", &state).size(), 1u) << "the list leaves the caller out";
+  EXPECT_EQ(state.totals.users, 2u) << "the totals do not";
+  EXPECT_EQ(state.totals.tabs, 3u);
+  this->viewers(this->carol.get(), "42", &state);
+  EXPECT_EQ(state.totals.users, 2u) << "a caller who is not viewing adds nothing";
+  this->h_.clock.advance_ms(200'000);
+  this->viewers(nullptr, "42", &state);
+  EXPECT_EQ(state.totals.users, 0u) << "expired tabs are not counted";
+  EXPECT_EQ(state.totals.tabs, 0u);
+}
+
 TYPED_TEST(StoreContract, ATabNotRenewedForTheTtlIsGone) {
   ASSERT_EQ(this->beat(this->alice, tab("a1")), HeartbeatResult::joined);
   this->h_.clock.advance_ms(60'000);

@@ -39,7 +39,7 @@ class FakeStore final : public store::PresenceStore {
                                                 std::vector<presence::Viewer>& out, store::RecordState* state) override {
     ++reads;
     out = viewers_now;
-    if (state) *state = {presence::kNoLockVersion, next_expiry_ms};
+    if (state) *state = {presence::kNoLockVersion, next_expiry_ms, {}};
     co_return store::ViewersResult::ok;
   }
   asio::awaitable<store::ViewersResult> tabs(presence::RecordRef, std::vector<presence::TabDetail>&) override {

@@ -312,9 +312,9 @@ void MemoryStore::read_viewers(presence::RecordRef record, const presence::User*
                       t.lock_version});
     }
   }
-  if (state) *state = {saved_version, next_deadline == INT64_MAX ? -1 : next_deadline - now};
+  if (state) *state = {saved_version, next_deadline == INT64_MAX ? -1 : next_deadline - now, {}};
   // Aggregated under the lock: the tabs own the users and field names the views point at.
-  presence::aggregate_viewers(live, caller, saved_version, out);
+  presence::aggregate_viewers(live, caller, saved_version, out, state ? &state->totals : nullptr);
 }
 
 SavedResult MemoryStore::apply_saved(presence::RecordRef record, const presence::UserPtr& user,

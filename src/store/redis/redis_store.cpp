@@ -67,7 +67,7 @@ bool read_viewers(const redisReply& list, presence::RecordRef record, const pres
       tabs.push_back(tab);
     }
   }
-  presence::aggregate_viewers(tabs, caller, found.saved_version, out);
+  presence::aggregate_viewers(tabs, caller, found.saved_version, out, state ? &state->totals : nullptr);
   return vacated;
 }
 
