@@ -245,21 +245,21 @@ TEST_F(HubTest, EveryEventIsNumberedAndCarriesTheTotals) {
 // The contracts of runtime/check.hpp hold in Debug and sanitizer builds (the CI's ASan and
 // TSan runs): a thread's share of the hub touched from another thread stops the process
 // with where and why, instead of racing.
+[[maybe_unused]] void subscribe_from_outside_the_thread() {
+  runtime::EventThreads threads{1};
+  ManualTimers timers{threads[0].context()};
+  FakeStore store;
+  realtime::Hub hub{store, threads, {}, timers};
+  FakeSubscriber someone{1, timers};
+  hub.subscribe(threads[0], someone, {"1", "flow", "42"});  // not on threads[0]: no Binding
+}
+
 TEST(Contracts, AThreadsShareTouchedFromAnotherThreadStopsTheProcess) {
 #if !defined(PRESENCED_CHECKS)
   GTEST_SKIP() << "the checks are compiled out of this (Release) build";
 #else
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-  EXPECT_DEATH(
-      {
-        runtime::EventThreads threads{1};
-        ManualTimers timers{threads[0].context()};
-        FakeStore store;
-        realtime::Hub hub{store, threads, {}, timers};
-        FakeSubscriber someone{1, timers};
-        hub.subscribe(threads[0], someone, {"1", "flow", "42"});  // not on threads[0]: no Binding
-      },
-      "touched on its thread only");
+  EXPECT_DEATH(subscribe_from_outside_the_thread(), "touched on its thread only");
 #endif
 }
 
