@@ -103,7 +103,8 @@ boost::asio::awaitable<ExecResult> call_script(NodeSet& nodes, const Script& scr
     asking = false;
     if (r.status == ExecStatus::ok && r.reply->type == REDIS_REPLY_ERROR) {
       const std::string_view error = text(*r.reply);
-      if (auto redirect = cluster::parse_redirect(error); redirect && ++redirects <= 5) {
+      const auto redirect = cluster::parse_redirect(error);
+      if (redirect && ++redirects <= 5) {
         if (redirect->kind == cluster::Redirect::Kind::moved) {
           nodes.moved(redirect->slot, redirect->to);
           c = nodes.for_key(keys.route());
@@ -113,7 +114,11 @@ boost::asio::awaitable<ExecResult> call_script(NodeSet& nodes, const Script& scr
         }
         continue;  // at once: the node that has the slot is known
       }
-      if (!cluster::is_transient_cluster_error(error)) break;
+      // Redirected back and forth: the masters disagree about the slot for a moment (the
+      // end of a resharding, CLUSTER SETSLOT NODE reaching the old master before the new
+      // one, which sends MOVED back while it still imports). Waited out like TRYAGAIN.
+      if (redirect) redirects = 0;
+      else if (!cluster::is_transient_cluster_error(error)) break;
     } else if (r.status == ExecStatus::ok) {
       break;  // the answer
     }
