@@ -50,7 +50,8 @@ class Runtime {
   // background. Returns the bound port.
   std::uint16_t start();
   void run();
-  // Any thread; once (a second call stops at once).
+  // Any thread: the graceful stop, what the first SIGINT or SIGTERM starts (the second
+  // stops the threads at once).
   void drain();
   void stop();
 

@@ -3,8 +3,6 @@
 #include "presence/iso8601.hpp"
 #include "presence/json_text.hpp"
 
-#include <algorithm>
-#include <charconv>
 
 namespace presenced::http::envelope {
 
@@ -20,8 +18,7 @@ void success_unregistered(Response& res) {
   res.body.assign(R"({"success":true,"data":{"unregistered":true}})");
 }
 
-void success_viewers(Response& res, const std::vector<presence::Viewer>& viewers, std::size_t users,
-                     std::size_t tabs) {
+void success_viewers(Response& res, const std::vector<presence::Viewer>& viewers, const presence::Totals& totals) {
   res.status = 200;
   std::string& o = res.body;
   o.assign(R"({"success":true,"data":{"viewers":[)");
@@ -31,14 +28,13 @@ void success_viewers(Response& res, const std::vector<presence::Viewer>& viewers
     first = false;
     presence::append_viewer(o, v);
   }
-  // The tail in one append: the literals and two numbers of at most 20 digits each.
-  static constexpr std::string_view kUsers = R"(],"count":{"users":)", kTabs = R"(,"tabs":)", kEnd = "}}}";
-  char tail[kUsers.size() + kTabs.size() + kEnd.size() + 40];
-  char* p = std::copy(kUsers.begin(), kUsers.end(), tail);
-  p = std::to_chars(p, p + 20, users).ptr;
-  p = std::copy(kTabs.begin(), kTabs.end(), p);
-  p = std::to_chars(p, p + 20, tabs).ptr;
-  p = std::copy(kEnd.begin(), kEnd.end(), p);
+  // The tail in one append: `],"count":{...}}}`.
+  char tail[2 + presence::kCountTextMax + 2];
+  char* p = presence::write_count(tail + 2, totals);
+  tail[0] = ']';
+  tail[1] = ',';
+  *p++ = '}';
+  *p++ = '}';
   o.append(tail, static_cast<std::size_t>(p - tail));
 }
 

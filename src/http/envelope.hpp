@@ -18,8 +18,7 @@ namespace presenced::http::envelope {
 void success_registered(Response& res);
 void success_unregistered(Response& res);
 // {"viewers":[...],"count":{"users":U,"tabs":T}}: a page of the list and the record's totals.
-void success_viewers(Response& res, const std::vector<presence::Viewer>& viewers, std::size_t users,
-                     std::size_t tabs);
+void success_viewers(Response& res, const std::vector<presence::Viewer>& viewers, const presence::Totals& totals);
 void success_saved(Response& res);
 // {"removed":N}: the tabs a user removal took away.
 void success_removed(Response& res, std::size_t tabs);

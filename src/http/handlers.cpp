@@ -289,10 +289,10 @@ boost::asio::awaitable<void> PresenceHandlers::viewers(const Exchange& ex, Conne
       co_return;
     }
   }
-  service::ViewerTotals totals;
+  presence::Totals totals;
   const service::Outcome outcome =
       co_await service_.viewers_page(record_of(ex), *ex.identity.user, page, scratch.viewers, totals);
-  answer(res, outcome, [&] { envelope::success_viewers(res, scratch.viewers, totals.users, totals.tabs); });
+  answer(res, outcome, [&] { envelope::success_viewers(res, scratch.viewers, totals); });
 }
 
 boost::asio::awaitable<void> PresenceHandlers::saved(const Exchange& ex, std::string_view body, RequestArena& arena,

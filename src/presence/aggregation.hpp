@@ -22,12 +22,6 @@ struct TabView {
   std::uint32_t lock_version = kNoLockVersion;
 };
 
-// A record's totals: users (entries) and live tabs, everyone counted, the caller too.
-struct Totals {
-  std::size_t users = 0;
-  std::size_t tabs = 0;
-};
-
 // Replaces `out` with the viewers of `tabs` other than `caller` (everyone when null), and
 // sets `totals` (when given) to the record's, the caller's tabs included.
 // `saved_version` is the record's latest saved lock_version (kNoLockVersion: none), for

@@ -2,6 +2,9 @@
 
 #include <boost/json/serializer.hpp>
 
+#include <algorithm>
+#include <charconv>
+
 namespace presenced::presence {
 
 void append_json_string(std::string& out, std::string_view s) {
@@ -9,6 +12,17 @@ void append_json_string(std::string& out, std::string_view s) {
   sr.reset(s);
   char buf[256];
   while (!sr.done()) out.append(sr.read(buf));
+}
+
+char* write_count(char* out, const Totals& totals) {
+  static constexpr std::string_view kUsers = R"("count":{"users":)", kTabs = R"(,"tabs":)";
+  static_assert(kUsers.size() + kTabs.size() + 1 + 2 * 20 <= kCountTextMax);  // 20: a size_t's digits
+  out = std::copy(kUsers.begin(), kUsers.end(), out);
+  out = std::to_chars(out, out + 20, totals.users).ptr;
+  out = std::copy(kTabs.begin(), kTabs.end(), out);
+  out = std::to_chars(out, out + 20, totals.tabs).ptr;
+  *out++ = '}';
+  return out;
 }
 
 void append_viewer(std::string& o, const Viewer& v) {

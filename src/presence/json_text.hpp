@@ -18,4 +18,10 @@ void append_json_string(std::string& out, std::string_view s);
 //  "stale":false,"fields":["title"]}
 void append_viewer(std::string& out, const Viewer& v);
 
+// The totals as both answers carry them, `"count":{"users":U,"tabs":T}`, written at `out`
+// (room for kCountTextMax characters); returns the end. Into the caller's buffer, so that
+// an answer's tail around it is still one append.
+inline constexpr std::size_t kCountTextMax = 72;
+char* write_count(char* out, const Totals& totals);
+
 }  // namespace presenced::presence

@@ -38,6 +38,12 @@ struct HeartbeatInput {
   std::uint32_t lock_version = kNoLockVersion;
 };
 
+// A record's totals: users (entries) and live tabs, everyone counted, the caller too.
+struct Totals {
+  std::size_t users = 0;
+  std::size_t tabs = 0;
+};
+
 // One entry of the viewers answer: a user, aggregated over their live tabs.
 struct Viewer {
   std::string id;          // the token's `sub`, as text

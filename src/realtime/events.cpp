@@ -66,11 +66,11 @@ std::shared_ptr<const PresenceEvent> make_presence_event(std::string record_key,
   append_record(o, record);
   // The totals, everyone counted (the receiver too, when their user is viewing): what an
   // avatar row's "+N" is computed from without the whole list.
-  std::uint64_t tabs = 0;
-  for (const presence::Viewer& v : viewers) tabs += v.tabs;
-  o.append(R"(,"seq":)").append(std::to_string(seq));
-  o.append(R"(,"count":{"users":)").append(std::to_string(viewers.size()));
-  o.append(R"(,"tabs":)").append(std::to_string(tabs)).append("}");
+  presence::Totals totals{.users = viewers.size()};
+  for (const presence::Viewer& v : viewers) totals.tabs += v.tabs;
+  o.append(R"(,"seq":)").append(std::to_string(seq)) += ',';
+  char count[presence::kCountTextMax];
+  o.append(count, presence::write_count(count, totals));
   o.append(R"(,"viewers":[)");
   event->entries.reserve(viewers.size());
   for (std::size_t i = 0; i < viewers.size(); ++i) {

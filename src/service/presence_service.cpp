@@ -97,7 +97,7 @@ boost::asio::awaitable<Outcome> PresenceService::viewers(presence::RecordRef rec
 
 boost::asio::awaitable<Outcome> PresenceService::viewers_page(presence::RecordRef record, const presence::User& caller,
                                                               ViewerPage page, std::vector<presence::Viewer>& out,
-                                                              ViewerTotals& totals) {
+                                                              presence::Totals& totals) {
   store::RecordState state;
   const store::ViewersResult result = co_await store_.viewers(record, &caller, out, &state);
   if (result != store::ViewersResult::ok) co_return counted(Outcome::store_unavailable);

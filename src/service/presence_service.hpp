@@ -30,8 +30,6 @@ struct ViewerPage {
   std::size_t limit = SIZE_MAX;
 };
 
-using ViewerTotals = presence::Totals;
-
 class PresenceService {
  public:
   // `grace`: how long a tab that went away may come back before it leaves.
@@ -70,7 +68,7 @@ class PresenceService {
   // the caller too (docs/protocol.md, pages and totals).
   boost::asio::awaitable<Outcome> viewers_page(presence::RecordRef record, const presence::User& caller,
                                                ViewerPage page, std::vector<presence::Viewer>& out,
-                                               ViewerTotals& totals);
+                                               presence::Totals& totals);
   boost::asio::awaitable<Outcome> saved(presence::RecordRef record, presence::UserPtr user, std::uint32_t lock_version);
 
   // The host app's server API.
