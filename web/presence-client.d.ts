@@ -32,6 +32,8 @@ export interface PresenceClientOptions {
   heartbeatMs?: number;
   pollMs?: number;
   idleMs?: number;
+  /** List at most this many viewers (0 to 1,000): a window of a large room; `count` stays exact. */
+  limit?: number;
   onChange?: (viewers: Viewer[], info: ChangeInfo) => void;
   onSaved?: (notice: SavedNotice) => void;
   onError?: (error: unknown) => void;
@@ -46,6 +48,18 @@ export interface ChangeInfo {
   count: Count | null;
   others: number;
 }
+
+/** A `presence_diff` message as the server sends it (docs/protocol.md). */
+export interface PresenceDiff {
+  seq: number;
+  count: Count;
+  joined: Array<Viewer & { after: Array<string | number> }>;
+  updated: Viewer[];
+  left: Array<string | number>;
+}
+
+/** The list after `diff`, by the protocol's rules (a new array; `list` is not changed). */
+export declare function applyDiff(list: Viewer[], diff: PresenceDiff, limit?: number): Viewer[];
 
 export declare class PresenceClient {
   constructor(options: PresenceClientOptions);

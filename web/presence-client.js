@@ -39,6 +39,36 @@ export function backoffDelay(attempt, random = Math.random, min = BACKOFF_MIN_MS
   return Math.max(min / 2, Math.floor(random() * ceiling));
 }
 
+// A presence_diff applied to a list the way docs/protocol.md says, as a new list: `left`
+// removed, `updated` replaced in place, each `joined` entry put after the first id of its
+// `after` that the list holds (first when `after` is empty or names only this page's own
+// user, whom the list never holds). With a `limit` the list is a window of the room: an
+// entry whose place lies past it (two anchors, neither held) is not kept, and the list
+// never grows past the limit; `count` stays the exact total.
+export function applyDiff(list, diff, limit = Infinity) {
+  const out = list.slice();
+  const find = (id) => out.findIndex((v) => v.id === id);
+  for (const id of diff.left ?? []) {
+    const i = find(id);
+    if (i >= 0) out.splice(i, 1);
+  }
+  for (const entry of diff.updated ?? []) {
+    const i = find(entry.id);
+    if (i >= 0) out[i] = entry;
+  }
+  for (const { after = [], ...entry } of diff.joined ?? []) {
+    let at = -1;
+    for (const id of after) {
+      const i = find(id);
+      if (i >= 0) { at = i + 1; break; }
+    }
+    if (at < 0) at = Number.isFinite(limit) && after.length > 1 ? out.length : 0;
+    out.splice(at, 0, entry);
+  }
+  if (out.length > limit) out.length = limit;
+  return out;
+}
+
 export class PresenceClient {
   constructor(options) {
     const o = options ?? {};
@@ -49,6 +79,8 @@ export class PresenceClient {
     this.heartbeatMs = o.heartbeatMs ?? HEARTBEAT_MS;
     this.pollMs = o.pollMs ?? POLL_MS;
     this.idleMs = o.idleMs ?? IDLE_MS;
+    // At most this many viewers listed (a large room): the count stays exact.
+    this.limit = Number.isInteger(o.limit) && o.limit >= 0 ? Math.min(o.limit, 1000) : null;
     this.random = o.random ?? Math.random;
     this.env = {
       setTimeout: o.setTimeout ?? ((f, ms) => globalThis.setTimeout(f, ms)),
@@ -66,6 +98,7 @@ export class PresenceClient {
     this.tabId = o.tabId ?? tabIdFor(this.env.storage, `presenced.tab:${this.recordType}:${this.recordId}`, this.random);
     this.viewers = [];
     this.count = null;  // the record's totals, { users, tabs }: everyone, this page's user too
+    this.seq = null;    // the last presence event's number; null until a snapshot
     this.status = 'connecting';
     this.listeners = { change: [], saved: [], error: [], status: [] };
     if (o.onChange) this.listeners.change.push(o.onChange);
@@ -203,7 +236,8 @@ export class PresenceClient {
       this.wsFailures = 0;
       this.stopHttp();
       this.send({ type: 'auth', token });
-      this.send({ type: 'subscribe', ...this.record() });
+      this.seq = null;
+      this.subscribe();
       this.heartbeat();
       this.setStatus('live');
     };
@@ -226,6 +260,13 @@ export class PresenceClient {
     }
   }
 
+  // Asks for a snapshot; then diffs follow. Again after a gap: a fresh snapshot.
+  subscribe() {
+    const m = { type: 'subscribe', ...this.record() };
+    if (this.limit !== null) m.limit = this.limit;
+    this.send(m);
+  }
+
   send(message) {
     if (!this.ws || this.ws.readyState !== 1) return false;
     try { this.ws.send(JSON.stringify(message)); return true; } catch (e) { this.emit('error', e); return false; }
@@ -234,8 +275,20 @@ export class PresenceClient {
   async onMessage(data) {
     let m;
     try { m = JSON.parse(data); } catch { return; }
-    if (m.type === 'presence' && m.record_id === this.recordId && m.record_type === this.recordType) {
+    const ours = m.record_id === this.recordId && m.record_type === this.recordType;
+    if (m.type === 'presence' && ours) {
+      this.seq = m.seq ?? null;
       this.setViewers(m.viewers, m.count);
+    } else if (m.type === 'presence_diff' && ours) {
+      if (this.seq === null) return;  // a snapshot is on its way
+      if (m.seq !== this.seq + 1) {
+        // A diff was missed (merged for a slow reader): start again from a snapshot.
+        this.seq = null;
+        this.subscribe();
+        return;
+      }
+      this.seq = m.seq;
+      this.setViewers(applyDiff(this.viewers, m, this.limit ?? Infinity), m.count);
     } else if (m.type === 'saved' && m.record_id === this.recordId) {
       this.emit('saved', { by: m.by, lockVersion: m.lock_version });
     } else if (m.type === 'error') {
@@ -275,8 +328,9 @@ export class PresenceClient {
   async poll() {
     if (!this.httpRunning || this.closed) return;
     this.timer('poll', this.pollMs, () => this.poll());
-    const data = await this.request('GET', 'viewers');
-    if (data && Array.isArray(data.viewers)) this.setViewers(data.viewers, data.count);
+    const page = this.limit === null ? '' : `?limit=${Math.max(1, this.limit)}`;
+    const data = await this.request('GET', `viewers${page}`);
+    if (data && Array.isArray(data.viewers)) this.setViewers(data.viewers.slice(0, this.limit ?? undefined), data.count);
   }
 
   // One API call; a 401 fetches a fresh token (getToken) and tries once more.

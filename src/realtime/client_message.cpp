@@ -7,6 +7,7 @@ namespace {
 
 using Kind = presence::JsonField::Kind;
 constexpr std::size_t kType = 0, kRecordType = 1, kRecordId = 2, kToken = 3, kHeartbeat = 4;
+constexpr std::size_t kLimit = kHeartbeat + presence::kHeartbeatMembers, kEvents = kLimit + 1;
 
 MessageType type_of(std::string_view t) {
   if (t == "auth") return MessageType::auth;
@@ -38,6 +39,23 @@ void check_record(ClientMessage& m, presence::ValidationErrors& errors) {
   }
 }
 
+// subscribe's optional `limit` (0 to 1,000 entries in a list) and `events` ("diff" or "full").
+void check_subscribe_options(ClientMessage& m, presence::ValidationErrors& errors) {
+  const presence::JsonField& limit = m.fields[kLimit];
+  if (limit.is_present()) {
+    if (limit.kind != Kind::integer || limit.integer < 0 || limit.integer > kMaxSubscribeLimit) {
+      errors.add("limit", "The limit field must be an integer between 0 and 1000.");
+    } else {
+      m.limit = static_cast<std::uint32_t>(limit.integer);
+    }
+  }
+  const presence::JsonField& events = m.fields[kEvents];
+  if (events.is_present()) {
+    if (events.kind == Kind::string && events.text == "full") m.full_events = true;
+    else if (events.kind != Kind::string || events.text != "diff") errors.add("events", "The selected events is invalid.");
+  }
+}
+
 }  // namespace
 
 MessageStatus read_client_message(std::string_view text, ClientMessage& m, presence::ValidationErrors& errors) {
@@ -55,6 +73,9 @@ MessageStatus read_client_message(std::string_view text, ClientMessage& m, prese
       }
       break;
     case MessageType::subscribe:
+      check_record(m, errors);
+      check_subscribe_options(m, errors);
+      break;
     case MessageType::unsubscribe: check_record(m, errors); break;
     case MessageType::heartbeat:
       check_record(m, errors);

@@ -6,19 +6,25 @@
 #include "presence/types.hpp"
 #include "presence/validation.hpp"
 
+#include <cstdint>
 #include <string_view>
 
 namespace presenced::realtime {
 
+inline constexpr std::uint32_t kNoSubscribeLimit = 0xffffffffu;
+inline constexpr std::int64_t kMaxSubscribeLimit = 1000;  // as HTTP /viewers' page
+
 enum class MessageType { auth, subscribe, unsubscribe, heartbeat, leave, unknown };
 
 struct ClientMessage {
-  presence::JsonFields fields{"type", "record_type", "record_id", "token", PRESENCED_HEARTBEAT_MEMBERS};
+  presence::JsonFields fields{"type", "record_type", "record_id", "token", PRESENCED_HEARTBEAT_MEMBERS, "limit", "events"};
   MessageType type = MessageType::unknown;
   std::string_view type_name;
   std::string_view record_type, record_id;  // subscribe, unsubscribe, heartbeat, leave
   std::string_view token;                   // auth
   presence::HeartbeatInput heartbeat;       // heartbeat; leave uses its tab_id
+  bool full_events = false;                 // subscribe: "events":"full" (the default is "diff")
+  std::uint32_t limit = kNoSubscribeLimit;  // subscribe: entries in a list at most
   char id_digits[24];                       // a numeric record_id, as text
 };
 

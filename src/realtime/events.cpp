@@ -2,14 +2,15 @@
 
 #include "presence/json_text.hpp"
 
-#include <boost/unordered/unordered_flat_map.hpp>
-
 #include <algorithm>
 
 namespace presenced::realtime {
 namespace {
 
 using presence::append_json_string;
+
+// An event of more entries than this finds a receiver's own one through a table.
+constexpr std::size_t kIndexedEntries = 32;
 
 void append_record(std::string& o, presence::RecordRef record) {
   o.append(R"("record_type":)");
@@ -29,6 +30,54 @@ void append_ids(std::string& o, std::string_view name, const std::vector<std::st
   o += ']';
 }
 
+void append_ids(std::string& o, std::string_view name, const std::vector<presence::Viewer>& viewers,
+                const std::vector<std::size_t>& at) {
+  o.append(",\"");
+  o.append(name);
+  o.append("\":[");
+  for (std::size_t i = 0; i < at.size(); ++i) {
+    if (i) o += ',';
+    o.append(json_id(viewers[at[i]]));
+  }
+  o += ']';
+}
+
+// The head every presence event starts with, up to the comma after `count`.
+void append_head(std::string& o, std::string_view type, presence::RecordRef record, std::uint64_t seq,
+                 const std::vector<presence::Viewer>& viewers) {
+  o.append(R"({"type":")").append(type).append(R"(",)");
+  append_record(o, record);
+  o.append(R"(,"seq":)").append(std::to_string(seq)) += ',';
+  // The totals, everyone counted (the receiver too, when their user is viewing): what an
+  // avatar row's "+N" is computed from without the whole list.
+  presence::Totals totals{.users = viewers.size()};
+  for (const presence::Viewer& v : viewers) totals.tabs += v.tabs;
+  char count[presence::kCountTextMax];
+  o.append(count, presence::write_count(count, totals));
+}
+
+// `"viewers":[...]` with every entry, remembered in `event`.
+void append_list(PresenceEvent& event, const std::vector<presence::Viewer>& viewers) {
+  std::string& o = event.text;
+  o.append(R"(,"viewers":[)");
+  event.list_begin = o.size();
+  event.entries.reserve(viewers.size());
+  for (std::size_t i = 0; i < viewers.size(); ++i) {
+    if (i) o += ',';
+    const std::size_t begin = o.size();
+    presence::append_viewer(o, viewers[i]);
+    event.entries.push_back({viewers[i].id, begin, o.size(), 0});
+  }
+  event.list_end = o.size();
+  o += ']';
+}
+
+std::vector<std::size_t> merged(const std::vector<std::size_t>& a, const std::vector<std::size_t>& b) {
+  std::vector<std::size_t> out(a.size() + b.size());
+  std::merge(a.begin(), a.end(), b.begin(), b.end(), out.begin());
+  return out;
+}
+
 bool same_entry(const presence::Viewer& a, const presence::Viewer& b) {
   return a.name == b.name && a.avatar_url == b.avatar_url && a.tabs == b.tabs && a.has_dirty_tab == b.has_dirty_tab && a.mode == b.mode &&
          a.away == b.away && a.stale == b.stale && a.fields == b.fields;
@@ -43,69 +92,164 @@ std::string json_id(std::string_view id, bool is_number) {
   return s;
 }
 
-std::pair<std::size_t, std::size_t> PresenceEvent::cut_for(std::string_view receiver_id) const {
-  for (std::size_t i = 0; i < entries.size(); ++i) {
-    if (entries[i].user_id != receiver_id) continue;
-    // The entry and one comma beside it: the one before, or for the first, the one after.
-    if (i > 0) return {entries[i - 1].end, entries[i].end};
-    if (entries.size() > 1) return {entries[0].begin, entries[1].begin};
-    return {entries[0].begin, entries[0].end};
-  }
-  return {text.size(), text.size()};
+void PresenceEvent::index_entries() {
+  if (entries.size() <= kIndexedEntries) return;
+  by_user_.reserve(entries.size());
+  for (std::size_t i = 0; i < entries.size(); ++i) by_user_.emplace(entries[i].user_id, static_cast<std::uint32_t>(i));
 }
 
-std::shared_ptr<const PresenceEvent> make_presence_event(std::string record_key, presence::RecordRef record,
-                                                         std::uint64_t seq,
-                                                         const std::vector<presence::Viewer>& viewers,
-                                                         const Transitions& transitions) {
+// The receiver's own entry among the first `within`, or `within`.
+std::size_t PresenceEvent::find(std::string_view user_id, std::size_t within) const {
+  within = std::min(within, entries.size());
+  if (user_id.empty()) return within;
+  if (!by_user_.empty()) {
+    auto it = by_user_.find(user_id);
+    return it == by_user_.end() ? within : std::min<std::size_t>(it->second, within);
+  }
+  for (std::size_t i = 0; i < within; ++i) {
+    if (entries[i].user_id == user_id) return i;
+  }
+  return within;
+}
+
+std::array<PresenceEvent::Part, 3> PresenceEvent::parts_for(std::string_view receiver_id, std::uint32_t limit) const {
+  const std::size_t size = text.size();
+  if (kind == Kind::diff) {
+    const std::size_t s = find(receiver_id, entries.size());
+    if (s == entries.size()) return {Part{0, size}, Part{size, size}, Part{size, size}};
+    // The entry and one comma beside it in its array: the one before, or for the first,
+    // the one after.
+    const Entry& e = entries[s];
+    Part cut{e.begin, e.end};
+    if (s > 0 && entries[s - 1].list == e.list) cut = {entries[s - 1].end, e.end};
+    else if (s + 1 < entries.size() && entries[s + 1].list == e.list) cut = {e.begin, entries[s + 1].begin};
+    return {Part{0, cut.first}, Part{cut.second, size}, Part{size, size}};
+  }
+  // A list: the first `limit` entries that are not the receiver's.
+  const std::size_t n = entries.size();
+  const std::size_t keep_at_most = limit == kNoLimit ? n : std::min<std::size_t>(limit, n);
+  const std::size_t s = find(receiver_id, keep_at_most + 1);  // their entry matters only among those
+  const bool cut = s <= keep_at_most && s < n;
+  const std::size_t keep = std::min(keep_at_most, n - (s < n ? 1 : 0));
+  const std::size_t last = cut && s < keep + 1 ? keep + 1 : keep;  // entries [0, last) hold what is sent
+  const Part tail{list_end, size};
+  if (last == 0) return {Part{0, list_begin}, Part{list_begin, list_begin}, tail};
+  const std::size_t head_end = entries[last - 1].end;
+  if (!cut || s >= last) return {Part{0, head_end}, Part{head_end, head_end}, tail};
+  if (last == 1) return {Part{0, list_begin}, Part{list_begin, list_begin}, tail};  // only their own
+  Part gap = s > 0 ? Part{entries[s - 1].end, entries[s].end} : Part{entries[0].begin, entries[1].begin};
+  return {Part{0, gap.first}, Part{gap.second, head_end}, tail};
+}
+
+std::shared_ptr<PresenceEvent> make_snapshot_event(std::string record_key, presence::RecordRef record, std::uint64_t seq,
+                                                   const std::vector<presence::Viewer>& viewers) {
   auto event = std::make_shared<PresenceEvent>();
+  event->kind = PresenceEvent::Kind::snapshot;
   event->record_key = std::move(record_key);
+  event->seq = seq;
+  event->text.reserve(200 + viewers.size() * 128);
+  append_head(event->text, "presence", record, seq, viewers);
+  append_list(*event, viewers);
+  event->text.append(R"(,"joined":[],"left":[],"updated":[]})");
+  event->index_entries();
+  return event;
+}
+
+std::shared_ptr<PresenceEvent> make_full_event(std::string record_key, presence::RecordRef record, std::uint64_t seq,
+                                               const std::vector<presence::Viewer>& viewers, const Transitions& t) {
+  auto event = std::make_shared<PresenceEvent>();
+  event->kind = PresenceEvent::Kind::full;
+  event->record_key = std::move(record_key);
+  event->seq = seq;
   std::string& o = event->text;
-  o.reserve(160 + viewers.size() * 128);
-  o.append(R"({"type":"presence",)");
-  append_record(o, record);
-  // The totals, everyone counted (the receiver too, when their user is viewing): what an
-  // avatar row's "+N" is computed from without the whole list.
-  presence::Totals totals{.users = viewers.size()};
-  for (const presence::Viewer& v : viewers) totals.tabs += v.tabs;
-  o.append(R"(,"seq":)").append(std::to_string(seq)) += ',';
-  char count[presence::kCountTextMax];
-  o.append(count, presence::write_count(count, totals));
-  o.append(R"(,"viewers":[)");
-  event->entries.reserve(viewers.size());
-  for (std::size_t i = 0; i < viewers.size(); ++i) {
-    if (i) o += ',';
+  o.reserve(200 + viewers.size() * 128);
+  append_head(o, "presence", record, seq, viewers);
+  append_list(*event, viewers);
+  // The full form's transitions are ids; a user who moved is one whose entry changed.
+  append_ids(o, "joined", viewers, t.joined);
+  append_ids(o, "left", t.left);
+  append_ids(o, "updated", viewers, t.moved.empty() ? t.updated : merged(t.updated, t.moved));
+  o += '}';
+  event->index_entries();
+  return event;
+}
+
+// Joined entries carry where they go: `"after":[p1,p2]`, the ids of the two users before
+// them in join order (fewer at the start). Two, because one may be the receiver's own
+// user, whom the receiver does not hold. A user who moved is sent as left and joined.
+std::shared_ptr<PresenceEvent> make_diff_event(std::string record_key, presence::RecordRef record, std::uint64_t seq,
+                                               const std::vector<presence::Viewer>& viewers, const Transitions& t) {
+  auto event = std::make_shared<PresenceEvent>();
+  event->kind = PresenceEvent::Kind::diff;
+  event->record_key = std::move(record_key);
+  event->seq = seq;
+  std::string& o = event->text;
+  const std::vector<std::size_t> placed = t.moved.empty() ? t.joined : merged(t.joined, t.moved);
+  o.reserve(200 + (placed.size() + t.updated.size()) * 160 + t.left.size() * 16);
+  append_head(o, "presence_diff", record, seq, viewers);
+  o.append(R"(,"joined":[)");
+  for (std::size_t k = 0; k < placed.size(); ++k) {
+    const std::size_t i = placed[k];
+    if (k) o += ',';
     const std::size_t begin = o.size();
     presence::append_viewer(o, viewers[i]);
-    event->entries.push_back({viewers[i].id, begin, o.size()});
+    o.pop_back();  // the object's '}': the place goes in it
+    o.append(R"(,"after":[)");
+    if (i >= 1) o.append(json_id(viewers[i - 1]));
+    if (i >= 2) o.append(",").append(json_id(viewers[i - 2]));
+    o.append("]}");
+    event->entries.push_back({viewers[i].id, begin, o.size(), 0});
+  }
+  o.append(R"(],"updated":[)");
+  for (std::size_t k = 0; k < t.updated.size(); ++k) {
+    if (k) o += ',';
+    const std::size_t begin = o.size();
+    presence::append_viewer(o, viewers[t.updated[k]]);
+    event->entries.push_back({viewers[t.updated[k]].id, begin, o.size(), 1});
   }
   o += ']';
-  append_ids(o, "joined", transitions.joined);
-  append_ids(o, "left", transitions.left);
-  append_ids(o, "updated", transitions.updated);
+  std::vector<std::string> left = t.left;
+  for (std::size_t i : t.moved) left.push_back(json_id(viewers[i]));
+  append_ids(o, "left", left);
   o += '}';
+  event->index_entries();
   return event;
 }
 
 // One pass over each list with a table of the old one (by user id): linear in the room,
 // where searching the old list for each viewer was quadratic (100 million comparisons a
-// change in a room of 10,000).
+// change in a room of 10,000). A user still there whose place before is behind one seen
+// earlier in the new list has moved (greedy: correct, not always the fewest moves; moves
+// are rare, they need a user's first tab to leave while another stays).
 Transitions diff_viewers(const std::vector<presence::Viewer>& before, const std::vector<presence::Viewer>& after) {
   Transitions t;
-  boost::unordered_flat_map<std::string_view, const presence::Viewer*> old;  // null once found in `after`
+  struct Old {
+    const presence::Viewer* viewer;  // null once found in `after`
+    std::size_t at;
+  };
+  boost::unordered_flat_map<std::string_view, Old> old;
   old.reserve(before.size());
-  for (const auto& v : before) old.emplace(v.id, &v);
-  for (const auto& v : after) {
+  for (std::size_t i = 0; i < before.size(); ++i) old.emplace(before[i].id, Old{&before[i], i});
+  std::size_t furthest = 0;
+  bool any_kept = false;
+  for (std::size_t i = 0; i < after.size(); ++i) {
+    const presence::Viewer& v = after[i];
     auto it = old.find(v.id);
     if (it == old.end()) {
-      t.joined.push_back(json_id(v));
+      t.joined.push_back(i);
       continue;
     }
-    if (it->second && !same_entry(*it->second, v)) t.updated.push_back(json_id(v));
-    it->second = nullptr;
+    if (any_kept && it->second.at < furthest) {
+      t.moved.push_back(i);
+    } else {
+      if (!same_entry(*it->second.viewer, v)) t.updated.push_back(i);
+      furthest = it->second.at;
+      any_kept = true;
+    }
+    it->second.viewer = nullptr;
   }
   for (const auto& v : before) {
-    if (old.find(v.id)->second) t.left.push_back(json_id(v));
+    if (old.find(v.id)->second.viewer) t.left.push_back(json_id(v));
   }
   return t;
 }

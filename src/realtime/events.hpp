@@ -2,15 +2,25 @@
 // Server messages of the WebSocket protocol (docs/protocol.md), serialised once per
 // change for all their receivers.
 //
-// A presence event lists every viewer but must never show a receiver their own user.
-// So it is written once with every viewer, remembering where each viewer's entry lies,
-// and each receiver is sent the same bytes with at most their own entry cut out: two
-// buffers into one shared text, no copy and no second serialisation.
+// Three presence events. A snapshot lists everyone, on subscribe. After it, a diff
+// carries only what changed (the default): entries that joined or changed, ids that left,
+// so a change costs each receiver the size of the change, not of the room. A receiver
+// that asked for the full form gets the whole list on every change instead.
+//
+// No event may show a receiver their own user, and a list may be bounded by the
+// receiver's `limit`. So each event is written once with everyone, remembering where each
+// entry lies, and each receiver is sent up to three slices of the same bytes: the start
+// (their own entry cut out), the entries within their limit, the end. No copy and no
+// second serialisation per receiver.
 
 #include "presence/identity.hpp"
 #include "presence/types.hpp"
 
+#include <boost/unordered/unordered_flat_map.hpp>
+
+#include <array>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -19,32 +29,56 @@
 
 namespace presenced::realtime {
 
+inline constexpr std::uint32_t kNoLimit = std::numeric_limits<std::uint32_t>::max();
+
 struct PresenceEvent {
+  enum class Kind : std::uint8_t { snapshot, full, diff };
+  Kind kind = Kind::snapshot;
   std::string record_key;  // "tenant:type:id", to coalesce a receiver's queue by record
+  std::uint64_t seq = 0;
   std::string text;
   struct Entry {
     std::string user_id;
     std::size_t begin, end;  // the viewer's object within `text`
+    std::uint8_t list;       // which array it is in: 0 viewers or joined, 1 updated
   };
-  std::vector<Entry> entries;  // in list order
+  std::vector<Entry> entries;  // in text order
+  std::size_t list_begin = 0, list_end = 0;  // snapshot and full: the viewers array's inside
 
-  // The parts of `text` to send to `receiver_id`: [0, cut_begin) and [cut_end, size).
-  std::pair<std::size_t, std::size_t> cut_for(std::string_view receiver_id) const;
+  using Part = std::pair<std::size_t, std::size_t>;  // [begin, end) of `text`
+  // What `receiver_id` is sent: the parts in order, never their own entry, and of a list
+  // (snapshot, full) the first `limit` others. A diff is sent whole (but for the cut).
+  std::array<Part, 3> parts_for(std::string_view receiver_id, std::uint32_t limit) const;
+
+  // Finds entries by user in a large event (built once the entries are in).
+  void index_entries();
+
+ private:
+  std::size_t find(std::string_view user_id, std::size_t within) const;
+  boost::unordered_flat_map<std::string_view, std::uint32_t> by_user_;
 };
 
+// What changed from one read of a record to the next. Indices are into the newer list.
 struct Transitions {
-  std::vector<std::string> joined, left, updated;  // user ids, as JSON (42 or "u-42")
+  std::vector<std::size_t> joined;   // new users, in list order
+  std::vector<std::size_t> updated;  // entries that changed in place, in list order
+  std::vector<std::size_t> moved;    // users whose place in the order changed (their first tab left)
+  std::vector<std::string> left;     // gone, as JSON ids (42 or "u-42")
+  bool empty() const { return joined.empty() && updated.empty() && moved.empty() && left.empty(); }
 };
+
+// Which users joined, left, changed or moved from `before` to `after` (both lists of
+// everyone, in join order). Linear in the room.
+Transitions diff_viewers(const std::vector<presence::Viewer>& before, const std::vector<presence::Viewer>& after);
 
 // `seq`: the record's event number on this node (docs/protocol.md): a snapshot carries the
 // number of the last change it includes, each change the next one.
-std::shared_ptr<const PresenceEvent> make_presence_event(std::string record_key, presence::RecordRef record,
-                                                         std::uint64_t seq,
-                                                         const std::vector<presence::Viewer>& viewers,
-                                                         const Transitions& transitions);
-
-// Which users joined, left or changed from `before` to `after` (both lists of everyone).
-Transitions diff_viewers(const std::vector<presence::Viewer>& before, const std::vector<presence::Viewer>& after);
+std::shared_ptr<PresenceEvent> make_snapshot_event(std::string record_key, presence::RecordRef record, std::uint64_t seq,
+                                                   const std::vector<presence::Viewer>& viewers);
+std::shared_ptr<PresenceEvent> make_full_event(std::string record_key, presence::RecordRef record, std::uint64_t seq,
+                                               const std::vector<presence::Viewer>& viewers, const Transitions& t);
+std::shared_ptr<PresenceEvent> make_diff_event(std::string record_key, presence::RecordRef record, std::uint64_t seq,
+                                               const std::vector<presence::Viewer>& viewers, const Transitions& t);
 
 std::string make_saved_event(presence::RecordRef record, const presence::User& by, std::uint32_t lock_version);
 std::string make_error(std::string_view code, std::string_view message);

@@ -22,6 +22,7 @@ struct Hub::Local {
   struct Entry {
     Subscriber* subscriber;
     std::uint64_t id;
+    SubscribeOptions options;
     bool ready;  // has had its snapshot: events before it would describe an older state
   };
   std::unordered_map<std::string, std::vector<Entry>> subscribers;
@@ -42,6 +43,7 @@ struct Hub::Channel {
   presence::RecordRef record;              // views into key
   std::vector<std::size_t> per_thread;     // subscribers on each thread
   std::size_t total = 0;
+  std::size_t full = 0;                    // of them, wanting the full list on every change
   std::vector<presence::Viewer> current;   // everyone, as last sent
   bool known = false;                      // `current` has been read
   std::uint64_t seq = 0;                   // the last change event's number
@@ -82,15 +84,16 @@ void Hub::stop() {
 
 std::size_t Hub::home_of(const std::string& key) const { return std::hash<std::string>{}(key) % threads_.size(); }
 
-void Hub::subscribe(runtime::EventThread& on, Subscriber& s, presence::RecordRef record) {
+void Hub::subscribe(runtime::EventThread& on, Subscriber& s, presence::RecordRef record, SubscribeOptions options) {
   const std::size_t thread = on.index();
   std::string key = record_key(record);
-  local_on(thread).subscribers[key].push_back({&s, s.subscriber_id(), false});
+  local_on(thread).subscribers[key].push_back({&s, s.subscriber_id(), options, false});
   subscriptions_.fetch_add(1, std::memory_order_relaxed);
   const std::size_t home = home_of(key);
-  asio::post(threads_[home].executor(), [this, home, key = std::move(key), thread, id = s.subscriber_id()]() mutable {
-    home_subscribe(home, std::move(key), thread, id);
-  });
+  asio::post(threads_[home].executor(),
+             [this, home, key = std::move(key), thread, id = s.subscriber_id(), full = options.full]() mutable {
+               home_subscribe(home, std::move(key), thread, id, full);
+             });
 }
 
 void Hub::unsubscribe(runtime::EventThread& on, Subscriber& s, presence::RecordRef record) {
@@ -102,14 +105,16 @@ void Hub::unsubscribe(runtime::EventThread& on, Subscriber& s, presence::RecordR
   auto& list = it->second;
   auto entry = std::find_if(list.begin(), list.end(), [&](const Local::Entry& e) { return e.id == s.subscriber_id(); });
   if (entry == list.end()) return;
+  const bool full = entry->options.full;
   list.erase(entry);
   if (list.empty()) subscribers.erase(it);
   subscriptions_.fetch_sub(1, std::memory_order_relaxed);
   const std::size_t home = home_of(key);
-  asio::post(threads_[home].executor(), [this, home, key = std::move(key), thread] { home_unsubscribe(home, key, thread); });
+  asio::post(threads_[home].executor(),
+             [this, home, key = std::move(key), thread, full] { home_unsubscribe(home, key, thread, full); });
 }
 
-void Hub::home_subscribe(std::size_t home, std::string key, std::size_t thread, std::uint64_t id) {
+void Hub::home_subscribe(std::size_t home, std::string key, std::size_t thread, std::uint64_t id, bool full) {
   auto& channels = local_on(home).channels;
   auto it = channels.find(key);
   if (it == channels.end()) {
@@ -120,6 +125,7 @@ void Hub::home_subscribe(std::size_t home, std::string key, std::size_t thread, 
   Channel& channel = *it->second;
   ++channel.per_thread[thread];
   ++channel.total;
+  if (full) ++channel.full;
   channel.awaiting.emplace_back(thread, id);
   if (channel.phase == Channel::Phase::reading) return;  // the read under way answers it
   if (channel.known) {
@@ -129,12 +135,13 @@ void Hub::home_subscribe(std::size_t home, std::string key, std::size_t thread, 
   }
 }
 
-void Hub::home_unsubscribe(std::size_t home, const std::string& key, std::size_t thread) {
+void Hub::home_unsubscribe(std::size_t home, const std::string& key, std::size_t thread, bool full) {
   auto& channels = local_on(home).channels;
   auto it = channels.find(key);
   if (it == channels.end()) return;
   Channel& channel = *it->second;
   --channel.per_thread[thread];
+  if (full) --channel.full;
   if (--channel.total > 0) return;
   channel.closed = true;
   channel.window->cancel();
@@ -151,7 +158,7 @@ void Hub::on_change(const store::PresenceChange& change) {
     auto text = std::make_shared<const std::string>(make_saved_event(change.record, *change.user, change.lock_version));
     asio::post(threads_[home].executor(), [this, home, key = std::move(key), text = std::move(text)] {
       if (auto channel = channel_at(home, key)) {
-        fan_out(*channel, [text](Subscriber& s) { s.push_text(text); });
+        fan_out(*channel, [text](const Local::Entry& e) { e.subscriber->push_text(text); });
         look_again(channel);  // stale marks
       }
     });
@@ -186,9 +193,14 @@ void Hub::recompute(std::shared_ptr<Channel> channel) {
         if (channel->closed) co_return;
         if (result == store::ViewersResult::ok) {
           if (channel->known) {
-            Transitions transitions = diff_viewers(channel->current, now);
-            if (!transitions.joined.empty() || !transitions.left.empty() || !transitions.updated.empty()) {
-              broadcast(*channel, make_presence_event(channel->key, channel->record, ++channel->seq, now, transitions));
+            const Transitions t = diff_viewers(channel->current, now);
+            if (!t.empty()) {
+              // Each form is written once, and only when someone wants it.
+              const std::uint64_t seq = ++channel->seq;
+              std::shared_ptr<const PresenceEvent> diff, full;
+              if (channel->total > channel->full) diff = make_diff_event(channel->key, channel->record, seq, now, t);
+              if (channel->full > 0) full = make_full_event(channel->key, channel->record, seq, now, t);
+              broadcast(*channel, std::move(diff), std::move(full));
               channel->snapshot.reset();
             }
           }
@@ -229,7 +241,7 @@ void Hub::arm_expiry(const std::shared_ptr<Channel>& channel, std::int64_t in_ms
 void Hub::send_snapshots(Channel& channel) {
   if (channel.awaiting.empty()) return;
   if (!channel.snapshot) {
-    channel.snapshot = make_presence_event(channel.key, channel.record, channel.seq, channel.current, {});
+    channel.snapshot = make_snapshot_event(channel.key, channel.record, channel.seq, channel.current);
   }
   for (auto [thread, id] : channel.awaiting) {
     asio::post(threads_[thread].executor(), [this, thread, id, key = channel.key, snapshot = channel.snapshot] {
@@ -239,14 +251,14 @@ void Hub::send_snapshots(Channel& channel) {
       for (auto& e : it->second) {
         if (e.id != id || e.ready) continue;
         e.ready = true;
-        e.subscriber->push_presence(snapshot);
+        e.subscriber->push_presence(snapshot, e.options.limit);
       }
     });
   }
   channel.awaiting.clear();
 }
 
-// `push(subscriber)` for every ready subscriber of the channel: one post per thread that
+// `push(entry)` for every ready subscriber of the channel: one post per thread that
 // has some, each walking its own table.
 template <typename Push>
 void Hub::fan_out(const Channel& channel, Push push) {
@@ -259,7 +271,7 @@ void Hub::fan_out(const Channel& channel, Push push) {
       std::uint64_t sent = 0;
       for (auto& e : it->second) {
         if (!e.ready) continue;
-        push(*e.subscriber);
+        push(e);
         ++sent;
       }
       metrics::add(metrics::Counter::events_sent, sent);
@@ -267,8 +279,11 @@ void Hub::fan_out(const Channel& channel, Push push) {
   }
 }
 
-void Hub::broadcast(Channel& channel, std::shared_ptr<const PresenceEvent> event) {
-  fan_out(channel, [event](Subscriber& s) { s.push_presence(event); });
+void Hub::broadcast(Channel& channel, std::shared_ptr<const PresenceEvent> diff, std::shared_ptr<const PresenceEvent> full) {
+  fan_out(channel, [diff = std::move(diff), full = std::move(full)](const Local::Entry& e) {
+    const auto& event = e.options.full ? full : diff;
+    if (event) e.subscriber->push_presence(event, e.options.limit);
+  });
 }
 
 }  // namespace presenced::realtime

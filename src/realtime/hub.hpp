@@ -6,8 +6,9 @@
 // Each record with subscribers has one channel, on a "home" thread chosen by the
 // record's hash. A change, from whichever thread made it (or from Redis), is posted to
 // the record's home; the channel reads the record's viewers from the store, compares
-// them with what it sent last, serialises one event, and posts it once to each thread
-// that has subscribers, which hands it to its sessions.
+// them with what it sent last, serialises one diff (and one full list, only when a
+// subscriber asked for that form), and posts it once to each thread that has
+// subscribers, which hands it to its sessions.
 //
 // Coalescing. The first change after a quiet period is sent at once; changes within the
 // following window (--ws-coalesce, 75 ms) are sent together when it ends, so a burst
@@ -39,8 +40,15 @@ class Subscriber {
  public:
   virtual ~Subscriber() = default;
   virtual std::uint64_t subscriber_id() const = 0;  // unique for the process's life
-  virtual void push_presence(std::shared_ptr<const PresenceEvent> event) = 0;
+  // `limit`: the subscription's (a list is cut to it, events.hpp).
+  virtual void push_presence(std::shared_ptr<const PresenceEvent> event, std::uint32_t limit) = 0;
   virtual void push_text(std::shared_ptr<const std::string> text) = 0;
+};
+
+// How a subscriber wants a record's changes (docs/protocol.md, subscribe).
+struct SubscribeOptions {
+  bool full = false;                // the whole list on every change, not diffs
+  std::uint32_t limit = kNoLimit;   // entries in a list at most (snapshot, full form)
 };
 
 struct HubOptions {
@@ -62,9 +70,9 @@ class Hub final : public store::ChangeObserver {
   Hub(store::PresenceStore& store, runtime::EventThreads& threads, HubOptions options, service::TimerSource& timers);
   ~Hub() override;
 
-  // On `on`, the subscriber's thread (checked). The subscriber gets a snapshot (empty
-  // joined and left), then every change, until it unsubscribes.
-  void subscribe(runtime::EventThread& on, Subscriber& s, presence::RecordRef record);
+  // On `on`, the subscriber's thread (checked). The subscriber gets a snapshot, then every
+  // change (diffs, or the full list), until it unsubscribes.
+  void subscribe(runtime::EventThread& on, Subscriber& s, presence::RecordRef record, SubscribeOptions options = {});
   void unsubscribe(runtime::EventThread& on, Subscriber& s, presence::RecordRef record);
 
   // store::ChangeObserver: any thread.
@@ -82,8 +90,8 @@ class Hub final : public store::ChangeObserver {
 
   Local& local_on(std::size_t thread);
   std::size_t home_of(const std::string& key) const;
-  void home_subscribe(std::size_t home, std::string key, std::size_t thread, std::uint64_t id);
-  void home_unsubscribe(std::size_t home, const std::string& key, std::size_t thread);
+  void home_subscribe(std::size_t home, std::string key, std::size_t thread, std::uint64_t id, bool full);
+  void home_unsubscribe(std::size_t home, const std::string& key, std::size_t thread, bool full);
   std::shared_ptr<Channel> channel_at(std::size_t home, const std::string& key);
   void look_again(const std::shared_ptr<Channel>& channel);
   void recompute(std::shared_ptr<Channel> channel);
@@ -92,7 +100,7 @@ class Hub final : public store::ChangeObserver {
   void send_snapshots(Channel& channel);
   template <typename Push>
   void fan_out(const Channel& channel, Push push);
-  void broadcast(Channel& channel, std::shared_ptr<const PresenceEvent> event);
+  void broadcast(Channel& channel, std::shared_ptr<const PresenceEvent> diff, std::shared_ptr<const PresenceEvent> full);
 
   store::PresenceStore& store_;
   runtime::EventThreads& threads_;

@@ -220,7 +220,7 @@ asio::awaitable<void> BasicSession<Socket>::handle(std::string_view text) {
     }
   }
   switch (m.type) {
-    case MessageType::subscribe: on_subscribe(record); break;
+    case MessageType::subscribe: on_subscribe(record, {.full = m.full_events, .limit = m.limit}); break;
     case MessageType::unsubscribe: on_unsubscribe(record); break;
     case MessageType::heartbeat: co_await on_heartbeat(record, m.heartbeat); break;
     case MessageType::leave: co_await on_leave(record, m.heartbeat.tab_id); break;
@@ -311,16 +311,21 @@ bool BasicSession<Socket>::charge_user() {
 }
 
 template <class Socket>
-void BasicSession<Socket>::on_subscribe(presence::RecordRef record) {
+void BasicSession<Socket>::on_subscribe(presence::RecordRef record, SubscribeOptions options) {
   std::string key = record_key(record);
-  if (std::find(subscriptions_.begin(), subscriptions_.end(), key) != subscriptions_.end()) return;  // already
+  if (std::find(subscriptions_.begin(), subscriptions_.end(), key) != subscriptions_.end()) {
+    // Again: what a client does after a gap in `seq` (docs/protocol.md).
+    ctx_.hub.unsubscribe(ctx_.thread, *this, record);
+    ctx_.hub.subscribe(ctx_.thread, *this, record, options);
+    return;
+  }
   if (subscriptions_.size() >= ctx_.options.max_subscriptions) {
     send_error("too_many_subscriptions",
                "A socket may subscribe to at most " + std::to_string(ctx_.options.max_subscriptions) + " records.");
     return;
   }
   subscriptions_.push_back(std::move(key));
-  ctx_.hub.subscribe(ctx_.thread, *this, record);
+  ctx_.hub.subscribe(ctx_.thread, *this, record, options);
 }
 
 template <class Socket>
@@ -377,16 +382,8 @@ void BasicSession<Socket>::send_error(std::string_view code, std::string_view me
 }
 
 template <class Socket>
-void BasicSession<Socket>::push_presence(std::shared_ptr<const PresenceEvent> event) {
-  // A slow reader gets the newest state of each record, not every step to it: an event
-  // still waiting for the same record is replaced in place (the one being written stays).
-  for (std::size_t i = writing_ ? 1 : 0; i < queue_.size(); ++i) {
-    if (queue_[i].event && queue_[i].event->record_key == event->record_key) {
-      queue_[i].event = std::move(event);
-      return;
-    }
-  }
-  enqueue({std::move(event), nullptr});
+void BasicSession<Socket>::push_presence(std::shared_ptr<const PresenceEvent> event, std::uint32_t limit) {
+  if (!merge_presence(queue_, writing_ ? 1 : 0, event, limit)) enqueue({std::move(event), nullptr, limit});
 }
 
 template <class Socket>
@@ -417,9 +414,9 @@ asio::awaitable<void> BasicSession<Socket>::write_loop() {
     boost::system::error_code ec;
     if (o.event) {
       const std::string& text = o.event->text;
-      const auto [cut_begin, cut_end] = o.event->cut_for(identity_.user ? std::string_view(identity_.user->id) : "");
-      const std::array<asio::const_buffer, 2> parts{asio::buffer(text.data(), cut_begin),
-                                                    asio::buffer(text.data() + cut_end, text.size() - cut_end)};
+      const auto cut = o.event->parts_for(identity_.user ? std::string_view(identity_.user->id) : "", o.limit);
+      const auto part = [&](PresenceEvent::Part p) { return asio::buffer(text.data() + p.first, p.second - p.first); };
+      const std::array<asio::const_buffer, 3> parts{part(cut[0]), part(cut[1]), part(cut[2])};
       auto [write_ec, n] = co_await ws_.async_write(parts, use_tuple);
       ec = write_ec;
     } else {

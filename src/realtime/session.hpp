@@ -11,6 +11,7 @@
 #include "presence/identity.hpp"
 #include "realtime/hub.hpp"
 #include "realtime/keep_alive.hpp"
+#include "realtime/outgoing.hpp"
 #include "realtime/rate_limiter.hpp"
 #include "realtime/websocket_options.hpp"
 #include "runtime/event_thread.hpp"
@@ -76,14 +77,10 @@ class BasicSession final : public SessionBase, public std::enable_shared_from_th
 
   void keep_alive(std::chrono::steady_clock::time_point now) override;
   void going_away() override;
-  void push_presence(std::shared_ptr<const PresenceEvent> event) override;
+  void push_presence(std::shared_ptr<const PresenceEvent> event, std::uint32_t limit) override;
   void push_text(std::shared_ptr<const std::string> text) override;
 
  private:
-  struct Outgoing {
-    std::shared_ptr<const PresenceEvent> event;  // or
-    std::shared_ptr<const std::string> text;
-  };
   struct Tab {
     std::string key;  // record_key()
     std::string tab_id;
@@ -98,7 +95,8 @@ class BasicSession final : public SessionBase, public std::enable_shared_from_th
   boost::asio::awaitable<void> on_auth(std::string_view token);
   // After a renewal: ends the subscriptions and tabs the token's scope no longer covers.
   boost::asio::awaitable<void> drop_outside_scope();
-  void on_subscribe(presence::RecordRef record);
+  // Subscribing again to a subscribed record starts over: a fresh snapshot, the new options.
+  void on_subscribe(presence::RecordRef record, SubscribeOptions options);
   // The user's first claim on this socket (a place under --max-sockets-per-user); false,
   // with the socket told and closing, when there is none.
   bool claim_socket();

@@ -41,7 +41,8 @@ export async function launchBrowser() {
 }
 
 // The demo page as `user`, on `record`.
-export async function demo(browser, server, user, record, { blockWebSocket = false } = {}) {
+// `beforeLoad(page)` runs before the page loads (to watch its socket from the start).
+export async function demo(browser, server, user, record, { blockWebSocket = false, beforeLoad } = {}) {
   const context = await browser.newContext();
   if (blockWebSocket) {
     await context.addInitScript(() => {
@@ -53,8 +54,26 @@ export async function demo(browser, server, user, record, { blockWebSocket = fal
   page.consoleErrors = [];
   page.on('console', (message) => { if (message.type() === 'error') page.consoleErrors.push(message.text()); });
   page.on('pageerror', (error) => page.consoleErrors.push(String(error)));
+  await beforeLoad?.(page);
   await page.goto(`${server.url}/?user=${user}&tenant=1&record=${record}`);
   return page;
 }
 
 export const avatar = (page, user) => page.locator(`presence-avatars .avatar[data-user-id="${user}"]`);
+
+// The server's API as another user would use it (for rooms larger than pages can make).
+export async function tokenFor(server, user, name = `User ${user}`) {
+  const r = await fetch(`${server.url}/api/v1/dev/token`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ user_id: user, name, tenant_id: 1 }),
+  });
+  return (await r.json()).data.token;
+}
+
+export async function call(server, token, method, record, action, body) {
+  const r = await fetch(`${server.url}/api/v1/presence/flow/${record}/${action}`, {
+    method, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: r.status, body: await r.json() };
+}

@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, launchBrowser, demo, avatar, artifacts, root } from './harness.mjs';
+import { startServer, launchBrowser, demo, avatar, artifacts, root, tokenFor, call } from './harness.mjs';
 
 let server, browser;
 before(async () => {
@@ -167,4 +167,61 @@ test('an Alpine page using the recordPresence component', async () => {
   await alice.locator('presence-avatars .avatar.dirty[data-user-id="6"]').waitFor({ timeout: 3_000 });
   await alice.context().close();
   await alpine.context().close();
+});
+
+// A room of several hundred: the page holds the whole list from one snapshot and then
+// diffs, each the size of its change, and the list it holds is the one HTTP /viewers gives.
+test('in a room of 300 the page keeps the list from diffs, each the size of its change', async () => {
+  const room = 'e2e-room';
+  const frames = [];
+  const alice = await demo(browser, server, 1, room, {
+    beforeLoad: (page) => page.on('websocket', (ws) => ws.on('framereceived', (f) => frames.push(String(f.payload)))),
+  });
+  await alice.waitForFunction(() => window.presence?.status === 'live', null, { timeout: 10_000 });
+  const tokens = new Map();
+  const beat = (user, extra = {}) => call(server, tokens.get(user), 'POST', room, 'heartbeat',
+                                         { tab_id: `t${user}`, mode: 'view', dirty: false, ...extra });
+  for (let user = 100; user < 400; user += 1) tokens.set(user, await tokenFor(server, user));
+  const outsider = await tokenFor(server, 999);
+  for (let user = 100; user < 400; user += 25) {
+    const batch = [];
+    for (let u = user; u < user + 25; u += 1) batch.push(beat(u));
+    for (const r of await Promise.all(batch)) assert.equal(r.status, 200, JSON.stringify(r.body));
+  }
+  const listed = () => alice.evaluate(() => window.presence.viewers.map((v) => v.id).join(','));
+  const expected = async () => {
+    const r = await call(server, outsider, 'GET', room, 'viewers?limit=1000');  // a user not in the room
+    return r.body.data.viewers.filter((v) => v.id !== 1).map((v) => v.id).join(',');
+  };
+  const settled = async () => {
+    const want = await expected();
+    const deadline = Date.now() + 20_000;
+    while (await listed() !== want) {
+      assert.ok(Date.now() < deadline, 'the page\'s list became the room\'s');
+      await alice.waitForTimeout(100);
+    }
+  };
+  await settled();
+  assert.equal(await alice.evaluate(() => window.presence.viewers.length), 300);
+  await alice.locator('presence-avatars .more', { hasText: '+297' }).waitFor({ timeout: 5_000 });
+
+  // Changes one at a time: a leave, an edit, a join. Each reaches the page as a diff.
+  const before = frames.length;
+  for (let user = 100; user < 110; user += 1) {
+    assert.equal((await call(server, tokens.get(user), 'DELETE', room, 'unregister', { tab_id: `t${user}` })).status, 200);
+  }
+  assert.equal((await beat(200, { mode: 'edit', dirty: true })).status, 200);
+  tokens.set(500, await tokenFor(server, 500));
+  assert.equal((await beat(500)).status, 200);
+  await settled();
+  const edited = await alice.evaluate(() => window.presence.viewers.find((v) => v.id === 200));
+  assert.equal(edited.has_dirty_tab, true);
+  assert.equal(edited.mode, 'edit');
+  const later = frames.slice(before).map((f) => JSON.parse(f)).filter((m) => m.type?.startsWith('presence'));
+  assert.ok(later.length > 0);
+  for (const m of later) {
+    assert.equal(m.type, 'presence_diff', 'no full list after the snapshot');
+    assert.ok(JSON.stringify(m).length < 1024, `a diff the size of its change: ${JSON.stringify(m).length} bytes`);
+  }
+  await alice.context().close();
 });

@@ -156,13 +156,7 @@ class ClusterTest : public ::testing::Test {
     ASSERT_EQ(c.request("POST", "/api/v1/presence/flow/" + record + "/heartbeat", tab_body(tab), token_for("7", "Grace"))
                   .status,
               200u);
-    auto m = ws.wait_for([&](const boost::json::value& v) {
-      if (!is_presence(v, record)) return false;
-      for (const auto& viewer : v.at("viewers").as_array()) {
-        if (viewer.at("id").as_int64() == 7) return true;
-      }
-      return false;
-    });
+    auto m = ws.wait_for([&](const boost::json::value& v) { return is_diff(v, record) && diff_names(v, 7); });
     EXPECT_TRUE(m) << "the change reached the subscriber";
   }
 };

@@ -72,7 +72,7 @@ TEST_P(Observability, MetricsFollowWebSocketsAndTheirEvents) {
   auto c = client();
   ASSERT_EQ(heartbeat(c, bob, "5", tab("b1")).status, 200u);
   ASSERT_TRUE(watcher.wait_for([](const boost::json::value& m) {
-    return is_presence(m, "5") && !m.at("viewers").as_array().empty();
+    return is_diff(m, "5") && !m.at("joined").as_array().empty();
   }));
 
   std::string m = scrape();

@@ -2,6 +2,7 @@
 // events, coalescing, leaving on close, expiry, HTTP and WebSocket mixed, field-level
 // presence, saved notices, authentication, limits and errors.
 #include "integration/fixture.hpp"
+#include "support/room_view.hpp"
 #include "support/ws_client.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -13,8 +14,9 @@ using boost::json::value;
 
 class WebSocket : public ApiTest {
  protected:
+  // The full form: these tests read whole lists (the diffs have tests of their own).
   static std::string subscribe(const std::string& id) {
-    return R"({"type":"subscribe","record_type":"flow","record_id":")" + id + R"("})";
+    return R"({"type":"subscribe","record_type":"flow","record_id":")" + id + R"(","events":"full"})";
   }
   static std::string beat(const std::string& id, const std::string& tab, const std::string& extra = "") {
     return R"({"type":"heartbeat","record_type":"flow","record_id":")" + id + R"(","tab_id":")" + tab +
@@ -369,6 +371,89 @@ TEST_P(WebSocket, PlainGetIsAClearErrorAndGraceUnregisterWaits) {
   EXPECT_EQ(viewers(c, bob, "42").size(), 1u);
 }
 
+// The default form: after the snapshot, each event carries only what changed, numbered
+// without a gap; applied by the protocol's rules they give the list HTTP /viewers gives.
+TEST_P(WebSocket, DiffsCarryOnlyTheChangeAndApplyToTheListInJoinOrder) {
+  start();
+  auto c = client();
+  auto alice = token_for("1", "Alice"), carol = token_for("3", "Carol"), dan = token_for("4", "Dan");
+  ASSERT_EQ(heartbeat(c, alice, "77", tab("a1")).status, 200u);
+  WsClient bob(port(), token_for("2", "Bob"));
+  bob.send(R"({"type":"subscribe","record_type":"flow","record_id":"77"})");
+  RoomView room;
+  auto snapshot = bob.wait_for([](const value& m) { return is_presence(m, "77"); });
+  ASSERT_TRUE(snapshot);
+  room.apply(*snapshot);
+  bob.send(beat("77", "b1"));  // the receiver is in the room too: never in his own events
+  value last;
+
+  // Applies diffs until the list is as `wanted` says.
+  const auto settle = [&](const std::function<bool()>& wanted) {
+    return bob.wait_for([&](const value& m) {
+      if (is_diff(m, "77")) {
+        EXPECT_LT(boost::json::serialize(m).size(), 512u) << "the size of the change";
+        room.apply(m);
+        last = m;
+      }
+      return wanted();
+    });
+  };
+  ASSERT_EQ(heartbeat(c, carol, "77", tab("c1")).status, 200u);
+  ASSERT_TRUE(settle([&] { return room.names() == std::vector<std::string>{"Alice", "Carol"}; }));
+  ASSERT_EQ(heartbeat(c, dan, "77", tab("d1")).status, 200u);
+  ASSERT_EQ(heartbeat(c, carol, "77", R"({"tab_id":"c1","mode":"edit","dirty":true})").status, 200u);
+  ASSERT_TRUE(settle([&] { return room.list.size() == 3 && room.list[1].at("mode") == "edit"; }))
+      << "Dan after Carol, Carol's change in place";
+  EXPECT_EQ(room.names(), (std::vector<std::string>{"Alice", "Carol", "Dan"}));
+  ASSERT_EQ(c.request("DELETE", path("77", "unregister"), R"({"tab_id":"a1"})", alice).status, 200u);
+  ASSERT_TRUE(settle([&] { return room.list.size() == 2; }));
+  EXPECT_EQ(room.names(), (std::vector<std::string>{"Carol", "Dan"}));
+  EXPECT_EQ(last.at("count").at("users").as_int64(), 3) << "Carol, Dan and Bob himself";
+  EXPECT_EQ(room.gaps, 0);
+  auto http = viewers(c, token_for("2", "Bob"), "77");
+  ASSERT_EQ(http.size(), 2u);
+  EXPECT_EQ(room.list[0], http[0].as_object());
+  EXPECT_EQ(room.list[1], http[1].as_object());
+}
+
+// subscribe's options: a limit bounds the snapshot (never the count), bad options are
+// refused with the HTTP API's words, and subscribing again starts over with a fresh
+// snapshot (what a client does after a gap).
+TEST_P(WebSocket, SubscribeTakesALimitAndAFormAndASecondSubscribeStartsOver) {
+  start();
+  auto c = client();
+  for (const char* who : {"1", "2", "3", "4"}) {
+    ASSERT_EQ(heartbeat(c, token_for(who, std::string("User ") + who), "8", tab(std::string("t") + who)).status, 200u);
+  }
+  WsClient ws(port(), token_for("9", "Nine"));
+  auto error_for = [&](const std::string& options) {
+    ws.send(R"({"type":"subscribe","record_type":"flow","record_id":"8")" + options + "}");
+    auto e = ws.wait_type("error");
+    return e ? std::string(e->at("code").as_string()) + ": " + std::string(e->at("message").as_string()) : "none";
+  };
+  EXPECT_EQ(error_for(R"(,"limit":1001)"), "invalid: The limit field must be an integer between 0 and 1000.");
+  EXPECT_EQ(error_for(R"(,"limit":-1)"), "invalid: The limit field must be an integer between 0 and 1000.");
+  EXPECT_EQ(error_for(R"(,"limit":"2")"), "invalid: The limit field must be an integer between 0 and 1000.");
+  EXPECT_EQ(error_for(R"(,"events":"all")"), "invalid: The selected events is invalid.");
+
+  ws.send(R"({"type":"subscribe","record_type":"flow","record_id":"8","limit":2})");
+  auto first = ws.wait_for([](const value& m) { return is_presence(m, "8"); });
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->at("viewers").as_array().size(), 2u) << "the first two in join order";
+  EXPECT_EQ(first->at("viewers").as_array()[0].at("name").as_string(), "User 1");
+  EXPECT_EQ(first->at("count").at("users").as_int64(), 4);
+
+  ws.send(R"({"type":"subscribe","record_type":"flow","record_id":"8","events":"full"})");
+  auto again = ws.wait_for([](const value& m) { return is_presence(m, "8"); });
+  ASSERT_TRUE(again) << "a fresh snapshot";
+  EXPECT_EQ(again->at("viewers").as_array().size(), 4u) << "the new options: no limit";
+  ASSERT_EQ(c.request("DELETE", path("8", "unregister"), R"({"tab_id":"t1"})", token_for("1", "User 1")).status, 200u);
+  auto full = ws.wait_for([](const value& m) { return is_presence(m, "8") || is_diff(m, "8"); });
+  ASSERT_TRUE(full);
+  EXPECT_EQ(full->at("type"), "presence") << "the full form, as asked";
+  EXPECT_EQ(full->at("viewers").as_array().size(), 3u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, WebSocket, ::testing::ValuesIn(backends()), backend_name);
 
 // Two nodes on one Redis: events cross between them.
@@ -389,9 +474,9 @@ TEST(WebSocketNodes, AChangeOnOneNodeReachesSubscribersOnAnother) {
                          token_for("1", "Alice"))
                 .status,
             200u);
-  auto joined = bob.wait_for([](const value& m) { return is_presence(m, "42") && !m.at("joined").as_array().empty(); });
-  ASSERT_TRUE(joined);
-  EXPECT_EQ(joined->at("viewers").as_array()[0].at("name").as_string(), "Alice");
+  auto joined = bob.wait_for([](const value& m) { return is_diff(m, "42") && !m.at("joined").as_array().empty(); });
+  ASSERT_TRUE(joined) << "a diff from the other node's change";
+  EXPECT_EQ(joined->at("joined").as_array()[0].at("name").as_string(), "Alice");
   ASSERT_EQ(on_a.request("POST", "/api/v1/presence/flow/42/saved", R"({"lock_version":7})", token_for("1", "Alice"))
                 .status,
             200u);

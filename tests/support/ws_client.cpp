@@ -123,4 +123,21 @@ bool is_presence(const boost::json::value& m, const std::string& record_id) {
          id->get_string() == record_id;
 }
 
+bool is_diff(const boost::json::value& m, const std::string& record_id) {
+  const auto& o = m.as_object();
+  const auto* type = o.if_contains("type");
+  const auto* id = o.if_contains("record_id");
+  return type && type->is_string() && type->get_string() == "presence_diff" && id && id->is_string() &&
+         id->get_string() == record_id;
+}
+
+bool diff_names(const boost::json::value& m, std::int64_t id) {
+  for (const char* list : {"joined", "updated"}) {
+    for (const auto& entry : m.at(list).as_array()) {
+      if (entry.at("id").is_int64() && entry.at("id").as_int64() == id) return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace presenced::testing

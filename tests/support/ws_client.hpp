@@ -49,6 +49,9 @@ class WsClient {
 };
 
 // Messages are checked often enough by type and record: helpers for predicates.
-bool is_presence(const boost::json::value& m, const std::string& record_id);
+bool is_presence(const boost::json::value& m, const std::string& record_id);  // a snapshot or full list
+bool is_diff(const boost::json::value& m, const std::string& record_id);      // presence_diff
+// Whether a diff's `joined` or `updated` entries include the user `id` (a numeric id).
+bool diff_names(const boost::json::value& m, std::int64_t id);
 
 }  // namespace presenced::testing

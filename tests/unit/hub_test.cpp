@@ -4,10 +4,14 @@
 #include "realtime/hub.hpp"
 #include "service/leave_grace.hpp"
 #include "support/manual_timers.hpp"
+#include "support/room_view.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
 
 namespace presenced::testing {
 namespace {
@@ -60,10 +64,18 @@ class FakeStore final : public store::PresenceStore {
 // A session as the hub sees it: what it was sent, and when (simulated ms).
 class FakeSubscriber final : public realtime::Subscriber {
  public:
-  FakeSubscriber(std::uint64_t id, const ManualTimers& timers) : id_(id), timers_(timers) {}
+  // `user`: the receiver's user id, whose own entry the events leave out ("" for none).
+  FakeSubscriber(std::uint64_t id, const ManualTimers& timers, std::string user = "")
+      : id_(id), timers_(timers), user_(std::move(user)) {}
   std::uint64_t subscriber_id() const override { return id_; }
-  void push_presence(std::shared_ptr<const realtime::PresenceEvent> event) override {
-    received.push_back({timers_.now_ms(), boost::json::parse(event->text)});
+  void push_presence(std::shared_ptr<const realtime::PresenceEvent> event, std::uint32_t limit) override {
+    // The bytes a session would write: the parts of the shared text for this receiver.
+    std::string sent;
+    for (auto [begin, end] : event->parts_for(user_, limit)) sent.append(event->text, begin, end - begin);
+    received.push_back({timers_.now_ms(), boost::json::parse(sent)});
+    const auto& m = received.back().message;
+    if (m.at("type") == "presence_diff") EXPECT_EQ(m.at("seq").as_int64(), room.seq + 1) << "no gap";
+    room.apply(m);
   }
   void push_text(std::shared_ptr<const std::string> text) override {
     received.push_back({timers_.now_ms(), boost::json::parse(*text)});
@@ -73,6 +85,8 @@ class FakeSubscriber final : public realtime::Subscriber {
     boost::json::value message;
   };
   std::vector<Received> received;
+  RoomView room;  // the list as a client holds it (support/room_view.hpp)
+  std::vector<std::string> view_names() const { return room.names(); }
 
   // The names in the n-th message's list `list` ("joined", "left", "viewers": names).
   std::vector<std::string> ids(std::size_t n, const char* list) const {
@@ -86,6 +100,7 @@ class FakeSubscriber final : public realtime::Subscriber {
  private:
   std::uint64_t id_;
   const ManualTimers& timers_;
+  std::string user_;
 };
 
 presence::Viewer viewer(std::string id, std::string name) {
@@ -131,7 +146,7 @@ TEST_F(HubTest, TheFirstChangeIsSentAtOnceAndABurstCostsAtMostTwoEvents) {
   timers.settle();
   ASSERT_EQ(carol.received.size(), 2u) << "an isolated change waits for nothing";
   EXPECT_EQ(carol.received[1].at_ms, 1'000);
-  EXPECT_EQ(carol.ids(1, "joined"), std::vector<std::string>{"1"});
+  EXPECT_EQ(carol.ids(1, "joined"), std::vector<std::string>{"Alice"});
 
   // Four more changes 10 ms apart, inside the window: held until it ends, then one event.
   const char* names[] = {"Bob", "Dan", "Eve", "Fay"};
@@ -145,8 +160,8 @@ TEST_F(HubTest, TheFirstChangeIsSentAtOnceAndABurstCostsAtMostTwoEvents) {
   timers.advance(1);  // 1,075 ms
   ASSERT_EQ(carol.received.size(), 3u);
   EXPECT_EQ(carol.received[2].at_ms, 1'075);
-  EXPECT_EQ(carol.ids(2, "joined"), (std::vector<std::string>{"2", "3", "4", "5"}));
-  EXPECT_EQ(carol.ids(2, "viewers"), (std::vector<std::string>{"Alice", "Bob", "Dan", "Eve", "Fay"}));
+  EXPECT_EQ(carol.ids(2, "joined"), (std::vector<std::string>{"Bob", "Dan", "Eve", "Fay"})) << "one diff for the burst";
+  EXPECT_EQ(carol.view_names(), (std::vector<std::string>{"Alice", "Bob", "Dan", "Eve", "Fay"}));
   timers.advance(10'000);
   EXPECT_EQ(carol.received.size(), 3u) << "the burst cost two events";
 }
@@ -190,8 +205,8 @@ TEST_F(HubTest, EventsArriveInTheOrderOfTheChanges) {
   change();
   timers.advance(100);
   ASSERT_EQ(carol.received.size(), 4u);
-  EXPECT_EQ(carol.ids(1, "joined"), std::vector<std::string>{"1"});
-  EXPECT_EQ(carol.ids(2, "joined"), std::vector<std::string>{"2"});
+  EXPECT_EQ(carol.ids(1, "joined"), std::vector<std::string>{"Alice"});
+  EXPECT_EQ(carol.ids(2, "joined"), std::vector<std::string>{"Bob"});
   EXPECT_EQ(carol.ids(3, "left"), std::vector<std::string>{"1"});
   EXPECT_EQ(carol.received[1].at_ms, 1'000);
   EXPECT_EQ(carol.received[2].at_ms, 1'100);
@@ -242,6 +257,119 @@ TEST_F(HubTest, EveryEventIsNumberedAndCarriesTheTotals) {
   hub.unsubscribe(threads[0], dave, record);
 }
 
+TEST_F(HubTest, AChangeInALargeRoomSendsOnlyTheChange) {
+  for (int i = 0; i < 1'000; ++i) store.viewers_now.push_back(viewer(std::to_string(i), "User " + std::to_string(i)));
+  FakeSubscriber viewer_7{2, timers, "7"};
+  hub.subscribe(threads[0], viewer_7, record);
+  timers.advance(1'000);
+  ASSERT_EQ(viewer_7.received.size(), 1u);
+  EXPECT_EQ(viewer_7.room.list.size(), 999u) << "the snapshot: everyone but the receiver";
+
+  store.viewers_now.push_back(viewer("1000", "Newcomer"));
+  store.viewers_now[3].mode = presence::Mode::edit;
+  store.viewers_now.erase(store.viewers_now.begin() + 500);
+  change();
+  timers.advance(1'000);
+  ASSERT_EQ(viewer_7.received.size(), 2u);
+  const auto& diff = viewer_7.received[1].message;
+  EXPECT_EQ(diff.at("type"), "presence_diff");
+  EXPECT_EQ(diff.at("seq").as_int64(), 1);
+  EXPECT_EQ(diff.at("count").at("users").as_int64(), 1'000) << "everyone, the receiver too";
+  EXPECT_EQ(viewer_7.ids(1, "joined"), std::vector<std::string>{"Newcomer"});
+  EXPECT_EQ(diff.at("joined").at(0).at("after"), boost::json::parse("[999,998]")) << "its place: after the last one";
+  EXPECT_EQ(viewer_7.ids(1, "updated"), std::vector<std::string>{"User 3"});
+  EXPECT_EQ(viewer_7.ids(1, "left"), std::vector<std::string>{"500"});
+  EXPECT_LT(boost::json::serialize(diff).size(), 512u) << "the size of the change, not of the room";
+  EXPECT_EQ(viewer_7.room.list.size(), 999u);
+  hub.unsubscribe(threads[0], viewer_7, record);
+}
+
+TEST_F(HubTest, TheReceiversOwnEntryIsCutFromEveryForm) {
+  store.viewers_now = {viewer("1", "Alice"), viewer("2", "Bob")};
+  FakeSubscriber bob{2, timers, "2"}, bob_full{3, timers, "2"};
+  hub.subscribe(threads[0], bob, record);
+  hub.subscribe(threads[0], bob_full, record, {.full = true});
+  timers.advance(1'000);
+  EXPECT_EQ(bob.view_names(), std::vector<std::string>{"Alice"});
+
+  store.viewers_now[1].tabs = 2;                          // Bob changes
+  store.viewers_now.push_back(viewer("3", "Carol"));      // Carol joins
+  change();
+  timers.advance(1'000);
+  ASSERT_EQ(bob.received.size(), 2u);
+  EXPECT_EQ(bob.ids(1, "updated"), std::vector<std::string>{}) << "his own change is not his to see";
+  EXPECT_EQ(bob.ids(1, "joined"), std::vector<std::string>{"Carol"});
+  EXPECT_EQ(bob.view_names(), (std::vector<std::string>{"Alice", "Carol"}));
+  ASSERT_EQ(bob_full.received.size(), 2u);
+  EXPECT_EQ(bob_full.received[1].message.at("type"), "presence") << "the full form on request";
+  EXPECT_EQ(bob_full.ids(1, "viewers"), (std::vector<std::string>{"Alice", "Carol"}));
+  EXPECT_EQ(bob_full.ids(1, "joined"), std::vector<std::string>{"3"});
+  EXPECT_EQ(bob_full.ids(1, "updated"), std::vector<std::string>{"2"});
+  hub.unsubscribe(threads[0], bob, record);
+  hub.unsubscribe(threads[0], bob_full, record);
+}
+
+TEST_F(HubTest, ALimitBoundsTheSnapshotAndTheFullListButNotTheCount) {
+  for (int i = 0; i < 10; ++i) store.viewers_now.push_back(viewer(std::to_string(i), "User " + std::to_string(i)));
+  FakeSubscriber three{2, timers, "1"}, none{3, timers}, full_three{4, timers, "9"};
+  hub.subscribe(threads[0], three, record, {.limit = 3});
+  hub.subscribe(threads[0], none, record, {.limit = 0});
+  hub.subscribe(threads[0], full_three, record, {.full = true, .limit = 3});
+  timers.advance(1'000);
+  EXPECT_EQ(three.ids(0, "viewers"), (std::vector<std::string>{"User 0", "User 2", "User 3"})) << "three others";
+  EXPECT_EQ(three.received[0].message.at("count").at("users").as_int64(), 10);
+  EXPECT_TRUE(none.ids(0, "viewers").empty()) << "counts only";
+  EXPECT_EQ(none.received[0].message.at("count").at("tabs").as_int64(), 10);
+
+  store.viewers_now.erase(store.viewers_now.begin());
+  change();
+  timers.advance(1'000);
+  EXPECT_EQ(full_three.ids(1, "viewers"), (std::vector<std::string>{"User 1", "User 2", "User 3"}));
+  EXPECT_EQ(full_three.received[1].message.at("count").at("users").as_int64(), 9);
+  for (auto* s : {&three, &none, &full_three}) hub.unsubscribe(threads[0], *s, record);
+}
+
+// The client's rules applied to every diff give, after each change, the list a fresh
+// snapshot gives: joins, leaves, updates and moves (a user whose first tab left while a
+// later one stayed), for a receiver outside the room and one inside it.
+TEST_F(HubTest, DiffsAppliedInOrderGiveTheSnapshotsList) {
+  std::mt19937 random(17);
+  FakeSubscriber outsider{2, timers}, insider{3, timers, "5"};
+  hub.subscribe(threads[0], outsider, record);
+  hub.subscribe(threads[0], insider, record);
+  timers.advance(1'000);
+  for (int round = 0; round < 300; ++round) {
+    auto& now = store.viewers_now;
+    for (int step = 0, steps = 1 + static_cast<int>(random() % 3); step < steps; ++step) {
+      const std::string id = std::to_string(random() % 12);
+      auto it = std::find_if(now.begin(), now.end(), [&](const auto& v) { return v.id == id; });
+      switch (random() % 4) {
+        case 0:  // a join, or a move to the end
+          if (it != now.end()) now.erase(it);
+          now.push_back(viewer(id, "User " + id));
+          break;
+        case 1:  // a leave
+          if (it != now.end()) now.erase(it);
+          break;
+        case 2:  // an update
+          if (it != now.end()) it->tabs += 1;
+          break;
+        default:  // a move forward (a tab from a node whose clock is behind)
+          if (it != now.end() && it != now.begin()) std::rotate(now.begin() + (random() % (it - now.begin())), it, it + 1);
+      }
+    }
+    change();
+    timers.advance(100);
+    std::vector<std::string> expected;
+    for (const auto& v : now) expected.push_back(v.name);
+    ASSERT_EQ(outsider.view_names(), expected) << "round " << round;
+    std::erase(expected, "User 5");
+    ASSERT_EQ(insider.view_names(), expected) << "round " << round;
+  }
+  hub.unsubscribe(threads[0], outsider, record);
+  hub.unsubscribe(threads[0], insider, record);
+}
+
 // The contracts of runtime/check.hpp hold in Debug and sanitizer builds (the CI's ASan and
 // TSan runs): a thread's share of the hub touched from another thread stops the process
 // with where and why, instead of racing.
@@ -268,10 +396,11 @@ TEST(DiffViewers, JoinsLeavesAndUpdatesInListOrder) {
   std::vector<presence::Viewer> after{viewer("2", "Bob"), viewer("3", "Carol"), viewer("4", "Dan"), viewer("5", "Eve")};
   after[1].tabs = 2;  // Carol opened a second tab
   const realtime::Transitions t = realtime::diff_viewers(before, after);
-  EXPECT_EQ(t.joined, (std::vector<std::string>{"4", "5"}));
+  EXPECT_EQ(t.joined, (std::vector<std::size_t>{2, 3})) << "places in the new list";
   EXPECT_EQ(t.left, (std::vector<std::string>{"1"}));
-  EXPECT_EQ(t.updated, (std::vector<std::string>{"3"}));
-  EXPECT_TRUE(realtime::diff_viewers(after, after).joined.empty());
+  EXPECT_EQ(t.updated, (std::vector<std::size_t>{1}));
+  EXPECT_TRUE(t.moved.empty());
+  EXPECT_TRUE(realtime::diff_viewers(after, after).empty());
 }
 
 TEST(DiffViewers, OneJoinInARoomOfTenThousandIsOneJoin) {
@@ -281,9 +410,10 @@ TEST(DiffViewers, OneJoinInARoomOfTenThousandIsOneJoin) {
   after.push_back(viewer("10000", "Newcomer"));
   after.erase(after.begin() + 5'000);  // and one left
   const realtime::Transitions t = realtime::diff_viewers(before, after);
-  EXPECT_EQ(t.joined, (std::vector<std::string>{"10000"}));
+  EXPECT_EQ(t.joined, (std::vector<std::size_t>{9'999}));
   EXPECT_EQ(t.left, (std::vector<std::string>{"5000"}));
   EXPECT_TRUE(t.updated.empty());
+  EXPECT_TRUE(t.moved.empty());
 }
 
 TEST(LeaveGraceTest, ATabLeavesAfterTheGraceUnlessHeardFromSince) {

@@ -2,7 +2,7 @@
 // backoff, fallback, token refresh, unregister, no timers left behind.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PresenceClient, backoffDelay, tabIdFor } from '../../web/presence-client.js';
+import { PresenceClient, applyDiff, backoffDelay, tabIdFor } from '../../web/presence-client.js';
 import { moreCount } from '../../web/presence-avatars.js';
 
 class FakeClock {
@@ -308,4 +308,82 @@ test('"+N" counts everyone not shown: past the first few of the list, or of the 
   assert.equal(moreCount(5, null, 3), 2, 'the list past max');
   assert.equal(moreCount(3, 9999, 3), 9996, 'a page of a large room');
   assert.equal(moreCount(5, 2, 3), 2, 'a stale total never hides the listed');
+});
+
+const A = { id: 1, name: 'A' }, B = { id: 2, name: 'B' }, C = { id: 'u-3', name: 'C' }, D = { id: 4, name: 'D' };
+
+test('a diff applies in order: left removed, updated in place, joined after its first held anchor', () => {
+  const list = [A, B, C];
+  const B2 = { ...B, mode: 'edit' };
+  const out = applyDiff(list, { left: [1], updated: [B2], joined: [{ ...D, after: ['u-3', 2] }] });
+  assert.deepEqual(out, [B2, C, D]);
+  assert.deepEqual(list, [A, B, C], 'the old list is not changed');
+  // The anchor before is this page's own user (never held): the second one places it.
+  assert.deepEqual(applyDiff([A, B], { joined: [{ ...D, after: [99, 1] }] }), [A, D, B]);
+  // First in the room, or after this page's own user only: at the start.
+  assert.deepEqual(applyDiff([A], { joined: [{ ...D, after: [] }] }), [D, A]);
+  assert.deepEqual(applyDiff([A], { joined: [{ ...D, after: [99] }] }), [D, A]);
+  // A user who moved is in left and joined: taken out, put back in the new place.
+  assert.deepEqual(applyDiff([A, B, C], { left: [1], joined: [{ ...A, after: ['u-3', 2] }] }), [B, C, A]);
+  // Several joins in one diff, each after the one before it.
+  assert.deepEqual(applyDiff([A], { joined: [{ ...B, after: [1] }, { ...C, after: [2, 1] }] }), [A, B, C]);
+  // Ids of users not in the list change nothing.
+  assert.deepEqual(applyDiff([A], { left: [42], updated: [{ id: 43, name: 'X' }] }), [A]);
+});
+
+test('with a limit the list is a window: never longer, and places past it are not kept', () => {
+  assert.deepEqual(applyDiff([A, B], { joined: [{ ...D, after: [7, 8] }] }, 2), [A, B], 'past the window');
+  assert.deepEqual(applyDiff([A, B], { joined: [{ ...D, after: [1] }] }, 2), [A, D], 'inside it: the last goes');
+  assert.deepEqual(applyDiff([A], { joined: [{ ...D, after: [7, 8] }] }, 2), [A, D], 'room left: at the end');
+});
+
+test('diffs after the snapshot update the list; a gap in seq asks for a fresh snapshot', async () => {
+  const { FakeSocket, made } = fakeSockets();
+  const { client } = make({ WebSocket: FakeSocket });
+  await flush();
+  const ws = made[0];
+  const seen = [];
+  client.onChange((viewers, info) => seen.push({ names: viewers.map((v) => v.name), users: info.count?.users }));
+  const diff = (seq, d) => ws.receive({ type: 'presence_diff', record_type: 'flow', record_id: '42', seq,
+                                        count: { users: 9, tabs: 9 }, joined: [], updated: [], left: [], ...d });
+  diff(3, { joined: [{ ...D, after: [] }] });
+  await flush();
+  assert.equal(seen.length, 0, 'before a snapshot a diff means nothing');
+  ws.receive({ type: 'presence', record_type: 'flow', record_id: '42', seq: 3, count: { users: 3, tabs: 3 },
+               viewers: [A, B], joined: [], left: [], updated: [] });
+  diff(4, { joined: [{ ...C, after: [2, 1] }] });
+  diff(5, { left: [1] });
+  await flush();
+  assert.deepEqual(seen.at(-1), { names: ['B', 'C'], users: 9 });
+  const subscribes = () => ws.sent.filter((m) => m.type === 'subscribe').length;
+  assert.equal(subscribes(), 1);
+  diff(7, { left: [2] });  // 6 was merged away
+  await flush();
+  assert.deepEqual(seen.at(-1).names, ['B', 'C'], 'a diff after a gap is not applied');
+  assert.equal(subscribes(), 2, 'subscribed again');
+  diff(8, { left: [2] });
+  await flush();
+  assert.equal(subscribes(), 2, 'once: it waits for the snapshot');
+  ws.receive({ type: 'presence', record_type: 'flow', record_id: '42', seq: 8, count: { users: 2, tabs: 2 },
+               viewers: [C], joined: [], left: [], updated: [] });
+  diff(9, { joined: [{ ...D, after: ['u-3'] }] });
+  await flush();
+  assert.deepEqual(seen.at(-1), { names: ['C', 'D'], users: 9 });
+  client.close();
+});
+
+test('a limit goes with subscribe and the HTTP poll', async () => {
+  const { FakeSocket, made } = fakeSockets();
+  const { client } = make({ WebSocket: FakeSocket, limit: 3 });
+  await flush();
+  assert.deepEqual(made[0].sent[1], { type: 'subscribe', record_type: 'flow', record_id: '42', limit: 3 });
+  client.close();
+  const urls = [];
+  const { fetch } = fakeFetch((url) => { urls.push(url); return { status: 200, body: { success: true, data: { viewers: [A, B, C, D], count: { users: 5, tabs: 5 } } } }; });
+  const polled = make({ WebSocket: fakeSockets({ opens: false }).FakeSocket, fetch, transport: 'http', limit: 3 });
+  await polled.clock.advance(100);
+  await flush();
+  assert.ok(urls.some((u) => u.endsWith('/viewers?limit=3')), urls.join(' '));
+  assert.equal(polled.client.viewers.length, 3);
+  polled.client.close();
 });

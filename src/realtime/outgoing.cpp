@@ -1,0 +1,34 @@
+#include "realtime/outgoing.hpp"
+
+namespace presenced::realtime {
+
+bool merge_presence(std::vector<Outgoing>& queue, std::size_t first, std::shared_ptr<const PresenceEvent>& event,
+                    std::uint32_t limit) {
+  const auto same_record = [&](const Outgoing& o) { return o.event && o.event->record_key == event->record_key; };
+  if (event->kind == PresenceEvent::Kind::diff) {
+    for (std::size_t i = queue.size(); i-- > first;) {
+      if (!same_record(queue[i])) continue;
+      if (queue[i].event->kind != PresenceEvent::Kind::diff) return false;
+      queue[i].event = std::move(event);
+      queue[i].limit = limit;
+      return true;
+    }
+    return false;
+  }
+  std::size_t at = queue.size();
+  for (std::size_t i = first; i < queue.size();) {
+    if (!same_record(queue[i])) {
+      ++i;
+    } else if (at == queue.size()) {
+      at = i++;
+    } else {
+      queue.erase(queue.begin() + static_cast<std::ptrdiff_t>(i));
+    }
+  }
+  if (at == queue.size()) return false;
+  queue[at].event = std::move(event);
+  queue[at].limit = limit;
+  return true;
+}
+
+}  // namespace presenced::realtime
