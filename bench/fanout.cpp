@@ -18,6 +18,9 @@
 // the figures (docs/benchmarks.md). It reads the events with a plain epoll loop, and
 // notes a delivery when epoll hands it the socket.
 
+#include "bench_util.hpp"
+#include "raw_reader.hpp"
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -48,9 +51,10 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
-using Clock = std::chrono::steady_clock;
 
 namespace {
+
+using namespace bench;
 
 struct Options {
   std::string mode;
@@ -62,10 +66,6 @@ struct Options {
   bool poll = false;  // latency: the reader spins rather than sleeps  // idle: the sockets subscribe to this many records, round robin
   int pid = 0;
 };
-
-std::int64_t now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch()).count();
-}
 
 // One subscriber socket. Counts the presence events after its snapshot; the k-th is the
 // k-th change of the run.
@@ -131,86 +131,6 @@ struct Subscriber : std::enable_shared_from_this<Subscriber> {
   bool raw_after_snapshot = false;
 };
 
-// After the handshakes, the sockets are read without Beast, straight from epoll: a Beast
-// read costs the client more than a delivery costs the server, and the client shares
-// the machine. Server frames are unmasked: [0x81][len (126: +2 bytes)][payload].
-class RawReader {
- public:
-  RawReader(std::vector<std::vector<std::int64_t>>& arrivals, bool poll)
-      : arrivals_(arrivals), epoll_(epoll_create1(0)), poll_(poll) {}
-  ~RawReader() { close(epoll_); }
-
-  void add(int fd, std::size_t index) {
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-    if (fds_.size() <= index) fds_.resize(index + 1);
-    fds_[index] = {fd, {}, 0};
-    epoll_event e{};
-    e.events = EPOLLIN;
-    e.data.u64 = index;
-    epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &e);
-  }
-
-  // Reads until `done`; counts each socket's presence frames.
-  void run(const std::atomic<bool>& done, std::vector<std::atomic<std::size_t>>& counts) {
-    std::vector<epoll_event> events(1024);
-    char chunk[4096];
-    while (!done) {
-      const int n = epoll_wait(epoll_, events.data(), static_cast<int>(events.size()), poll_ ? 0 : 10);
-      const std::int64_t at = now_us();
-      for (int i = 0; i < n; ++i) {
-        Fd& f = fds_[events[i].data.u64];
-        for (;;) {
-          const ssize_t got = recv(f.fd, chunk, sizeof chunk, 0);
-          if (got <= 0) break;
-          f.pending.append(chunk, static_cast<std::size_t>(got));
-        }
-        frames(f, events[i].data.u64, at, counts);
-      }
-    }
-  }
-
- private:
-  struct Fd {
-    int fd;
-    std::string pending;
-    std::size_t seen;
-  };
-  void frames(Fd& f, std::size_t index, std::int64_t at, std::vector<std::atomic<std::size_t>>& counts) {
-    std::size_t pos = 0;
-    while (f.pending.size() - pos >= 2) {
-      const auto* p = reinterpret_cast<const unsigned char*>(f.pending.data() + pos);
-      std::size_t len = p[1] & 0x7f, head = 2;
-      if (len == 126) {
-        if (f.pending.size() - pos < 4) break;
-        len = (std::size_t{p[2]} << 8) | p[3];
-        head = 4;
-      } else if (len == 127) {
-        break;  // not sent by presenced for these events
-      }
-      if (f.pending.size() - pos < head + len) break;
-      if ((p[0] & 0x0f) == 0x1) {  // text: a presence event (the only kind sent here)
-        const std::size_t k = f.seen++;
-        if (k < arrivals_.size()) arrivals_[k][index] = at;
-        ++counts[index];
-      }
-      pos += head + len;
-    }
-    f.pending.erase(0, pos);
-  }
-
-  std::vector<std::vector<std::int64_t>>& arrivals_;
-  int epoll_;
-  bool poll_;  // spin instead of sleeping in epoll_wait
-  std::vector<Fd> fds_;
-};
-
-void raise_file_limit() {
-  rlimit r{};
-  getrlimit(RLIMIT_NOFILE, &r);
-  r.rlim_cur = r.rlim_max;
-  setrlimit(RLIMIT_NOFILE, &r);
-}
-
 // Opens `n` subscribers (at most 256 handshakes at a time) and returns once every one
 // has its snapshot, or after a minute.
 std::vector<std::shared_ptr<Subscriber>> open_all(asio::io_context& io, const Options& o, std::size_t n,
@@ -239,39 +159,6 @@ std::vector<std::shared_ptr<Subscriber>> open_all(asio::io_context& io, const Op
   return all;
 }
 
-// A blocking HTTP request (the change that the subscribers are told of).
-unsigned http_post(unsigned short port, const std::string& target, const std::string& body, const std::string& token) {
-  asio::io_context io;
-  tcp::socket socket(io);
-  socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
-  beast::http::request<beast::http::string_body> req{beast::http::verb::post, target, 11};
-  req.set(beast::http::field::host, "127.0.0.1");
-  req.set(beast::http::field::authorization, "Bearer " + token);
-  req.set(beast::http::field::content_type, "application/json");
-  req.body() = body;
-  req.prepare_payload();
-  beast::http::write(socket, req);
-  beast::flat_buffer buffer;
-  beast::http::response<beast::http::string_body> res;
-  beast::http::read(socket, buffer, res);
-  return res.result_int();
-}
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<std::size_t>(p / 100.0 * static_cast<double>(v.size())))];
-}
-
-long rss_kb(int pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return -1;
-}
-
 int latency(const Options& o) {
   asio::io_context io;
   std::vector<std::vector<std::int64_t>> arrivals(o.trials, std::vector<std::int64_t>(o.subscribers, 0));
@@ -281,8 +168,7 @@ int latency(const Options& o) {
     std::fprintf(stderr, "only %zu of %zu subscribers got their snapshot\n", ready.load(), o.subscribers);
     return 1;
   }
-  RawReader reader(arrivals, o.poll);
-  std::vector<std::atomic<std::size_t>> counts(o.subscribers);
+  RawReader reader(arrivals, o.subscribers, o.poll);
   for (auto& s : subscribers) reader.add(s->ws.next_layer().release(), s->index);
   std::vector<std::int64_t> triggered(o.trials, 0);
   std::atomic<bool> done{false};
@@ -293,19 +179,22 @@ int latency(const Options& o) {
       const bool join = t % 2 == 0;
       const std::string target = std::string("/api/v1/presence/flow/hall/") + (join ? "heartbeat" : "unregister");
       const std::string body = join ? R"({"tab_id":"trigger","mode":"edit","dirty":true})" : R"({"tab_id":"trigger"})";
-      if (http_post(o.trigger_port ? o.trigger_port : o.port, target, body, o.trigger_token) != 200) std::fprintf(stderr, "trigger %zu failed\n", t);
+      HttpConnection http(o.trigger_port ? o.trigger_port : o.port);
+      if (http.request(beast::http::verb::post, target, body, o.trigger_token).status != 200) {
+        std::fprintf(stderr, "trigger %zu failed\n", t);
+      }
       // Wait for every delivery of this change before the next one.
       const auto deadline = Clock::now() + std::chrono::seconds(10);
       while (Clock::now() < deadline) {
         std::size_t got = 0;
-        for (auto& c : counts) got += c.load() > t;
+        for (std::size_t i = 0; i < o.subscribers; ++i) got += reader.frames(i) > t;
         if (got == o.subscribers) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
       }
     }
     done = true;
   });
-  reader.run(done, counts);
+  reader.run(done);
   trigger.join();
 
   std::vector<double> last, all;

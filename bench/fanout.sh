@@ -26,20 +26,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start_server LOG [FLAGS...]: sets server_pid and port
-start_server() {
-  local log=$1
-  shift
-  "$bin" --jwt-secret bench-secret-for-local-loopback-runs-only --listen 127.0.0.1:0 --rate-limit 0 --max-user-tabs 0 --max-sockets-per-user 0 --log-level warn "$@" > "$log" 2>&1 &
-  server_pid=$!
-  for _ in $(seq 1 100); do grep -q "listening on" "$log" && break; sleep 0.1; done
-  port=$(grep -o 'listening on [0-9.]*:[0-9]*' "$log" | sed 's/.*://')
-  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
-}
-stop_server() { kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""; }
+. bench/servers.sh
 
-subscriber=$("$bin" token --jwt-secret bench-secret-for-local-loopback-runs-only --user 1 --name Watcher --tenant 1 --ttl 86400)
-trigger=$("$bin" token --jwt-secret bench-secret-for-local-loopback-runs-only --user 2 --name Editor --tenant 1 --ttl 86400)
+subscriber=$("$bin" token --jwt-secret "$bench_secret" --user 1 --name Watcher --tenant 1 --ttl 86400)
+trigger=$("$bin" token --jwt-secret "$bench_secret" --user 2 --name Editor --tenant 1 --ttl 86400)
 
 echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(nproc) cores, open files: soft $(ulimit -Sn) hard $(ulimit -Hn)"
 for n in "${sizes[@]}"; do
@@ -53,10 +43,7 @@ for n in "${sizes[@]}"; do
   "$floor" "$(( n < 9990 ? n : 9990 ))" --writers 2 --reader 1
 done
 
-redis_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --loglevel warning > /dev/null &
-redis_pid=$!
-for _ in $(seq 1 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+start_redis
 start_server "$work/a.log" --store "redis://127.0.0.1:$redis_port"
 other_pid=$server_pid node_a=$port
 start_server "$work/b.log" --store "redis://127.0.0.1:$redis_port"
@@ -65,7 +52,7 @@ echo "## across nodes: 1000 subscribers on node B, changes on node A, one Redis"
   --subscribers 1000 --trials 50
 stop_server
 kill "$other_pid"; wait "$other_pid" 2>/dev/null || true; other_pid=""
-kill "$redis_pid"; wait "$redis_pid" 2>/dev/null || true; redis_pid=""
+stop_redis
 
 # Bare sockets (connected, authenticated), sockets on few records (the usual case: many
 # tabs on the same records), then one record per socket (each also costs a channel).

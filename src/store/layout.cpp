@@ -40,6 +40,8 @@ KeyText occupancy_key(std::string_view key, bool on) {
   return KeyText{kOccupancyPrefix, "{", key, "}"};
 }
 
+KeyText counts_key(std::string_view key) { return KeyText{kCountsPrefix, "{", key, "}"}; }
+
 std::string channel_of(std::string_view key) { return KeyText{kChannelPrefix, "{", key, "}"}.str(); }
 
 std::optional<presence::RecordRef> record_of_redis_key(std::string_view key) {

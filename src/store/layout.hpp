@@ -7,6 +7,7 @@
 //   Redis key      tenant_{t}_record_presence:{type}:{id}     the host app's hash
 //   saved key      tenant_{t}_record_presence_saved:{<key>}   the latest saved version
 //   marker         presenced_occupied:{<key>}                 webhooks' occupancy
+//   tab counts     presenced_tabs:{<key>}                     tabs per user (docs/redis.md)
 //   channel        presenced:{<key>}                          a record's changes
 //
 // The braces put a record's keys and channel in one cluster slot. A record's parts are
@@ -29,6 +30,7 @@ inline constexpr std::string_view kKeyPrefix = "tenant_";
 inline constexpr std::string_view kKeyMiddle = "_record_presence:";
 inline constexpr std::string_view kSavedKeyMiddle = "_record_presence_saved:";
 inline constexpr std::string_view kOccupancyPrefix = "presenced_occupied:";
+inline constexpr std::string_view kCountsPrefix = "presenced_tabs:";
 inline constexpr std::string_view kChannelPrefix = "presenced:";
 
 class KeyText {
@@ -61,6 +63,8 @@ KeyText saved_key(const presence::RecordRef& r);
 // The marker of the record whose Redis key is `key`; empty (no key passed to a script)
 // when `on` is false, a store without webhooks.
 KeyText occupancy_key(std::string_view key, bool on = true);
+// The tab counts of the record whose Redis key is `key` (a join's cap check in O(1)).
+KeyText counts_key(std::string_view key);
 std::string channel_of(std::string_view key);
 // The record a Redis key or a channel names (views into the text), or nothing when the
 // text is not ours.

@@ -228,6 +228,65 @@ TEST_F(RedisStoreTest, EveryChangeIsPublishedOnceAndRenewalsNever) {
   EXPECT_EQ(publishes(), expected);
 }
 
+// A join, a change and a leave cost Redis O(1) in the room's size: in a room of 5,000
+// tabs none of them reads the hash (HVALS, HGETALL, HSCAN); the caps come from HLEN and
+// the tab counts kept beside the hash.
+TEST_F(RedisStoreTest, AJoinAChangeAndALeaveNeverReadTheWholeRoom) {
+  auto server = node({"--max-tabs-per-record", "65000"});
+  HttpClient c(server->port());
+  const std::string seen = iso_utc(std::time(nullptr));
+  std::vector<std::string> fill{"HSET", kKey};
+  for (int i = 0; i < 5'000; ++i) {
+    fill.push_back("app" + std::to_string(i));
+    fill.push_back(R"({"user_id":)" + std::to_string(1000 + i) + R"(,"user_name":"U","mode":"view","dirty":false,"last_seen_at":")" + seen + R"("})");
+  }
+  raw.command(fill);
+  ASSERT_EQ(c.request("POST", "/api/v1/presence/flow/42/heartbeat", tab("warm"), token_for("2", "Warm")).status, 200u);
+  const auto reads = [&] {
+    const std::string info = raw.string({"INFO", "commandstats"});
+    return info.find("cmdstat_hvals") != std::string::npos || info.find("cmdstat_hgetall") != std::string::npos ||
+           info.find("cmdstat_hscan") != std::string::npos;
+  };
+  raw.string({"CONFIG", "RESETSTAT"});
+  auto alice = token_for("1", "Alice");
+  ASSERT_EQ(c.request("POST", "/api/v1/presence/flow/42/heartbeat", tab("t1"), alice).status, 200u);
+  EXPECT_FALSE(reads()) << "a join: " << raw.string({"INFO", "commandstats"});
+  ASSERT_EQ(c.request("POST", "/api/v1/presence/flow/42/heartbeat", tab("t1", "edit", true), alice).status, 200u);
+  EXPECT_FALSE(reads()) << "a change";
+  ASSERT_EQ(c.request("DELETE", "/api/v1/presence/flow/42/unregister", R"({"tab_id":"t1"})", alice).status, 200u);
+  EXPECT_FALSE(reads()) << "a leave";
+  EXPECT_EQ(raw.string({"HGET", "presenced_tabs:{" + std::string(kKey) + "}", "1"}), "0") << "the counts followed";
+}
+
+// The counts are bounds; where they say "full" the truth is counted, so the caps are
+// exact: counts lost (they expire with a quiet spell) are rebuilt from the hash, counts
+// too high (tabs that expired) are corrected, and the host app's tabs count toward the
+// record's cap.
+TEST_F(RedisStoreTest, TheTabCapsHoldWhateverTheCountsSay) {
+  auto server = node({"--max-tabs-per-user", "2", "--max-tabs-per-record", "4"});
+  HttpClient c(server->port());
+  const std::string counts = "presenced_tabs:{" + std::string(kKey) + "}";
+  auto alice = token_for("1", "Alice");
+  const auto beat = [&](const std::string& id, const std::string& token) {
+    return c.request("POST", "/api/v1/presence/flow/42/heartbeat", tab(id), token).status;
+  };
+  ASSERT_EQ(beat("a1", alice), 200u);
+  ASSERT_EQ(beat("a2", alice), 200u);
+  raw.command({"DEL", counts});
+  EXPECT_EQ(beat("a3", alice), 429u) << "counts rebuilt from the hash";
+  raw.command({"HSET", counts, "1", "2"});
+  raw.command({"HDEL", kKey, "a1", "a2"});  // as if both had expired and been cleaned
+  EXPECT_EQ(beat("a3", alice), 200u) << "counts too high are checked against the hash";
+  const std::string seen = iso_utc(std::time(nullptr));
+  for (const char* t : {"app1", "app2", "app3"}) {
+    raw.command({"HSET", kKey, t, R"({"user_id":7,"user_name":"App","mode":"view","dirty":false,"last_seen_at":")" + seen + R"("})"});
+  }
+  EXPECT_EQ(beat("b1", token_for("2", "Bob")), 429u) << "four live tabs, three the host app's";
+  raw.command({"HSET", kKey, "app3", R"({"user_id":7,"user_name":"App","mode":"view","dirty":false,"last_seen_at":")" +
+                                         iso_utc(std::time(nullptr) - 3600) + R"("})"});
+  EXPECT_EQ(beat("b1", token_for("2", "Bob")), 200u) << "an expired entry makes room";
+}
+
 // The server API's bulk query asks Redis once, whatever the number of records, and
 // cleans stale entries on the way as the viewers call does.
 TEST_F(RedisStoreTest, ABulkQueryIsOneScriptCall) {

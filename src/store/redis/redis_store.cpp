@@ -266,10 +266,11 @@ asio::awaitable<HeartbeatResult> RedisStore::heartbeat(presence::RecordRef recor
   const std::int64_t now = clock_.unix_ms();
   const presence::Iso8601 stamp(now), cutoff(now - options_.ttl_ms);
   const layout::KeyText key = layout::redis_key(record);
+  const layout::KeyText counts = layout::counts_key(key.view());
   const layout::KeyText marker = layout::occupancy_key(key.view(), tracking());
   Connection* wrote = nullptr;
   ExecResult r = co_await call_script(*nodes, scripts_.heartbeat,
-                                      Keys{key.view(), marker.view()}, [&](Command& w) {
+                                      Keys{key.view(), counts.view(), marker.view()}, [&](Command& w) {
     // Built here, each time the command is written (there is a retry after NOSCRIPT):
     // the buffers are the thread's, and other requests use them while this one waits.
     thread_local std::string head, tail;
@@ -312,10 +313,11 @@ asio::awaitable<UnregisterResult> RedisStore::unregister(presence::RecordRef rec
   NodeSet* nodes = nodes_here();
   if (!nodes) co_return UnregisterResult::unavailable;
   const layout::KeyText key = layout::redis_key(record);
+  const layout::KeyText counts = layout::counts_key(key.view());
   const layout::KeyText marker = layout::occupancy_key(key.view(), tracking());
   Connection* wrote = nullptr;
   ExecResult r = co_await call_script(*nodes, scripts_.unregister,
-                                      Keys{key.view(), marker.view()}, [&](Command& w) {
+                                      Keys{key.view(), counts.view(), marker.view()}, [&](Command& w) {
     w.arg(tab_id).arg(user.id).arg(clock_.unix_ms()).arg(options_.ttl_ms).arg(unless_seen_since_ms);
   }, options_.timeout, &wrote);
   const ScriptReply reply = script_reply(r);
@@ -342,9 +344,12 @@ asio::awaitable<ViewersResult> RedisStore::viewers(presence::RecordRef record, c
   const layout::KeyText key = layout::redis_key(record);
   const layout::KeyText saved = layout::saved_key(record);
   const layout::KeyText marker = layout::occupancy_key(key.view(), tracking());
+  // A command holds views of its arguments: the cutoff's text lives until the reply.
+  const std::int64_t now = clock_.unix_ms();
+  const presence::Iso8601 cutoff(now - options_.ttl_ms);
   ExecResult r = co_await call_script(
       *nodes, scripts_.viewers, Keys{key.view(), saved.view(), marker.view()},
-      [&](Command& w) { w.arg(clock_.unix_ms()).arg(options_.ttl_ms); }, options_.timeout);
+      [&](Command& w) { w.arg(now).arg(options_.ttl_ms).arg(cutoff.view()); }, options_.timeout);
   if (r.status != ExecStatus::ok || r.reply->type != REDIS_REPLY_ARRAY || r.reply->elements < 2) {
     co_return ViewersResult::unavailable;
   }
@@ -378,9 +383,11 @@ asio::awaitable<ViewersResult> RedisStore::viewers_of(std::span<const presence::
   }
   const auto groups = group_keys(keys, nodes->cluster(), per, [&](std::size_t k) { return slots[order[k / per]]; });
   std::vector<Reply> answers;
+  const std::int64_t now = clock_.unix_ms();
+  const presence::Iso8601 cutoff(now - options_.ttl_ms);  // viewed by the commands: lives until the replies
   const bool all = co_await run_groups(
       *nodes, scripts_.viewers_many, groups,
-      [&](auto& w) { w.arg(clock_.unix_ms()).arg(options_.ttl_ms).arg(static_cast<std::int64_t>(per)); },
+      [&](auto& w) { w.arg(now).arg(options_.ttl_ms).arg(static_cast<std::int64_t>(per)).arg(cutoff.view()); },
       options_.timeout, answers);
   if (!all) co_return ViewersResult::unavailable;
   std::size_t next = 0;  // position in `order`

@@ -93,9 +93,25 @@ local function joined_us(e, seen)
   if type(e.joined_us) == "number" then return e.joined_us end
   return seen * 1000
 end
+
+-- Whether the record has a live entry: page by page, so that in a live room (where the
+-- question is asked) the first page answers it.
+local function any_live(key, now, ttl)
+  local cursor = "0"
+  repeat
+    local page = redis.call("HSCAN", key, cursor, "COUNT", 16)
+    cursor = page[1]
+    local kv = page[2]
+    for i = 2, #kv, 2 do
+      if live(decode(kv[i]), now, ttl) then return true end
+    end
+  until cursor == "0"
+  return false
+end
 )LUA";
 
-// KEYS[1] the record. ARGV: tab id, TTL (ms), then the new value in pieces: head (up to
+// KEYS[1] the record, KEYS[2] its tab counts, KEYS[3] its occupancy marker (only with
+// webhooks). ARGV: tab id, TTL (ms), then the new value in pieces: head (up to
 // and including `"last_seen_at":"`), stamp (now, "YYYY-MM-DDTHH:MM:SS.mmmZ"), tail (the
 // rest up to and including `"joined_us":`), and cutoff (now - TTL, in the stamp's format).
 // The tab limits (MAX_TABS_PER_RECORD, MAX_TABS_PER_USER) are written into the text.
@@ -133,8 +149,8 @@ if old then
         redis.call("PEXPIRE", key, ttl)
         -- The occupancy marker (webhooks) is kept alive by a renewal once an hour: the
         -- first renewal in a new hour (stamps compare to the hour). Its TTL covers that.
-        if KEYS[2] and string.sub(seen, 1, 13) ~= string.sub(stamp, 1, 13) then
-          redis.call("PEXPIRE", KEYS[2], ttl + OCCUPANCY_GRACE_MS)
+        if KEYS[3] and string.sub(seen, 1, 13) ~= string.sub(stamp, 1, 13) then
+          redis.call("PEXPIRE", KEYS[3], ttl + OCCUPANCY_GRACE_MS)
         end
         local state, old_state = string.find(head, ',"mode":', user_end, true), string.find(old, ',"mode":', user_end, true)
         if old_state and string.sub(old, old_state, at) == string.sub(head, state)
@@ -155,9 +171,11 @@ local new = cjson.decode(new_text)
 local now = seen_ms(new)
 local t = redis.call("TIME")
 local joined, result = t[1] .. string.format("%06d", tonumber(t[2])), REPLY_joined
+local counts, me, previous = KEYS[2], user_of(new_text, new), nil
 if old then
   local e = decode(old)
   local alive, seen = live(e, now, tonumber(ttl))
+  previous = e and user_of(old, e)
   if alive then
     if user_of(old, e) ~= user_of(new_text, new) then return REPLY_not_owner end
     joined = string.format("%.0f", joined_us(e, seen))
@@ -167,34 +185,67 @@ if old then
     result = same and REPLY_renewed or REPLY_updated
   end
 end
-local count = 0
+local first = false
 if result == REPLY_joined then
-  -- Room for one more? Counted only for joins: a renewal never needs the whole hash.
-  local all, mine, me = redis.call("HVALS", key), 0, user_of(new_text, new)
-  for i = 1, #all do
-    local e = decode(all[i])
-    if live(e, now, tonumber(ttl)) then
-      count = count + 1
-      if user_of(all[i], e) == me then mine = mine + 1 end
+  -- Room for one more? A join costs O(1) in the room's size: HLEN bounds the live tabs
+  -- from above (it counts every entry, expired ones and the host app's too), and the
+  -- counts key holds each user's tabs as joins and leaves left them (from above too: a
+  -- tab that expired is still counted). Only when a bound says "full" is the hash read
+  -- and the truth counted (expired entries then go, so the bound is tight again).
+  local size, n = redis.call("HLEN", key), tonumber(ttl)
+  if size > 0 and redis.call("EXISTS", counts) == 0 then
+    -- The counts expired with a quiet spell (they live a TTL from the last join): again
+    -- from the hash, every user's.
+    local all, per = redis.call("HVALS", key), {}
+    for i = 1, #all do
+      local e = decode(all[i])
+      local u = live(e, now, n) and user_of(all[i], e)
+      if u then per[u] = (per[u] or 0) + 1 end
     end
+    for u, c in pairs(per) do redis.call("HSET", counts, u, c) end
   end
-  if count >= MAX_TABS_PER_RECORD then return REPLY_record_full end
-  if mine >= MAX_TABS_PER_USER then return REPLY_user_full end
+  local mine = tonumber(redis.call("HGET", counts, me) or "0")
+  if size >= MAX_TABS_PER_RECORD or mine >= MAX_TABS_PER_USER then
+    local all, gone, count = redis.call("HGETALL", key), {}, 0
+    mine = 0
+    for i = 1, #all, 2 do
+      local e = decode(all[i + 1])
+      if live(e, now, n) then
+        count = count + 1
+        if user_of(all[i + 1], e) == me then mine = mine + 1 end
+      elseif all[i] ~= tab then
+        gone[#gone + 1] = all[i]
+      end
+    end
+    for i = 1, #gone, 500 do
+      redis.call("HDEL", key, unpack(gone, i, math.min(i + 499, #gone)))
+    end
+    redis.call("HSET", counts, me, mine)
+    if count >= MAX_TABS_PER_RECORD then return REPLY_record_full end
+    if mine >= MAX_TABS_PER_USER then return REPLY_user_full end
+  end
+  -- Occupancy (webhooks) needs to know whether this is the first live tab.
+  if KEYS[3] then first = size == 0 or not any_live(key, now, n) end
+  if previous and previous ~= me and tonumber(redis.call("HGET", counts, previous) or "0") > 0 then
+    redis.call("HINCRBY", counts, previous, -1)  -- an expired tab of another user, taken over
+  end
+  if previous ~= me then redis.call("HINCRBY", counts, me, 1) end
+  redis.call("PEXPIRE", counts, ttl)
 end
 redis.call("HSET", key, tab, head .. stamp .. tail .. joined .. "}")
 redis.call("PEXPIRE", key, ttl)
 if result ~= REPLY_renewed then changed(key) end
-if KEYS[2] then
+if KEYS[3] then
   -- Occupancy (webhooks): the first live tab sets the marker. A marker already there
   -- means the last occupancy ended unseen (its key expired just now, or its tabs did
   -- before their key): "reoccupied" tells that vacancy and this occupancy, in order.
   local marker_ttl = ttl + OCCUPANCY_GRACE_MS
-  if result == REPLY_joined and count == 0 then
-    if redis.call("SET", KEYS[2], "1", "NX", "PX", marker_ttl) then return REPLY_occupied end
-    redis.call("PEXPIRE", KEYS[2], marker_ttl)
+  if first then
+    if redis.call("SET", KEYS[3], "1", "NX", "PX", marker_ttl) then return REPLY_occupied end
+    redis.call("PEXPIRE", KEYS[3], marker_ttl)
     return REPLY_reoccupied
   end
-  redis.call("PEXPIRE", KEYS[2], marker_ttl)
+  redis.call("PEXPIRE", KEYS[3], marker_ttl)
 end
 return result
 )LUA";
@@ -204,20 +255,46 @@ return result
 // publishes that removal (an expiry other nodes may not have seen). With the occupancy
 // marker (webhooks): when that removal leaves the record empty and the marker was there,
 // the marker goes and the second element is -2: this call saw the record become vacant.
+//
+// `cutoff` is now - TTL as a stamp ("YYYY-MM-DDTHH:MM:SS.mmmZ"). An entry presenced wrote
+// (a stamp in that format, `"joined_us":` and digits at its end) is judged by comparing
+// strings, without decoding it: in a room of 10,000 tabs the decode and date arithmetic
+// of every entry were most of a read, and a read follows every change on every node
+// with subscribers. Anything else (the host app's entries) is decoded, as before. C++
+// decodes what is returned either way (entry_codec.cpp), and skips what it cannot read.
 constexpr std::string_view kLiveEntries = R"LUA(
-local function live_entries(key, now, ttl, marker)
+local function live_entries(key, now, ttl, marker, cutoff)
   local all = redis.call("HGETALL", key)
-  local out, gone, first = {"", -1}, {}, nil
+  local out, gone, first, first_stamp = {"", -1}, {}, nil, nil
   for i = 1, #all, 2 do
-    local e = decode(all[i + 1])
-    local alive, seen = live(e, now, ttl)
-    if alive then
-      out[#out + 1] = string.format("%.0f", joined_us(e, seen))
-      out[#out + 1] = all[i + 1]
-      if not first or seen < first then first = seen end
+    local v = all[i + 1]
+    local _, at = string.find(v, '"last_seen_at":"', 1, true)
+    local stamp = at and string.sub(v, at + 1, at + 24)
+    local _, j = string.find(v, ',"joined_us":', at and at + 25 or 1, true)
+    local joined = j and string.byte(v, -1) == 125 and string.match(string.sub(v, j + 1, -2), "^%d+$")
+    if joined and stamp and #stamp == 24 and string.byte(stamp, 24) == 90 and string.byte(stamp, 20) == 46 then
+      if stamp > cutoff then
+        out[#out + 1] = joined
+        out[#out + 1] = v
+        if not first_stamp or stamp < first_stamp then first_stamp = stamp end
+      else
+        gone[#gone + 1] = all[i]
+      end
     else
-      gone[#gone + 1] = all[i]
+      local e = decode(v)
+      local alive, seen = live(e, now, ttl)
+      if alive then
+        out[#out + 1] = string.format("%.0f", joined_us(e, seen))
+        out[#out + 1] = v
+        if not first or seen < first then first = seen end
+      else
+        gone[#gone + 1] = all[i]
+      end
     end
+  end
+  if first_stamp then
+    local seen = seen_ms({last_seen_at = first_stamp})
+    if not first or seen < first then first = seen end
   end
   if first then out[2] = string.format("%.0f", first + ttl - now) end
   for i = 1, #gone, 500 do
@@ -232,21 +309,21 @@ end
 )LUA";
 
 // KEYS[1] the record, KEYS[2] its saved version, KEYS[3] its occupancy marker (only with
-// webhooks). ARGV: now (ms), TTL (ms).
+// webhooks). ARGV: now (ms), TTL (ms), cutoff (now - TTL as a stamp).
 // Returns the live entries with the saved version (or "") first.
 constexpr std::string_view kViewers = R"LUA(
-local out = live_entries(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), KEYS[3])
+local out = live_entries(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), KEYS[3], ARGV[3])
 out[1] = redis.call("GET", KEYS[2]) or ""
 return out
 )LUA";
 
 // KEYS: for each record, the record and its saved version, and with webhooks (ARGV[3] is
-// then 3) its occupancy marker. ARGV: now (ms), TTL (ms), keys per record. Returns one
+// then 3) its occupancy marker. ARGV: now (ms), TTL (ms), keys per record, cutoff. Returns one
 // answer of the viewers script per record, in order: a bulk query in one round trip.
 constexpr std::string_view kViewersMany = R"LUA(
 local now, ttl, per, result = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), {}
 for k = 1, #KEYS, per do
-  local out = live_entries(KEYS[k], now, ttl, per == 3 and KEYS[k + 2] or nil)
+  local out = live_entries(KEYS[k], now, ttl, per == 3 and KEYS[k + 2] or nil, ARGV[4])
   out[1] = redis.call("GET", KEYS[k + 1]) or ""
   result[#result + 1] = out
 end
@@ -311,8 +388,9 @@ end
 return result
 )LUA";
 
-// KEYS[1] the record, KEYS[2] its occupancy marker (only with webhooks). ARGV: tab id,
-// user id, now (ms), TTL (ms), and "unless seen since" (ms; 0: unconditionally).
+// KEYS[1] the record, KEYS[2] its tab counts, KEYS[3] its occupancy marker (only with
+// webhooks). ARGV: tab id, user id, now (ms), TTL (ms), and "unless seen since" (ms; 0:
+// unconditionally). O(1) in the room's size.
 // Returns "removed" (and publishes it), "absent", "not_owner" or "kept" (the tab was
 // heard from since; these change nothing). An expired entry is absent, and left to the
 // key's expiry (which tells the vacancy). With the marker, the removal of the last live
@@ -329,14 +407,12 @@ if user_of(old, e) ~= ARGV[2] then return REPLY_not_owner end
 local since = tonumber(ARGV[5])
 if since > 0 and seen >= since then return REPLY_kept end
 redis.call("HDEL", KEYS[1], ARGV[1])
+if tonumber(redis.call("HGET", KEYS[2], ARGV[2]) or "0") > 0 then redis.call("HINCRBY", KEYS[2], ARGV[2], -1) end
 changed(KEYS[1])
-if KEYS[2] then
-  local all = redis.call("HVALS", KEYS[1])
-  for i = 1, #all do
-    if live(decode(all[i]), now, ttl) then return REPLY_removed end
-  end
-  redis.call("DEL", KEYS[1])
-  if redis.call("DEL", KEYS[2]) == 1 then return REPLY_vacated end
+if KEYS[3] then
+  if any_live(KEYS[1], now, ttl) then return REPLY_removed end
+  redis.call("DEL", KEYS[1], KEYS[2])
+  if redis.call("DEL", KEYS[3]) == 1 then return REPLY_vacated end
 end
 return REPLY_removed
 )LUA";
@@ -397,9 +473,7 @@ Script make(std::string_view name, std::string_view publish, std::string_view bo
 Scripts make_scripts(std::size_t max_tabs_per_record, std::size_t max_tabs_per_user, bool sharded) {
   const std::string_view publish = sharded ? "SPUBLISH" : "PUBLISH";
   std::string heartbeat(kHeartbeat);
-  auto put = [&](std::string_view name, std::size_t value) {
-    heartbeat.replace(heartbeat.find(name), name.size(), std::to_string(value));
-  };
+  auto put = [&](std::string_view name, std::size_t value) { replace_all(heartbeat, name, std::to_string(value)); };
   put("MAX_TABS_PER_RECORD", max_tabs_per_record);
   put("MAX_TABS_PER_USER", max_tabs_per_user);
   std::string fast_path(kHeartbeatFastPath);
