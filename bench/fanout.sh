@@ -18,14 +18,6 @@ sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(1000 10000)
 idle_sockets=${IDLE_SOCKETS:-10000}
 
-work=$(mktemp -d)
-server_pid="" other_pid="" redis_pid=""
-cleanup() {
-  for pid in $server_pid $other_pid $redis_pid; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
 . bench/servers.sh
 
 subscriber=$("$bin" token --jwt-secret "$bench_secret" --user 1 --name Watcher --tenant 1 --ttl 86400)

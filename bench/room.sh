@@ -15,14 +15,6 @@ bin=build/presenced tool=build/bench/room floor=build/bench/loopback_floor
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(1000 5000 10000)
 changes=${CHANGES:-30}
-
-work=$(mktemp -d)
-server_pid="" other_pid="" redis_pid=""
-cleanup() {
-  for pid in $server_pid $other_pid $redis_pid; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
 . bench/servers.sh
 room_flags=(--max-tabs-per-record 65000)
 

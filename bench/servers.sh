@@ -1,5 +1,14 @@
-# Sourced by the WebSocket benchmarks: presenced and redis-server on free loopback ports.
-# Needs $bin (the presenced binary) and $work (a scratch directory).
+# Sourced by the WebSocket benchmarks: presenced and redis-server on free loopback ports,
+# a scratch directory ($work), and everything stopped and removed on exit. Needs $bin
+# (the presenced binary). other_pid: a second server the caller keeps.
+
+work=$(mktemp -d)
+server_pid="" other_pid="" redis_pid=""
+cleanup() {
+  for pid in $server_pid $other_pid $redis_pid; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
 
 bench_secret=bench-secret-for-local-loopback-runs-only
 

@@ -141,20 +141,6 @@ std::array<PresenceEvent::Part, 3> PresenceEvent::parts_for(std::string_view rec
   return {Part{0, gap.first}, Part{gap.second, head_end}, tail};
 }
 
-std::shared_ptr<PresenceEvent> make_snapshot_event(std::string record_key, presence::RecordRef record, std::uint64_t seq,
-                                                   const std::vector<presence::Viewer>& viewers) {
-  auto event = std::make_shared<PresenceEvent>();
-  event->kind = PresenceEvent::Kind::snapshot;
-  event->record_key = std::move(record_key);
-  event->seq = seq;
-  event->text.reserve(200 + viewers.size() * 128);
-  append_head(event->text, "presence", record, seq, viewers);
-  append_list(*event, viewers);
-  event->text.append(R"(,"joined":[],"left":[],"updated":[]})");
-  event->index_entries();
-  return event;
-}
-
 std::shared_ptr<PresenceEvent> make_full_event(std::string record_key, presence::RecordRef record, std::uint64_t seq,
                                                const std::vector<presence::Viewer>& viewers, const Transitions& t) {
   auto event = std::make_shared<PresenceEvent>();
@@ -171,6 +157,14 @@ std::shared_ptr<PresenceEvent> make_full_event(std::string record_key, presence:
   append_ids(o, "updated", viewers, t.moved.empty() ? t.updated : merged(t.updated, t.moved));
   o += '}';
   event->index_entries();
+  return event;
+}
+
+// A snapshot is the full form with no transitions: the same text, sent only on subscribe.
+std::shared_ptr<PresenceEvent> make_snapshot_event(std::string record_key, presence::RecordRef record, std::uint64_t seq,
+                                                   const std::vector<presence::Viewer>& viewers) {
+  auto event = make_full_event(std::move(record_key), record, seq, viewers, {});
+  event->kind = PresenceEvent::Kind::snapshot;
   return event;
 }
 

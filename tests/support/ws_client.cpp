@@ -115,21 +115,18 @@ void WsClient::drop() {
   impl_->closed = true;
 }
 
-bool is_presence(const boost::json::value& m, const std::string& record_id) {
+namespace {
+bool is_event(const boost::json::value& m, std::string_view type_name, const std::string& record_id) {
   const auto& o = m.as_object();
   const auto* type = o.if_contains("type");
   const auto* id = o.if_contains("record_id");
-  return type && type->is_string() && type->get_string() == "presence" && id && id->is_string() &&
+  return type && type->is_string() && type->get_string() == type_name && id && id->is_string() &&
          id->get_string() == record_id;
 }
+}  // namespace
 
-bool is_diff(const boost::json::value& m, const std::string& record_id) {
-  const auto& o = m.as_object();
-  const auto* type = o.if_contains("type");
-  const auto* id = o.if_contains("record_id");
-  return type && type->is_string() && type->get_string() == "presence_diff" && id && id->is_string() &&
-         id->get_string() == record_id;
-}
+bool is_presence(const boost::json::value& m, const std::string& record_id) { return is_event(m, "presence", record_id); }
+bool is_diff(const boost::json::value& m, const std::string& record_id) { return is_event(m, "presence_diff", record_id); }
 
 bool diff_names(const boost::json::value& m, std::int64_t id) {
   for (const char* list : {"joined", "updated"}) {
