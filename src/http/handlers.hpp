@@ -46,7 +46,7 @@ struct ConnectionScratch {
 };
 
 // GET /viewers?limit=N&offset=M: the largest page, and the furthest start.
-inline constexpr std::size_t kMaxViewerPage = 1'000;
+inline constexpr std::size_t kMaxViewerPage = presence::kMaxListed;
 inline constexpr std::size_t kMaxViewerOffset = 1'000'000;
 
 struct HandlerOptions {

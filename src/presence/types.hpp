@@ -38,6 +38,10 @@ struct HeartbeatInput {
   std::uint32_t lock_version = kNoLockVersion;
 };
 
+// The most entries one list answer holds: an HTTP /viewers page, a WebSocket
+// subscription's limit.
+inline constexpr std::size_t kMaxListed = 1'000;
+
 // A record's totals: users (entries) and live tabs, everyone counted, the caller too.
 struct Totals {
   std::size_t users = 0;

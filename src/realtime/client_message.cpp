@@ -1,6 +1,7 @@
 #include "realtime/client_message.hpp"
 
 #include <charconv>
+#include <string>
 
 namespace presenced::realtime {
 namespace {
@@ -43,15 +44,16 @@ void check_record(ClientMessage& m, presence::ValidationErrors& errors) {
 void check_subscribe_options(ClientMessage& m, presence::ValidationErrors& errors) {
   const presence::JsonField& limit = m.fields[kLimit];
   if (limit.is_present()) {
-    if (limit.kind != Kind::integer || limit.integer < 0 || limit.integer > kMaxSubscribeLimit) {
-      errors.add("limit", "The limit field must be an integer between 0 and 1000.");
+    constexpr auto most = static_cast<std::int64_t>(presence::kMaxListed);
+    if (limit.kind != Kind::integer || limit.integer < 0 || limit.integer > most) {
+      errors.add("limit", "The limit field must be an integer between 0 and " + std::to_string(most) + ".");
     } else {
-      m.limit = static_cast<std::uint32_t>(limit.integer);
+      m.options.limit = static_cast<std::uint32_t>(limit.integer);
     }
   }
   const presence::JsonField& events = m.fields[kEvents];
   if (events.is_present()) {
-    if (events.kind == Kind::string && events.text == "full") m.full_events = true;
+    if (events.kind == Kind::string && events.text == "full") m.options.full = true;
     else if (events.kind != Kind::string || events.text != "diff") errors.add("events", "The selected events is invalid.");
   }
 }

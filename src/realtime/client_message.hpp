@@ -5,14 +5,11 @@
 #include "presence/json_fields.hpp"
 #include "presence/types.hpp"
 #include "presence/validation.hpp"
+#include "realtime/events.hpp"
 
-#include <cstdint>
 #include <string_view>
 
 namespace presenced::realtime {
-
-inline constexpr std::uint32_t kNoSubscribeLimit = 0xffffffffu;
-inline constexpr std::int64_t kMaxSubscribeLimit = 1000;  // as HTTP /viewers' page
 
 enum class MessageType { auth, subscribe, unsubscribe, heartbeat, leave, unknown };
 
@@ -23,8 +20,7 @@ struct ClientMessage {
   std::string_view record_type, record_id;  // subscribe, unsubscribe, heartbeat, leave
   std::string_view token;                   // auth
   presence::HeartbeatInput heartbeat;       // heartbeat; leave uses its tab_id
-  bool full_events = false;                 // subscribe: "events":"full" (the default is "diff")
-  std::uint32_t limit = kNoSubscribeLimit;  // subscribe: entries in a list at most
+  SubscribeOptions options;                 // subscribe: `limit` and `events`
   char id_digits[24];                       // a numeric record_id, as text
 };
 

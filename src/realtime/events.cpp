@@ -112,33 +112,31 @@ std::size_t PresenceEvent::find(std::string_view user_id, std::size_t within) co
   return within;
 }
 
+// Entry `s` and one comma beside it in its array, among entries [0, last): the one
+// before, or for the first, the one after.
+PresenceEvent::Part PresenceEvent::cut_around(std::size_t s, std::size_t last) const {
+  const Entry& e = entries[s];
+  if (s > 0 && entries[s - 1].list == e.list) return {entries[s - 1].end, e.end};
+  if (s + 1 < last && entries[s + 1].list == e.list) return {e.begin, entries[s + 1].begin};
+  return {e.begin, e.end};
+}
+
 std::array<PresenceEvent::Part, 3> PresenceEvent::parts_for(std::string_view receiver_id, std::uint32_t limit) const {
-  const std::size_t size = text.size();
+  const std::size_t size = text.size(), n = entries.size();
   if (kind == Kind::diff) {
-    const std::size_t s = find(receiver_id, entries.size());
-    if (s == entries.size()) return {Part{0, size}, Part{size, size}, Part{size, size}};
-    // The entry and one comma beside it in its array: the one before, or for the first,
-    // the one after.
-    const Entry& e = entries[s];
-    Part cut{e.begin, e.end};
-    if (s > 0 && entries[s - 1].list == e.list) cut = {entries[s - 1].end, e.end};
-    else if (s + 1 < entries.size() && entries[s + 1].list == e.list) cut = {e.begin, entries[s + 1].begin};
+    const std::size_t s = find(receiver_id, n);
+    const Part cut = s < n ? cut_around(s, n) : Part{size, size};
     return {Part{0, cut.first}, Part{cut.second, size}, Part{size, size}};
   }
-  // A list: the first `limit` entries that are not the receiver's.
-  const std::size_t n = entries.size();
-  const std::size_t keep_at_most = limit == kNoLimit ? n : std::min<std::size_t>(limit, n);
-  const std::size_t s = find(receiver_id, keep_at_most + 1);  // their entry matters only among those
-  const bool cut = s <= keep_at_most && s < n;
-  const std::size_t keep = std::min(keep_at_most, n - (s < n ? 1 : 0));
-  const std::size_t last = cut && s < keep + 1 ? keep + 1 : keep;  // entries [0, last) hold what is sent
-  const Part tail{list_end, size};
-  if (last == 0) return {Part{0, list_begin}, Part{list_begin, list_begin}, tail};
-  const std::size_t head_end = entries[last - 1].end;
-  if (!cut || s >= last) return {Part{0, head_end}, Part{head_end, head_end}, tail};
-  if (last == 1) return {Part{0, list_begin}, Part{list_begin, list_begin}, tail};  // only their own
-  Part gap = s > 0 ? Part{entries[s - 1].end, entries[s].end} : Part{entries[0].begin, entries[1].begin};
-  return {Part{0, gap.first}, Part{gap.second, head_end}, tail};
+  // A list: the first `limit` entries that are not the receiver's. Their own entry matters
+  // only among the first limit + 1; entries [0, last) hold what is sent.
+  const std::size_t wanted = limit == kNoLimit ? n : std::min<std::size_t>(limit, n);
+  const std::size_t s = find(receiver_id, wanted + 1);
+  const bool own = s < std::min(wanted + 1, n);
+  const std::size_t last = std::min(n, wanted + (own ? 1 : 0));
+  const std::size_t head_end = last > 0 ? entries[last - 1].end : list_begin;
+  const Part cut = own ? cut_around(s, last) : Part{head_end, head_end};
+  return {Part{0, cut.first}, Part{cut.second, head_end}, Part{list_end, size}};
 }
 
 std::shared_ptr<PresenceEvent> make_full_event(std::string record_key, presence::RecordRef record, std::uint64_t seq,

@@ -31,6 +31,12 @@ namespace presenced::realtime {
 
 inline constexpr std::uint32_t kNoLimit = std::numeric_limits<std::uint32_t>::max();
 
+// How a subscriber wants a record's changes (docs/protocol.md, subscribe).
+struct SubscribeOptions {
+  bool full = false;               // the whole list on every change, not diffs
+  std::uint32_t limit = kNoLimit;  // entries in a list at most (snapshot, full form)
+};
+
 struct PresenceEvent {
   enum class Kind : std::uint8_t { snapshot, full, diff };
   Kind kind = Kind::snapshot;
@@ -55,6 +61,7 @@ struct PresenceEvent {
 
  private:
   std::size_t find(std::string_view user_id, std::size_t within) const;
+  Part cut_around(std::size_t s, std::size_t last) const;
   boost::unordered_flat_map<std::string_view, std::uint32_t> by_user_;
 };
 

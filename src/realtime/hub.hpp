@@ -45,12 +45,6 @@ class Subscriber {
   virtual void push_text(std::shared_ptr<const std::string> text) = 0;
 };
 
-// How a subscriber wants a record's changes (docs/protocol.md, subscribe).
-struct SubscribeOptions {
-  bool full = false;                // the whole list on every change, not diffs
-  std::uint32_t limit = kNoLimit;   // entries in a list at most (snapshot, full form)
-};
-
 struct HubOptions {
   std::chrono::milliseconds coalesce{75};
 };

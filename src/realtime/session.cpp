@@ -220,7 +220,7 @@ asio::awaitable<void> BasicSession<Socket>::handle(std::string_view text) {
     }
   }
   switch (m.type) {
-    case MessageType::subscribe: on_subscribe(record, {.full = m.full_events, .limit = m.limit}); break;
+    case MessageType::subscribe: on_subscribe(record, m.options); break;
     case MessageType::unsubscribe: on_unsubscribe(record); break;
     case MessageType::heartbeat: co_await on_heartbeat(record, m.heartbeat); break;
     case MessageType::leave: co_await on_leave(record, m.heartbeat.tab_id); break;

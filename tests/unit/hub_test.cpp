@@ -74,7 +74,9 @@ class FakeSubscriber final : public realtime::Subscriber {
     for (auto [begin, end] : event->parts_for(user_, limit)) sent.append(event->text, begin, end - begin);
     received.push_back({timers_.now_ms(), boost::json::parse(sent)});
     const auto& m = received.back().message;
-    if (m.at("type") == "presence_diff") EXPECT_EQ(m.at("seq").as_int64(), room.seq + 1) << "no gap";
+    if (m.at("type") == "presence_diff") {
+      EXPECT_EQ(m.at("seq").as_int64(), room.seq + 1) << "no gap";
+    }
     room.apply(m);
   }
   void push_text(std::shared_ptr<const std::string> text) override {

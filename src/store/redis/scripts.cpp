@@ -177,7 +177,7 @@ if old then
   local alive, seen = live(e, now, tonumber(ttl))
   previous = e and user_of(old, e)
   if alive then
-    if user_of(old, e) ~= user_of(new_text, new) then return REPLY_not_owner end
+    if previous ~= me then return REPLY_not_owner end
     joined = string.format("%.0f", joined_us(e, seen))
     local same = e.mode == new.mode and truthy(e.dirty) == new.dirty
         and (type(e.active_field) == "string" and e.active_field or "") == (new.active_field or "")
