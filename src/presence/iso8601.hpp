@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 namespace presenced::presence {
@@ -59,5 +60,33 @@ class Iso8601 {
   char buf_[24] = {'0', '0', '0', '0', '-', '0', '0', '-', '0', '0', 'T', '0',
                    '0', ':', '0', '0', ':', '0', '0', '.', '0', '0', '0', 'Z'};
 };
+
+// The unix milliseconds of a stamp in exactly the format above, or none: the stamps
+// presenced writes, read back (store/redis/room_mirror.cpp). Anything else (the host
+// app's variants) is for the lenient readers.
+inline std::optional<std::int64_t> parse_iso8601_ms(std::string_view s) {
+  if (s.size() != 24 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != '.' ||
+      s[23] != 'Z') {
+    return std::nullopt;
+  }
+  bool ok = true;
+  const auto num = [&](std::size_t at, std::size_t width) {
+    int v = 0;
+    for (std::size_t i = at; i < at + width; ++i) {
+      if (s[i] < '0' || s[i] > '9') ok = false;
+      v = v * 10 + (s[i] - '0');
+    }
+    return v;
+  };
+  const int year = num(0, 4), month = num(5, 2), day = num(8, 2);
+  const int hour = num(11, 2), minute = num(14, 2), second = num(17, 2), milli = num(20, 3);
+  if (!ok || hour > 23 || minute > 59 || second > 59) return std::nullopt;
+  using namespace std::chrono;
+  const year_month_day date{std::chrono::year(year), std::chrono::month(static_cast<unsigned>(month)),
+                            std::chrono::day(static_cast<unsigned>(day))};
+  if (!date.ok()) return std::nullopt;
+  const std::int64_t days = sys_days(date).time_since_epoch().count();
+  return ((days * 24 + hour) * 60 + minute) * 60'000LL + second * 1000LL + milli;
+}
 
 }  // namespace presenced::presence

@@ -189,7 +189,7 @@ void Hub::recompute(std::shared_ptr<Channel> channel) {
       [this, channel]() -> asio::awaitable<void> {
         std::vector<presence::Viewer> now;
         store::RecordState state;
-        const store::ViewersResult result = co_await store_.viewers(channel->record, nullptr, now, &state);
+        const store::ViewersResult result = co_await store_.room(channel->record, now, state);
         if (channel->closed) co_return;
         if (result == store::ViewersResult::ok) {
           if (channel->known) {

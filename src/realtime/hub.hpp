@@ -5,7 +5,8 @@
 // thread, the sessions subscribed to each record (touched only on that thread: no lock).
 // Each record with subscribers has one channel, on a "home" thread chosen by the
 // record's hash. A change, from whichever thread made it (or from Redis), is posted to
-// the record's home; the channel reads the record's viewers from the store, compares
+// the record's home; the channel asks the store for the record's viewers (room(): the
+// Redis store answers from the changes it heard, without a read), compares
 // them with what it sent last, serialises one diff (and one full list, only when a
 // subscriber asked for that form), and posts it once to each thread that has
 // subscribers, which hands it to its sessions.
@@ -14,7 +15,8 @@
 // following window (--ws-coalesce, 75 ms) are sent together when it ends, so a burst
 // costs at most two events per window and an isolated change waits for nothing. A change
 // that alters nothing visible (a renewal) sends nothing. Expiry needs no one to report
-// it: a channel looks again when the first tab it knows of is due to expire.
+// it: a channel looks again when the store says to (the first tab it knows of is due
+// to expire, or what the store heard must be read again).
 
 #include "presence/identity.hpp"
 #include "presence/types.hpp"

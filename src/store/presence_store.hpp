@@ -125,6 +125,15 @@ class PresenceStore {
                                                         std::vector<presence::Viewer>& out,
                                                         RecordState* state) = 0;
 
+  // The viewers (everyone) of a record this node watches (watch()), for its pushes: a
+  // store that hears every change may answer from what it heard instead of reading the
+  // record (the Redis store: room_mirror.hpp). `state.next_expiry_ms` is then how long
+  // until the record must be looked at again though nothing was heard. Called on the
+  // thread that watches the record.
+  virtual boost::asio::awaitable<ViewersResult> room(presence::RecordRef record, std::vector<presence::Viewer>& out,
+                                                     RecordState& state) {
+    co_return co_await viewers(record, nullptr, out, &state);
+  }
   // The viewers (everyone) of each record, out[i] for records[i], in one round trip to
   // the store: the server API's bulk query (at most kMaxBulkRecords). The embedded store
   // has no round trip to save and asks viewers() for each in turn.
@@ -174,8 +183,9 @@ class PresenceStore {
   void set_occupancy_observer(OccupancyObserver* observer) { occupancy_ = observer; }
 
   // Changes of `record` made on other nodes are wanted (someone here subscribed). Counted:
-  // every watch() is followed by one unwatch(). Any thread. A store that is the only
-  // source of changes (the embedded store) has nothing to do.
+  // every watch() is followed by one unwatch(), on the same server thread, which is the
+  // one room() is called on. A store that is the only source of changes (the embedded
+  // store) has nothing to do.
   virtual void watch(presence::RecordRef) {}
   virtual void unwatch(presence::RecordRef) {}
 

@@ -3,6 +3,7 @@
 #include "integration/fixture.hpp"
 #include "support/metrics_text.hpp"
 #include "support/webhook_receiver.hpp"
+#include "support/ws_client.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -15,6 +16,8 @@
 
 namespace presenced::testing {
 namespace {
+
+using boost::json::value;
 
 constexpr const char* kKey = "tenant_1_record_presence:flow:42";
 
@@ -285,6 +288,93 @@ TEST_F(RedisStoreTest, TheTabCapsHoldWhateverTheCountsSay) {
   raw.command({"HSET", kKey, "app3", R"({"user_id":7,"user_name":"App","mode":"view","dirty":false,"last_seen_at":")" +
                                          iso_utc(std::time(nullptr) - 3600) + R"("})"});
   EXPECT_EQ(beat("b1", token_for("2", "Bob")), 200u) << "an expired entry makes room";
+}
+
+// Whether this node listens on the record's channel (its subscription is in Redis).
+bool heard_by(RedisClient& raw, std::int64_t subscribers) {
+  auto r = raw.command({"PUBSUB", "NUMSUB", "presenced:{" + std::string(kKey) + "}"});
+  return r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[1]->integer == subscribers;
+}
+
+// The scripts publish what they changed, and every node keeps the room from that: in a
+// room of 5,000 tabs a join, a change and a leave on one node reach a subscriber on
+// another with no read of the room (no HGETALL, HVALS or HSCAN).
+TEST_F(RedisStoreTest, EveryNodeKeepsTheRoomFromTheNoticesWithoutReadingIt) {
+  auto a = node({"--max-tabs-per-record", "65000"}), b = node({"--max-tabs-per-record", "65000"});
+  const std::string seen = iso_utc(std::time(nullptr));
+  std::vector<std::string> fill{"HSET", kKey};
+  for (int i = 0; i < 5'000; ++i) {
+    fill.push_back("app" + std::to_string(i));
+    fill.push_back(R"({"user_id":)" + std::to_string(1000 + i) + R"(,"user_name":"U","mode":"view","dirty":false,"last_seen_at":")" + seen + R"("})");
+  }
+  raw.command(fill);
+  WsClient bob(b->port(), token_for("2", "Bob"));
+  bob.send(R"({"type":"subscribe","record_type":"flow","record_id":"42","limit":3})");
+  auto snapshot = bob.wait_for([](const value& m) { return is_presence(m, "42"); });
+  ASSERT_TRUE(snapshot);
+  EXPECT_EQ(snapshot->at("count").at("users").as_int64(), 5'000);
+  ASSERT_TRUE(eventually([&] { return heard_by(raw, 1); }));
+  HttpClient on_a(a->port());
+  auto alice = token_for("1", "Alice");
+  const auto heard = [&](auto wanted) { return bob.wait_for([&](const value& m) { return is_diff(m, "42") && wanted(m); }); };
+  ASSERT_EQ(on_a.request("POST", "/api/v1/presence/flow/42/heartbeat", tab("t1"), alice).status, 200u);
+  ASSERT_TRUE(heard([](const value& m) { return diff_names(m, 1); })) << "a join";
+
+  raw.string({"CONFIG", "RESETSTAT"});
+  ASSERT_EQ(on_a.request("POST", "/api/v1/presence/flow/42/heartbeat", tab("t1", "edit", true), alice).status, 200u);
+  auto updated = heard([](const value& m) { return diff_names(m, 1); });
+  ASSERT_TRUE(updated) << "a change";
+  EXPECT_EQ(updated->at("updated").as_array().at(0).at("mode"), "edit");
+  EXPECT_EQ(updated->at("count").at("users").as_int64(), 5'001);
+  ASSERT_EQ(on_a.request("POST", "/api/v1/presence/flow/42/heartbeat", tab("t2"), token_for("3", "Carol")).status, 200u);
+  ASSERT_TRUE(heard([](const value& m) { return diff_names(m, 3); })) << "another join";
+  ASSERT_EQ(on_a.request("DELETE", "/api/v1/presence/flow/42/unregister", R"({"tab_id":"t1"})", alice).status, 200u);
+  auto left = heard([](const value& m) { return !m.at("left").as_array().empty(); });
+  ASSERT_TRUE(left) << "a leave";
+  EXPECT_EQ(left->at("left").as_array().at(0), 1);
+  EXPECT_EQ(left->at("count").at("users").as_int64(), 5'001);
+  const std::string info = raw.string({"INFO", "commandstats"});
+  EXPECT_EQ(info.find("cmdstat_hgetall"), std::string::npos) << info;
+  EXPECT_EQ(info.find("cmdstat_hvals"), std::string::npos) << info;
+  EXPECT_EQ(info.find("cmdstat_hscan"), std::string::npos) << info;
+}
+
+// The host app writes tabs and publishes nothing: what it writes reaches subscribers
+// when the node reads the room again, a third of the TTL after its last read.
+TEST_F(RedisStoreTest, WhatTheHostAppWritesReachesSubscribersWithinAThirdOfTheTtl) {
+  auto server = node({"--presence-ttl", "9"});  // read again 3 s after the last read
+  WsClient bob(server->port(), token_for("2", "Bob"));
+  bob.send(R"({"type":"subscribe","record_type":"flow","record_id":"42"})");
+  ASSERT_TRUE(bob.wait_for([](const value& m) { return is_presence(m, "42"); }));
+  ASSERT_TRUE(eventually([&] { return heard_by(raw, 1); }));
+  // A change heard: the node keeps the room from the notices from here on.
+  HttpClient c(server->port());
+  ASSERT_EQ(c.request("POST", "/api/v1/presence/flow/42/heartbeat", tab("t1"), token_for("1", "Alice")).status, 200u);
+  ASSERT_TRUE(bob.wait_for([](const value& m) { return is_diff(m, "42") && diff_names(m, 1); }));
+  const auto written = std::chrono::steady_clock::now();
+  raw.command({"HSET", kKey, "tab_php",
+               R"({"user_id":77,"user_name":"From PHP","mode":"edit","dirty":1,"last_seen_at":")" +
+                   iso_utc(std::time(nullptr)) + R"("})"});
+  auto joined = bob.wait_for([](const value& m) { return is_diff(m, "42") && diff_names(m, 77); });
+  ASSERT_TRUE(joined) << "the host app's tab";
+  // Before Alice's tab is due (9 s), which would have had the room read too.
+  EXPECT_LT(std::chrono::steady_clock::now() - written, std::chrono::milliseconds(7'000));
+}
+
+// A change made while a node was not listening (its subscriber's connection was lost)
+// is not lost to its subscribers: the room is read again once it listens again.
+TEST_F(RedisStoreTest, AChangeMadeWhileANodeWasNotListeningIsNotLost) {
+  auto a = node(), b = node();
+  WsClient bob(b->port(), token_for("2", "Bob"));
+  bob.send(R"({"type":"subscribe","record_type":"flow","record_id":"42"})");
+  ASSERT_TRUE(bob.wait_for([](const value& m) { return is_presence(m, "42"); }));
+  ASSERT_TRUE(eventually([&] { return heard_by(raw, 1); }));
+  HttpClient on_a(a->port());
+  raw.command({"CLIENT", "KILL", "TYPE", "pubsub"});
+  ASSERT_EQ(on_a.request("POST", "/api/v1/presence/flow/42/heartbeat", tab("t1"), token_for("1", "Alice")).status,
+            200u);
+  EXPECT_TRUE(bob.wait_for([](const value& m) { return is_diff(m, "42") && diff_names(m, 1); }))
+      << "the join, published while node b was not listening";
 }
 
 // The server API's bulk query asks Redis once, whatever the number of records, and

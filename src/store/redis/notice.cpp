@@ -6,7 +6,26 @@
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 
+#include <charconv>
+
 namespace presenced::store::redis {
+
+std::optional<TabNotice> decode_tab_notice(std::string_view payload) {
+  if (payload.size() < 2) return std::nullopt;
+  const char kind = payload.front();
+  payload.remove_prefix(1);
+  if (kind == 'd') return TabNotice{.removed = true, .tab_id = payload, .value = {}};
+  if (kind != 's') return std::nullopt;
+  const auto colon = payload.find(':');
+  std::size_t n = 0;
+  if (colon == std::string_view::npos || colon == 0 || colon > 4 ||
+      std::from_chars(payload.data(), payload.data() + colon, n).ptr != payload.data() + colon) {
+    return std::nullopt;
+  }
+  payload.remove_prefix(colon + 1);
+  if (n == 0 || n >= payload.size()) return std::nullopt;  // an id, then a value
+  return TabNotice{.removed = false, .tab_id = payload.substr(0, n), .value = payload.substr(n)};
+}
 
 std::string encode_saved_notice(const presence::User& by, std::uint32_t lock_version) {
   std::string out = R"({"lock_version":)" + std::to_string(lock_version) + R"(,"by":{"id":)";

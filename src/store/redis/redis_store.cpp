@@ -146,7 +146,7 @@ void RedisStore::start(runtime::EventThreads& threads) {
   ConnectionOptions co;
   co.request_timeout = options_.timeout;
   co.scripts = {scripts_.heartbeat.source, scripts_.viewers.source, scripts_.unregister.source,
-                scripts_.viewers_many.source};
+                scripts_.viewers_many.source, scripts_.room.source};
   auto& first = threads.front().context();
   for (auto& thread : threads) {
     auto& context = thread->context();
@@ -161,8 +161,9 @@ void RedisStore::start(runtime::EventThreads& threads) {
     }
     nodes->start();
     nodes_.push_back(std::move(nodes));
+    watched_.push_back(std::make_unique<WatchedRecords>());
   }
-  subscriber_ = std::make_unique<Subscriber>(first, options_.endpoint, co, observer_);
+  subscriber_ = std::make_unique<Subscriber>(first, options_.endpoint, co, static_cast<NoticeSink&>(*this));
   if (tracking()) {
     // The subscriber hears the expiries (on every master); the script settles which node
     // tells each.
@@ -190,6 +191,7 @@ void RedisStore::stop() {
     }
   }
   nodes_.clear();
+  watched_.clear();
   subscriber_.reset();  // while the io_contexts still exist (see presence_store.hpp)
 }
 
@@ -355,6 +357,53 @@ asio::awaitable<ViewersResult> RedisStore::viewers(presence::RecordRef record, c
   }
 
   if (read_viewers(*r.reply, record, caller, out, state)) occupancy_->on_occupancy(record, Occupancy::vacated);
+  co_return ViewersResult::ok;
+}
+
+asio::awaitable<ViewersResult> RedisStore::room(presence::RecordRef record, std::vector<presence::Viewer>& out,
+                                                RecordState& state) {
+  NodeSet* nodes = nodes_here();
+  if (!nodes) co_return ViewersResult::unavailable;
+  const layout::KeyText key = layout::redis_key(record);
+  const std::int64_t now = clock_.unix_ms();
+  RoomMirror* mirror = mirror_here(key.view());
+  if (mirror && mirror->answer(now, out, state)) co_return ViewersResult::ok;
+
+  // Read in full (room_mirror.hpp says when). Notices heard meanwhile go on top.
+  const std::uint64_t read = mirror ? mirror->begin_read() : 0;
+  const layout::KeyText saved = layout::saved_key(record);
+  const layout::KeyText marker = layout::occupancy_key(key.view(), tracking());
+  const presence::Iso8601 cutoff(now - options_.ttl_ms);  // viewed by the command: lives until the reply
+  ExecResult r = co_await call_script(
+      *nodes, scripts_.room, Keys{key.view(), saved.view(), marker.view()},
+      [&](Command& w) { w.arg(now).arg(options_.ttl_ms).arg(cutoff.view()); }, options_.timeout);
+  mirror = mirror_here(key.view());  // unwatched while waiting, perhaps
+  if (r.status != ExecStatus::ok || r.reply->type != REDIS_REPLY_ARRAY || r.reply->elements < 2) {
+    if (mirror) mirror->abandon_read(read);
+    co_return ViewersResult::unavailable;
+  }
+  const redisReply& list = *r.reply;
+  std::uint32_t saved_version = presence::kNoLockVersion;
+  if (std::string_view v = text(*list.element[0]);
+      !v.empty() && std::from_chars(v.data(), v.data() + v.size(), saved_version).ec != std::errc()) {
+    saved_version = presence::kNoLockVersion;
+  }
+  const bool vacated = text(*list.element[1]) == "-2";
+  thread_local std::vector<RoomMirror::ReadEntry> entries;
+  entries.clear();
+  for (std::size_t i = 2; i + 3 < list.elements; i += 4) {
+    entries.push_back({text(*list.element[i]), text(*list.element[i + 1]), text(*list.element[i + 2]),
+                       text(*list.element[i + 3])});
+  }
+  // Without the mirror it was read for (gone, or watched anew meanwhile), the answer is
+  // rolled up all the same.
+  std::optional<RoomMirror> alone;
+  if (!mirror || !mirror->finish_read(read, entries, saved_version, now)) {
+    mirror = &alone.emplace(std::string(record.tenant), options_.limits.per_record, options_.ttl_ms);
+    mirror->finish_read(mirror->begin_read(), entries, saved_version, now);
+  }
+  mirror->roll_up(now, out, state);
+  if (vacated) occupancy_->on_occupancy(record, Occupancy::vacated);
   co_return ViewersResult::ok;
 }
 
@@ -538,12 +587,74 @@ asio::awaitable<SavedResult> RedisStore::saved(presence::RecordRef record, prese
   co_return SavedResult::ok;
 }
 
+RoomMirror* RedisStore::mirror_here(std::string_view key) {
+  runtime::EventThread* here = runtime::EventThread::current();
+  if (!here || here->index() >= watched_.size()) return nullptr;
+  auto& records = *watched_[here->index()];
+  auto it = records.find(key);
+  return it == records.end() ? nullptr : it->second.mirror.get();
+}
+
 void RedisStore::watch(presence::RecordRef record) {
-  if (subscriber_) subscriber_->watch(layout::channel_of(layout::redis_key(record).view()));
+  runtime::EventThread* here = runtime::EventThread::current();
+  PRESENCED_CHECK(here && here->index() < watched_.size(), "a record is watched from a server thread");
+  if (!here || !subscriber_ || here->index() >= watched_.size()) return;
+  const layout::KeyText key = layout::redis_key(record);
+  auto [it, added] = watched_[here->index()]->try_emplace(key.str());
+  if (it->second.watchers++ == 0) {
+    it->second.mirror = std::make_unique<RoomMirror>(std::string(record.tenant), options_.limits.per_record,
+                                                     options_.ttl_ms);
+  }
+  subscriber_->watch(layout::channel_of(key.view()), here->index());
 }
 
 void RedisStore::unwatch(presence::RecordRef record) {
-  if (subscriber_) subscriber_->unwatch(layout::channel_of(layout::redis_key(record).view()));
+  runtime::EventThread* here = runtime::EventThread::current();
+  if (!here || !subscriber_ || here->index() >= watched_.size()) return;
+  const layout::KeyText key = layout::redis_key(record);
+  auto& records = *watched_[here->index()];
+  if (auto it = records.find(key.view()); it != records.end() && --it->second.watchers == 0) records.erase(it);
+  subscriber_->unwatch(layout::channel_of(key.view()));
+}
+
+namespace {
+// "presenced:{<key>}" -> "<key>"
+std::string_view key_of_channel(std::string_view channel) {
+  const auto open = channel.find('{');
+  if (open == std::string_view::npos || channel.size() < open + 2 || channel.back() != '}') return {};
+  return channel.substr(open + 1, channel.size() - open - 2);
+}
+}  // namespace
+
+void RedisStore::heard(std::size_t owner, std::string_view channel, std::string_view payload) {
+  if (!threads_ || owner >= threads_->size()) return;
+  asio::post((*threads_)[owner].executor(), [this, channel = std::string(channel), payload = std::string(payload)] {
+    auto record = layout::record_of_channel(channel);
+    RoomMirror* mirror = mirror_here(key_of_channel(channel));
+    if (!record || !mirror) return;  // no longer watched
+    if (payload.starts_with('{')) {
+      auto notice = decode_saved_notice(payload);
+      if (!notice) return;
+      mirror->saved(notice->lock_version);
+      notice->by.tenant = std::string(record->tenant);
+      if (observer_) observer_->on_change({*record, {}, &notice->by, ChangeKind::saved, notice->lock_version});
+      return;
+    }
+    mirror->heard(payload);
+    if (observer_) observer_->on_change({*record, {}, nullptr, ChangeKind::updated});
+  });
+}
+
+void RedisStore::listening(std::size_t owner, std::string_view channel, bool on) {
+  if (!threads_ || owner >= threads_->size()) return;
+  asio::post((*threads_)[owner].executor(), [this, channel = std::string(channel), on] {
+    auto record = layout::record_of_channel(channel);
+    RoomMirror* mirror = mirror_here(key_of_channel(channel));
+    if (!record || !mirror) return;
+    mirror->listening(on);
+    // Heard again: what went unheard is read now.
+    if (on && observer_) observer_->on_change({*record, {}, nullptr, ChangeKind::updated});
+  });
 }
 
 }  // namespace presenced::store::redis

@@ -9,18 +9,23 @@
 //
 // Each operation is one Lua script, one round trip, atomic: the tab-ownership check and
 // the write cannot be separated by another node's request. Scripts that change presence
-// publish it on the record's channel, `presenced:{key}`, which every node watching the
-// record (it has WebSocket subscribers there) hears through its Subscriber. Each server thread has its
-// own connection, so requests on a thread pipeline on it without locks.
+// publish what they changed on the record's channel, `presenced:{key}`, which every node
+// watching the record (it has WebSocket subscribers there) hears through its Subscriber
+// and keeps in the record's RoomMirror, on the thread that watches it: a change costs a
+// node the change, not a read of the room. Each server thread has its own connection, so
+// requests on a thread pipeline on it without locks.
 
 #include "presence/clock.hpp"
 #include "store/presence_store.hpp"
 #include "store/redis/node_set.hpp"
+#include "store/redis/room_mirror.hpp"
 #include "store/redis/scripts.hpp"
 #include "store/redis/subscriber.hpp"
 
 #include <atomic>
 #include <memory>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace presenced::store::redis {
@@ -36,7 +41,7 @@ struct RedisStoreOptions {
   int wait_replicas = 0;
 };
 
-class RedisStore final : public PresenceStore {
+class RedisStore final : public PresenceStore, private NoticeSink {
  public:
   RedisStore(RedisStoreOptions options, const presence::Clock& clock);
   ~RedisStore() override;
@@ -48,6 +53,8 @@ class RedisStore final : public PresenceStore {
                                                       std::int64_t unless_seen_since_ms) override;
   boost::asio::awaitable<ViewersResult> viewers(presence::RecordRef record, const presence::User* caller,
                                                 std::vector<presence::Viewer>& out, RecordState* state) override;
+  boost::asio::awaitable<ViewersResult> room(presence::RecordRef record, std::vector<presence::Viewer>& out,
+                                             RecordState& state) override;
   boost::asio::awaitable<ViewersResult> viewers_of(std::span<const presence::RecordRef> records,
                                                     std::vector<std::vector<presence::Viewer>>& out) override;
   boost::asio::awaitable<ViewersResult> tabs(presence::RecordRef record,
@@ -64,6 +71,22 @@ class RedisStore final : public PresenceStore {
   void set_observer(ChangeObserver* observer) override { observer_ = observer; }
 
  private:
+  // A watched record's mirror, on the thread that watches it (touched there only).
+  struct Watched {
+    std::size_t watchers = 0;
+    std::unique_ptr<RoomMirror> mirror;
+  };
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using WatchedRecords = std::unordered_map<std::string, Watched, Hash, std::equal_to<>>;  // by key
+
+  // NoticeSink: on the subscriber's thread; each is handed to the watching thread.
+  void heard(std::size_t owner, std::string_view channel, std::string_view payload) override;
+  void listening(std::size_t owner, std::string_view channel, bool on) override;
+  // On the thread that watches `key`: its mirror, or null.
+  RoomMirror* mirror_here(std::string_view key);
   // The connections of the server thread the caller runs on (by its index: no search).
   NodeSet* nodes_here();
   boost::asio::awaitable<bool> replicated(Connection* wrote);
@@ -83,6 +106,7 @@ class RedisStore final : public PresenceStore {
   const presence::Clock& clock_;
   runtime::EventThreads* threads_ = nullptr;     // start()'s
   std::vector<std::unique_ptr<NodeSet>> nodes_;  // one per server thread, by its index
+  std::vector<std::unique_ptr<WatchedRecords>> watched_;  // one per server thread, by its index
   ChangeObserver* observer_ = nullptr;
   std::unique_ptr<Subscriber> subscriber_;  // changes from every node, for the observer
   bool warned_events_ = false;  // CONFIG SET notify-keyspace-events refused: logged once

@@ -87,6 +87,13 @@ local function changed(key)
   redis.call("PUBLISH_COMMAND", "presenced:{" .. key .. "}", "changed")
 end
 
+-- Tells them what changed where the script knows it (notice.hpp): a tab's new entry, or
+-- (no value) its removal. A node keeps the room from these instead of reading it again.
+local function tab_changed(key, tab, value)
+  local notice = value and ("s" .. #tab .. ":" .. tab .. value) or ("d" .. tab)
+  redis.call("PUBLISH_COMMAND", "presenced:{" .. key .. "}", notice)
+end
+
 -- When a tab joined, in microseconds: what presenced wrote, or for an entry the host app
 -- wrote, when it was last seen.
 local function joined_us(e, seen)
@@ -145,7 +152,8 @@ if old then
       local _, j = string.find(old, ',"joined_us":', at + 25, true)
       local joined = j and string.sub(old, j + 1, -2)
       if joined and string.byte(old, -1) == 125 and string.match(joined, "^%d+$") then
-        redis.call("HSET", key, tab, head .. stamp .. tail .. joined .. "}")
+        local value = head .. stamp .. tail .. joined .. "}"
+        redis.call("HSET", key, tab, value)
         redis.call("PEXPIRE", key, ttl)
         -- The occupancy marker (webhooks) is kept alive by a renewal once an hour: the
         -- first renewal in a new hour (stamps compare to the hour). Its TTL covers that.
@@ -157,7 +165,7 @@ if old then
            and string.sub(old, at + 25, j) == tail then
           return REPLY_renewed
         end
-        redis.call("PUBLISH_COMMAND", "presenced:{" .. key .. "}", "changed")
+        redis.call("PUBLISH_COMMAND", "presenced:{" .. key .. "}", "s" .. #tab .. ":" .. tab .. value)
         return REPLY_updated
       end
     end
@@ -232,9 +240,10 @@ if result == REPLY_joined then
   if previous ~= me then redis.call("HINCRBY", counts, me, 1) end
   redis.call("PEXPIRE", counts, ttl)
 end
-redis.call("HSET", key, tab, head .. stamp .. tail .. joined .. "}")
+local value = head .. stamp .. tail .. joined .. "}"
+redis.call("HSET", key, tab, value)
 redis.call("PEXPIRE", key, ttl)
-if result ~= REPLY_renewed then changed(key) end
+if result ~= REPLY_renewed then tab_changed(key, tab, value) end
 if KEYS[3] then
   -- Occupancy (webhooks): the first live tab sets the marker. A marker already there
   -- means the last occupancy ended unseen (its key expired just now, or its tabs did
@@ -251,7 +260,9 @@ return result
 )LUA";
 
 // Shared by the viewers scripts: a record's live entries as {"", ms until the first live
-// tab expires or -1, then joined (us), value, joined, value, ...}; removes the rest, and
+// tab expires or -1, then joined (us), value, joined, value, ...}, or with `ids` as tab
+// id, joined, last seen (unix ms; "" for presenced's own entries, whose stamp C++ reads
+// from the value), value, ...; removes the rest, and
 // publishes that removal (an expiry other nodes may not have seen). With the occupancy
 // marker (webhooks): when that removal leaves the record empty and the marker was there,
 // the marker goes and the second element is -2: this call saw the record become vacant.
@@ -263,7 +274,7 @@ return result
 // with subscribers. Anything else (the host app's entries) is decoded, as before. C++
 // decodes what is returned either way (entry_codec.cpp), and skips what it cannot read.
 constexpr std::string_view kLiveEntries = R"LUA(
-local function live_entries(key, now, ttl, marker, cutoff)
+local function live_entries(key, now, ttl, marker, cutoff, ids)
   local all = redis.call("HGETALL", key)
   local out, gone, first, first_stamp = {"", -1}, {}, nil, nil
   for i = 1, #all, 2 do
@@ -274,7 +285,9 @@ local function live_entries(key, now, ttl, marker, cutoff)
     local joined = j and string.byte(v, -1) == 125 and string.match(string.sub(v, j + 1, -2), "^%d+$")
     if joined and stamp and #stamp == 24 and string.byte(stamp, 24) == 90 and string.byte(stamp, 20) == 46 then
       if stamp > cutoff then
+        if ids then out[#out + 1] = all[i] end
         out[#out + 1] = joined
+        if ids then out[#out + 1] = "" end
         out[#out + 1] = v
         if not first_stamp or stamp < first_stamp then first_stamp = stamp end
       else
@@ -284,7 +297,9 @@ local function live_entries(key, now, ttl, marker, cutoff)
       local e = decode(v)
       local alive, seen = live(e, now, ttl)
       if alive then
+        if ids then out[#out + 1] = all[i] end
         out[#out + 1] = string.format("%.0f", joined_us(e, seen))
+        if ids then out[#out + 1] = string.format("%.0f", seen) end
         out[#out + 1] = v
         if not first or seen < first then first = seen end
       else
@@ -313,6 +328,14 @@ end
 // Returns the live entries with the saved version (or "") first.
 constexpr std::string_view kViewers = R"LUA(
 local out = live_entries(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), KEYS[3], ARGV[3])
+out[1] = redis.call("GET", KEYS[2]) or ""
+return out
+)LUA";
+
+// As the viewers script, with each entry's tab id and last seen (live_entries' `ids`):
+// the room in full for a node that keeps it from the notices (room_mirror.hpp).
+constexpr std::string_view kRoom = R"LUA(
+local out = live_entries(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), KEYS[3], ARGV[3], true)
 out[1] = redis.call("GET", KEYS[2]) or ""
 return out
 )LUA";
@@ -408,7 +431,7 @@ local since = tonumber(ARGV[5])
 if since > 0 and seen >= since then return REPLY_kept end
 redis.call("HDEL", KEYS[1], ARGV[1])
 if tonumber(redis.call("HGET", KEYS[2], ARGV[2]) or "0") > 0 then redis.call("HINCRBY", KEYS[2], ARGV[2], -1) end
-changed(KEYS[1])
+tab_changed(KEYS[1], ARGV[1])
 if KEYS[3] then
   if any_live(KEYS[1], now, ttl) then return REPLY_removed end
   redis.call("DEL", KEYS[1], KEYS[2])
@@ -486,6 +509,7 @@ Scripts make_scripts(std::size_t max_tabs_per_record, std::size_t max_tabs_per_u
       .heartbeat = make("heartbeat", publish, heartbeat, fast_path),
       .viewers = make("viewers", publish, std::string(kLiveEntries) + std::string(kViewers)),
       .viewers_many = make("viewers_many", publish, std::string(kLiveEntries) + std::string(kViewersMany)),
+      .room = make("room", publish, std::string(kLiveEntries) + std::string(kRoom)),
       .tabs = make("tabs", publish, kTabs),
       .remove_user = make("remove_user", publish, kRemoveUser),
       .unregister = make("unregister", publish, kUnregister),

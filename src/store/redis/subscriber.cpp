@@ -2,7 +2,6 @@
 
 #include "store/layout.hpp"
 
-#include "store/redis/notice.hpp"
 
 #include <boost/asio/post.hpp>
 
@@ -17,10 +16,10 @@ ConnectionOptions without_scripts(ConnectionOptions options) {
 }  // namespace
 
 Subscriber::Subscriber(asio::io_context& context, RedisEndpoint endpoint, ConnectionOptions options,
-                       ChangeObserver* observer)
+                       NoticeSink& sink)
     : context_(context),
       nodes_(context, endpoint, without_scripts(std::move(options))),
-      observer_(observer),
+      sink_(sink),
       sharded_(endpoint.cluster),
       expired_channel_("__keyevent@" + std::to_string(endpoint.cluster ? 0 : endpoint.db) + "__:expired") {
   nodes_.on_new_connection = [this](Connection& c) {
@@ -31,7 +30,7 @@ Subscriber::Subscriber(asio::io_context& context, RedisEndpoint endpoint, Connec
     if (up && on_expired) c.send_to_push(Command().arg("SUBSCRIBE").arg(expired_channel_));
     if (!up) {
       for (auto& [channel, w] : watched_) {
-        if (w.at == &c) w.at = nullptr;
+        if (w.at == &c) lost(channel, w);
       }
     }
     resubscribe();  // a master that comes up may be where channels now belong
@@ -39,11 +38,17 @@ Subscriber::Subscriber(asio::io_context& context, RedisEndpoint endpoint, Connec
   nodes_.on_map_change = [this] { resubscribe(); };
 }
 
-void Subscriber::watch(std::string channel) {
-  asio::post(context_, [this, channel = std::move(channel)]() mutable {
+void Subscriber::watch(std::string channel, std::size_t owner) {
+  asio::post(context_, [this, channel = std::move(channel), owner]() mutable {
     auto [it, added] = watched_.try_emplace(std::move(channel));
+    it->second.owner = owner;
     if (++it->second.watchers == 1) subscribe(it->first, it->second);
   });
+}
+
+void Subscriber::lost(const std::string& channel, Watch& w) {
+  w.at = nullptr;
+  sink_.listening(w.owner, channel, false);
 }
 
 void Subscriber::unwatch(std::string channel) {
@@ -59,25 +64,18 @@ void Subscriber::unwatch(std::string channel) {
 void Subscriber::subscribe(const std::string& channel, Watch& w) {
   Connection* c = nodes_.for_key(channel);
   if (!c || !c->connected() || c == w.at) return;
-  if (w.at) w.at->send_to_push(Command().arg("SUNSUBSCRIBE").arg(channel));  // moved: only on a cluster
+  if (w.at) {  // moved: only on a cluster. Not heard until the new subscription is confirmed.
+    w.at->send_to_push(Command().arg("SUNSUBSCRIBE").arg(channel));
+    sink_.listening(w.owner, channel, false);
+  }
   c->send_to_push(Command().arg(sharded_ ? "SSUBSCRIBE" : "SUBSCRIBE").arg(channel));
   w.at = c;
 }
 
 // After a connection came up or went down, or a slot map came: every channel not
-// subscribed where it is now, and its record looked at again.
+// subscribed where it is now (heard again once the subscription is confirmed).
 void Subscriber::resubscribe() {
-  for (auto& [channel, w] : watched_) {
-    Connection* before = w.at;
-    subscribe(channel, w);
-    if (w.at != before) look_again(channel);
-  }
-}
-
-void Subscriber::look_again(std::string_view channel) {
-  if (auto record = layout::record_of_channel(channel); record && observer_) {
-    observer_->on_change({*record, {}, nullptr, ChangeKind::updated});
-  }
+  for (auto& [channel, w] : watched_) subscribe(channel, w);
 }
 
 void Subscriber::on_push(Connection& from, const redisReply& reply) {
@@ -85,7 +83,7 @@ void Subscriber::on_push(Connection& from, const redisReply& reply) {
     // A subscription sent on a stale map: MOVED names the slot; find it again there.
     if (auto redirect = cluster::parse_redirect(text(reply))) {
       for (auto& [channel, w] : watched_) {
-        if (w.at == &from && cluster::key_slot(channel) == redirect->slot) w.at = nullptr;
+        if (w.at == &from && cluster::key_slot(channel) == redirect->slot) lost(channel, w);
       }
       if (redirect->kind == cluster::Redirect::Kind::moved) nodes_.moved(redirect->slot, redirect->to);
       else nodes_.refresh();
@@ -99,23 +97,17 @@ void Subscriber::on_push(Connection& from, const redisReply& reply) {
     if (on_expired) on_expired(text(*reply.element[2]));
     return;
   }
+  auto it = watched_.find(channel);
+  if (it == watched_.end()) return;  // no longer watched here
+  Watch& w = it->second;
   if (kind == "message" || kind == "smessage") {
-    auto record = layout::record_of_channel(channel);
-    if (!record || !observer_) return;
-    const std::string_view payload = text(*reply.element[2]);
-    if (payload == "changed") {
-      observer_->on_change({*record, {}, nullptr, ChangeKind::updated});
-    } else if (auto notice = decode_saved_notice(payload)) {
-      notice->by.tenant = std::string(record->tenant);
-      observer_->on_change({*record, {}, &notice->by, ChangeKind::saved, notice->lock_version});
-    }
-  } else if (kind == "sunsubscribe") {
+    sink_.heard(w.owner, channel, text(*reply.element[2]));
+  } else if ((kind == "subscribe" || kind == "ssubscribe") && w.at == &from) {
+    sink_.listening(w.owner, channel, true);
+  } else if (kind == "sunsubscribe" && w.at == &from) {
     // Unasked (the channel is still wanted here): its slot moved to another master.
-    auto it = watched_.find(std::string(channel));
-    if (it != watched_.end() && it->second.at == &from) {
-      it->second.at = nullptr;
-      nodes_.refresh();
-    }
+    lost(it->first, w);
+    nodes_.refresh();
   }
 }
 

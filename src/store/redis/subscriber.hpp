@@ -2,12 +2,13 @@
 // A node's ear on Redis, on the first server thread: connections in subscribe mode (to
 // the one server, or on a cluster to each master, with sharded pub/sub: SSUBSCRIBE on the
 // node that holds the channel's slot, the record's). It subscribes to the channels of
-// the records this node watches (records with WebSocket subscribers here), turns each
-// message into a change for the store's observer, and subscribes again where a channel
-// has gone: after a reconnection, or when its slot moved to another master (the old one
-// says so with an unsolicited SUNSUBSCRIBE, or the slot map shows it). Changes made
-// while a channel was not heard are not replayed: each such record is reported as
-// changed, so observers look again.
+// the records this node watches (records with WebSocket subscribers here), hands each
+// message to its sink with the thread that watches the channel, and subscribes again
+// where a channel has gone: after a reconnection, or when its slot moved to another
+// master (the old one says so with an unsolicited SUNSUBSCRIBE, or the slot map shows
+// it). Messages sent while a channel was not heard are not replayed: the sink is told
+// when a channel stops being heard and when it is heard again (the subscription
+// confirmed), so that what was kept from the messages is read again.
 
 #include "store/presence_store.hpp"
 #include "store/redis/node_set.hpp"
@@ -20,16 +21,25 @@
 
 namespace presenced::store::redis {
 
+// Told on the subscriber's thread; `owner` is the thread that watches the channel.
+class NoticeSink {
+ public:
+  virtual ~NoticeSink() = default;
+  virtual void heard(std::size_t owner, std::string_view channel, std::string_view payload) = 0;
+  // The channel is heard from now on (true), or may not be (false).
+  virtual void listening(std::size_t owner, std::string_view channel, bool on) = 0;
+};
+
 class Subscriber {
  public:
-  Subscriber(boost::asio::io_context& context, RedisEndpoint endpoint, ConnectionOptions options,
-             ChangeObserver* observer);
+  Subscriber(boost::asio::io_context& context, RedisEndpoint endpoint, ConnectionOptions options, NoticeSink& sink);
 
   void start() { nodes_.start(); }
   void stop() { nodes_.stop(); }
 
-  // Counted; any thread (the work is posted to the subscriber's thread).
-  void watch(std::string channel);
+  // Counted; any thread (the work is posted to the subscriber's thread). A channel is
+  // watched from one thread, `owner`, at a time.
+  void watch(std::string channel, std::size_t owner);
   void unwatch(std::string channel);
 
   // Set before start(): then every connection also subscribes to the keys that expire
@@ -40,19 +50,24 @@ class Subscriber {
  private:
   struct Watch {
     std::size_t watchers = 0;
+    std::size_t owner = 0;
     Connection* at = nullptr;  // where it is subscribed; null: nowhere now
   };
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   void subscribe(const std::string& channel, Watch& w);
+  void lost(const std::string& channel, Watch& w);
   void resubscribe();
   void on_push(Connection& from, const redisReply& reply);
-  void look_again(std::string_view channel);
 
   boost::asio::io_context& context_;
   NodeSet nodes_;
-  ChangeObserver* observer_;
+  NoticeSink& sink_;
   const bool sharded_;
   const std::string expired_channel_;
-  std::unordered_map<std::string, Watch> watched_;
+  std::unordered_map<std::string, Watch, Hash, std::equal_to<>> watched_;
 };
 
 }  // namespace presenced::store::redis

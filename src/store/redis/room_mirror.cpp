@@ -1,0 +1,200 @@
+#include "store/redis/room_mirror.hpp"
+
+#include "presence/iso8601.hpp"
+#include "store/redis/entry_codec.hpp"
+#include "store/redis/notice.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+namespace presenced::store::redis {
+namespace {
+
+constexpr std::string_view kStampMember = "\"last_seen_at\":\"";
+constexpr std::string_view kJoinedMember = ",\"joined_us\":";
+
+// An entry in presenced's own format (entry_codec.hpp): its stamp, parsed.
+std::optional<std::int64_t> own_stamp_ms(std::string_view value) {
+  const auto at = value.find(kStampMember);
+  if (at == std::string_view::npos || value.size() < at + kStampMember.size() + 24) return std::nullopt;
+  return presence::parse_iso8601_ms(value.substr(at + kStampMember.size(), 24));
+}
+
+// An entry in presenced's own format: its join time's digits, the last member.
+std::optional<std::string_view> own_joined(std::string_view value) {
+  const auto at = value.rfind(kJoinedMember);
+  if (at == std::string_view::npos || value.back() != '}') return std::nullopt;
+  const std::string_view digits = value.substr(at + kJoinedMember.size(), value.size() - 1 - at - kJoinedMember.size());
+  if (digits.empty() || digits.size() > 19 || digits.find_first_not_of("0123456789") != std::string_view::npos) {
+    return std::nullopt;
+  }
+  return digits;
+}
+
+const auto by_join = [](const auto* a, const auto* b) { return a->joined < b->joined; };
+
+}  // namespace
+
+RoomMirror::RoomMirror(std::string tenant, std::size_t max_tabs, std::int64_t ttl_ms)
+    : tenant_(std::move(tenant)),
+      max_tabs_(max_tabs),
+      ttl_ms_(ttl_ms),
+      fresh_for_ms_(std::clamp<std::int64_t>(ttl_ms / 3, 1, kFreshForMs)) {}
+
+void RoomMirror::distrust() {
+  trusted_ = false;
+  ++epoch_;
+}
+
+void RoomMirror::listening(bool on) {
+  listening_ = on;
+  distrust();
+}
+
+void RoomMirror::saved(std::uint32_t lock_version) {
+  if (saved_version_ == presence::kNoLockVersion || lock_version > saved_version_) saved_version_ = lock_version;
+}
+
+void RoomMirror::heard(std::string_view payload) {
+  if (reading_) {
+    if (heard_during_read_.size() < kMaxHeardDuringRead) heard_during_read_.emplace_back(payload);
+    else overflowed_ = true;
+  }
+  apply(payload);
+}
+
+void RoomMirror::apply(std::string_view payload) {
+  const auto notice = decode_tab_notice(payload);
+  if (!notice) {
+    distrust();  // "changed", or what cannot be read
+    return;
+  }
+  if (notice->removed) {
+    remove(notice->tab_id);
+    return;
+  }
+  const auto joined = own_joined(notice->value);
+  const auto seen = own_stamp_ms(notice->value);
+  if (!joined || !seen || !put(notice->tab_id, *joined, *seen, notice->value, true)) distrust();
+}
+
+void RoomMirror::unlink(const Tab* tab) {
+  auto [first, last] = std::equal_range(order_.begin(), order_.end(), tab, by_join);
+  auto it = std::find(first, last, tab);
+  if (it != last) order_.erase(it);
+}
+
+void RoomMirror::link(const Tab* tab) {
+  order_.insert(std::upper_bound(order_.begin(), order_.end(), tab, by_join), tab);
+}
+
+bool RoomMirror::put(std::string_view id, std::string_view joined, std::int64_t seen_ms, std::string_view value,
+                     bool in_order) {
+  presence::User user;
+  std::string field;
+  presence::TabView view{};
+  if (!read_entry(joined, value, tenant_, user, field, view)) return false;
+  auto it = tabs_.find(id);
+  if (it == tabs_.end()) {
+    if (in_order && tabs_.size() >= max_tabs_) return false;  // more than Redis may hold: read it
+    it = tabs_.try_emplace(std::string(id)).first;
+  } else if (in_order) {
+    unlink(&it->second);
+  }
+  Tab& t = it->second;
+  t.user.id = std::move(user.id);
+  t.user.id_is_number = user.id_is_number;
+  t.user.name = std::move(user.name);
+  t.user.tenant = std::move(user.tenant);
+  t.user.avatar_url = std::move(user.avatar_url);
+  t.field = std::move(field);
+  t.mode = view.mode;
+  t.dirty = view.dirty;
+  t.activity = view.activity;
+  t.lock_version = view.lock_version;
+  t.joined = view.joined;
+  t.deadline_ms = seen_ms + ttl_ms_;
+  if (in_order) link(&t);
+  return true;
+}
+
+void RoomMirror::remove(std::string_view id) {
+  auto it = tabs_.find(id);
+  if (it == tabs_.end()) return;
+  unlink(&it->second);
+  tabs_.erase(it);
+}
+
+std::uint64_t RoomMirror::begin_read() {
+  reading_ = ++reads_;
+  read_epoch_ = epoch_;
+  heard_during_read_.clear();
+  overflowed_ = false;
+  return reading_;
+}
+
+void RoomMirror::abandon_read(std::uint64_t read) {
+  if (read != reading_) return;
+  reading_ = 0;
+  heard_during_read_.clear();
+}
+
+bool RoomMirror::finish_read(std::uint64_t read, std::span<const ReadEntry> entries, std::uint32_t saved_version,
+                             std::int64_t now_ms) {
+  if (read == 0 || read != reading_) return false;  // a later read is under way: its answer counts
+  reading_ = 0;
+  tabs_.clear();
+  order_.clear();
+  for (const ReadEntry& e : entries) {
+    std::int64_t seen = 0;
+    if (e.seen.empty()) {
+      const auto own = own_stamp_ms(e.value);
+      if (!own) continue;
+      seen = *own;
+    } else if (std::from_chars(e.seen.data(), e.seen.data() + e.seen.size(), seen).ptr != e.seen.data() + e.seen.size()) {
+      continue;
+    }
+    // Entries the host app wrote may be anything; what cannot be read is not presence.
+    put(e.tab_id, e.joined, seen, e.value, false);
+  }
+  order_.reserve(tabs_.size());
+  for (const auto& [id, tab] : tabs_) order_.push_back(&tab);
+  std::stable_sort(order_.begin(), order_.end(), by_join);
+  saved(saved_version);
+  trusted_ = listening_ && read_epoch_ == epoch_ && !overflowed_;
+  fresh_until_ms_ = now_ms + fresh_for_ms_;
+  for (const std::string& payload : heard_during_read_) apply(payload);
+  heard_during_read_.clear();
+  return true;
+}
+
+bool RoomMirror::answer(std::int64_t now_ms, std::vector<presence::Viewer>& out, RecordState& state) {
+  if (!trusted_ || reading_ || now_ms >= fresh_until_ms_) return false;
+  for (const Tab* t : order_) {
+    if (t->deadline_ms <= now_ms) return false;  // renewed unheard, or expired: only a read tells
+  }
+  roll_up(now_ms, out, state);
+  return true;
+}
+
+void RoomMirror::roll_up(std::int64_t now_ms, std::vector<presence::Viewer>& out, RecordState& state) {
+  thread_local std::vector<presence::TabView> views;
+  views.clear();
+  views.reserve(order_.size());
+  std::int64_t next = fresh_until_ms_;
+  for (const Tab* t : order_) {
+    views.push_back({.user = &t->user,
+                     .mode = t->mode,
+                     .dirty = t->dirty,
+                     .joined = t->joined,
+                     .activity = t->activity,
+                     .field = t->field,
+                     .lock_version = t->lock_version});
+    next = std::min(next, t->deadline_ms);
+  }
+  state.saved_version = saved_version_;
+  state.next_expiry_ms = std::max<std::int64_t>(0, next - now_ms);
+  presence::aggregate_viewers(views, nullptr, saved_version_, out, &state.totals);
+}
+
+}  // namespace presenced::store::redis
