@@ -20,7 +20,7 @@ TokenError Authenticator::authenticate_header(std::string_view authorization, pr
   return authenticate_token(token, out);
 }
 
-TokenError Authenticator::authenticate_token(std::string_view token, presence::Identity& out) {
+TokenError Authenticator::authenticate_token(std::string_view token, presence::Identity& out, Remember remember) {
   const std::int64_t now = clock_.unix_seconds();
   if (const presence::Identity* cached = cache_.find(token)) {
     if (!is_expired(now, cached->expires_at)) {
@@ -31,7 +31,7 @@ TokenError Authenticator::authenticate_token(std::string_view token, presence::I
     return counted(TokenError::expired);
   }
   if (TokenError e = codec_.verify(token, now, out); e != TokenError::none) return counted(e);
-  cache_.insert(token, out, now);
+  if (remember == Remember::yes) cache_.insert(token, out, now);
   return TokenError::none;
 }
 

@@ -16,7 +16,11 @@ class Authenticator {
   // reference to the user: a request keeps its identity across awaits even while other
   // connections on this thread replace cache entries.
   TokenError authenticate_header(std::string_view authorization, presence::Identity& out);
-  TokenError authenticate_token(std::string_view token, presence::Identity& out);
+  // `remember`: keep the verified token in the cache. A WebSocket's token is not kept: the
+  // socket holds its identity for its life, and a cached copy would be a second one (in a
+  // room of 10,000 sockets, 2.5 MB), for requests that a socket's client does not send.
+  enum class Remember : bool { no, yes };
+  TokenError authenticate_token(std::string_view token, presence::Identity& out, Remember remember = Remember::yes);
 
   const TokenCache& cache() const { return cache_; }
 

@@ -118,7 +118,8 @@ bool PresenceHandlers::admit(const RequestHead& head, auth::Authenticator& authe
   // its first message.
   if (m.route == Route::websocket) {
     std::string_view token = query_param(m.query, "token");
-    if (!token.empty() && authenticator.authenticate_token(token, ex.identity) != auth::TokenError::none) {
+    if (!token.empty() && authenticator.authenticate_token(token, ex.identity, auth::Authenticator::Remember::no) !=
+                              auth::TokenError::none) {
       envelope::error(res, 401, "Unauthenticated.");
       return false;
     }

@@ -1,5 +1,7 @@
 #include "presence/aggregation.hpp"
 
+#include "presence/scratch.hpp"
+
 #include <boost/container_hash/hash.hpp>
 #include <boost/unordered/unordered_flat_map.hpp>
 
@@ -14,8 +16,8 @@ void aggregate_viewers(std::span<const TabView> tabs, const User* caller, std::u
   // viewers come out ordered by their first join. The embedded store keeps tabs in join
   // order already, so the copy and sort are skipped there.
   const auto by_join = [](const TabView& a, const TabView& b) { return a.joined < b.joined; };
+  thread_local std::vector<TabView> sorted;
   if (!std::is_sorted(tabs.begin(), tabs.end(), by_join)) {
-    thread_local std::vector<TabView> sorted;
     sorted.assign(tabs.begin(), tabs.end());
     std::sort(sorted.begin(), sorted.end(), by_join);
     tabs = sorted;
@@ -31,6 +33,9 @@ void aggregate_viewers(std::span<const TabView> tabs, const User* caller, std::u
   using UserKey = std::pair<std::string_view, std::string_view>;  // tenant, id: same_user()
   boost::unordered_flat_map<UserKey, std::size_t, boost::hash<UserKey>> index;
 
+  // At most one viewer per tab: reserved once, so that a large room's list is one
+  // allocation of its size, not a doubling's copies (each alive with the last).
+  if (out.capacity() < tabs.size()) out.reserve(tabs.size());
   bool caller_viewing = false;
   for (const TabView& tab : tabs) {
     if (caller && same_user(*tab.user, *caller)) {
@@ -75,6 +80,7 @@ void aggregate_viewers(std::span<const TabView> tabs, const User* caller, std::u
   }
   out.resize(used);
   if (totals) *totals = {.users = used + (caller_viewing ? 1 : 0), .tabs = tabs.size()};
+  release_if_large(sorted);
 }
 
 }  // namespace presenced::presence

@@ -231,7 +231,7 @@ asio::awaitable<void> BasicSession<Socket>::handle(std::string_view text) {
 template <class Socket>
 asio::awaitable<void> BasicSession<Socket>::on_auth(std::string_view token) {
   presence::Identity fresh;
-  if (ctx_.authenticator.authenticate_token(token, fresh) != auth::TokenError::none) {
+  if (ctx_.authenticator.authenticate_token(token, fresh, auth::Authenticator::Remember::no) != auth::TokenError::none) {
     send_error("unauthenticated", "The token is invalid or has expired.");
     co_return;
   }
@@ -404,40 +404,47 @@ template <class Socket>
 void BasicSession<Socket>::start_writer() {
   if (writing_) return;
   writing_ = true;
-  asio::co_spawn(ws_.get_executor(), [self = this->shared_from_this()] { return self->write_loop(); }, asio::detached);
+  write_next();
+}
+
+// The write loop, as completion handlers rather than a coroutine: a room's change is a
+// write on every socket at once, and a coroutine frame per socket in flight (about a
+// kilobyte) was most of a large room's peak memory (docs/benchmarks.md, large rooms).
+template <class Socket>
+void BasicSession<Socket>::write_next() {
+  if (queue_.empty() || ended_) {
+    writing_ = false;
+    // Most sockets wait far longer than they write: an empty queue keeps no storage (the
+    // next event allocates it again, one small allocation per burst).
+    if (queue_.empty()) queue_.shrink_to_fit();
+    if (closing_ && !ended_ && ws_.is_open()) {
+      // The read loop sees the end either way.
+      ws_.async_close(websocket::close_reason(close_code_, close_text_),
+                      [self = this->shared_from_this()](beast::error_code) {});
+    }
+    return;
+  }
+  auto written = [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_written(ec); };
+  const Outgoing& o = queue_.front();
+  if (o.event) {
+    const std::string& text = o.event->text;
+    const auto cut = o.event->parts_for(identity_.user ? std::string_view(identity_.user->id) : "", o.limit);
+    const auto part = [&](PresenceEvent::Part p) { return asio::buffer(text.data() + p.first, p.second - p.first); };
+    ws_.async_write(std::array<asio::const_buffer, 3>{part(cut[0]), part(cut[1]), part(cut[2])}, std::move(written));
+  } else {
+    ws_.async_write(asio::buffer(*o.text), std::move(written));
+  }
 }
 
 template <class Socket>
-asio::awaitable<void> BasicSession<Socket>::write_loop() {
-  while (!queue_.empty() && !ended_) {
-    const Outgoing& o = queue_.front();
-    boost::system::error_code ec;
-    if (o.event) {
-      const std::string& text = o.event->text;
-      const auto cut = o.event->parts_for(identity_.user ? std::string_view(identity_.user->id) : "", o.limit);
-      const auto part = [&](PresenceEvent::Part p) { return asio::buffer(text.data() + p.first, p.second - p.first); };
-      const std::array<asio::const_buffer, 3> parts{part(cut[0]), part(cut[1]), part(cut[2])};
-      auto [write_ec, n] = co_await ws_.async_write(parts, use_tuple);
-      ec = write_ec;
-    } else {
-      auto [write_ec, n] = co_await ws_.async_write(asio::buffer(*o.text), use_tuple);
-      ec = write_ec;
-    }
-    queue_.erase(queue_.begin());
-    if (!ec) metrics::add(metrics::Counter::ws_messages_sent);
-    if (ec) {
-      queue_.clear();
-      break;
-    }
+void BasicSession<Socket>::on_written(beast::error_code ec) {
+  queue_.erase(queue_.begin());
+  if (ec) {
+    queue_.clear();
+  } else {
+    metrics::add(metrics::Counter::ws_messages_sent);
   }
-  writing_ = false;
-  // Most sockets wait far longer than they write: an empty queue keeps no storage (the
-  // next event allocates it again, one small allocation per burst).
-  if (queue_.empty()) queue_.shrink_to_fit();
-  if (closing_ && !ended_ && ws_.is_open()) {
-    auto [close_ec] = co_await ws_.async_close(websocket::close_reason(close_code_, close_text_), use_tuple);
-    (void)close_ec;  // the read loop sees the end either way
-  }
+  write_next();
 }
 
 template <class Socket>

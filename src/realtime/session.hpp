@@ -110,7 +110,8 @@ class BasicSession final : public SessionBase, public std::enable_shared_from_th
   void send_refusal(service::Outcome refusal, presence::RecordRef record = {});
   void enqueue(Outgoing o);
   void start_writer();  // the write loop, unless it runs already
-  boost::asio::awaitable<void> write_loop();
+  void write_next();    // the queue's first message, or the end of the loop
+  void on_written(boost::beast::error_code ec);
   void close_soon(boost::beast::websocket::close_code code, const char* reason, bool discard_queue = false);
   // Ends a socket whose token has expired, or that never authenticated: checked on each
   // message and on each keep-alive tick.

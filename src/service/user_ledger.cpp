@@ -1,5 +1,7 @@
 #include "service/user_ledger.hpp"
 
+#include "service/tab_deadlines.hpp"
+
 #include "presence/validation.hpp"
 
 #include <boost/unordered/unordered_flat_map.hpp>
@@ -19,9 +21,9 @@ struct Entry {
   std::int64_t window_opened_ms = INT64_MIN / 2;  // none open
   std::uint32_t hits = 0;
   std::uint32_t sockets = 0;
-  // The user's tabs: hash of record and tab id -> deadline (monotonic ms). A renewal is one
-  // lookup, whatever the number of tabs; expired ones are dropped when room is needed.
-  boost::unordered_flat_map<std::uint64_t, std::int64_t> tabs;
+  // The user's tabs: hash of record and tab id -> deadline (monotonic ms). Expired ones
+  // are dropped when room is needed.
+  TabDeadlines tabs;
   // Nothing worth keeping: no socket, no tab, no open rate window.
   bool empty(std::int64_t now) const { return sockets == 0 && tabs.empty() && now - window_opened_ms >= kWindowMs; }
 };
@@ -96,7 +98,7 @@ struct UserLedger::Shard {
   // Forgets the tabs past their deadline; then, when the table has doubled since its last
   // sweep, the users left with nothing (O(1) amortised).
   static void prune(Entry& e, std::int64_t now) {
-    boost::unordered::erase_if(e.tabs, [&](const auto& t) { return t.second <= now; });
+    e.tabs.prune(now);
   }
   void sweep(std::int64_t now) {
     if (users.size() < 2 * size_after_sweep + 1024) return;
@@ -188,24 +190,24 @@ UserLedger::TabAdmission UserLedger::admit_tab(const presence::User& user, prese
                                                std::string_view tab_id) {
   const std::uint64_t hash = tab_hash(record, tab_id);
   return with_entry(Key(user), true, TabAdmission::refused, [&](Entry& e, std::int64_t now) {
-    if (auto known = e.tabs.find(hash); known != e.tabs.end()) {
+    if (std::int64_t* deadline = e.tabs.find(hash)) {
       // Known, or known and expired since (coming back): counted once either way.
-      const bool live = known->second > now;
-      known->second = now + limits_.ttl_ms;
+      const bool live = *deadline > now;
+      *deadline = now + limits_.ttl_ms;
       return live ? TabAdmission::known : TabAdmission::added;
     }
     if (limits_.tabs_per_user > 0 && e.tabs.size() >= limits_.tabs_per_user) {
       Shard::prune(e, now);  // only when room is needed: a renewal never walks the tabs
       if (e.tabs.size() >= limits_.tabs_per_user) return TabAdmission::refused;
     }
-    e.tabs.emplace(hash, now + limits_.ttl_ms);
+    e.tabs.add(hash, now + limits_.ttl_ms);
     return TabAdmission::added;
   });
 }
 
 void UserLedger::release_tab(const presence::User& user, presence::RecordRef record, std::string_view tab_id) {
   const std::uint64_t hash = tab_hash(record, tab_id);
-  with_entry(Key(user), false, false, [&](Entry& e, std::int64_t) { return e.tabs.erase(hash) > 0; });
+  with_entry(Key(user), false, false, [&](Entry& e, std::int64_t) { return e.tabs.erase(hash); });
 }
 
 void UserLedger::release_user(std::string_view tenant, std::string_view user_id) {

@@ -1,6 +1,7 @@
-// What a node hears on a record's channel (store/redis/notice, room_mirror): anyone who
-// can publish on a shared Redis may send anything. Each line of the input is one notice;
-// the mirror must stay within its cap and roll up to as many tabs as it holds.
+// What a node hears on a record's channel (store/redis/notice, room_mirror), and the
+// entries of a full read (RoomMirror::unpack): anyone who can write to a shared Redis may
+// send anything. Each line of the input is one notice; the mirror must stay within its
+// cap and roll up to as many tabs as it holds.
 #include "store/redis/notice.hpp"
 #include "store/redis/room_mirror.hpp"
 
@@ -24,6 +25,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto end = input.find('\n');
     const std::string_view notice = input.substr(0, end);
     input.remove_prefix(end == std::string_view::npos ? input.size() : end + 1);
+    if (const auto e = store::redis::RoomMirror::unpack(notice)) {  // a read's entry
+      if (e->tab_id.empty() || e->value.size() >= notice.size()) __builtin_trap();
+    }
     if (const auto tab = store::redis::decode_tab_notice(notice)) {
       if (tab->tab_id.empty() || (!tab->removed && tab->value.empty())) __builtin_trap();
     }

@@ -65,6 +65,25 @@ TEST(Authenticator, CacheIsBounded) {
   }
 }
 
+// A socket's token is verified, not kept: the socket holds its identity. One already
+// kept (the same token used over HTTP) is used, and still expires.
+TEST(Authenticator, ASocketsTokenIsVerifiedButNotKept) {
+  ManualClock clock;
+  JwtCodec codec("k");
+  Authenticator auth(codec, clock, 8);
+  presenced::presence::Identity id;
+  const std::string t = token_for(clock, "u1", 60);
+  ASSERT_EQ(auth.authenticate_token(t, id, Authenticator::Remember::no), TokenError::none);
+  EXPECT_EQ(id.user->id, "u1");
+  EXPECT_EQ(auth.cache().size(), 0u);
+  ASSERT_EQ(auth.authenticate_token(t, id), TokenError::none);
+  EXPECT_EQ(auth.cache().size(), 1u);
+  ASSERT_EQ(auth.authenticate_token(t, id, Authenticator::Remember::no), TokenError::none);
+  clock.advance_ms((60 + 31) * 1000);
+  EXPECT_EQ(auth.authenticate_token(t, id, Authenticator::Remember::no), TokenError::expired);
+  EXPECT_EQ(auth.cache().size(), 0u);
+}
+
 TEST(Authenticator, RefusedTokensAreNotCached) {
   ManualClock clock;
   JwtCodec codec("k");

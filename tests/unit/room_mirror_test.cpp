@@ -81,6 +81,24 @@ TEST(TabNotices, ReadExactlyOrNotAtAll) {
   }
 }
 
+TEST(TabNotices, AReadsEntriesUnpackExactlyOrNotAtAll) {
+  auto own = RoomMirror::unpack("2:t117900::{\"a\":1}");
+  ASSERT_TRUE(own);
+  EXPECT_EQ(own->tab_id, "t1");
+  EXPECT_EQ(own->joined, "17900");
+  EXPECT_EQ(own->seen, "");
+  EXPECT_EQ(own->value, "{\"a\":1}");
+  auto host = RoomMirror::unpack("5:a:b:c12:34:{x:y}");  // a tab id with colons in it
+  ASSERT_TRUE(host);
+  EXPECT_EQ(host->tab_id, "a:b:c");
+  EXPECT_EQ(host->joined, "12");
+  EXPECT_EQ(host->seen, "34");
+  EXPECT_EQ(host->value, "{x:y}");
+  for (const char* bad : {"", ":", "0:", "2:t", "3:t1", "2:t1", "2:t112", "2:t112:", "x:t1::{}", "9999999:t::{}"}) {
+    EXPECT_FALSE(RoomMirror::unpack(bad)) << bad;
+  }
+}
+
 TEST(TabNotices, StampsAreReadBackExactly) {
   for (std::int64_t ms : {std::int64_t{0}, std::int64_t{1}, std::int64_t{951'782'400'000} /* 2000-02-29 */, kNow, kNow + 999}) {
     EXPECT_EQ(presence::parse_iso8601_ms(presence::Iso8601(ms).view()), ms);

@@ -1,5 +1,6 @@
 // The per-user ledger on a clock the test moves: sockets and live tabs per user, a tab
 // that is not renewed stops counting at its deadline, and users do not share places.
+#include "service/tab_deadlines.hpp"
 #include "service/user_ledger.hpp"
 
 #include <gtest/gtest.h>
@@ -71,3 +72,33 @@ TEST(UserLedger, ZeroMeansNoLimit) {
 
 }  // namespace
 }  // namespace presenced::service
+
+namespace presenced::testing {
+namespace {
+
+// A user's tabs, few (a vector) or many (a hash map): the same answers either side of
+// the switch.
+TEST(TabDeadlines, FewAndManyAnswerAlike) {
+  for (std::size_t n : {std::size_t{1}, service::TabDeadlines::kFew, service::TabDeadlines::kFew + 1, std::size_t{40}}) {
+    service::TabDeadlines tabs;
+    for (std::uint64_t h = 1; h <= n; ++h) tabs.add(h * 7919, static_cast<std::int64_t>(h));
+    EXPECT_EQ(tabs.size(), n);
+    for (std::uint64_t h = 1; h <= n; ++h) {
+      std::int64_t* d = tabs.find(h * 7919);
+      ASSERT_TRUE(d) << n << " tabs, tab " << h;
+      EXPECT_EQ(*d, static_cast<std::int64_t>(h));
+    }
+    EXPECT_FALSE(tabs.find(3));
+    EXPECT_TRUE(tabs.erase(7919));
+    EXPECT_FALSE(tabs.erase(7919));
+    EXPECT_FALSE(tabs.find(7919));
+    EXPECT_EQ(tabs.size(), n - 1);
+    tabs.prune(static_cast<std::int64_t>(n / 2));  // deadlines 2 .. n/2 pass
+    for (std::uint64_t h = 2; h <= n; ++h) EXPECT_EQ(tabs.find(h * 7919) != nullptr, h > n / 2) << n << " " << h;
+    tabs.clear();
+    EXPECT_TRUE(tabs.empty());
+  }
+}
+
+}  // namespace
+}  // namespace presenced::testing

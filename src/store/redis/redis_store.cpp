@@ -3,6 +3,7 @@
 #include "presence/aggregation.hpp"
 #include "presence/iso8601.hpp"
 #include "presence/json_text.hpp"
+#include "presence/scratch.hpp"
 #include "store/redis/entry_codec.hpp"
 #include "store/layout.hpp"
 #include "store/redis/notice.hpp"
@@ -68,6 +69,9 @@ bool read_viewers(const redisReply& list, presence::RecordRef record, const pres
     }
   }
   presence::aggregate_viewers(tabs, caller, found.saved_version, out, state ? &state->totals : nullptr);
+  presence::release_if_large(users);
+  presence::release_if_large(fields);
+  presence::release_if_large(tabs);
   return vacated;
 }
 
@@ -391,9 +395,9 @@ asio::awaitable<ViewersResult> RedisStore::room(presence::RecordRef record, std:
   const bool vacated = text(*list.element[1]) == "-2";
   thread_local std::vector<RoomMirror::ReadEntry> entries;
   entries.clear();
-  for (std::size_t i = 2; i + 3 < list.elements; i += 4) {
-    entries.push_back({text(*list.element[i]), text(*list.element[i + 1]), text(*list.element[i + 2]),
-                       text(*list.element[i + 3])});
+  for (std::size_t i = 2; i < list.elements; ++i) {
+    // What cannot be unpacked is not presence (anyone may write to a shared Redis).
+    if (auto e = RoomMirror::unpack(text(*list.element[i]))) entries.push_back(*e);
   }
   // Without the mirror it was read for (gone, or watched anew meanwhile), the answer is
   // rolled up all the same.
@@ -403,6 +407,7 @@ asio::awaitable<ViewersResult> RedisStore::room(presence::RecordRef record, std:
     mirror->finish_read(mirror->begin_read(), entries, saved_version, now);
   }
   mirror->roll_up(now, out, state);
+  presence::release_if_large(entries);
   if (vacated) occupancy_->on_occupancy(record, Occupancy::vacated);
   co_return ViewersResult::ok;
 }

@@ -35,6 +35,29 @@ const auto by_join = [](const auto* a, const auto* b) { return a->joined < b->jo
 
 }  // namespace
 
+std::optional<RoomMirror::ReadEntry> RoomMirror::unpack(std::string_view packed) {
+  const auto colon = packed.find(':');
+  std::size_t n = 0;
+  if (colon == std::string_view::npos || colon == 0 || colon > 6 ||
+      std::from_chars(packed.data(), packed.data() + colon, n).ptr != packed.data() + colon) {
+    return std::nullopt;
+  }
+  packed.remove_prefix(colon + 1);
+  if (n == 0 || n > packed.size()) return std::nullopt;
+  ReadEntry e;
+  e.tab_id = packed.substr(0, n);
+  packed.remove_prefix(n);
+  const auto joined_end = packed.find(':');
+  if (joined_end == std::string_view::npos) return std::nullopt;
+  e.joined = packed.substr(0, joined_end);
+  packed.remove_prefix(joined_end + 1);
+  const auto seen_end = packed.find(':');
+  if (seen_end == std::string_view::npos) return std::nullopt;
+  e.seen = packed.substr(0, seen_end);
+  e.value = packed.substr(seen_end + 1);
+  return e;
+}
+
 RoomMirror::RoomMirror(std::string tenant, std::size_t max_tabs, std::int64_t ttl_ms)
     : tenant_(std::move(tenant)),
       max_tabs_(max_tabs),

@@ -25,6 +25,7 @@
 #include "store/presence_store.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -63,6 +64,9 @@ class RoomMirror {
   struct ReadEntry {
     std::string_view tab_id, joined, seen, value;
   };
+  // One entry of the room script's answer, "<n>:<tab id><joined>:<seen>:<value>"
+  // (scripts.cpp), or none when it is not one.
+  static std::optional<ReadEntry> unpack(std::string_view packed);
   std::uint64_t begin_read();
   // False, and nothing taken, when `read` is not the read under way.
   bool finish_read(std::uint64_t read, std::span<const ReadEntry> entries, std::uint32_t saved_version,
