@@ -43,6 +43,17 @@ class RedisStoreTest : public ::testing::Test {
     EXPECT_TRUE(ready) << server->output();
     return server;
   }
+  // `n` live tabs the host app wrote, each its own user (1000, 1001, ...).
+  void host_app_tabs(int n) {
+    const std::string seen = iso_utc(std::time(nullptr));
+    std::vector<std::string> fill{"HSET", kKey};
+    for (int i = 0; i < n; ++i) {
+      fill.push_back("app" + std::to_string(i));
+      fill.push_back(R"({"user_id":)" + std::to_string(1000 + i) +
+                     R"(,"user_name":"U","mode":"view","dirty":false,"last_seen_at":")" + seen + R"("})");
+    }
+    raw.command(fill);
+  }
   static std::string tab(const std::string& id, const std::string& mode = "view", bool dirty = false) {
     return R"({"tab_id":")" + id + R"(","mode":")" + mode + R"(","dirty":)" + (dirty ? "true" : "false") + "}";
   }
@@ -237,13 +248,7 @@ TEST_F(RedisStoreTest, EveryChangeIsPublishedOnceAndRenewalsNever) {
 TEST_F(RedisStoreTest, AJoinAChangeAndALeaveNeverReadTheWholeRoom) {
   auto server = node({"--max-tabs-per-record", "65000"});
   HttpClient c(server->port());
-  const std::string seen = iso_utc(std::time(nullptr));
-  std::vector<std::string> fill{"HSET", kKey};
-  for (int i = 0; i < 5'000; ++i) {
-    fill.push_back("app" + std::to_string(i));
-    fill.push_back(R"({"user_id":)" + std::to_string(1000 + i) + R"(,"user_name":"U","mode":"view","dirty":false,"last_seen_at":")" + seen + R"("})");
-  }
-  raw.command(fill);
+  host_app_tabs(5'000);
   ASSERT_EQ(c.request("POST", "/api/v1/presence/flow/42/heartbeat", tab("warm"), token_for("2", "Warm")).status, 200u);
   const auto reads = [&] {
     const std::string info = raw.string({"INFO", "commandstats"});
@@ -301,13 +306,7 @@ bool heard_by(RedisClient& raw, std::int64_t subscribers) {
 // another with no read of the room (no HGETALL, HVALS or HSCAN).
 TEST_F(RedisStoreTest, EveryNodeKeepsTheRoomFromTheNoticesWithoutReadingIt) {
   auto a = node({"--max-tabs-per-record", "65000"}), b = node({"--max-tabs-per-record", "65000"});
-  const std::string seen = iso_utc(std::time(nullptr));
-  std::vector<std::string> fill{"HSET", kKey};
-  for (int i = 0; i < 5'000; ++i) {
-    fill.push_back("app" + std::to_string(i));
-    fill.push_back(R"({"user_id":)" + std::to_string(1000 + i) + R"(,"user_name":"U","mode":"view","dirty":false,"last_seen_at":")" + seen + R"("})");
-  }
-  raw.command(fill);
+  host_app_tabs(5'000);
   WsClient bob(b->port(), token_for("2", "Bob"));
   bob.send(R"({"type":"subscribe","record_type":"flow","record_id":"42","limit":3})");
   auto snapshot = bob.wait_for([](const value& m) { return is_presence(m, "42"); });

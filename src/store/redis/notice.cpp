@@ -10,21 +10,27 @@
 
 namespace presenced::store::redis {
 
+std::optional<std::string_view> take_counted(std::string_view& in) {
+  const auto colon = in.find(':');
+  std::size_t n = 0;
+  if (colon == std::string_view::npos || colon == 0 || colon > 5 ||
+      std::from_chars(in.data(), in.data() + colon, n).ptr != in.data() + colon || n == 0 || n > in.size() - colon - 1) {
+    return std::nullopt;
+  }
+  const std::string_view taken = in.substr(colon + 1, n);
+  in.remove_prefix(colon + 1 + n);
+  return taken;
+}
+
 std::optional<TabNotice> decode_tab_notice(std::string_view payload) {
   if (payload.size() < 2) return std::nullopt;
   const char kind = payload.front();
   payload.remove_prefix(1);
   if (kind == 'd') return TabNotice{.removed = true, .tab_id = payload, .value = {}};
   if (kind != 's') return std::nullopt;
-  const auto colon = payload.find(':');
-  std::size_t n = 0;
-  if (colon == std::string_view::npos || colon == 0 || colon > 4 ||
-      std::from_chars(payload.data(), payload.data() + colon, n).ptr != payload.data() + colon) {
-    return std::nullopt;
-  }
-  payload.remove_prefix(colon + 1);
-  if (n == 0 || n >= payload.size()) return std::nullopt;  // an id, then a value
-  return TabNotice{.removed = false, .tab_id = payload.substr(0, n), .value = payload.substr(n)};
+  const auto id = take_counted(payload);
+  if (!id || payload.empty()) return std::nullopt;  // an id, then a value
+  return TabNotice{.removed = false, .tab_id = *id, .value = payload};
 }
 
 std::string encode_saved_notice(const presence::User& by, std::uint32_t lock_version) {

@@ -32,6 +32,11 @@ struct TabNotice {
   std::string_view tab_id;
   std::string_view value;  // the entry written (empty when removed)
 };
+// "<n>:<n bytes>" at the start of `in` (n from 1 to 99,999, in decimal): the n bytes, with
+// `in` moved past them; none, and `in` untouched, when it does not start with one. How a
+// tab id is framed in a notice and in a full read's entry (room_mirror.hpp).
+std::optional<std::string_view> take_counted(std::string_view& in);
+
 // A tab's notice, or none: anyone who can publish on a shared Redis may send anything.
 std::optional<TabNotice> decode_tab_notice(std::string_view payload);
 

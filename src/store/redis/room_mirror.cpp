@@ -36,17 +36,10 @@ const auto by_join = [](const auto* a, const auto* b) { return a->joined < b->jo
 }  // namespace
 
 std::optional<RoomMirror::ReadEntry> RoomMirror::unpack(std::string_view packed) {
-  const auto colon = packed.find(':');
-  std::size_t n = 0;
-  if (colon == std::string_view::npos || colon == 0 || colon > 6 ||
-      std::from_chars(packed.data(), packed.data() + colon, n).ptr != packed.data() + colon) {
-    return std::nullopt;
-  }
-  packed.remove_prefix(colon + 1);
-  if (n == 0 || n > packed.size()) return std::nullopt;
+  const auto id = take_counted(packed);
+  if (!id) return std::nullopt;
   ReadEntry e;
-  e.tab_id = packed.substr(0, n);
-  packed.remove_prefix(n);
+  e.tab_id = *id;
   const auto joined_end = packed.find(':');
   if (joined_end == std::string_view::npos) return std::nullopt;
   e.joined = packed.substr(0, joined_end);
