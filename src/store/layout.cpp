@@ -64,12 +64,18 @@ std::optional<presence::RecordRef> record_of_redis_key(std::string_view key) {
   return r;
 }
 
-std::optional<presence::RecordRef> record_of_channel(std::string_view channel) {
+std::string_view key_of_channel(std::string_view channel) {
   // presenced:{<key>}
-  if (!channel.starts_with(kChannelPrefix)) return std::nullopt;
+  if (!channel.starts_with(kChannelPrefix)) return {};
   std::string_view key = channel.substr(kChannelPrefix.size());
-  if (key.size() < 2 || key.front() != '{' || key.back() != '}') return std::nullopt;
-  return record_of_redis_key(key.substr(1, key.size() - 2));
+  if (key.size() < 2 || key.front() != '{' || key.back() != '}') return {};
+  return key.substr(1, key.size() - 2);
+}
+
+std::optional<presence::RecordRef> record_of_channel(std::string_view channel) {
+  const std::string_view key = key_of_channel(channel);
+  if (key.empty()) return std::nullopt;
+  return record_of_redis_key(key);
 }
 
 }  // namespace presenced::store::layout

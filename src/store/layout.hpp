@@ -70,5 +70,8 @@ std::string channel_of(std::string_view key);
 // text is not ours.
 std::optional<presence::RecordRef> record_of_redis_key(std::string_view key);
 std::optional<presence::RecordRef> record_of_channel(std::string_view channel);
+// The record's key in a channel's name ("presenced:{<key>}" -> "<key>"); empty when the
+// name is not one.
+std::string_view key_of_channel(std::string_view channel);
 
 }  // namespace presenced::store::layout

@@ -30,6 +30,15 @@ namespace {
 // A bulk query's keys: each record's and its saved version's.
 constexpr std::size_t kMaxBulkKeys = 2 * kMaxBulkRecords;
 
+// A script's saved-version element: the record's latest saved lock_version, or none.
+std::uint32_t saved_version_of(const redisReply& element) {
+  std::uint32_t version = 0;
+  const std::string_view v = text(element);
+  return !v.empty() && std::from_chars(v.data(), v.data() + v.size(), version).ec == std::errc()
+             ? version
+             : presence::kNoLockVersion;
+}
+
 // One answer of a viewers script ({saved version, ms to the first expiry, then joined,
 // value, ...}) into `out` (without `caller`) and `state`.
 // Returns whether the script saw the record become vacant (webhooks; -2 in place of the
@@ -37,11 +46,7 @@ constexpr std::size_t kMaxBulkKeys = 2 * kMaxBulkRecords;
 bool read_viewers(const redisReply& list, presence::RecordRef record, const presence::User* caller,
                   std::vector<presence::Viewer>& out, RecordState* state) {
   RecordState found;
-  std::uint32_t version = 0;
-  if (std::string_view v = text(*list.element[0]);
-      !v.empty() && std::from_chars(v.data(), v.data() + v.size(), version).ec == std::errc()) {
-    found.saved_version = version;
-  }
+  found.saved_version = saved_version_of(*list.element[0]);
   const redisReply& expiry = *list.element[1];
   if (expiry.type == REDIS_REPLY_INTEGER) {
     found.next_expiry_ms = expiry.integer;
@@ -387,11 +392,7 @@ asio::awaitable<ViewersResult> RedisStore::room(presence::RecordRef record, std:
     co_return ViewersResult::unavailable;
   }
   const redisReply& list = *r.reply;
-  std::uint32_t saved_version = presence::kNoLockVersion;
-  if (std::string_view v = text(*list.element[0]);
-      !v.empty() && std::from_chars(v.data(), v.data() + v.size(), saved_version).ec != std::errc()) {
-    saved_version = presence::kNoLockVersion;
-  }
+  const std::uint32_t saved_version = saved_version_of(*list.element[0]);
   const bool vacated = text(*list.element[1]) == "-2";
   thread_local std::vector<RoomMirror::ReadEntry> entries;
   entries.clear();
@@ -622,20 +623,11 @@ void RedisStore::unwatch(presence::RecordRef record) {
   subscriber_->unwatch(layout::channel_of(key.view()));
 }
 
-namespace {
-// "presenced:{<key>}" -> "<key>"
-std::string_view key_of_channel(std::string_view channel) {
-  const auto open = channel.find('{');
-  if (open == std::string_view::npos || channel.size() < open + 2 || channel.back() != '}') return {};
-  return channel.substr(open + 1, channel.size() - open - 2);
-}
-}  // namespace
-
 void RedisStore::heard(std::size_t owner, std::string_view channel, std::string_view payload) {
   if (!threads_ || owner >= threads_->size()) return;
   asio::post((*threads_)[owner].executor(), [this, channel = std::string(channel), payload = std::string(payload)] {
     auto record = layout::record_of_channel(channel);
-    RoomMirror* mirror = mirror_here(key_of_channel(channel));
+    RoomMirror* mirror = mirror_here(layout::key_of_channel(channel));
     if (!record || !mirror) return;  // no longer watched
     if (payload.starts_with('{')) {
       auto notice = decode_saved_notice(payload);
@@ -654,7 +646,7 @@ void RedisStore::listening(std::size_t owner, std::string_view channel, bool on)
   if (!threads_ || owner >= threads_->size()) return;
   asio::post((*threads_)[owner].executor(), [this, channel = std::string(channel), on] {
     auto record = layout::record_of_channel(channel);
-    RoomMirror* mirror = mirror_here(key_of_channel(channel));
+    RoomMirror* mirror = mirror_here(layout::key_of_channel(channel));
     if (!record || !mirror) return;
     mirror->listening(on);
     // Heard again: what went unheard is read now.

@@ -118,11 +118,7 @@ bool RoomMirror::put(std::string_view id, std::string_view joined, std::int64_t 
     unlink(&it->second);
   }
   Tab& t = it->second;
-  t.user.id = std::move(user.id);
-  t.user.id_is_number = user.id_is_number;
-  t.user.name = std::move(user.name);
-  t.user.tenant = std::move(user.tenant);
-  t.user.avatar_url = std::move(user.avatar_url);
+  t.user = std::move(user);  // (the reference count is not assigned: see intrusive_ref_counter)
   t.field = std::move(field);
   t.mode = view.mode;
   t.dirty = view.dirty;
