@@ -1,5 +1,6 @@
 #include "app/application.hpp"
 
+#include "app/allocator.hpp"
 #include "app/logging.hpp"
 #include "app/runtime.hpp"
 #include "auth/jwt.hpp"
@@ -39,6 +40,7 @@ std::size_t raise_file_limit() {
 
 int serve(const ServeConfig& config) {
   configure_logging(config.log_level, config.log_format);
+  if (!keep_large_blocks_out_of_the_heap()) spdlog::debug("the allocator keeps its own threshold for large blocks");
   // Each connection is a file: keep a reserve for Redis, the listeners and the logs, so
   // that a full house is refused with 503 rather than failing to accept.
   const std::size_t files = raise_file_limit();
