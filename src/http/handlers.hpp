@@ -40,7 +40,8 @@ struct Exchange {
 };
 
 // What a connection keeps across its requests, so a steady stream of requests allocates
-// nothing once the first few have sized it.
+// nothing once the first few have sized it (up to presence::kScratchKept entries: a large
+// room's list is given back once written).
 struct ConnectionScratch {
   std::vector<presence::Viewer> viewers;
 };

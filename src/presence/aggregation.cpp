@@ -2,7 +2,6 @@
 
 #include "presence/scratch.hpp"
 
-#include <boost/container_hash/hash.hpp>
 #include <boost/unordered/unordered_flat_map.hpp>
 
 #include <algorithm>
@@ -28,29 +27,29 @@ void aggregate_viewers(std::span<const TabView> tabs, const User* caller, std::u
   // kLinearUsers users, so that a read costs its tabs, not its tabs times its users.
   constexpr std::size_t kLinearUsers = 32;
   std::size_t used = 0;
-  thread_local std::vector<const User*> owners;
+  // A record's tabs are all of its tenant: within it, a user is their id (same_user()).
+  thread_local std::vector<const Person*> owners;
   owners.clear();
-  using UserKey = std::pair<std::string_view, std::string_view>;  // tenant, id: same_user()
-  boost::unordered_flat_map<UserKey, std::size_t, boost::hash<UserKey>> index;
+  boost::unordered_flat_map<std::string_view, std::size_t> index;
 
   // At most one viewer per tab: reserved once, so that a large room's list is one
   // allocation of its size, not a doubling's copies (each alive with the last).
   if (out.capacity() < tabs.size()) out.reserve(tabs.size());
   bool caller_viewing = false;
   for (const TabView& tab : tabs) {
-    if (caller && same_user(*tab.user, *caller)) {
+    if (caller && tab.user->id == caller->id) {
       caller_viewing = true;
       continue;
     }
     std::size_t i = 0;
     if (used < kLinearUsers) {
-      while (i < used && !same_user(*owners[i], *tab.user)) ++i;
+      while (i < used && owners[i]->id != tab.user->id) ++i;
     } else {
       if (index.empty()) {
         index.reserve(2 * kLinearUsers);
-        for (std::size_t k = 0; k < used; ++k) index.emplace(UserKey(owners[k]->tenant, owners[k]->id), k);
+        for (std::size_t k = 0; k < used; ++k) index.emplace(owners[k]->id, k);
       }
-      const auto [it, added] = index.try_emplace(UserKey(tab.user->tenant, tab.user->id), used);
+      const auto [it, added] = index.try_emplace(std::string_view(tab.user->id), used);
       i = it->second;
     }
     if (i == used) {
@@ -81,6 +80,7 @@ void aggregate_viewers(std::span<const TabView> tabs, const User* caller, std::u
   out.resize(used);
   if (totals) *totals = {.users = used + (caller_viewing ? 1 : 0), .tabs = tabs.size()};
   release_if_large(sorted);
+  release_if_large(owners);
 }
 
 }  // namespace presenced::presence

@@ -13,7 +13,7 @@ namespace presenced::presence {
 
 // One live tab as a store sees it while it answers.
 struct TabView {
-  const User* user;
+  const Person* user;  // the tabs of one record are of its tenant: a user is their id
   Mode mode;
   bool dirty;
   std::uint64_t joined;  // smaller joined earlier; unique within a record

@@ -17,12 +17,17 @@ namespace presenced::presence {
 // The longest user id (`sub`) a token may carry, in bytes.
 inline constexpr std::size_t kMaxUserIdBytes = 128;
 
-struct User : boost::intrusive_ref_counter<User, boost::thread_safe_counter> {
+// What a viewers list shows of a user, and all that a record's roll-up reads of them
+// (aggregation.hpp): a node that keeps a large room keeps this much per tab, not the rest.
+struct Person {
   std::string id;              // `sub` as text; "42" for the number 42
-  bool id_is_number = false;   // echo back as given
   std::string name;
-  std::string tenant;          // `tenant_id` as text, validated like a path segment
   std::string avatar_url;      // optional `avatar_url` claim: a picture for the avatar row
+  bool id_is_number = false;   // echo back as given
+};
+
+struct User : boost::intrusive_ref_counter<User, boost::thread_safe_counter>, Person {
+  std::string tenant;          // `tenant_id` as text, validated like a path segment
   Scope scope;                 // optional `scope` claim: the records the token may touch
 };
 

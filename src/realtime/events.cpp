@@ -2,6 +2,8 @@
 
 #include "presence/json_text.hpp"
 
+#include <boost/container_hash/hash.hpp>
+
 #include <algorithm>
 
 namespace presenced::realtime {
@@ -56,13 +58,13 @@ void append_head(std::string& o, std::string_view type, presence::RecordRef reco
   o.append(count, presence::write_count(count, totals));
 }
 
-// `"viewers":[...]` with every entry, remembered in `event`.
-void append_list(PresenceEvent& event, const std::vector<presence::Viewer>& viewers) {
+// `"viewers":[...]` with the first `count` entries, remembered in `event`.
+void append_list(PresenceEvent& event, const std::vector<presence::Viewer>& viewers, std::size_t count) {
   std::string& o = event.text;
   o.append(R"(,"viewers":[)");
   event.list_begin = o.size();
-  event.entries.reserve(viewers.size());
-  for (std::size_t i = 0; i < viewers.size(); ++i) {
+  event.entries.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) {
     if (i) o += ',';
     const std::size_t begin = o.size();
     presence::append_viewer(o, viewers[i]);
@@ -76,11 +78,6 @@ std::vector<std::size_t> merged(const std::vector<std::size_t>& a, const std::ve
   std::vector<std::size_t> out(a.size() + b.size());
   std::merge(a.begin(), a.end(), b.begin(), b.end(), out.begin());
   return out;
-}
-
-bool same_entry(const presence::Viewer& a, const presence::Viewer& b) {
-  return a.name == b.name && a.avatar_url == b.avatar_url && a.tabs == b.tabs && a.has_dirty_tab == b.has_dirty_tab && a.mode == b.mode &&
-         a.away == b.away && a.stale == b.stale && a.fields == b.fields;
 }
 
 }  // namespace
@@ -139,16 +136,20 @@ std::array<PresenceEvent::Part, 3> PresenceEvent::parts_for(std::string_view rec
   return {Part{0, cut.first}, Part{cut.second, head_end}, Part{list_end, size}};
 }
 
-std::shared_ptr<PresenceEvent> make_full_event(std::string record_key, presence::RecordRef record, std::uint64_t seq,
-                                               const std::vector<presence::Viewer>& viewers, const Transitions& t) {
+namespace {
+
+std::shared_ptr<PresenceEvent> make_list_event(PresenceEvent::Kind kind, std::string record_key, presence::RecordRef record,
+                                               std::uint64_t seq, const std::vector<presence::Viewer>& viewers,
+                                               const Transitions& t, std::size_t max_entries) {
   auto event = std::make_shared<PresenceEvent>();
-  event->kind = PresenceEvent::Kind::full;
+  event->kind = kind;
   event->record_key = std::move(record_key);
   event->seq = seq;
+  const std::size_t count = std::min(viewers.size(), max_entries);
   std::string& o = event->text;
-  o.reserve(200 + viewers.size() * 128);
+  o.reserve(200 + count * 128);
   append_head(o, "presence", record, seq, viewers);
-  append_list(*event, viewers);
+  append_list(*event, viewers, count);
   // The full form's transitions are ids; a user who moved is one whose entry changed.
   append_ids(o, "joined", viewers, t.joined);
   append_ids(o, "left", t.left);
@@ -158,12 +159,17 @@ std::shared_ptr<PresenceEvent> make_full_event(std::string record_key, presence:
   return event;
 }
 
+}  // namespace
+
+std::shared_ptr<PresenceEvent> make_full_event(std::string record_key, presence::RecordRef record, std::uint64_t seq,
+                                               const std::vector<presence::Viewer>& viewers, const Transitions& t) {
+  return make_list_event(PresenceEvent::Kind::full, std::move(record_key), record, seq, viewers, t, SIZE_MAX);
+}
+
 // A snapshot is the full form with no transitions: the same text, sent only on subscribe.
 std::shared_ptr<PresenceEvent> make_snapshot_event(std::string record_key, presence::RecordRef record, std::uint64_t seq,
-                                                   const std::vector<presence::Viewer>& viewers) {
-  auto event = make_full_event(std::move(record_key), record, seq, viewers, {});
-  event->kind = PresenceEvent::Kind::snapshot;
-  return event;
+                                                   const std::vector<presence::Viewer>& viewers, std::size_t max_entries) {
+  return make_list_event(PresenceEvent::Kind::snapshot, std::move(record_key), record, seq, viewers, {}, max_entries);
 }
 
 // Joined entries carry where they go: `"after":[p1,p2]`, the ids of the two users before
@@ -213,15 +219,37 @@ std::shared_ptr<PresenceEvent> make_diff_event(std::string record_key, presence:
 // change in a room of 10,000). A user still there whose place before is behind one seen
 // earlier in the new list has moved (greedy: correct, not always the fewest moves; moves
 // are rare, they need a user's first tab to leave while another stays).
-Transitions diff_viewers(const std::vector<presence::Viewer>& before, const std::vector<presence::Viewer>& after) {
+std::uint64_t entry_digest(const presence::Viewer& v) {
+  // Each string hashed apart and then combined, so that where one ends is part of the digest.
+  std::size_t h = boost::hash<std::string_view>{}(v.name);
+  boost::hash_combine(h, std::string_view(v.avatar_url));
+  boost::hash_combine(h, v.tabs);
+  boost::hash_combine(h, (unsigned{v.has_dirty_tab} << 0) | (unsigned{v.mode == presence::Mode::edit} << 1) |
+                             (unsigned{v.away} << 2) | (unsigned{v.stale} << 3));
+  boost::hash_combine(h, v.fields.size());
+  for (const std::string& f : v.fields) boost::hash_combine(h, std::string_view(f));
+  return h;
+}
+
+void remember_sent(const std::vector<presence::Viewer>& viewers, std::vector<SentEntry>& out) {
+  out.resize(viewers.size());
+  for (std::size_t i = 0; i < viewers.size(); ++i) {
+    out[i].id.assign(viewers[i].id);
+    out[i].id_is_number = viewers[i].id_is_number;
+    out[i].digest = entry_digest(viewers[i]);
+  }
+}
+
+Transitions diff_viewers(const std::vector<SentEntry>& before, const std::vector<presence::Viewer>& after) {
   Transitions t;
   struct Old {
-    const presence::Viewer* viewer;  // null once found in `after`
+    std::uint64_t digest;
     std::size_t at;
+    bool found;  // in `after`
   };
   boost::unordered_flat_map<std::string_view, Old> old;
   old.reserve(before.size());
-  for (std::size_t i = 0; i < before.size(); ++i) old.emplace(before[i].id, Old{&before[i], i});
+  for (std::size_t i = 0; i < before.size(); ++i) old.emplace(before[i].id, Old{before[i].digest, i, false});
   std::size_t furthest = 0;
   bool any_kept = false;
   for (std::size_t i = 0; i < after.size(); ++i) {
@@ -234,16 +262,22 @@ Transitions diff_viewers(const std::vector<presence::Viewer>& before, const std:
     if (any_kept && it->second.at < furthest) {
       t.moved.push_back(i);
     } else {
-      if (!same_entry(*it->second.viewer, v)) t.updated.push_back(i);
+      if (it->second.digest != entry_digest(v)) t.updated.push_back(i);
       furthest = it->second.at;
       any_kept = true;
     }
-    it->second.viewer = nullptr;
+    it->second.found = true;
   }
-  for (const auto& v : before) {
-    if (old.find(v.id)->second.viewer) t.left.push_back(json_id(v));
+  for (const SentEntry& e : before) {
+    if (!old.find(e.id)->second.found) t.left.push_back(json_id(e.id, e.id_is_number));
   }
   return t;
+}
+
+Transitions diff_viewers(const std::vector<presence::Viewer>& before, const std::vector<presence::Viewer>& after) {
+  std::vector<SentEntry> sent;
+  remember_sent(before, sent);
+  return diff_viewers(sent, after);
 }
 
 std::string make_saved_event(presence::RecordRef record, const presence::User& by, std::uint32_t lock_version) {

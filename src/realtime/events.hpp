@@ -19,6 +19,7 @@
 #include <boost/unordered/unordered_flat_map.hpp>
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -74,14 +75,34 @@ struct Transitions {
   bool empty() const { return joined.empty() && updated.empty() && moved.empty() && left.empty(); }
 };
 
+// What a diff needs of an entry sent before: whose it was, and a digest of what it showed.
+// A channel keeps these for everyone rather than the entries themselves (a third of the
+// memory in a large room).
+struct SentEntry {
+  std::string id;
+  bool id_is_number = false;
+  std::uint64_t digest = 0;  // entry_digest
+};
+// Everything an entry shows but its user's id: two entries with equal digests are taken as
+// the same (64 bits: a change missed by a collision is one in 2^64).
+std::uint64_t entry_digest(const presence::Viewer& v);
+// `viewers` as sent, into `out` (its capacity kept).
+void remember_sent(const std::vector<presence::Viewer>& viewers, std::vector<SentEntry>& out);
+
 // Which users joined, left, changed or moved from `before` to `after` (both lists of
 // everyone, in join order). Linear in the room.
+Transitions diff_viewers(const std::vector<SentEntry>& before, const std::vector<presence::Viewer>& after);
 Transitions diff_viewers(const std::vector<presence::Viewer>& before, const std::vector<presence::Viewer>& after);
 
 // `seq`: the record's event number on this node (docs/protocol.md): a snapshot carries the
 // number of the last change it includes, each change the next one.
+// A snapshot's list holds the first `max_entries` of `viewers` (its count says everyone):
+// enough for receivers whose limit is below it (limit + 1: one may be their own).
 std::shared_ptr<PresenceEvent> make_snapshot_event(std::string record_key, presence::RecordRef record, std::uint64_t seq,
-                                                   const std::vector<presence::Viewer>& viewers);
+                                                   const std::vector<presence::Viewer>& viewers,
+                                                   std::size_t max_entries = SIZE_MAX);
+// The entries a list must hold for a receiver with `limit` (one may be their own).
+inline std::size_t entries_for(std::uint32_t limit) { return limit == kNoLimit ? SIZE_MAX : std::size_t{limit} + 1; }
 std::shared_ptr<PresenceEvent> make_full_event(std::string record_key, presence::RecordRef record, std::uint64_t seq,
                                                const std::vector<presence::Viewer>& viewers, const Transitions& t);
 std::shared_ptr<PresenceEvent> make_diff_event(std::string record_key, presence::RecordRef record, std::uint64_t seq,

@@ -44,11 +44,19 @@ struct Hub::Channel {
   std::vector<std::size_t> per_thread;     // subscribers on each thread
   std::size_t total = 0;
   std::size_t full = 0;                    // of them, wanting the full list on every change
-  std::vector<presence::Viewer> current;   // everyone, as last sent
+  std::vector<SentEntry> current;          // everyone, as last sent: who, and a digest of their entry
   bool known = false;                      // `current` has been read
   std::uint64_t seq = 0;                   // the last change event's number
-  std::shared_ptr<const PresenceEvent> snapshot;  // `current` as a snapshot, made on demand
-  std::vector<std::pair<std::size_t, std::uint64_t>> awaiting;  // (thread, subscriber) wanting a snapshot
+  // The room as a snapshot, made from a read with as many entries as its receivers'
+  // limits need (a room of 10,000 watched with limit 20 keeps 21), until the next change;
+  // a receiver who needs more waits for the next read.
+  std::shared_ptr<const PresenceEvent> snapshot;
+  struct Awaiting {
+    std::size_t thread;
+    std::uint64_t subscriber;
+    std::uint32_t limit;
+  };
+  std::vector<Awaiting> awaiting;  // wanting a snapshot
   enum class Phase { idle, reading, window } phase = Phase::idle;
   bool pending = false;  // changed while reading or within the window
   bool closed = false;
@@ -90,10 +98,9 @@ void Hub::subscribe(runtime::EventThread& on, Subscriber& s, presence::RecordRef
   local_on(thread).subscribers[key].push_back({&s, s.subscriber_id(), options, false});
   subscriptions_.fetch_add(1, std::memory_order_relaxed);
   const std::size_t home = home_of(key);
-  asio::post(threads_[home].executor(),
-             [this, home, key = std::move(key), thread, id = s.subscriber_id(), full = options.full]() mutable {
-               home_subscribe(home, std::move(key), thread, id, full);
-             });
+  asio::post(threads_[home].executor(), [this, home, key = std::move(key), thread, id = s.subscriber_id(), options]() mutable {
+    home_subscribe(home, std::move(key), thread, id, options);
+  });
 }
 
 void Hub::unsubscribe(runtime::EventThread& on, Subscriber& s, presence::RecordRef record) {
@@ -114,7 +121,8 @@ void Hub::unsubscribe(runtime::EventThread& on, Subscriber& s, presence::RecordR
              [this, home, key = std::move(key), thread, full] { home_unsubscribe(home, key, thread, full); });
 }
 
-void Hub::home_subscribe(std::size_t home, std::string key, std::size_t thread, std::uint64_t id, bool full) {
+void Hub::home_subscribe(std::size_t home, std::string key, std::size_t thread, std::uint64_t id,
+                         SubscribeOptions options) {
   auto& channels = local_on(home).channels;
   auto it = channels.find(key);
   if (it == channels.end()) {
@@ -125,14 +133,10 @@ void Hub::home_subscribe(std::size_t home, std::string key, std::size_t thread, 
   Channel& channel = *it->second;
   ++channel.per_thread[thread];
   ++channel.total;
-  if (full) ++channel.full;
-  channel.awaiting.emplace_back(thread, id);
+  if (options.full) ++channel.full;
+  channel.awaiting.push_back({thread, id, options.limit});
   if (channel.phase == Channel::Phase::reading) return;  // the read under way answers it
-  if (channel.known) {
-    send_snapshots(channel);
-  } else {
-    recompute(it->second);
-  }
+  send_snapshots(it->second, nullptr);
 }
 
 void Hub::home_unsubscribe(std::size_t home, const std::string& key, std::size_t thread, bool full) {
@@ -204,11 +208,11 @@ void Hub::recompute(std::shared_ptr<Channel> channel) {
               channel->snapshot.reset();
             }
           }
-          channel->current = std::move(now);
+          remember_sent(now, channel->current);
           channel->known = true;
-          send_snapshots(*channel);
+          send_snapshots(channel, &now);
           arm_expiry(channel, state.next_expiry_ms);
-        } else if (!channel->known) {
+        } else if (!channel->known || !channel->awaiting.empty()) {
           // The store is down: look again after a window; subscribers wait for their snapshot.
           channel->pending = true;
         }
@@ -238,12 +242,20 @@ void Hub::arm_expiry(const std::shared_ptr<Channel>& channel, std::int64_t in_ms
   });
 }
 
-void Hub::send_snapshots(Channel& channel) {
+void Hub::send_snapshots(const std::shared_ptr<Channel>& from, const std::vector<presence::Viewer>* now) {
+  Channel& channel = *from;
   if (channel.awaiting.empty()) return;
-  if (!channel.snapshot) {
-    channel.snapshot = make_snapshot_event(channel.key, channel.record, channel.seq, channel.current);
+  std::size_t needed = 0;
+  for (const auto& a : channel.awaiting) needed = std::max(needed, entries_for(a.limit));
+  needed = std::min(needed, channel.current.size());
+  if (!channel.known || !channel.snapshot || channel.snapshot->entries.size() < needed) {
+    if (!now) {
+      look_again(from);  // its read sends them
+      return;
+    }
+    channel.snapshot = make_snapshot_event(channel.key, channel.record, channel.seq, *now, needed);
   }
-  for (auto [thread, id] : channel.awaiting) {
+  for (auto [thread, id, limit] : channel.awaiting) {
     asio::post(threads_[thread].executor(), [this, thread, id, key = channel.key, snapshot = channel.snapshot] {
       auto& subscribers = local_on(thread).subscribers;
       auto it = subscribers.find(key);

@@ -86,14 +86,16 @@ class Hub final : public store::ChangeObserver {
 
   Local& local_on(std::size_t thread);
   std::size_t home_of(const std::string& key) const;
-  void home_subscribe(std::size_t home, std::string key, std::size_t thread, std::uint64_t id, bool full);
+  void home_subscribe(std::size_t home, std::string key, std::size_t thread, std::uint64_t id, SubscribeOptions options);
   void home_unsubscribe(std::size_t home, const std::string& key, std::size_t thread, bool full);
   std::shared_ptr<Channel> channel_at(std::size_t home, const std::string& key);
   void look_again(const std::shared_ptr<Channel>& channel);
   void recompute(std::shared_ptr<Channel> channel);
   void finish_window(std::shared_ptr<Channel> channel);
   void arm_expiry(const std::shared_ptr<Channel>& channel, std::int64_t in_ms);
-  void send_snapshots(Channel& channel);
+  // To whoever awaits one; `now`: the room just read (none: from the snapshot made at the
+  // last read when it holds enough, or else after a read).
+  void send_snapshots(const std::shared_ptr<Channel>& channel, const std::vector<presence::Viewer>* now);
   template <typename Push>
   void fan_out(const Channel& channel, Push push);
   void broadcast(Channel& channel, std::shared_ptr<const PresenceEvent> diff, std::shared_ptr<const PresenceEvent> full);

@@ -78,7 +78,7 @@ TEST(PresenceEvents, ADiffCutsTheReceiversOwnEntryWhereverItIs) {
   EXPECT_EQ(m.at("joined").at(0).at("after"), boost::json::parse("[3,2]"));
   EXPECT_EQ(m.at("joined").at(1).at("after"), boost::json::parse("[4,3]"));
 
-  const auto only = realtime::make_diff_event("k", kRecord, 9, {viewer(1)}, realtime::diff_viewers({}, {viewer(1)}));
+  const auto only = realtime::make_diff_event("k", kRecord, 9, {viewer(1)}, realtime::diff_viewers(std::vector<presence::Viewer>{}, {viewer(1)}));
   const auto alone = sent_to(*only, "1", realtime::kNoLimit);
   EXPECT_TRUE(alone.at("joined").as_array().empty()) << "their own join: an empty diff but for the count";
   EXPECT_EQ(only->parts_for("1", realtime::kNoLimit)[2].first, only->text.size());

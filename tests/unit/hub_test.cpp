@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <random>
 
 namespace presenced::testing {
@@ -72,6 +73,7 @@ class FakeSubscriber final : public realtime::Subscriber {
     // The bytes a session would write: the parts of the shared text for this receiver.
     std::string sent;
     for (auto [begin, end] : event->parts_for(user_, limit)) sent.append(event->text, begin, end - begin);
+    last_event = event;
     received.push_back({timers_.now_ms(), boost::json::parse(sent)});
     const auto& m = received.back().message;
     if (m.at("type") == "presence_diff") {
@@ -87,6 +89,7 @@ class FakeSubscriber final : public realtime::Subscriber {
     boost::json::value message;
   };
   std::vector<Received> received;
+  std::shared_ptr<const realtime::PresenceEvent> last_event;  // as the hub made it, for every receiver
   RoomView room;  // the list as a client holds it (support/room_view.hpp)
   std::vector<std::string> view_names() const { return room.names(); }
 
@@ -331,6 +334,54 @@ TEST_F(HubTest, ALimitBoundsTheSnapshotAndTheFullListButNotTheCount) {
   for (auto* s : {&three, &none, &full_three}) hub.unsubscribe(threads[0], *s, record);
 }
 
+// A snapshot is written with the entries its receivers' limits need, not the whole room
+// (kept until the next change, it would hold the room a second time); a later receiver who
+// wants more gets a snapshot written for them.
+TEST_F(HubTest, ASnapshotHoldsWhatItsReceiversLimitsNeed) {
+  for (int i = 0; i < 1'000; ++i) store.viewers_now.push_back(viewer(std::to_string(i), "User " + std::to_string(i)));
+  FakeSubscriber twenty{2, timers, "5"}, five{3, timers}, everyone{4, timers, "7"};
+  hub.subscribe(threads[0], twenty, record, {.limit = 20});
+  timers.advance(1'000);
+  ASSERT_EQ(twenty.received.size(), 1u);
+  EXPECT_EQ(twenty.last_event->entries.size(), 21u) << "20 others, and one more in case one is the receiver";
+  EXPECT_LT(twenty.last_event->text.size(), 21u * 128) << "the room is not written";
+  EXPECT_EQ(twenty.room.list.size(), 20u);
+  EXPECT_EQ(twenty.received[0].message.at("count").at("users").as_int64(), 1'000) << "the count says everyone";
+
+  hub.subscribe(threads[0], five, record, {.limit = 5});
+  timers.advance(1'000);
+  ASSERT_EQ(five.received.size(), 1u);
+  EXPECT_EQ(five.last_event, twenty.last_event) << "a snapshot that holds enough is written once";
+  EXPECT_EQ(five.ids(0, "viewers"), (std::vector<std::string>{"User 0", "User 1", "User 2", "User 3", "User 4"}));
+
+  hub.subscribe(threads[0], everyone, record);
+  timers.advance(1'000);
+  ASSERT_EQ(everyone.received.size(), 1u);
+  EXPECT_EQ(everyone.room.list.size(), 999u) << "everyone but the receiver";
+  EXPECT_EQ(everyone.room.list.back().at("name"), "User 999");
+  for (auto* s : {&twenty, &five, &everyone}) hub.unsubscribe(threads[0], *s, record);
+}
+
+// A receiver who needs more than the snapshot made at the last read holds waits for a read,
+// which a coalescing window under way puts off until it ends.
+TEST_F(HubTest, AReceiverWhoNeedsMoreThanTheSnapshotHoldsGetsItFromTheNextRead) {
+  for (int i = 0; i < 100; ++i) store.viewers_now.push_back(viewer(std::to_string(i), "User " + std::to_string(i)));
+  FakeSubscriber two{2, timers}, everyone{3, timers};
+  hub.subscribe(threads[0], two, record, {.limit = 2});
+  timers.advance(10);  // within the window that the first read opened
+  const int reads = store.reads;
+  hub.subscribe(threads[0], everyone, record);
+  timers.advance(10);
+  EXPECT_TRUE(everyone.received.empty()) << "the window is not over";
+  timers.advance(100);
+  ASSERT_EQ(everyone.received.size(), 1u);
+  EXPECT_EQ(everyone.received[0].at_ms, 75) << "at the window's end";
+  EXPECT_EQ(everyone.room.list.size(), 100u);
+  EXPECT_EQ(store.reads, reads + 1);
+  EXPECT_EQ(two.received.size(), 1u) << "nothing changed: nothing more for the others";
+  for (auto* s : {&two, &everyone}) hub.unsubscribe(threads[0], *s, record);
+}
+
 // The client's rules applied to every diff give, after each change, the list a fresh
 // snapshot gives: joins, leaves, updates and moves (a user whose first tab left while a
 // later one stayed), for a receiver outside the room and one inside it.
@@ -403,6 +454,36 @@ TEST(DiffViewers, JoinsLeavesAndUpdatesInListOrder) {
   EXPECT_EQ(t.updated, (std::vector<std::size_t>{1}));
   EXPECT_TRUE(t.moved.empty());
   EXPECT_TRUE(realtime::diff_viewers(after, after).empty());
+}
+
+// A channel keeps ids and digests of what it sent, not the entries: every property an
+// entry shows still makes it an update, and nothing else does.
+TEST(DiffViewers, EveryPropertyAnEntryShowsIsAnUpdate) {
+  const presence::Viewer base = viewer("1", "Alice");
+  std::vector<std::function<void(presence::Viewer&)>> changes{
+      [](auto& v) { v.name = "Alicia"; },
+      [](auto& v) { v.avatar_url = "/a.png"; },
+      [](auto& v) { v.tabs = 2; },
+      [](auto& v) { v.has_dirty_tab = true; },
+      [](auto& v) { v.mode = presence::Mode::edit; },
+      [](auto& v) { v.away = true; },
+      [](auto& v) { v.stale = true; },
+      [](auto& v) { v.fields = {"title"}; },
+      [](auto& v) { v.fields = {"ti", "tle"}; },
+  };
+  std::vector<realtime::SentEntry> sent;
+  realtime::remember_sent({base, viewer("2", "Bob")}, sent);
+  for (std::size_t k = 0; k < changes.size(); ++k) {
+    std::vector<presence::Viewer> after{base, viewer("2", "Bob")};
+    changes[k](after[0]);
+    EXPECT_EQ(realtime::diff_viewers(sent, after).updated, std::vector<std::size_t>{0}) << "change " << k;
+  }
+  presence::Viewer with_fields = base;
+  with_fields.fields = {"ti", "tle"};
+  presence::Viewer joined = base;
+  joined.fields = {"title"};
+  EXPECT_NE(realtime::entry_digest(with_fields), realtime::entry_digest(joined)) << "where a field ends counts";
+  EXPECT_TRUE(realtime::diff_viewers(sent, {base, viewer("2", "Bob")}).empty());
 }
 
 TEST(DiffViewers, OneJoinInARoomOfTenThousandIsOneJoin) {

@@ -179,7 +179,7 @@ TEST(Jwt, AnUnreadableScopeRefusesTheTokenRatherThanWideningIt) {
   std::string many = R"({"sub":1,"name":"A","tenant_id":1,"exp":1900000000,"scope":[)";
   for (int i = 0; i < 101; ++i) many += std::string(i ? "," : "") + "\"flow:" + std::to_string(i) + "\"";
   many += "]}";
-  for (const std::string payload : {
+  for (const std::string& payload : {
            std::string(R"({"sub":1,"name":"A","tenant_id":1,"exp":1900000000,"scope":"flow"})"),          // no colon
            std::string(R"({"sub":1,"name":"A","tenant_id":1,"exp":1900000000,"scope":["flow:4 2"]})"),    // a space
            std::string(R"({"sub":1,"name":"A","tenant_id":1,"exp":1900000000,"scope":["fl*:1"]})"),       // half a wildcard

@@ -1,6 +1,7 @@
 #include "store/redis/room_mirror.hpp"
 
 #include "presence/iso8601.hpp"
+#include "presence/scratch.hpp"
 #include "store/redis/entry_codec.hpp"
 #include "store/redis/notice.hpp"
 
@@ -118,7 +119,7 @@ bool RoomMirror::put(std::string_view id, std::string_view joined, std::int64_t 
     unlink(&it->second);
   }
   Tab& t = it->second;
-  t.user = std::move(user);  // (the reference count is not assigned: see intrusive_ref_counter)
+  t.user = std::move(static_cast<presence::Person&>(user));
   t.field = std::move(field);
   t.mode = view.mode;
   t.dirty = view.dirty;
@@ -207,6 +208,9 @@ void RoomMirror::roll_up(std::int64_t now_ms, std::vector<presence::Viewer>& out
   state.saved_version = saved_version_;
   state.next_expiry_ms = std::max<std::int64_t>(0, next - now_ms);
   presence::aggregate_viewers(views, nullptr, saved_version_, out, &state.totals);
+  // A large room's views are given back: the roll-up makes a list the room's size anyway,
+  // and a thread watching several large rooms would keep the largest's for its life.
+  presence::release_if_large(views);
 }
 
 }  // namespace presenced::store::redis

@@ -79,7 +79,7 @@ class RoomMirror {
 
  private:
   struct Tab {
-    presence::User user;
+    presence::Person user;  // not a whole User: its tenant is the record's, its scope unused
     std::string field;
     presence::Mode mode = presence::Mode::view;
     bool dirty = false;
