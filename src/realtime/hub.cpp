@@ -255,8 +255,9 @@ void Hub::send_snapshots(const std::shared_ptr<Channel>& from, const std::vector
     }
     channel.snapshot = make_snapshot_event(channel.key, channel.record, channel.seq, *now, needed);
   }
-  for (auto [thread, id, limit] : channel.awaiting) {
-    asio::post(threads_[thread].executor(), [this, thread, id, key = channel.key, snapshot = channel.snapshot] {
+  for (const Channel::Awaiting& a : channel.awaiting) {
+    asio::post(threads_[a.thread].executor(), [this, thread = a.thread, id = a.subscriber, key = channel.key,
+                                               snapshot = channel.snapshot] {
       auto& subscribers = local_on(thread).subscribers;
       auto it = subscribers.find(key);
       if (it == subscribers.end()) return;
