@@ -3,7 +3,6 @@
 #include "http/assets.hpp"
 #include "http/envelope.hpp"
 #include "http/server_api.hpp"
-#include "presence/scratch.hpp"
 #include "presence/validation.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
@@ -295,7 +294,6 @@ boost::asio::awaitable<void> PresenceHandlers::viewers(const Exchange& ex, Conne
   const service::Outcome outcome =
       co_await service_.viewers_page(record_of(ex), *ex.identity.user, page, scratch.viewers, totals);
   answer(res, outcome, [&] { envelope::success_viewers(res, scratch.viewers, totals); });
-  presence::release_if_large(scratch.viewers);  // a large room's, once written: not kept by the connection
 }
 
 boost::asio::awaitable<void> PresenceHandlers::saved(const Exchange& ex, std::string_view body, RequestArena& arena,
@@ -384,13 +382,12 @@ boost::asio::awaitable<void> PresenceHandlers::server_record(const Exchange& ex,
   const presence::RecordRef record{ex.route.tenant, ex.route.record_type, ex.route.record_id};
   std::vector<presence::TabDetail> tabs;
   const service::Outcome listed = co_await service_.viewers(record, nullptr, scratch.viewers);
-  if (listed == service::Outcome::ok) {
-    const service::Outcome detailed = co_await service_.tabs(record, tabs);
-    answer(res, detailed, [&] { envelope::success_record_detail(res, scratch.viewers, tabs); });
-  } else {
+  if (listed != service::Outcome::ok) {
     envelope::outcome(res, listed);
+    co_return;
   }
-  presence::release_if_large(scratch.viewers);
+  const service::Outcome detailed = co_await service_.tabs(record, tabs);
+  answer(res, detailed, [&] { envelope::success_record_detail(res, scratch.viewers, tabs); });
 }
 
 boost::asio::awaitable<void> PresenceHandlers::server_remove_user(const Exchange& ex, Response& res) {

@@ -11,6 +11,7 @@
 #include "http/response.hpp"
 #include "http/router.hpp"
 #include "presence/clock.hpp"
+#include "presence/scratch.hpp"
 #include "service/presence_service.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -40,10 +41,12 @@ struct Exchange {
 };
 
 // What a connection keeps across its requests, so a steady stream of requests allocates
-// nothing once the first few have sized it (up to presence::kScratchKept entries: a large
-// room's list is given back once written).
+// nothing once the first few have sized it.
 struct ConnectionScratch {
   std::vector<presence::Viewer> viewers;
+  // After each request: a large room's list (past presence::kScratchKept entries) is given
+  // back once its answer is written, not kept for the connection's life.
+  void trim() { presence::release_if_large(viewers); }
 };
 
 // GET /viewers?limit=N&offset=M: the largest page, and the furthest start.

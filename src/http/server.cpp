@@ -340,6 +340,7 @@ asio::awaitable<void> serve_connection(Stream stream, ConnectionSlot slot, Prese
         res.reset();
         envelope::error(res, 500, "Server Error.");
       }
+      scratch.trim();  // the answer is in `res`
     }
     account(ex.route.route, req.method_string(), ex.route.path.empty() ? std::string_view(req.target()) : ex.route.path,
             res.status, std::chrono::steady_clock::now() - started, id);

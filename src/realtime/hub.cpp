@@ -212,8 +212,9 @@ void Hub::recompute(std::shared_ptr<Channel> channel) {
           channel->known = true;
           send_snapshots(channel, &now);
           arm_expiry(channel, state.next_expiry_ms);
-        } else if (!channel->known || !channel->awaiting.empty()) {
-          // The store is down: look again after a window; subscribers wait for their snapshot.
+        } else if (!channel->awaiting.empty()) {
+          // The store is down: look again after a window; subscribers wait for their snapshot
+          // (until the first read, every subscriber does).
           channel->pending = true;
         }
         channel->phase = Channel::Phase::window;
@@ -248,7 +249,7 @@ void Hub::send_snapshots(const std::shared_ptr<Channel>& from, const std::vector
   std::size_t needed = 0;
   for (const auto& a : channel.awaiting) needed = std::max(needed, entries_for(a.limit));
   needed = std::min(needed, channel.current.size());
-  if (!channel.known || !channel.snapshot || channel.snapshot->entries.size() < needed) {
+  if (!channel.snapshot || channel.snapshot->entries.size() < needed) {  // none before the first read
     if (!now) {
       look_again(from);  // its read sends them
       return;

@@ -601,6 +601,12 @@ RoomMirror* RedisStore::mirror_here(std::string_view key) {
   return it == records.end() ? nullptr : it->second.mirror.get();
 }
 
+RoomMirror* RedisStore::mirror_of_channel(std::string_view channel, std::optional<presence::RecordRef>& record) {
+  const std::string_view key = layout::key_of_channel(channel);
+  record = layout::record_of_redis_key(key);
+  return record ? mirror_here(key) : nullptr;
+}
+
 void RedisStore::watch(presence::RecordRef record) {
   runtime::EventThread* here = runtime::EventThread::current();
   PRESENCED_CHECK(here && here->index() < watched_.size(), "a record is watched from a server thread");
@@ -626,9 +632,9 @@ void RedisStore::unwatch(presence::RecordRef record) {
 void RedisStore::heard(std::size_t owner, std::string_view channel, std::string_view payload) {
   if (!threads_ || owner >= threads_->size()) return;
   asio::post((*threads_)[owner].executor(), [this, channel = std::string(channel), payload = std::string(payload)] {
-    auto record = layout::record_of_channel(channel);
-    RoomMirror* mirror = mirror_here(layout::key_of_channel(channel));
-    if (!record || !mirror) return;  // no longer watched
+    std::optional<presence::RecordRef> record;
+    RoomMirror* mirror = mirror_of_channel(channel, record);
+    if (!mirror) return;  // no longer watched
     if (payload.starts_with('{')) {
       auto notice = decode_saved_notice(payload);
       if (!notice) return;
@@ -645,9 +651,9 @@ void RedisStore::heard(std::size_t owner, std::string_view channel, std::string_
 void RedisStore::listening(std::size_t owner, std::string_view channel, bool on) {
   if (!threads_ || owner >= threads_->size()) return;
   asio::post((*threads_)[owner].executor(), [this, channel = std::string(channel), on] {
-    auto record = layout::record_of_channel(channel);
-    RoomMirror* mirror = mirror_here(layout::key_of_channel(channel));
-    if (!record || !mirror) return;
+    std::optional<presence::RecordRef> record;
+    RoomMirror* mirror = mirror_of_channel(channel, record);
+    if (!mirror) return;
     mirror->listening(on);
     // Heard again: what went unheard is read now.
     if (on && observer_) observer_->on_change({*record, {}, nullptr, ChangeKind::updated});

@@ -24,6 +24,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -87,6 +88,9 @@ class RedisStore final : public PresenceStore, private NoticeSink {
   void listening(std::size_t owner, std::string_view channel, bool on) override;
   // On the thread that watches `key`: its mirror, or null.
   RoomMirror* mirror_here(std::string_view key);
+  // The same for a record's channel ("presenced:{<key>}"), and the record in `record`
+  // (views into `channel`); null when the channel is not one or no longer watched.
+  RoomMirror* mirror_of_channel(std::string_view channel, std::optional<presence::RecordRef>& record);
   // The connections of the server thread the caller runs on (by its index: no search).
   NodeSet* nodes_here();
   boost::asio::awaitable<bool> replicated(Connection* wrote);
