@@ -43,7 +43,7 @@ struct ServeConfig {
   double idle_timeout_s = 75;    // a keep-alive connection with no request
   std::size_t token_cache = 10'000;  // verified tokens remembered, per thread
   // A room of 50 users with 8 tabs each must fit; docs/operations.md has the arithmetic.
-  std::size_t max_tabs_per_record = 500;
+  std::size_t max_tabs_per_record = 20'000;
   std::size_t max_tabs_per_user = 20;  // one user's tabs on one record
   std::size_t max_user_tabs = 100;       // one user's tabs on all records (per node); 0: off
   std::size_t max_sockets_per_user = 32;  // one user's WebSockets (per node); 0: off

@@ -36,7 +36,7 @@ enum class HeartbeatResult {
 // A user's tabs are bounded per record here; across records, by the user ledger
 // (service/user_ledger.hpp).
 struct TabLimits {
-  std::size_t per_record = 500;
+  std::size_t per_record = 20'000;  // docs/operations.md: why
   std::size_t per_user = 20;
 };
 

@@ -156,6 +156,35 @@ TEST_P(Limits, FiftyUsersWithEightTabsEachAreAllCountedByDefault) {
   for (const auto& v : list) EXPECT_EQ(v.at("tabs").as_int64(), kTabs) << v.at("id");
 }
 
+// A large audience (an incident page, a company-wide dashboard) is served with default
+// flags: a record's cap is not reached by a real room (the default was 500 until #24,
+// which refused the 501st person and dropped them from everyone's list).
+TEST_P(Limits, ARoomOfAThousandViewersIsServedByDefault) {
+  start();
+  constexpr int kUsers = 1'000, kThreads = 8;
+  std::atomic<int> refused{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      HttpClient c(port());
+      for (int u = t; u < kUsers; u += kThreads) {
+        const auto r = heartbeat(c, token_for(std::to_string(1000 + u), "U" + std::to_string(u)), "hall",
+                                 tab("hall" + std::to_string(u)));
+        if (r.status != 200) ++refused;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(refused.load(), 0);
+  auto c = client();
+  auto r = c.request("GET", path("hall", "viewers") + "?limit=5", "", token_for("1", "Watcher"));
+  ASSERT_EQ(r.status, 200u) << r.body;
+  const auto data = r.json().at("data");
+  EXPECT_EQ(data.at("count").at("users").as_int64(), kUsers);
+  EXPECT_EQ(data.at("count").at("tabs").as_int64(), kUsers);
+  EXPECT_EQ(data.at("viewers").as_array().size(), 5u);
+}
+
 TEST_P(Limits, ATinyTokenCacheStillAuthenticatesEveryone) {
   start({"--token-cache", "1"});
   auto c = client();
