@@ -7,6 +7,35 @@
 #include <algorithm>
 
 namespace presenced::presence {
+namespace {
+
+// A user's entry before any of their tabs is counted (reusing `v`'s storage).
+void start_viewer(Viewer& v, const Person& user) {
+  v.id.assign(user.id);
+  v.id_is_number = user.id_is_number;
+  v.name.assign(user.name);
+  v.tabs = 0;
+  v.has_dirty_tab = false;
+  v.mode = Mode::view;
+  v.away = true;
+  v.stale = false;
+  v.fields.clear();
+  v.avatar_url.assign(user.avatar_url);
+}
+
+// One more of the user's tabs, in join order.
+void add_tab(Viewer& v, const TabView& tab, std::uint32_t saved_version) {
+  ++v.tabs;
+  v.has_dirty_tab |= tab.dirty;
+  if (tab.mode == Mode::edit) v.mode = Mode::edit;
+  v.away &= tab.activity == Activity::idle;
+  v.stale |= saved_version != kNoLockVersion && tab.lock_version != kNoLockVersion && tab.lock_version < saved_version;
+  if (!tab.field.empty() && std::find(v.fields.begin(), v.fields.end(), tab.field) == v.fields.end()) {
+    v.fields.emplace_back(tab.field);
+  }
+}
+
+}  // namespace
 
 void aggregate_viewers(std::span<const TabView> tabs, const User* caller, std::uint32_t saved_version,
                        std::vector<Viewer>& out, Totals* totals) {
@@ -54,33 +83,51 @@ void aggregate_viewers(std::span<const TabView> tabs, const User* caller, std::u
     }
     if (i == used) {
       if (out.size() <= used) out.emplace_back();
-      Viewer& v = out[used++];
-      v.id.assign(tab.user->id);
-      v.id_is_number = tab.user->id_is_number;
-      v.name.assign(tab.user->name);
-      v.tabs = 0;
-      v.has_dirty_tab = false;
-      v.mode = Mode::view;
-      v.away = true;
-      v.stale = false;
-      v.fields.clear();
-      v.avatar_url.assign(tab.user->avatar_url);
+      start_viewer(out[used++], *tab.user);
       owners.push_back(tab.user);
     }
-    Viewer& v = out[i];
-    ++v.tabs;
-    v.has_dirty_tab |= tab.dirty;
-    if (tab.mode == Mode::edit) v.mode = Mode::edit;
-    v.away &= tab.activity == Activity::idle;
-    v.stale |= saved_version != kNoLockVersion && tab.lock_version != kNoLockVersion && tab.lock_version < saved_version;
-    if (!tab.field.empty() && std::find(v.fields.begin(), v.fields.end(), tab.field) == v.fields.end()) {
-      v.fields.emplace_back(tab.field);
-    }
+    add_tab(out[i], tab, saved_version);
   }
   out.resize(used);
   if (totals) *totals = {.users = used + (caller_viewing ? 1 : 0), .tabs = tabs.size()};
   release_if_large(sorted);
   release_if_large(owners);
+}
+
+PageBuilder::PageBuilder(const User* caller, std::uint32_t saved_version, std::size_t offset, std::size_t limit,
+                         const UserTally& tally, std::vector<Viewer>& out)
+    : caller_(caller),
+      saved_version_(saved_version),
+      offset_(offset),
+      end_(limit > SIZE_MAX - offset ? SIZE_MAX : offset + limit),
+      tally_(tally),
+      out_(out) {
+  out_.clear();
+  seen_.clear();
+}
+
+bool PageBuilder::take(const TabView& tab) {
+  if (caller_ && tab.user->id == caller_->id) return true;
+  const std::string_view id = tab.user->id;
+  if (users_ < end_) {
+    const auto [it, added] = seen_.try_emplace(id, kBeforePage);
+    if (added) {
+      if (users_ >= offset_) {
+        it->second = out_.size();
+        start_viewer(out_.emplace_back(), *tab.user);
+        waiting_ += tally_.tabs_of(id);
+      }
+      ++users_;
+    }
+    if (it->second != kBeforePage) {
+      add_tab(out_[it->second], tab, saved_version_);
+      if (waiting_ > 0) --waiting_;
+    }
+  } else if (const auto it = seen_.find(id); it != seen_.end() && it->second != kBeforePage) {
+    add_tab(out_[it->second], tab, saved_version_);
+    if (waiting_ > 0) --waiting_;
+  }
+  return users_ < end_ || waiting_ > 0;
 }
 
 }  // namespace presenced::presence

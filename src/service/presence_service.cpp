@@ -98,13 +98,8 @@ boost::asio::awaitable<Outcome> PresenceService::viewers(presence::RecordRef rec
 boost::asio::awaitable<Outcome> PresenceService::viewers_page(presence::RecordRef record, const presence::User& caller,
                                                               ViewerPage page, std::vector<presence::Viewer>& out,
                                                               presence::Totals& totals) {
-  store::RecordState state;
-  const store::ViewersResult result = co_await store_.viewers(record, &caller, out, &state);
-  if (result != store::ViewersResult::ok) co_return counted(Outcome::store_unavailable);
-  totals = state.totals;
-  if (page.offset > 0) out.erase(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(std::min(page.offset, out.size())));
-  if (out.size() > page.limit) out.resize(page.limit);
-  co_return Outcome::ok;
+  const store::ViewersResult result = co_await store_.viewers_page(record, caller, page.offset, page.limit, out, totals);
+  co_return result == store::ViewersResult::ok ? Outcome::ok : counted(Outcome::store_unavailable);
 }
 
 boost::asio::awaitable<Outcome> PresenceService::saved(presence::RecordRef record, presence::UserPtr user,

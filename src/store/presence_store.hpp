@@ -13,6 +13,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -104,6 +105,12 @@ class OccupancyObserver {
   virtual void on_occupancy(presence::RecordRef record, Occupancy change) = 0;
 };
 
+// Keeps entries [offset, offset + limit) of a whole list.
+inline void cut_page(std::vector<presence::Viewer>& out, std::size_t offset, std::size_t limit) {
+  out.erase(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(std::min(offset, out.size())));
+  if (out.size() > limit) out.resize(limit);
+}
+
 class PresenceStore {
  public:
   virtual ~PresenceStore() = default;
@@ -125,6 +132,22 @@ class PresenceStore {
                                                         std::vector<presence::Viewer>& out,
                                                         RecordState* state) = 0;
 
+  // A page of what `caller` sees of `record` (everyone else, in join order: `offset` users
+  // skipped, at most `limit` kept) and the record's totals, everyone counted, the caller
+  // too. A store that keeps a large room's tally answers at the page's cost; this one
+  // reads the record whole and cuts it.
+  virtual boost::asio::awaitable<ViewersResult> viewers_page(presence::RecordRef record, const presence::User& caller,
+                                                             std::size_t offset, std::size_t limit,
+                                                             std::vector<presence::Viewer>& out,
+                                                             presence::Totals& totals) {
+    RecordState state;
+    const ViewersResult result = co_await viewers(record, &caller, out, &state);
+    if (result == ViewersResult::ok) {
+      totals = state.totals;
+      cut_page(out, offset, limit);
+    }
+    co_return result;
+  }
   // The viewers (everyone) of a record this node watches (watch()), for its pushes: a
   // store that hears every change may answer from what it heard instead of reading the
   // record (the Redis store: room_mirror.hpp). `state.next_expiry_ms` is then how long

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <mutex>
+#include <random>
 #include <thread>
 
 namespace {
@@ -482,4 +483,110 @@ TEST_F(MemoryStoreTest, AJoinAfterUnsweptExpiriesTellsTheVacancyFirst) {
   EXPECT_EQ(rec.seen, Seen({"42 occupied", "42 vacated", "42 occupied", "7 occupied", "7 vacated"}));
   store.expire_due();  // 42's b1 has expired by now; 7 is not told again
   EXPECT_EQ(rec.seen, Seen({"42 occupied", "42 vacated", "42 occupied", "7 occupied", "7 vacated", "42 vacated"}));
+}
+
+namespace {
+// A viewer as text, every property a page shows.
+std::string describe(const presence::Viewer& v) {
+  std::string s = v.id + " " + v.name + " tabs=" + std::to_string(v.tabs) + (v.has_dirty_tab ? " dirty" : "") +
+                  " " + std::string(presence::to_string(v.mode)) + (v.away ? " away" : "") + (v.stale ? " stale" : "");
+  for (const auto& f : v.fields) s += " f:" + f;
+  return s;
+}
+std::vector<std::string> describe(const std::vector<presence::Viewer>& list) {
+  std::vector<std::string> out;
+  for (const auto& v : list) out.push_back(describe(v));
+  return out;
+}
+}  // namespace
+
+// A page of a large room is built from its tally and the tabs up to the page's end
+// (large_record.hpp): it must answer exactly what the whole list cut to the page answers,
+// whatever the room went through: users with several tabs joined apart, leaves that shift
+// positions, renewals, tabs past their deadline not yet swept, a room that grows past the
+// index's threshold and shrinks below it, the caller in the room or not.
+TEST_F(MemoryStoreTest, APageOfALargeRoomIsTheWholeListCutToIt) {
+  std::mt19937 rng(24);
+  std::vector<presence::UserPtr> users;
+  for (int u = 0; u < 60; ++u) users.push_back(user(std::to_string(100 + u), "U" + std::to_string(u)));
+  const std::string fields[] = {"", "title", "body"};
+  std::size_t pages = 0;
+  for (int step = 0; step < 4'000; ++step) {
+    const int u = static_cast<int>(rng() % users.size());
+    const std::string tab_id = "t" + std::to_string(u) + "_" + std::to_string(rng() % 3);
+    // Grow for a while, then shrink, so that the room crosses the index's threshold both ways.
+    const bool growing = (step / 500) % 2 == 0;
+    switch (rng() % 10) {
+      case 0: case 1: case 2: case 3: case 4:
+        if (growing || rng() % 3 == 0) {
+          store.apply_heartbeat(flow("hall"), users[u],
+                                {tab_id, rng() % 2 ? Mode::edit : Mode::view, rng() % 2 == 0, fields[rng() % 3],
+                                 rng() % 4 == 0 ? presence::Activity::idle : presence::Activity::active,
+                                 static_cast<std::uint32_t>(rng() % 4)});
+        }
+        break;
+      case 5: case 6:
+        store.apply_unregister(flow("hall"), *users[u], tab_id);
+        break;
+      case 7:
+        clock.advance_ms(static_cast<std::int64_t>(rng() % 20'000));  // some tabs pass, unswept
+        break;
+      case 8:
+        if (rng() % 4 == 0) store.expire_due();
+        break;
+      case 9:
+        store.apply_saved(flow("hall"), users[u], static_cast<std::uint32_t>(rng() % 4));
+        break;
+    }
+    const presence::UserPtr& caller = users[rng() % users.size()];
+    std::vector<presence::Viewer> whole;
+    store::RecordState state;
+    store.read_viewers(flow("hall"), caller.get(), whole, &state);
+    for (auto [offset, limit] : {std::pair<std::size_t, std::size_t>{0, 5}, {0, 1000}, {3, 7}, {40, 20}, {0, SIZE_MAX}}) {
+      std::vector<presence::Viewer> page;
+      presence::Totals totals;
+      store.read_page(flow("hall"), *caller, offset, limit, page, totals);
+      std::vector<presence::Viewer> expected = whole;
+      store::cut_page(expected, offset, limit);
+      ASSERT_EQ(describe(page), describe(expected)) << "step " << step << " offset " << offset << " limit " << limit;
+      ASSERT_EQ(totals.users, state.totals.users) << "step " << step;
+      ASSERT_EQ(totals.tabs, state.totals.tabs) << "step " << step;
+      ++pages;
+    }
+  }
+  EXPECT_GT(store.stats().tabs, 0u);
+  EXPECT_EQ(pages, 20'000u);
+}
+
+// A page of a large room reads the room no further than its last user's last tab: the
+// read of a page of 20 in a room of 10,000 looks at about 20 tabs. Shown through what it
+// cannot do without: a room of 10,000 whose first 20 users are the page, each of whom has
+// a second tab at the room's end (the page then reads to the end), against one where
+// they do not.
+TEST_F(MemoryStoreTest, APageOfALargeRoomCountsEveryTabOfItsUsers) {
+  std::vector<presence::UserPtr> users;
+  for (int u = 0; u < 10'000; ++u) users.push_back(user(std::to_string(10'000 + u), "U" + std::to_string(u)));
+  for (int u = 0; u < 10'000; ++u) store.apply_heartbeat(flow("big"), users[u], tab("a" + std::to_string(u)));
+  store.apply_heartbeat(flow("big"), users[3], tab("late", Mode::edit, true, "title"));
+  std::vector<presence::Viewer> page;
+  presence::Totals totals;
+  store.read_page(flow("big"), *users[0], 0, 20, page, totals);
+  ASSERT_EQ(page.size(), 20u);
+  EXPECT_EQ(page[0].id, "10001");
+  EXPECT_EQ(page[2].id, "10003");
+  EXPECT_EQ(page[2].tabs, 2u);  // its second tab joined last of all
+  EXPECT_TRUE(page[2].has_dirty_tab);
+  EXPECT_EQ(page[2].fields, std::vector<std::string>{"title"});
+  EXPECT_EQ(totals.users, 10'000u);
+  EXPECT_EQ(totals.tabs, 10'001u);
+  // Past their deadline, unswept: gone from the page and from the totals at once.
+  clock.advance_ms(60'000);
+  for (int u = 0; u < 10'000; u += 2) store.apply_heartbeat(flow("big"), users[u], tab("a" + std::to_string(u)));
+  clock.advance_ms(31'000);
+  store.read_page(flow("big"), *users[0], 0, 3, page, totals);
+  EXPECT_EQ(totals.users, 5'000u);  // the even users, the caller among them
+  EXPECT_EQ(totals.tabs, 5'000u);
+  ASSERT_EQ(page.size(), 3u);
+  EXPECT_EQ(page[0].id, "10002");
+  EXPECT_EQ(page[1].id, "10004");
 }

@@ -8,6 +8,7 @@
 #include "presence/validation.hpp"
 #include "store/memory/expiry_wheel.hpp"
 #include "store/memory/field_names.hpp"
+#include "store/memory/large_record.hpp"
 #include "store/memory/record_block.hpp"
 #include "store/memory/tab_index.hpp"
 
@@ -57,14 +58,14 @@ std::uint16_t grown_capacity(std::uint16_t c) {
   return static_cast<std::uint16_t>(c < 16 ? c + 1 : std::min<std::uint32_t>(UINT16_MAX, c + c / 2));
 }
 
+}  // namespace
+
 // An expiry seen under the lock, reported to the observer after it is released.
 struct PendingExpiry {
   std::string key;
   std::string tab_id;
   presence::UserPtr user;
 };
-
-}  // namespace
 
 struct MemoryStore::Shard {
   Shard(const MemoryStoreOptions& o, std::int64_t now_ms)
@@ -98,16 +99,21 @@ struct MemoryStore::Shard {
 
   // Position of `tab_id` in record `h`, or -1: a scan for small records, the record's
   // TabIndex for large ones.
-  int find_tab(std::uint32_t h, std::string_view tab_id) {
+  int find_tab(std::uint32_t h, std::string_view tab_id, std::int64_t now) {
     RecordBlock& r = *slab[h];
     if (r.count() < TabIndex::kThreshold) {
       for (std::uint16_t i = 0; i < r.count(); ++i)
         if (r.tabs()[i].id == tab_id) return i;
       return -1;
     }
+    return large_of(h, now).index.find(r, tab_id);
+  }
+
+  // The side tables of a record with TabIndex::kThreshold tabs or more, made on first use.
+  LargeRecord& large_of(std::uint32_t h, std::int64_t now) {
     auto [it, created] = large.try_emplace(h);
-    if (created) it->second.rebuild(r);
-    return it->second.find(r, tab_id);
+    if (created) it->second.rebuild(*slab[h], now);
+    return it->second;
   }
 
   Tab& append_tab(std::uint32_t h) {
@@ -118,36 +124,72 @@ struct MemoryStore::Shard {
     return t;
   }
 
-  // After the tab just appended has its id.
+  // After the tab just appended has its id and user.
   void appended(std::uint32_t h) {
-    if (auto it = large.find(h); it != large.end()) it->second.add(*slab[h], slab[h]->count() - 1);
+    if (auto it = large.find(h); it != large.end()) {
+      RecordBlock& r = *slab[h];
+      it->second.index.add(r, r.count() - 1);
+      it->second.users.add(r.tabs()[r.count() - 1].user->id);
+    }
   }
 
   void remove_tab(std::uint32_t h, std::uint16_t i) {
     RecordBlock& r = *slab[h];
+    auto it = large.find(h);
+    if (it != large.end()) it->second.users.remove(r.tabs()[i].user->id);
     fields.release(r.tabs()[i].field);
     r.erase(i);
     --tabs;
-    if (auto it = large.find(h); it != large.end()) {
-      if (r.count() < TabIndex::kThreshold / 2) large.erase(it);
-      else it->second.rebuild(r);
-    }
+    if (it != large.end()) after_removal(h, it);
   }
 
-  // Removes the tabs of record `h` whose deadline has passed, before the wheel would: when
-  // the record's last live tab leaves, so that its vacancy is told once, now, and not again
-  // by the sweep. Returns how many went.
-  std::size_t purge_passed(std::uint32_t h, std::int64_t now) {
-    std::size_t removed = 0;
-    for (std::uint16_t i = 0; i < slab[h]->count();) {
-      if (slab[h]->tabs()[i].deadline.passed(now)) {
-        remove_tab(h, i);
-        ++removed;
-      } else {
-        ++i;
+  // Positions shifted (O(tabs) anyway): the index again, or none for a record grown small.
+  void after_removal(std::uint32_t h, std::unordered_map<std::uint32_t, LargeRecord>::iterator it) {
+    if (slab[h]->count() < TabIndex::kThreshold / 2) large.erase(it);
+    else it->second.index.rebuild(*slab[h]);
+  }
+
+  // Removes the tabs of record `h` whose deadline has passed, in one pass, handing each to
+  // `gone(tab)` first; returns how many went, and in `next` the earliest deadline left
+  // (INT64_MAX: none). The wheel's sweep, a large record's read that finds tabs due, and a
+  // join or leave that must know whether anyone is left all come here.
+  template <typename Gone>
+  std::size_t sweep(std::uint32_t h, std::int64_t now, std::int64_t& next, Gone&& gone) {
+    RecordBlock& r = *slab[h];
+    auto it = large.find(h);
+    next = INT64_MAX;
+    const std::size_t went = r.erase_if([&](Tab& t) {
+      if (!t.deadline.passed(now)) {
+        next = std::min(next, t.deadline.ms(now));
+        return false;
       }
+      if (it != large.end()) it->second.users.remove(t.user->id);
+      fields.release(t.field);
+      gone(t);
+      return true;
+    });
+    tabs -= went;
+    if (it != large.end()) {
+      it->second.none_due_before_ms = next;
+      if (went > 0) after_removal(h, it);
     }
-    return removed;
+    return went;
+  }
+
+  // The sweep, each tab that went kept in `pending` (when given) for the observer, told
+  // once the lock is released.
+  std::size_t sweep_expired(std::uint32_t h, std::int64_t now, std::int64_t& next, std::vector<PendingExpiry>* pending) {
+    RecordBlock& r = *slab[h];
+    return sweep(h, now, next, [&](Tab& t) {
+      if (pending) pending->push_back({std::string(r.key()), std::string(t.id.view()), std::move(t.user)});
+    });
+  }
+
+  // The sweep, before the wheel's, when the record's last live tab leaves: so that its
+  // vacancy is told once, now, and not again by the wheel.
+  std::size_t purge_passed(std::uint32_t h, std::int64_t now) {
+    std::int64_t next;
+    return sweep(h, now, next, [](Tab&) {});
   }
 
   bool any_live(std::uint32_t h, std::int64_t now) const {
@@ -171,7 +213,7 @@ struct MemoryStore::Shard {
   boost::unordered_flat_set<std::uint32_t, KeyHash, KeyEqual> index;
   ExpiryWheel wheel;
   FieldNames fields;
-  std::unordered_map<std::uint32_t, TabIndex> large;  // records with many tabs, by handle
+  std::unordered_map<std::uint32_t, LargeRecord> large;  // records with many tabs, by handle
   SavedVersions saved{kSavedVersionKeepMs};
   std::size_t tabs = 0;
 };
@@ -203,7 +245,7 @@ HeartbeatResult MemoryStore::apply_heartbeat(presence::RecordRef record, const p
     std::lock_guard lock(shard.mutex);
     std::uint32_t h = shard.lookup(key.view());
     if (h == kNoRecord) h = shard.create(key.view(), deadline);
-    int i = shard.find_tab(h, in.tab_id);
+    int i = shard.find_tab(h, in.tab_id, now);
     if (i >= 0 && !shard.slab[h]->tabs()[i].deadline.passed(now)) {
       Tab& tab = shard.slab[h]->tabs()[i];
       if (!presence::same_user(*tab.user, *user)) return HeartbeatResult::not_owner;
@@ -270,7 +312,7 @@ UnregisterResult MemoryStore::apply_unregister(presence::RecordRef record, const
     std::lock_guard lock(shard.mutex);
     std::uint32_t h = shard.lookup(key.view());
     if (h == kNoRecord) return UnregisterResult::absent;
-    int i = shard.find_tab(h, tab_id);
+    int i = shard.find_tab(h, tab_id, now);
     Tab* tabs = shard.slab[h]->tabs();
     if (i < 0 || tabs[i].deadline.passed(now)) return UnregisterResult::absent;
     if (!presence::same_user(*tabs[i].user, user)) return UnregisterResult::not_owner;
@@ -278,7 +320,7 @@ UnregisterResult MemoryStore::apply_unregister(presence::RecordRef record, const
       // On the wall clock the condition is given in.
       if (last_heard_unix_ms(tabs[i], now, clock_.unix_ms(), options_.ttl_ms) >= unless_seen_since_ms) return UnregisterResult::kept;
     }
-    owner = std::move(tabs[i].user);
+    owner = tabs[i].user;  // a copy: removing the tab still reads its user (the tally)
     shard.remove_tab(h, static_cast<std::uint16_t>(i));
     if (occupancy_ && !shard.any_live(h, now)) {
       shard.purge_passed(h, now);
@@ -295,13 +337,17 @@ void MemoryStore::read_viewers(presence::RecordRef record, const presence::User*
   const layout::KeyText key = layout::index_key(record);
   Shard& shard = shard_for(key.view());
   const std::int64_t now = clock_.monotonic_ms();
+  std::lock_guard lock(shard.mutex);
+  read_viewers_locked(shard, key.view(), caller, out, state, now);
+}
+
+void MemoryStore::read_viewers_locked(Shard& shard, std::string_view key, const presence::User* caller,
+                                      std::vector<presence::Viewer>& out, RecordState* state, std::int64_t now) {
   thread_local std::vector<presence::TabView> live;
   live.clear();
-  std::uint32_t saved_version = presence::kNoLockVersion;
   std::int64_t next_deadline = INT64_MAX;
-  std::lock_guard lock(shard.mutex);
-  saved_version = shard.saved.find(key.view(), now);
-  if (std::uint32_t h = shard.lookup(key.view()); h != kNoRecord) {
+  const std::uint32_t saved_version = shard.saved.find(key, now);
+  if (std::uint32_t h = shard.lookup(key); h != kNoRecord) {
     RecordBlock& r = *shard.slab[h];
     for (std::uint16_t i = 0; i < r.count(); ++i) {
       const Tab& t = r.tabs()[i];
@@ -338,22 +384,10 @@ std::size_t MemoryStore::expire_due() {
     std::lock_guard lock(shard.mutex);
     auto next_of = [&shard](std::uint32_t h) -> std::uint32_t& { return shard.next_of(h); };
     shard.wheel.advance(now, next_of, [&](std::uint32_t h) {
-      shard.large.erase(h);  // many tabs may go: the next lookup rebuilds the index once
+      std::int64_t next;
+      const std::size_t went = shard.sweep_expired(h, now, next, observer_ ? &pending : nullptr);
+      expired += went;
       RecordBlock* r = shard.slab[h];
-      std::int64_t next = INT64_MAX;
-      std::size_t went = 0;
-      for (std::uint16_t i = 0; i < r->count();) {
-        Tab& t = r->tabs()[i];
-        if (!t.deadline.passed(now)) {
-          next = std::min(next, t.deadline.ms(now));
-          ++i;
-          continue;
-        }
-        if (observer_) pending.push_back({std::string(r->key()), std::string(t.id.view()), std::move(t.user)});
-        shard.remove_tab(h, i);
-        ++expired;
-        ++went;
-      }
       if (r->count() == 0) {
         // A record emptied earlier (unregister) was told vacant then: only one emptied now.
         if (went > 0 && occupancy_) occupancy_->on_occupancy(layout::split_index_key(r->key()), Occupancy::vacated);
@@ -364,10 +398,65 @@ std::size_t MemoryStore::expire_due() {
       shard.wheel.schedule(h, next, next_of);
     });
   }
+  tell_expired(pending);
+  return expired;
+}
+
+void MemoryStore::tell_expired(std::span<const PendingExpiry> pending) {
   for (const auto& e : pending) {
     observer_->on_change({layout::split_index_key(e.key), e.tab_id, e.user.get(), ChangeKind::expired});
   }
-  return expired;
+}
+
+void MemoryStore::read_page(presence::RecordRef record, const presence::User& caller, std::size_t offset,
+                            std::size_t limit, std::vector<presence::Viewer>& out, presence::Totals& totals) {
+  const layout::KeyText key = layout::index_key(record);
+  Shard& shard = shard_for(key.view());
+  const std::int64_t now = clock_.monotonic_ms();
+  std::vector<PendingExpiry> pending;
+  {
+    std::lock_guard lock(shard.mutex);
+    const std::uint32_t h = shard.lookup(key.view());
+    if (h == kNoRecord || shard.slab[h]->count() < TabIndex::kThreshold) {
+      // A small record (or none): read whole, which costs a few tabs.
+      RecordState state;
+      read_viewers_locked(shard, key.view(), &caller, out, &state, now);
+      totals = state.totals;
+      cut_page(out, offset, limit);
+      return;
+    }
+    LargeRecord& large = shard.large_of(h, now);
+    if (now >= large.none_due_before_ms) {
+      // Tabs may have passed their deadline unswept: sweep them now (as the wheel would,
+      // and told as expiries), so that the tally counts live tabs only.
+      std::int64_t next;
+      if (shard.sweep_expired(h, now, next, observer_ ? &pending : nullptr) > 0 && occupancy_ &&
+          shard.slab[h]->count() == 0) {
+        occupancy_->on_occupancy(record, Occupancy::vacated);  // under the lock: see the join
+      }
+    }
+    RecordBlock& r = *shard.slab[h];
+    const std::uint32_t saved_version = shard.saved.find(key.view(), now);
+    auto it = shard.large.find(h);  // gone if the sweep left the record small
+    if (it == shard.large.end()) {
+      RecordState state;
+      read_viewers_locked(shard, key.view(), &caller, out, &state, now);
+      totals = state.totals;
+      cut_page(out, offset, limit);
+    } else {
+      presence::PageBuilder page(&caller, saved_version, offset, limit, it->second.users, out);
+      for (std::uint16_t i = 0; i < r.count(); ++i) {
+        const Tab& t = r.tabs()[i];
+        if (!page.take({t.user.get(), t.mode, t.dirty, i,
+                        t.idle ? presence::Activity::idle : presence::Activity::active, shard.fields.name(t.field),
+                        t.lock_version})) {
+          break;
+        }
+      }
+      totals = {.users = it->second.users.users(), .tabs = r.count()};
+    }
+  }
+  if (observer_) tell_expired(pending);
 }
 
 MemoryStoreStats MemoryStore::stats() const {
@@ -416,6 +505,14 @@ boost::asio::awaitable<UnregisterResult> MemoryStore::unregister(presence::Recor
 boost::asio::awaitable<ViewersResult> MemoryStore::viewers(presence::RecordRef record, const presence::User* caller,
                                                            std::vector<presence::Viewer>& out, RecordState* state) {
   read_viewers(record, caller, out, state);
+  co_return ViewersResult::ok;
+}
+
+boost::asio::awaitable<ViewersResult> MemoryStore::viewers_page(presence::RecordRef record,
+                                                                const presence::User& caller, std::size_t offset,
+                                                                std::size_t limit, std::vector<presence::Viewer>& out,
+                                                                presence::Totals& totals) {
+  read_page(record, caller, offset, limit, out, totals);
   co_return ViewersResult::ok;
 }
 

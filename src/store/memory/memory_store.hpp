@@ -16,9 +16,12 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 namespace presenced::store::memory {
+
+struct PendingExpiry;
 
 struct MemoryStoreOptions {
   std::int64_t ttl_ms = 90'000;
@@ -46,6 +49,10 @@ class MemoryStore final : public PresenceStore {
                                                       std::int64_t unless_seen_since_ms) override;
   boost::asio::awaitable<ViewersResult> viewers(presence::RecordRef record, const presence::User* caller,
                                                 std::vector<presence::Viewer>& out, RecordState* state) override;
+  boost::asio::awaitable<ViewersResult> viewers_page(presence::RecordRef record, const presence::User& caller,
+                                                     std::size_t offset, std::size_t limit,
+                                                     std::vector<presence::Viewer>& out,
+                                                     presence::Totals& totals) override;
   boost::asio::awaitable<ViewersResult> tabs(presence::RecordRef record,
                                              std::vector<presence::TabDetail>& out) override;
   boost::asio::awaitable<std::optional<std::size_t>> remove_user(std::string_view tenant,
@@ -65,6 +72,10 @@ class MemoryStore final : public PresenceStore {
                                     std::int64_t unless_seen_since_ms = 0);
   void read_viewers(presence::RecordRef record, const presence::User* caller, std::vector<presence::Viewer>& out,
                     RecordState* state = nullptr);
+  // A page of what `caller` sees, and the record's totals: for a large record, from its
+  // tally and the tabs up to the page's end (large_record.hpp), not the whole room.
+  void read_page(presence::RecordRef record, const presence::User& caller, std::size_t offset, std::size_t limit,
+                 std::vector<presence::Viewer>& out, presence::Totals& totals);
   SavedResult apply_saved(presence::RecordRef record, const presence::UserPtr& user, std::uint32_t lock_version);
 
   // Drops every tab whose deadline has passed; returns how many. start() calls this every
@@ -76,6 +87,9 @@ class MemoryStore final : public PresenceStore {
  private:
   struct Shard;
   Shard& shard_for(std::string_view key);
+  void read_viewers_locked(Shard& shard, std::string_view key, const presence::User* caller,
+                           std::vector<presence::Viewer>& out, RecordState* state, std::int64_t now);
+  void tell_expired(std::span<const PendingExpiry> pending);
   void schedule_tick();
 
   MemoryStoreOptions options_;

@@ -93,6 +93,23 @@ class RecordBlock {
     return *t;
   }
 
+  // Removes every tab for which `gone(tab)` is true (which may take what it needs from
+  // it first), keeping the others in join order, in one pass; returns how many went.
+  template <typename Gone>
+  std::uint16_t erase_if(Gone&& gone) {
+    Tab* t = tabs();
+    std::uint16_t kept = 0;
+    for (std::uint16_t i = 0; i < count_; ++i) {
+      if (gone(t[i])) continue;
+      if (kept != i) t[kept] = std::move(t[i]);
+      ++kept;
+    }
+    for (std::uint16_t i = kept; i < count_; ++i) t[i].~Tab();
+    const auto went = static_cast<std::uint16_t>(count_ - kept);
+    count_ = kept;
+    return went;
+  }
+
   // Removes tabs()[i], keeping the others in join order.
   void erase(std::uint16_t i) {
     Tab* t = tabs();
