@@ -5,12 +5,13 @@
 #
 #   bench/room.sh [VIEWERS...]      default: 1000 5000 10000
 #   CHANGES=30 bench/room.sh        changes per run (default 30)
+#   BIN=/path/to/presenced bench/room.sh   another build (a before and after)
 #
 # N viewers cost the tool N sockets and the servers N (one node) or N/2 each (two): the
 # open-file limit here is 20,000 per process.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=build/presenced tool=build/bench/room floor=build/bench/loopback_floor
+bin=${BIN:-build/presenced} tool=build/bench/room floor=build/bench/loopback_floor
 [ -x "$bin" ] && [ -x "$tool" ] && [ -x "$floor" ] || { echo "build first: make build" >&2; exit 1; }
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(1000 5000 10000)

@@ -7,6 +7,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <vector>
 #include <string_view>
 
 using namespace presenced;
@@ -21,6 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   bool read_done = false;
   std::vector<presence::Viewer> out;
   store::RecordState state;
+  presence::User caller;
+  caller.id = "1";
   while (!input.empty()) {
     const auto end = input.find('\n');
     const std::string_view notice = input.substr(0, end);
@@ -36,9 +40,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       mirror.finish_read(read, {}, presence::kNoLockVersion, kNow);
       read_done = true;
     }
+    if (notice.size() % 5 == 1) {  // or it is what a check of due tabs found (anyone may write entries)
+      const auto check = mirror.begin_check();
+      const auto entry = store::redis::RoomMirror::unpack(notice);
+      const std::string due[] = {entry ? std::string(entry->tab_id) : std::string("t")};
+      const std::string_view found[] = {notice};
+      mirror.finish_check(check, due, found);
+    }
     if (mirror.tabs() > kCap) __builtin_trap();
     mirror.roll_up(kNow, out, state);
     if (state.totals.tabs != mirror.tabs() || out.size() > mirror.tabs()) __builtin_trap();
+    const std::size_t users = state.totals.users;
+    presence::Totals totals;
+    mirror.page(caller, 1, 3, out, totals);  // the page's tally agrees with the roll-up
+    if (totals.tabs != mirror.tabs() || totals.users != users || out.size() > 3) __builtin_trap();
+    std::vector<std::string> due;
+    mirror.doubt(kNow + 90'000, &due);
+    if (due.size() > store::redis::RoomMirror::kMaxDueChecked) __builtin_trap();
     mirror.answer(kNow, out, state);
   }
   return 0;

@@ -3,6 +3,7 @@
 // per user, the token cache; and CORS for the listed origins only.
 #include "integration/fixture.hpp"
 #include "support/raw_connection.hpp"
+#include "support/ws_client.hpp"
 
 #include <atomic>
 #include <thread>
@@ -183,6 +184,19 @@ TEST_P(Limits, ARoomOfAThousandViewersIsServedByDefault) {
   EXPECT_EQ(data.at("count").at("users").as_int64(), kUsers);
   EXPECT_EQ(data.at("count").at("tabs").as_int64(), kUsers);
   EXPECT_EQ(data.at("viewers").as_array().size(), 5u);
+
+  // Watched by a subscriber here, the room's pages come from what the node keeps of it
+  // (the Redis stores' mirror): the same page, and a join counted.
+  WsClient watcher(port(), token_for("2", "Watcher 2"));
+  watcher.send(R"({"type":"subscribe","record_type":"flow","record_id":"hall","limit":3})");
+  ASSERT_TRUE(watcher.wait_for([](const boost::json::value& m) { return is_presence(m, "hall"); }));
+  ASSERT_EQ(heartbeat(c, token_for("3", "Late"), "hall", tab("late")).status, 200u);
+  ASSERT_TRUE(watcher.wait_for([](const boost::json::value& m) { return is_diff(m, "hall") && diff_names(m, 3); }));
+  auto watched = c.request("GET", path("hall", "viewers") + "?limit=5", "", token_for("1", "Watcher"));
+  ASSERT_EQ(watched.status, 200u) << watched.body;
+  const auto page = watched.json().at("data");
+  EXPECT_EQ(page.at("count").at("users").as_int64(), kUsers + 1);
+  EXPECT_EQ(page.at("viewers"), data.at("viewers"));
 }
 
 TEST_P(Limits, ATinyTokenCacheStillAuthenticatesEveryone) {

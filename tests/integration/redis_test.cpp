@@ -12,6 +12,7 @@
 #include <ctime>
 #include <map>
 #include <regex>
+#include <set>
 #include <signal.h>
 
 namespace presenced::testing {
@@ -336,6 +337,176 @@ TEST_F(RedisStoreTest, EveryNodeKeepsTheRoomFromTheNoticesWithoutReadingIt) {
   EXPECT_EQ(info.find("cmdstat_hgetall"), std::string::npos) << info;
   EXPECT_EQ(info.find("cmdstat_hvals"), std::string::npos) << info;
   EXPECT_EQ(info.find("cmdstat_hscan"), std::string::npos) << info;
+}
+
+// A renewal publishes nothing, so a tab whose deadline passes may have been renewed or may
+// have expired: the nodes watching the room ask Redis about that tab alone (the due
+// script), and the one that finds it expired removes it and publishes the removal. In a
+// room of 2,000 tabs watched by two nodes, five tabs expiring reach both nodes'
+// subscribers with no read of the room, and each is removed from Redis once.
+TEST_F(RedisStoreTest, AnExpiryCostsItsOwnSizeNotAReadOfTheRoom) {
+  // TTL 60 s: the nodes read the room again only 20 s after their last read (the host
+  // app's tabs), long after the five below have expired.
+  auto a = node({"--presence-ttl", "60"}), b = node({"--presence-ttl", "60"});
+  host_app_tabs(2'000);
+  const std::string old = iso_utc(std::time(nullptr) - 57);  // expires in about 3 s
+  for (int i = 0; i < 5; ++i) {
+    raw.command({"HSET", kKey, "old" + std::to_string(i),
+                 R"({"user_id":)" + std::to_string(900 + i) +
+                     R"(,"user_name":"Old","mode":"view","dirty":false,"last_seen_at":")" + old + R"("})"});
+  }
+  WsClient on_a(a->port(), token_for("2", "Bob")), on_b(b->port(), token_for("3", "Carol"));
+  for (WsClient* ws : {&on_a, &on_b}) {
+    ws->send(R"({"type":"subscribe","record_type":"flow","record_id":"42","limit":3})");
+    auto snapshot = ws->wait_for([](const value& m) { return is_presence(m, "42"); });
+    ASSERT_TRUE(snapshot);
+    ASSERT_EQ(snapshot->at("count").at("users").as_int64(), 2'005);
+  }
+  ASSERT_TRUE(eventually([&] { return heard_by(raw, 2); }));
+  // A join heard by both: each node has read the room since it listens (a read the
+  // subscription's confirmation asks for), and keeps it from the notices from here on.
+  HttpClient c(a->port());
+  ASSERT_EQ(c.request("POST", "/api/v1/presence/flow/42/heartbeat", tab("t1"), token_for("1", "Alice")).status, 200u);
+  for (WsClient* ws : {&on_a, &on_b}) {
+    ASSERT_TRUE(ws->wait_for([](const value& m) { return is_diff(m, "42") && diff_names(m, 1); }));
+  }
+  raw.string({"CONFIG", "RESETSTAT"});
+  for (WsClient* ws : {&on_a, &on_b}) {
+    std::set<std::int64_t> left;
+    std::int64_t users = 0;
+    const auto all_left = ws->wait_for(
+        [&](const value& m) {
+          if (!is_diff(m, "42")) return false;
+          for (const auto& id : m.at("left").as_array()) left.insert(id.as_int64());
+          users = m.at("count").at("users").as_int64();
+          return left.size() == 5;
+        },
+        std::chrono::seconds(15));
+    ASSERT_TRUE(all_left) << "left: " << left.size();
+    EXPECT_EQ(left, (std::set<std::int64_t>{900, 901, 902, 903, 904}));
+    EXPECT_EQ(users, 2'001);
+  }
+  const std::string info = raw.string({"INFO", "commandstats"});
+  EXPECT_EQ(info.find("cmdstat_hgetall"), std::string::npos) << info;
+  EXPECT_EQ(info.find("cmdstat_hvals"), std::string::npos) << info;
+  EXPECT_EQ(info.find("cmdstat_hscan"), std::string::npos) << info;
+  EXPECT_NE(info.find("cmdstat_hdel:calls=5,"), std::string::npos) << "each expired tab removed once: " << info;
+  EXPECT_EQ(raw.integer({"HLEN", kKey}), 2'001);
+}
+
+// A room of `n` tabs in join order, users 100, 101, ... (User 100 with a second tab).
+void fill_room(HttpClient& c, int n) {
+  for (int i = 0; i < n; ++i) {
+    const std::string id = std::to_string(100 + i);
+    ASSERT_EQ(c.request("POST", "/api/v1/presence/flow/42/heartbeat",
+                        R"({"tab_id":"t)" + id + R"(","mode":"view","dirty":false})", token_for(id, "User " + id))
+                  .status,
+              200u);
+  }
+  ASSERT_EQ(c.request("POST", "/api/v1/presence/flow/42/heartbeat", R"({"tab_id":"t100b","mode":"view","dirty":false})",
+                      token_for("100", "User 100"))
+                .status,
+            200u);
+}
+std::vector<std::string> page_names(const value& data) {
+  std::vector<std::string> out;
+  for (const auto& v : data.at("viewers").as_array()) out.emplace_back(v.at("name").as_string());
+  return out;
+}
+std::vector<std::string> users_named(int from, int to) {
+  std::vector<std::string> out;
+  for (int i = from; i < to; ++i) out.push_back("User " + std::to_string(i));
+  return out;
+}
+
+// A page of a large room that a node watches is made from its mirror: in a room of 600
+// tabs, /viewers?limit=20 reads no more of Redis than the hash's size (no HGETALL), in
+// join order, with everyone counted. A tab the host app writes (which publishes nothing)
+// changes the hash's size: that page reads the room, and counts it.
+TEST_F(RedisStoreTest, APageOfAWatchedRoomCostsThePage) {
+  auto a = node();
+  HttpClient c(a->port());
+  fill_room(c, 600);
+  WsClient bob(a->port(), token_for("2", "Bob"));
+  bob.send(R"({"type":"subscribe","record_type":"flow","record_id":"42","limit":3})");
+  ASSERT_TRUE(bob.wait_for([](const value& m) { return is_presence(m, "42"); }));
+  ASSERT_TRUE(eventually([&] { return heard_by(raw, 1); }));
+  auto carol = token_for("3", "Carol");
+  ASSERT_EQ(c.request("POST", "/api/v1/presence/flow/42/heartbeat", tab("c1"), carol).status, 200u);
+  ASSERT_TRUE(bob.wait_for([](const value& m) { return is_diff(m, "42") && diff_names(m, 3); }));
+  const auto page = [&](const std::string& query) {
+    auto r = c.request("GET", "/api/v1/presence/flow/42/viewers" + query, "", carol);
+    EXPECT_EQ(r.status, 200u) << r.body;
+    return r.status == 200 ? r.json().at("data") : value{};
+  };
+
+  raw.string({"CONFIG", "RESETSTAT"});
+  const value first = page("?limit=20");
+  EXPECT_EQ(page_names(first), users_named(100, 120));
+  EXPECT_EQ(first.at("viewers").as_array().at(0).at("tabs"), 2) << "user 100, both tabs";
+  EXPECT_EQ(first.at("count"), boost::json::parse(R"({"users":601,"tabs":602})")) << "Carol counted too";
+  EXPECT_EQ(page_names(page("?offset=290&limit=20")), users_named(390, 410));
+  EXPECT_EQ(page_names(page("?offset=590&limit=20")), users_named(690, 700)) << "the last page: Carol not in it";
+  const std::string info = raw.string({"INFO", "commandstats"});
+  EXPECT_NE(info.find("cmdstat_hlen:calls=3,"), std::string::npos) << info;
+  EXPECT_EQ(info.find("cmdstat_hgetall"), std::string::npos) << info;
+
+  raw.command({"HSET", kKey, "tab_php",
+               R"({"user_id":77,"user_name":"From PHP","mode":"edit","dirty":1,"last_seen_at":")" +
+                   iso_utc(std::time(nullptr)) + R"("})"});
+  EXPECT_EQ(page("?limit=20").at("count"), boost::json::parse(R"({"users":602,"tabs":603})"))
+      << "the host app's tab counts at once";
+}
+
+// A large room that HTTP clients poll, with no subscriber anywhere: after its first page
+// (a whole read) the node watches it for its pages, which then cost the page too; a TTL
+// after the last page it stops.
+TEST_F(RedisStoreTest, APolledRoomIsWatchedForItsPagesWhileItIsPolled) {
+  auto a = node({"--presence-ttl", "8"});  // the page watch lasts a TTL after the last page
+  HttpClient c(a->port());
+  fill_room(c, 600);
+  auto carol = token_for("3", "Carol");
+  const auto page = [&](const std::string& query) {
+    auto r = c.request("GET", "/api/v1/presence/flow/42/viewers" + query, "", carol);
+    EXPECT_EQ(r.status, 200u) << r.body;
+    return r.status == 200 ? r.json().at("data") : value{};
+  };
+  EXPECT_EQ(page_names(page("?limit=20")), users_named(100, 120));
+  ASSERT_TRUE(eventually([&] { return heard_by(raw, 1); })) << "watched for its pages";
+  EXPECT_EQ(page_names(page("?limit=20")), users_named(100, 120));  // (may read the room: now kept)
+
+  raw.string({"CONFIG", "RESETSTAT"});
+  for (int i = 0; i < 3; ++i) {
+    const value data = page("?offset=100&limit=20");
+    EXPECT_EQ(page_names(data), users_named(200, 220));
+    EXPECT_EQ(data.at("count"), boost::json::parse(R"({"users":600,"tabs":601})"));
+  }
+  const std::string info = raw.string({"INFO", "commandstats"});
+  EXPECT_NE(info.find("cmdstat_hlen:calls=3,"), std::string::npos) << info;
+  EXPECT_EQ(info.find("cmdstat_hgetall"), std::string::npos) << info;
+
+  // A leave heard while watched for pages: the next page has it, no read.
+  ASSERT_EQ(c.request("DELETE", "/api/v1/presence/flow/42/unregister", R"({"tab_id":"t200"})", token_for("200", "User 200"))
+                .status,
+            200u);
+  ASSERT_TRUE(eventually([&] { return page_names(page("?offset=100&limit=1")) == users_named(201, 202); }));
+
+  // A subscriber too (its pushes watch the room, perhaps from another thread): both hear.
+  {
+    WsClient bob(a->port(), token_for("2", "Bob"));
+    bob.send(R"({"type":"subscribe","record_type":"flow","record_id":"42","limit":3})");
+    ASSERT_TRUE(bob.wait_for([](const value& m) { return is_presence(m, "42"); }));
+    ASSERT_TRUE(eventually([&] { return heard_by(raw, 1); }));
+    ASSERT_EQ(c.request("DELETE", "/api/v1/presence/flow/42/unregister", R"({"tab_id":"t201"})",
+                        token_for("201", "User 201"))
+                  .status,
+              200u);
+    ASSERT_TRUE(bob.wait_for([](const value& m) { return is_diff(m, "42") && !m.at("left").as_array().empty(); }));
+    ASSERT_TRUE(eventually([&] { return page_names(page("?offset=100&limit=1")) == users_named(202, 203); }));
+  }
+
+  EXPECT_TRUE(eventually([&] { return heard_by(raw, 0); }, std::chrono::seconds(20)))
+      << "no page for a TTL: no longer watched";
 }
 
 // The host app writes tabs and publishes nothing: what it writes reaches subscribers

@@ -8,6 +8,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
+
 namespace presenced::testing {
 namespace {
 
@@ -199,6 +202,166 @@ TEST(RoomMirror, ADeadlineOrTheHostAppsTabsSendItBackToRedis) {
   ASSERT_TRUE(a.trusted);
   EXPECT_EQ(a.state.next_expiry_ms, 5'000);
   EXPECT_FALSE(ask(old, kNow + 5'000).trusted);
+}
+
+// The host app's tabs join when first seen, to the second: many share a join time. Reads
+// that list them in different orders (Redis's hash order is no order) give one room, so a
+// read again sends subscribers no reordering.
+TEST(RoomMirror, TabsThatJoinedTogetherKeepOneOrder) {
+  std::vector<std::string> ids, values;
+  for (int i = 0; i < 50; ++i) {
+    ids.push_back("app" + std::to_string(i));
+    values.push_back(entry(i + 1, kNow, 7));
+  }
+  std::vector<RoomMirror::ReadEntry> read;
+  for (int i = 0; i < 50; ++i) read.push_back({ids[i], "7", "", values[i]});
+  RoomMirror m("1", 500, kTtl);
+  m.listening(true);
+  ASSERT_TRUE(m.finish_read(m.begin_read(), read, presence::kNoLockVersion, kNow));
+  const auto first = ask(m).names();
+  std::reverse(read.begin(), read.end());
+  ASSERT_TRUE(m.finish_read(m.begin_read(), read, presence::kNoLockVersion, kNow));
+  EXPECT_EQ(ask(m).names(), first);
+  m.heard(put("app3", entry(4, kNow, 7, presence::Mode::edit)));  // an update keeps its place
+  EXPECT_EQ(ask(m).names(), first);
+}
+
+// A read's packed entry, as the room and due scripts give it.
+std::string packed(const std::string& tab, std::uint64_t joined, const std::string& value) {
+  return std::to_string(tab.size()) + ":" + tab + std::to_string(joined) + "::" + value;
+}
+
+TEST(RoomMirror, OnlyTheDueTabsAreInDoubt) {
+  // t1 seen long ago (due 5 s from now), t2 and t3 just now.
+  RoomMirror m = listening_room(1, kNow - kTtl + 5'000);
+  m.heard(put("t2", entry(2, kNow, 2)));
+  m.heard(put("t3", entry(3, kNow, 3)));
+  std::vector<std::string> due;
+  EXPECT_EQ(m.doubt(kNow, &due), RoomMirror::Doubt::none);
+  EXPECT_TRUE(due.empty());
+  EXPECT_EQ(m.doubt(kNow + 5'000, &due), RoomMirror::Doubt::due);
+  EXPECT_EQ(due, std::vector<std::string>{"t1"});
+  EXPECT_EQ(m.doubt(kNow + 5'000), RoomMirror::Doubt::all) << "without a list to fill, a due tab means a read";
+  EXPECT_FALSE(ask(m, kNow + 5'000).trusted);
+
+  // Renewed: the check's answer gives its new deadline, and the room is trusted again.
+  const auto check = m.begin_check();
+  const std::string renewed = packed("t1", 1, entry(1, kNow + 4'000, 1));
+  const std::vector<std::string_view> found{renewed};
+  ASSERT_TRUE(m.finish_check(check, due, found));
+  Answer a = ask(m, kNow + 5'000);
+  ASSERT_TRUE(a.trusted);
+  EXPECT_EQ(a.names(), (std::vector<std::string>{"User 1", "User 2", "User 3"})) << "in join order still";
+
+  // Gone (expired and removed by the check, or by someone): the others are left, trusted.
+  EXPECT_EQ(m.doubt(kNow + kTtl / 3, &due), RoomMirror::Doubt::all)
+      << "a check does not stand for the read that the host app's tabs need";
+  const std::vector<std::string> only{"t1"};
+  const std::vector<std::string_view> gone{""};
+  RoomMirror fresh = listening_room(3, kNow);
+  fresh.heard(put("t1", entry(1, kNow - kTtl + 5'000, 1)));
+  ASSERT_EQ(fresh.doubt(kNow + 5'000, &due), RoomMirror::Doubt::due);
+  ASSERT_TRUE(fresh.finish_check(fresh.begin_check(), only, gone));
+  a = ask(fresh, kNow + 5'000);
+  ASSERT_TRUE(a.trusted);
+  EXPECT_EQ(a.names(), (std::vector<std::string>{"User 2", "User 3"}));
+}
+
+TEST(RoomMirror, ACheckDoesNotUndoWhatWasHeardMeanwhile) {
+  RoomMirror m = listening_room(2, kNow);
+  m.heard(put("t1", entry(1, kNow - kTtl + 5'000, 1)));
+  std::vector<std::string> due;
+  ASSERT_EQ(m.doubt(kNow + 5'000, &due), RoomMirror::Doubt::due);
+  const auto check = m.begin_check();
+  m.heard("dt1");  // unregistered while the check was under way; the check saw it live
+  const std::string stale = packed("t1", 1, entry(1, kNow + 1'000, 1));
+  const std::vector<std::string_view> found{stale};
+  ASSERT_TRUE(m.finish_check(check, due, found));
+  Answer a = ask(m, kNow + 5'000);
+  ASSERT_TRUE(a.trusted);
+  EXPECT_EQ(a.names(), std::vector<std::string>{"User 2"}) << "the removal heard stands";
+}
+
+TEST(RoomMirror, ACheckThatCrossedAReadOrADoubtIsNotTaken) {
+  const std::vector<std::string> due{"t1"};
+  const std::string live = packed("t1", 1, entry(1, kNow, 1));
+  const std::vector<std::string_view> found{live};
+  {
+    RoomMirror m = listening_room(2, kNow);
+    const auto check = m.begin_check();
+    ASSERT_TRUE(m.finish_read(m.begin_read(), {}, presence::kNoLockVersion, kNow));  // the room emptied
+    EXPECT_FALSE(m.finish_check(check, due, found));
+    EXPECT_EQ(m.tabs(), 0u) << "the read's answer stands";
+  }
+  {
+    RoomMirror m = listening_room(2, kNow);
+    const auto check = m.begin_check();
+    m.heard("changed");
+    EXPECT_FALSE(m.finish_check(check, due, found));
+  }
+  {
+    RoomMirror m = listening_room(2, kNow);
+    const auto check = m.begin_check();
+    const std::vector<std::string_view> short_answer;
+    EXPECT_FALSE(m.finish_check(check, due, short_answer)) << "an answer that does not match the question";
+    EXPECT_EQ(m.tabs(), 2u);
+  }
+  {
+    // Entries that cannot be read, or that name another tab, are not presence.
+    RoomMirror m = listening_room(2, kNow);
+    const std::string other = packed("t9", 1, entry(1, kNow, 1));
+    for (std::string_view bad : {std::string_view("garbage"), std::string_view(other),
+                                 std::string_view("2:t11::{\"user_id\":1}")}) {
+      const std::vector<std::string_view> answer{bad};
+      EXPECT_TRUE(m.finish_check(m.begin_check(), due, answer));
+    }
+    EXPECT_EQ(m.tabs(), 1u);
+  }
+}
+
+TEST(RoomMirror, ManyDueTabsAreReadInFull) {
+  RoomMirror m = listening_room(static_cast<int>(RoomMirror::kMaxDueChecked) + 1, kNow - kTtl + 1'000);
+  std::vector<std::string> due;
+  EXPECT_EQ(m.doubt(kNow + 1'000, &due), RoomMirror::Doubt::all);
+  RoomMirror fewer = listening_room(static_cast<int>(RoomMirror::kMaxDueChecked), kNow - kTtl + 1'000);
+  EXPECT_EQ(fewer.doubt(kNow + 1'000, &due), RoomMirror::Doubt::due);
+  EXPECT_EQ(due.size(), RoomMirror::kMaxDueChecked);
+}
+
+// A page from the mirror is the whole roll-up without the caller, cut: random rooms
+// (users with several tabs, tabs leaving and moving to other users) at every offset.
+TEST(RoomMirror, APageIsTheRollUpCut) {
+  std::mt19937 random(24);
+  for (int round = 0; round < 50; ++round) {
+    RoomMirror m = listening_room(0);
+    for (int step = 0; step < 200; ++step) {
+      const std::string tab = "t" + std::to_string(random() % 60);
+      if (random() % 4 == 0) m.heard("d" + tab);
+      else m.heard(put(tab, entry(static_cast<int>(random() % 25), kNow, random() % 1000)));
+    }
+    presence::User caller;
+    caller.id = std::to_string(random() % 25);
+    Answer whole = ask(m);
+    ASSERT_TRUE(whole.trusted);
+    std::vector<std::string> others;
+    for (const auto& v : whole.viewers) {
+      if (v.id != caller.id) others.push_back(v.name + "/" + std::to_string(v.tabs));
+    }
+    for (std::size_t offset : {0u, 1u, 7u, 30u}) {
+      for (std::size_t limit : {1u, 5u, 20u, 100u}) {
+        std::vector<presence::Viewer> page;
+        presence::Totals totals;
+        m.page(caller, offset, limit, page, totals);
+        std::vector<std::string> want(others.begin() + std::min(offset, others.size()),
+                                      others.begin() + std::min(offset + limit, others.size()));
+        std::vector<std::string> got;
+        for (const auto& v : page) got.push_back(v.name + "/" + std::to_string(v.tabs));
+        ASSERT_EQ(got, want) << "round " << round << " offset " << offset << " limit " << limit;
+        ASSERT_EQ(totals.users, whole.state.totals.users);
+        ASSERT_EQ(totals.tabs, whole.state.totals.tabs);
+      }
+    }
+  }
 }
 
 TEST(RoomMirror, ATooLongReadIsNotTrusted) {

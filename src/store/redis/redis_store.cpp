@@ -15,7 +15,10 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <spdlog/spdlog.h>
@@ -81,6 +84,8 @@ bool read_viewers(const redisReply& list, presence::RecordRef record, const pres
 }
 
 using BulkCommand = BasicCommand<kMaxBulkKeys + 8>;
+// The due-tabs check: its keys, now, TTL, cutoff and the tabs.
+using DueCommand = BasicCommand<RoomMirror::kMaxDueChecked + 8>;
 
 // Writes one group's script command (not in a coroutine: the command is large, and lives
 // only until it is in the connection's buffer).
@@ -155,7 +160,7 @@ void RedisStore::start(runtime::EventThreads& threads) {
   ConnectionOptions co;
   co.request_timeout = options_.timeout;
   co.scripts = {scripts_.heartbeat.source, scripts_.viewers.source, scripts_.unregister.source,
-                scripts_.viewers_many.source, scripts_.room.source};
+                scripts_.viewers_many.source, scripts_.room.source, scripts_.due.source, scripts_.size.source};
   auto& first = threads.front().context();
   for (auto& thread : threads) {
     auto& context = thread->context();
@@ -376,7 +381,18 @@ asio::awaitable<ViewersResult> RedisStore::room(presence::RecordRef record, std:
   const layout::KeyText key = layout::redis_key(record);
   const std::int64_t now = clock_.unix_ms();
   RoomMirror* mirror = mirror_here(key.view());
-  if (mirror && mirror->answer(now, out, state)) co_return ViewersResult::ok;
+  if (mirror) {
+    std::vector<std::string> due;  // (empty unless tabs are due: no allocation)
+    RoomMirror::Doubt doubt = mirror->doubt(now, &due);
+    if (doubt == RoomMirror::Doubt::due && co_await check_due(record, key.view(), *nodes, std::move(due), now)) {
+      mirror = mirror_here(key.view());
+      doubt = mirror ? mirror->doubt(now) : RoomMirror::Doubt::all;
+    }
+    if (doubt == RoomMirror::Doubt::none) {
+      mirror->roll_up(now, out, state);
+      co_return ViewersResult::ok;
+    }
+  }
 
   // Read in full (room_mirror.hpp says when). Notices heard meanwhile go on top.
   const std::uint64_t read = mirror ? mirror->begin_read() : 0;
@@ -411,6 +427,131 @@ asio::awaitable<ViewersResult> RedisStore::room(presence::RecordRef record, std:
   presence::release_if_large(entries);
   if (vacated) occupancy_->on_occupancy(record, Occupancy::vacated);
   co_return ViewersResult::ok;
+}
+
+std::optional<std::size_t> RedisStore::watcher_of(std::string_view key) const {
+  std::lock_guard lock(watchers_mutex_);
+  const auto it = watchers_.find(key);
+  return it == watchers_.end() || it->second.empty() ? std::nullopt : std::optional<std::size_t>(it->second.front());
+}
+
+void RedisStore::watch_for_pages(presence::RecordRef record) {
+  runtime::EventThread* here = runtime::EventThread::current();
+  if (!here || !subscriber_ || here->index() >= watched_.size()) return;
+  const layout::KeyText key = layout::redis_key(record);
+  if (watched_[here->index()]->contains(key.view())) return;
+  watch(record);
+  Watched& w = watched_[here->index()]->find(key.view())->second;
+  w.for_pages = true;
+  w.paged_until_ms = clock_.unix_ms() + page_watch_lasts_ms();
+  asio::co_spawn(here->executor(),
+                 page_watch_ends(std::string(record.tenant), std::string(record.type), std::string(record.id)),
+                 asio::detached);
+}
+
+asio::awaitable<void> RedisStore::page_watch_ends(std::string tenant, std::string type, std::string id) {
+  const presence::RecordRef record{tenant, type, id};
+  const layout::KeyText key = layout::redis_key(record);
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (;;) {
+    auto& records = *watched_[runtime::EventThread::current()->index()];
+    auto it = records.find(key.view());
+    if (it == records.end() || !it->second.for_pages) co_return;
+    const std::int64_t left = it->second.paged_until_ms - clock_.unix_ms();
+    if (left <= 0) {
+      it->second.for_pages = false;
+      unwatch(record);
+      co_return;
+    }
+    timer.expires_after(std::chrono::milliseconds(left));
+    auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;  // stopped
+  }
+}
+
+asio::awaitable<ViewersResult> RedisStore::viewers_page(presence::RecordRef record, const presence::User& caller,
+                                                        std::size_t offset, std::size_t limit,
+                                                        std::vector<presence::Viewer>& out,
+                                                        presence::Totals& totals) {
+  const layout::KeyText key = layout::redis_key(record);
+  if (const auto owner = watcher_of(key.view()); owner && threads_ && *owner < threads_->size()) {
+    // Made where the mirror lives; this request waits, and goes on on its own thread.
+    const bool paged = co_await asio::co_spawn(
+        (*threads_)[*owner].executor(), page_from_mirror(record, key.view(), caller, offset, limit, out, totals),
+        asio::use_awaitable);
+    if (paged) co_return ViewersResult::ok;
+  } else {
+    const ViewersResult result = co_await PresenceStore::viewers_page(record, caller, offset, limit, out, totals);
+    if (result == ViewersResult::ok && totals.tabs >= kPagedFromMirrorAt) watch_for_pages(record);
+    co_return result;
+  }
+  co_return co_await PresenceStore::viewers_page(record, caller, offset, limit, out, totals);
+}
+
+asio::awaitable<bool> RedisStore::page_from_mirror(presence::RecordRef record, std::string_view key,
+                                                   const presence::User& caller, std::size_t offset,
+                                                   std::size_t limit, std::vector<presence::Viewer>& out,
+                                                   presence::Totals& totals) {
+  runtime::EventThread* here = runtime::EventThread::current();
+  NodeSet* nodes = nodes_here();
+  if (!here || !nodes || here->index() >= watched_.size()) co_return false;
+  auto watched = watched_[here->index()]->find(key);
+  if (watched == watched_[here->index()]->end() || !watched->second.mirror) co_return false;
+  const std::int64_t now = clock_.unix_ms();
+  if (watched->second.for_pages) watched->second.paged_until_ms = now + page_watch_lasts_ms();
+  RoomMirror* mirror = watched->second.mirror.get();
+  if (mirror->tabs() < kPagedFromMirrorAt && mirror->trusted()) co_return false;  // small: read whole
+  if (mirror->doubt(now) == RoomMirror::Doubt::none) {
+    // Entries no notice told of (the host app's) show in the hash's size.
+    ExecResult size = co_await call_script(*nodes, scripts_.size, Keys{key}, [](Command&) {}, options_.timeout);
+    mirror = mirror_here(key);
+    if (!mirror || size.status != ExecStatus::ok || size.reply->type != REDIS_REPLY_INTEGER) co_return false;
+    if (size.reply->integer != static_cast<long long>(mirror->tabs())) mirror->forget();  // read it now
+  }
+  if (mirror->doubt(now) != RoomMirror::Doubt::none) {
+    // Due tabs checked, or the record read whole (then kept: the next page is the page's).
+    std::vector<presence::Viewer> everyone;
+    RecordState state;
+    if (co_await room(record, everyone, state) != ViewersResult::ok) co_return false;
+    mirror = mirror_here(key);
+    if (!mirror || mirror->doubt(now) != RoomMirror::Doubt::none) {
+      // Read but not yet to be kept (the subscription is not confirmed yet): this read's page.
+      std::erase_if(everyone, [&](const presence::Viewer& v) { return v.id == caller.id; });
+      cut_page(everyone, offset, limit);
+      out = std::move(everyone);
+      totals = state.totals;
+      co_return true;
+    }
+  }
+  mirror->page(caller, offset, limit, out, totals);
+  co_return true;
+}
+
+asio::awaitable<bool> RedisStore::check_due(presence::RecordRef record, std::string_view key, NodeSet& nodes,
+                                            std::vector<std::string> due, std::int64_t now) {
+  RoomMirror* mirror = mirror_here(key);
+  const std::uint64_t check = mirror->begin_check();
+  const layout::KeyText marker = layout::occupancy_key(key, tracking());
+  const presence::Iso8601 cutoff(now - options_.ttl_ms);
+  ExecResult r = co_await call_script<DueCommand>(
+      nodes, scripts_.due, Keys{key, marker.view()},
+      [&](DueCommand& w) {
+        w.arg(now).arg(options_.ttl_ms).arg(cutoff.view());
+        for (const std::string& tab : due) w.arg(tab);
+      },
+      options_.timeout);
+  mirror = mirror_here(key);  // unwatched while waiting, perhaps
+  const bool answered = r.status == ExecStatus::ok && r.reply->type == REDIS_REPLY_ARRAY &&
+                        r.reply->elements == due.size() + 1;
+  if (!answered) {
+    if (mirror) mirror->abandon_check(check);
+    co_return false;
+  }
+  std::vector<std::string_view> found;
+  found.reserve(due.size());
+  for (std::size_t i = 1; i < r.reply->elements; ++i) found.push_back(text(*r.reply->element[i]));
+  if (text(*r.reply->element[0]) == "-2" && occupancy_) occupancy_->on_occupancy(record, Occupancy::vacated);
+  co_return mirror && mirror->finish_check(check, due, found);
 }
 
 asio::awaitable<ViewersResult> RedisStore::viewers_of(std::span<const presence::RecordRef> records,
@@ -616,6 +757,8 @@ void RedisStore::watch(presence::RecordRef record) {
   if (it->second.watchers++ == 0) {
     it->second.mirror = std::make_unique<RoomMirror>(std::string(record.tenant), options_.limits.per_record,
                                                      options_.ttl_ms);
+    std::lock_guard lock(watchers_mutex_);
+    watchers_[key.str()].push_back(here->index());
   }
   subscriber_->watch(layout::channel_of(key.view()), here->index());
 }
@@ -625,8 +768,15 @@ void RedisStore::unwatch(presence::RecordRef record) {
   if (!here || !subscriber_ || here->index() >= watched_.size()) return;
   const layout::KeyText key = layout::redis_key(record);
   auto& records = *watched_[here->index()];
-  if (auto it = records.find(key.view()); it != records.end() && --it->second.watchers == 0) records.erase(it);
-  subscriber_->unwatch(layout::channel_of(key.view()));
+  if (auto it = records.find(key.view()); it != records.end() && --it->second.watchers == 0) {
+    records.erase(it);
+    std::lock_guard lock(watchers_mutex_);
+    if (auto w = watchers_.find(key.view()); w != watchers_.end()) {
+      std::erase(w->second, here->index());
+      if (w->second.empty()) watchers_.erase(w);
+    }
+  }
+  subscriber_->unwatch(layout::channel_of(key.view()), here->index());
 }
 
 void RedisStore::heard(std::size_t owner, std::string_view channel, std::string_view payload) {

@@ -24,6 +24,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -56,6 +57,12 @@ class RedisStore final : public PresenceStore, private NoticeSink {
                                                 std::vector<presence::Viewer>& out, RecordState* state) override;
   boost::asio::awaitable<ViewersResult> room(presence::RecordRef record, std::vector<presence::Viewer>& out,
                                              RecordState& state) override;
+  // A page of a large room this node watches is made from its mirror, on the thread that
+  // watches it, at the page's cost; anything else is read whole and cut.
+  boost::asio::awaitable<ViewersResult> viewers_page(presence::RecordRef record, const presence::User& caller,
+                                                     std::size_t offset, std::size_t limit,
+                                                     std::vector<presence::Viewer>& out,
+                                                     presence::Totals& totals) override;
   boost::asio::awaitable<ViewersResult> viewers_of(std::span<const presence::RecordRef> records,
                                                     std::vector<std::vector<presence::Viewer>>& out) override;
   boost::asio::awaitable<ViewersResult> tabs(presence::RecordRef record,
@@ -76,6 +83,10 @@ class RedisStore final : public PresenceStore, private NoticeSink {
   struct Watched {
     std::size_t watchers = 0;
     std::unique_ptr<RoomMirror> mirror;
+    // Watched for its pages too (one of the watchers): until then, unix ms, and further
+    // with each page (page_watch_lasts_ms()).
+    std::int64_t paged_until_ms = 0;
+    bool for_pages = false;
   };
   struct Hash {
     using is_transparent = void;
@@ -94,6 +105,27 @@ class RedisStore final : public PresenceStore, private NoticeSink {
   // The connections of the server thread the caller runs on (by its index: no search).
   NodeSet* nodes_here();
   boost::asio::awaitable<bool> replicated(Connection* wrote);
+  // Rooms of fewer tabs are paged from a read of the whole record (it costs about as
+  // much as the hops to the mirror's thread and the size check).
+  static constexpr std::size_t kPagedFromMirrorAt = 256;
+  // A thread that watches `key` (any thread may ask), or none.
+  std::optional<std::size_t> watcher_of(std::string_view key) const;
+  // A large room that no thread here watches is watched from this thread for its pages
+  // (HTTP clients that poll /viewers), for a TTL after its last page: its pages then come
+  // from the mirror too. page_watch_ends() unwatches it once the pages stop.
+  void watch_for_pages(presence::RecordRef record);
+  boost::asio::awaitable<void> page_watch_ends(std::string tenant, std::string type, std::string id);
+  std::int64_t page_watch_lasts_ms() const { return options_.ttl_ms; }
+  // On the thread that watches `key`: the page from its mirror when the mirror can be
+  // trusted and holds as many tabs as the record's hash (the host app's tabs publish
+  // nothing: a count that differs means a read); false, nothing made, otherwise.
+  boost::asio::awaitable<bool> page_from_mirror(presence::RecordRef record, std::string_view key,
+                                                const presence::User& caller, std::size_t offset, std::size_t limit,
+                                                std::vector<presence::Viewer>& out, presence::Totals& totals);
+  // On the thread that watches `key`, whose mirror found only `due` in doubt: asks Redis
+  // about those tabs (the due script). True when the mirror took the answer.
+  boost::asio::awaitable<bool> check_due(presence::RecordRef record, std::string_view key, NodeSet& nodes,
+                                         std::vector<std::string> due, std::int64_t now);
   // Webhooks (occupancy_ set): the key of a record expired; tells the vacancy if this
   // node is the one that deletes its marker.
   boost::asio::awaitable<void> vacate_expired(std::string key);
@@ -111,6 +143,8 @@ class RedisStore final : public PresenceStore, private NoticeSink {
   runtime::EventThreads* threads_ = nullptr;     // start()'s
   std::vector<std::unique_ptr<NodeSet>> nodes_;  // one per server thread, by its index
   std::vector<std::unique_ptr<WatchedRecords>> watched_;  // one per server thread, by its index
+  mutable std::mutex watchers_mutex_;  // guards watchers_: the one map any thread reads
+  std::unordered_map<std::string, std::vector<std::size_t>, Hash, std::equal_to<>> watchers_;  // key -> watching threads
   ChangeObserver* observer_ = nullptr;
   std::unique_ptr<Subscriber> subscriber_;  // changes from every node, for the observer
   bool warned_events_ = false;  // CONFIG SET notify-keyspace-events refused: logged once

@@ -32,7 +32,24 @@ std::optional<std::string_view> own_joined(std::string_view value) {
   return digits;
 }
 
-const auto by_join = [](const auto* a, const auto* b) { return a->joined < b->joined; };
+bool own_stamp(std::string_view value, std::int64_t& ms) {
+  const auto stamp = own_stamp_ms(value);
+  if (stamp) ms = *stamp;
+  return stamp.has_value();
+}
+
+// A read's "last seen" (unix ms, digits).
+bool parse_ms(std::string_view digits, std::int64_t& ms) {
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), ms);
+  return ec == std::errc() && end == digits.data() + digits.size();
+}
+
+// Join order, ties (the host app's tabs joined when first seen, to the second) broken by
+// tab id: every read then agrees, and a room read again is not a room reordered (a diff
+// of the whole room to every subscriber).
+const auto by_join = [](const auto* a, const auto* b) {
+  return a->joined < b->joined || (a->joined == b->joined && a->id < b->id);
+};
 
 }  // namespace
 
@@ -61,6 +78,7 @@ RoomMirror::RoomMirror(std::string tenant, std::size_t max_tabs, std::int64_t tt
 void RoomMirror::distrust() {
   trusted_ = false;
   ++epoch_;
+  ++generation_;
 }
 
 void RoomMirror::listening(bool on) {
@@ -76,6 +94,11 @@ void RoomMirror::heard(std::string_view payload) {
   if (reading_) {
     if (heard_during_read_.size() < kMaxHeardDuringRead) heard_during_read_.emplace_back(payload);
     else overflowed_ = true;
+  }
+  if (checks_open_) {
+    const auto notice = decode_tab_notice(payload);
+    if (notice && heard_during_checks_.size() < kMaxHeardDuringRead) heard_during_checks_.emplace_back(notice->tab_id);
+    else if (notice) checks_overflowed_ = true;  // (what is not a tab's notice makes apply() distrust)
   }
   apply(payload);
 }
@@ -115,9 +138,12 @@ bool RoomMirror::put(std::string_view id, std::string_view joined, std::int64_t 
   if (it == tabs_.end()) {
     if (in_order && tabs_.size() >= max_tabs_) return false;  // more than Redis may hold: read it
     it = tabs_.try_emplace(std::string(id)).first;
-  } else if (in_order) {
-    unlink(&it->second);
+    it->second.id = it->first;
+  } else {
+    if (in_order) unlink(&it->second);
+    users_.remove(it->second.user.id);  // (the same user, mostly; a tab id may be taken over)
   }
+  users_.add(user.id);
   Tab& t = it->second;
   t.user = std::move(static_cast<presence::Person&>(user));
   t.field = std::move(field);
@@ -135,6 +161,7 @@ void RoomMirror::remove(std::string_view id) {
   auto it = tabs_.find(id);
   if (it == tabs_.end()) return;
   unlink(&it->second);
+  users_.remove(it->second.user.id);
   tabs_.erase(it);
 }
 
@@ -158,22 +185,18 @@ bool RoomMirror::finish_read(std::uint64_t read, std::span<const ReadEntry> entr
   reading_ = 0;
   tabs_.clear();
   order_.clear();
+  users_.clear();
   for (const ReadEntry& e : entries) {
     std::int64_t seen = 0;
-    if (e.seen.empty()) {
-      const auto own = own_stamp_ms(e.value);
-      if (!own) continue;
-      seen = *own;
-    } else if (std::from_chars(e.seen.data(), e.seen.data() + e.seen.size(), seen).ptr != e.seen.data() + e.seen.size()) {
-      continue;
-    }
+    if (!(e.seen.empty() ? own_stamp(e.value, seen) : parse_ms(e.seen, seen))) continue;
     // Entries the host app wrote may be anything; what cannot be read is not presence.
     put(e.tab_id, e.joined, seen, e.value, false);
   }
   order_.reserve(tabs_.size());
   for (const auto& [id, tab] : tabs_) order_.push_back(&tab);
-  std::stable_sort(order_.begin(), order_.end(), by_join);
+  std::sort(order_.begin(), order_.end(), by_join);
   saved(saved_version);
+  ++generation_;
   trusted_ = listening_ && read_epoch_ == epoch_ && !overflowed_;
   fresh_until_ms_ = now_ms + fresh_for_ms_;
   for (const std::string& payload : heard_during_read_) apply(payload);
@@ -181,13 +204,74 @@ bool RoomMirror::finish_read(std::uint64_t read, std::span<const ReadEntry> entr
   return true;
 }
 
-bool RoomMirror::answer(std::int64_t now_ms, std::vector<presence::Viewer>& out, RecordState& state) {
-  if (!trusted_ || reading_ || now_ms >= fresh_until_ms_) return false;
+RoomMirror::Doubt RoomMirror::doubt(std::int64_t now_ms, std::vector<std::string>* due) const {
+  if (!trusted_ || reading_ || now_ms >= fresh_until_ms_) return Doubt::all;
+  if (due) due->clear();
+  std::size_t passed = 0;
   for (const Tab* t : order_) {
-    if (t->deadline_ms <= now_ms) return false;  // renewed unheard, or expired: only a read tells
+    if (t->deadline_ms > now_ms) continue;
+    // Renewed unheard, or expired: only Redis tells.
+    if (!due || ++passed > kMaxDueChecked) return Doubt::all;
+    due->emplace_back(t->id);
   }
+  return passed ? Doubt::due : Doubt::none;
+}
+
+bool RoomMirror::answer(std::int64_t now_ms, std::vector<presence::Viewer>& out, RecordState& state) {
+  if (doubt(now_ms) != Doubt::none) return false;
   roll_up(now_ms, out, state);
   return true;
+}
+
+std::uint64_t RoomMirror::begin_check() {
+  ++checks_open_;
+  return generation_;
+}
+
+void RoomMirror::close_check() {
+  if (checks_open_ && --checks_open_ == 0) {
+    heard_during_checks_.clear();
+    checks_overflowed_ = false;
+  }
+}
+
+void RoomMirror::abandon_check(std::uint64_t) { close_check(); }
+
+bool RoomMirror::finish_check(std::uint64_t check, std::span<const std::string> due,
+                              std::span<const std::string_view> found) {
+  const bool taken = check == generation_ && trusted_ && !reading_ && !checks_overflowed_ && due.size() == found.size();
+  if (taken) {
+    for (std::size_t i = 0; i < due.size(); ++i) {
+      const std::string_view id = due[i];
+      if (std::find(heard_during_checks_.begin(), heard_during_checks_.end(), id) != heard_during_checks_.end()) {
+        continue;  // what was heard is as new as the check's answer, or newer
+      }
+      const auto e = found[i].empty() ? std::nullopt : unpack(found[i]);
+      std::int64_t seen = 0;
+      const bool live = e && e->tab_id == id && (e->seen.empty() ? own_stamp(e->value, seen) : parse_ms(e->seen, seen));
+      // Gone, or what cannot be read (it is then not presence, as in a read).
+      if (!live || !put(id, e->joined, seen, e->value, true)) remove(id);
+    }
+  }
+  close_check();
+  return taken;
+}
+
+void RoomMirror::page(const presence::User& caller, std::size_t offset, std::size_t limit,
+                      std::vector<presence::Viewer>& out, presence::Totals& totals) const {
+  presence::PageBuilder page(&caller, saved_version_, offset, limit, users_, out);
+  for (const Tab* t : order_) {
+    if (!page.take({.user = &t->user,
+                    .mode = t->mode,
+                    .dirty = t->dirty,
+                    .joined = t->joined,
+                    .activity = t->activity,
+                    .field = t->field,
+                    .lock_version = t->lock_version})) {
+      break;
+    }
+  }
+  totals = {.users = users_.users(), .tabs = tabs_.size()};
 }
 
 void RoomMirror::roll_up(std::int64_t now_ms, std::vector<presence::Viewer>& out, RecordState& state) {

@@ -6,8 +6,11 @@
 // notices cannot be trusted to be complete (docs/redis.md, "Pushes across nodes"):
 //   - until this node listens on the record's channel, and after it stopped listening
 //     (a lost connection, a slot that moved): notices may have gone unheard;
-//   - once a tab's known deadline has passed: a renewal publishes nothing, so only a read
-//     tells whether the tab was renewed or has expired;
+//   - once a tab's known deadline has passed: a renewal publishes nothing, so only Redis
+//     tells whether the tab was renewed or has expired. That asks only about the due tabs
+//     (doubt() names them, begin_check ... finish_check takes the answer), and the node
+//     that finds one expired removes it and publishes the removal, so that an expiry costs
+//     its own size, not a read of the room;
 //   - a third of the TTL after the last read (at most kFreshForMs): the host app writes
 //     tabs and publishes nothing, and renews them as often (its pages beat every third);
 //   - after a notice that says only "changed", or one that cannot be read, or one that
@@ -22,6 +25,7 @@
 #include "presence/aggregation.hpp"
 #include "presence/identity.hpp"
 #include "presence/types.hpp"
+#include "presence/user_tally.hpp"
 #include "store/presence_store.hpp"
 
 #include <cstdint>
@@ -49,14 +53,34 @@ class RoomMirror {
 
   // The subscription to the record's channel is confirmed (true) or lost (false).
   void listening(bool on);
+  // What is known is not to be used until the next read (the store saw it out of step).
+  void forget() { distrust(); }
   // A notice heard on the record's channel: a tab's, or "changed" (saves go to saved()).
   void heard(std::string_view payload);
   void saved(std::uint32_t lock_version);
 
+  // Tabs whose deadlines passed at once, past which a read of the whole record is cheaper
+  // than asking about each.
+  static constexpr std::size_t kMaxDueChecked = 64;
+
+  // Whether what is known can be trusted at `now_ms`: none (yes), due (only once the tabs
+  // put in `due` have been checked) or all (read the record in full).
+  enum class Doubt { none, due, all };
+  Doubt doubt(std::int64_t now_ms, std::vector<std::string>* due = nullptr) const;
+
   // The viewers (everyone) and the record's state from what is known, when that can be
-  // trusted at `now_ms`; false: read the record in full. `state.next_expiry_ms` is then
-  // how long until the answer must be had from a read again.
+  // trusted at `now_ms` (doubt() is none); false: it cannot. `state.next_expiry_ms` is
+  // then how long until the answer must be had from Redis again.
   bool answer(std::int64_t now_ms, std::vector<presence::Viewer>& out, RecordState& state);
+
+  // A check of the due tabs: begin_check() just before it is sent, finish_check() with its
+  // answer (for each of `due`, in order, its entry packed as a read's, or empty: gone) or
+  // abandon_check() without one. A tab heard of while the check was under way keeps what
+  // was heard (it is as new as the check's answer or newer); a check that crossed a full
+  // read or a notice that made the mirror doubt everything is not taken (false).
+  std::uint64_t begin_check();
+  bool finish_check(std::uint64_t check, std::span<const std::string> due, std::span<const std::string_view> found);
+  void abandon_check(std::uint64_t check);
 
   // A full read: begin_read() just before it is sent, finish_read() with its answer (the
   // live entries; `seen` empty for an entry in presenced's own format, whose stamp is in
@@ -74,11 +98,18 @@ class RoomMirror {
   void abandon_read(std::uint64_t read);
   void roll_up(std::int64_t now_ms, std::vector<presence::Viewer>& out, RecordState& state);
 
+  // A page of what `caller` sees (everyone else, in join order: `offset` users skipped, at
+  // most `limit` kept) and the totals, everyone counted: at the page's cost (PageBuilder
+  // over the join order, the tally's totals). Only when doubt() is none.
+  void page(const presence::User& caller, std::size_t offset, std::size_t limit, std::vector<presence::Viewer>& out,
+            presence::Totals& totals) const;
+
   bool trusted() const { return trusted_; }
   std::size_t tabs() const { return tabs_.size(); }
 
  private:
   struct Tab {
+    std::string_view id;    // its key in tabs_ (a node's key does not move)
     presence::Person user;  // not a whole User: its tenant is the record's, its scope unused
     std::string field;
     presence::Mode mode = presence::Mode::view;
@@ -99,6 +130,7 @@ class RoomMirror {
   void remove(std::string_view id);
   void apply(std::string_view payload);
   void distrust();
+  void close_check();
   void unlink(const Tab* tab);
   void link(const Tab* tab);
 
@@ -108,6 +140,7 @@ class RoomMirror {
   std::int64_t fresh_for_ms_;
   std::unordered_map<std::string, Tab, Hash, std::equal_to<>> tabs_;
   std::vector<const Tab*> order_;  // by join time
+  presence::UserTally users_;      // each user's tabs in tabs_
   std::uint32_t saved_version_ = presence::kNoLockVersion;
   std::int64_t fresh_until_ms_ = 0;
   bool listening_ = false;
@@ -118,6 +151,10 @@ class RoomMirror {
   std::uint64_t reads_ = 0;
   std::vector<std::string> heard_during_read_;
   bool overflowed_ = false;
+  std::uint64_t generation_ = 1;  // bumped by a full read and by distrust: checks begun before are not taken
+  std::size_t checks_open_ = 0;
+  std::vector<std::string> heard_during_checks_;  // tab ids, while checks are open
+  bool checks_overflowed_ = false;
 };
 
 }  // namespace presenced::store::redis

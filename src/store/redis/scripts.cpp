@@ -265,7 +265,8 @@ return result
 // last seen in unix ms, or empty for presenced's own entries, whose stamp C++ reads from
 // the value; one string, not four: a read of 10,000 tabs is then 10,000 reply objects
 // on the node, not 40,000); removes the rest, and
-// publishes that removal (an expiry other nodes may not have seen). With the occupancy
+// publishes that removal (an expiry other nodes may not have seen: tab by tab, as an
+// unregister does, up to 64, else "changed"). With the occupancy
 // marker (webhooks): when that removal leaves the record empty and the marker was there,
 // the marker goes and the second element is -2: this call saw the record become vacant.
 //
@@ -276,41 +277,48 @@ return result
 // with subscribers. Anything else (the host app's entries) is decoded, as before. C++
 // decodes what is returned either way (entry_codec.cpp), and skips what it cannot read.
 constexpr std::string_view kLiveEntries = R"LUA(
+-- Whether entry text `v` is live at `now`: its join time (us, digits) and then, for an
+-- entry the host app wrote, its last seen (ms), or for presenced's own, its stamp (which
+-- compares as text); nothing when it is not live (expired, or not presence).
+local function judge(v, now, ttl, cutoff)
+  local _, at = string.find(v, '"last_seen_at":"', 1, true)
+  local stamp = at and string.sub(v, at + 1, at + 24)
+  local _, j = string.find(v, ',"joined_us":', at and at + 25 or 1, true)
+  local joined = j and string.byte(v, -1) == 125 and string.match(string.sub(v, j + 1, -2), "^%d+$")
+  if joined and stamp and #stamp == 24 and string.byte(stamp, 24) == 90 and string.byte(stamp, 20) == 46 then
+    if stamp > cutoff then return joined, nil, stamp end
+    return nil
+  end
+  local e = decode(v)
+  local alive, seen = live(e, now, ttl)
+  if alive then return string.format("%.0f", joined_us(e, seen)), seen end
+  return nil
+end
+
+-- A live entry as one string for C++ (RoomMirror::unpack).
+local function pack(tab, joined, seen, v)
+  return #tab .. ":" .. tab .. joined .. ":" .. (seen and string.format("%.0f", seen) or "") .. ":" .. v
+end
+
 local function live_entries(key, now, ttl, marker, cutoff, ids)
   local all = redis.call("HGETALL", key)
   local out, gone, first, first_stamp = {"", -1}, {}, nil, nil
   for i = 1, #all, 2 do
     local v = all[i + 1]
-    local _, at = string.find(v, '"last_seen_at":"', 1, true)
-    local stamp = at and string.sub(v, at + 1, at + 24)
-    local _, j = string.find(v, ',"joined_us":', at and at + 25 or 1, true)
-    local joined = j and string.byte(v, -1) == 125 and string.match(string.sub(v, j + 1, -2), "^%d+$")
-    if joined and stamp and #stamp == 24 and string.byte(stamp, 24) == 90 and string.byte(stamp, 20) == 46 then
-      if stamp > cutoff then
-        if ids then
-          out[#out + 1] = #all[i] .. ":" .. all[i] .. joined .. "::" .. v
-        else
-          out[#out + 1] = joined
-          out[#out + 1] = v
-        end
-        if not first_stamp or stamp < first_stamp then first_stamp = stamp end
-      else
-        gone[#gone + 1] = all[i]
-      end
+    local joined, seen, stamp = judge(v, now, ttl, cutoff)
+    if not joined then
+      gone[#gone + 1] = all[i]
     else
-      local e = decode(v)
-      local alive, seen = live(e, now, ttl)
-      if alive then
-        local j = string.format("%.0f", joined_us(e, seen))
-        if ids then
-          out[#out + 1] = #all[i] .. ":" .. all[i] .. j .. ":" .. string.format("%.0f", seen) .. ":" .. v
-        else
-          out[#out + 1] = j
-          out[#out + 1] = v
-        end
-        if not first or seen < first then first = seen end
+      if ids then
+        out[#out + 1] = pack(all[i], joined, seen, v)
       else
-        gone[#gone + 1] = all[i]
+        out[#out + 1] = joined
+        out[#out + 1] = v
+      end
+      if stamp then
+        if not first_stamp or stamp < first_stamp then first_stamp = stamp end
+      elseif not first or seen < first then
+        first = seen
       end
     end
   end
@@ -323,7 +331,13 @@ local function live_entries(key, now, ttl, marker, cutoff, ids)
     redis.call("HDEL", key, unpack(gone, i, math.min(i + 499, #gone)))
   end
   if #gone > 0 then
-    changed(key)
+    -- Told tab by tab while that is short, so that the other nodes' mirrors keep the room
+    -- (a bare "changed" has each read it whole, and find more expired tabs, and tell...).
+    if #gone <= 64 then
+      for i = 1, #gone do tab_changed(key, gone[i]) end
+    else
+      changed(key)
+    end
     if not first and marker and redis.call("DEL", marker) == 1 then out[2] = "-2" end
   end
   return out
@@ -345,6 +359,43 @@ constexpr std::string_view kRoom = R"LUA(
 local out = live_entries(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), KEYS[3], ARGV[3], true)
 out[1] = redis.call("GET", KEYS[2]) or ""
 return out
+)LUA";
+
+// KEYS[1] the record, KEYS[2] its occupancy marker (only with webhooks). ARGV: now (ms),
+// TTL (ms), cutoff, then the tabs whose deadlines a node's mirror saw pass
+// (room_mirror.hpp: a renewal publishes nothing). Returns, for each in order, its entry
+// packed as the room script's when it is live (renewed), or "" (gone). One found expired
+// is removed, and its removal published as an unregister's is, so that the other nodes
+// watching the room need not ask: an expiry costs Redis its own size. The first element
+// is "-2" when those removals left the record without a live tab and the marker was there
+// (vacated), else "".
+constexpr std::string_view kDue = R"LUA(
+local key, now, ttl, cutoff = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+local out, removed = {""}, false
+for a = 4, #ARGV do
+  local tab = ARGV[a]
+  local v = redis.call("HGET", key, tab)
+  local joined, seen = nil, nil
+  if v then joined, seen = judge(v, now, ttl, cutoff) end
+  if joined then
+    out[#out + 1] = pack(tab, joined, seen, v)
+  else
+    if v then
+      redis.call("HDEL", key, tab)
+      tab_changed(key, tab)
+      removed = true
+    end
+    out[#out + 1] = ""
+  end
+end
+if removed and KEYS[2] and not any_live(key, now, ttl) and redis.call("DEL", KEYS[2]) == 1 then out[1] = "-2" end
+return out
+)LUA";
+
+// KEYS[1] the record. Its hash's size (every entry, the host app's and expired ones too):
+// a node paging from its mirror checks with it that no tab came unannounced.
+constexpr std::string_view kSize = R"LUA(
+return redis.call("HLEN", KEYS[1])
 )LUA";
 
 // KEYS: for each record, the record and its saved version, and with webhooks (ARGV[3] is
@@ -517,6 +568,8 @@ Scripts make_scripts(std::size_t max_tabs_per_record, std::size_t max_tabs_per_u
       .viewers = make("viewers", publish, std::string(kLiveEntries) + std::string(kViewers)),
       .viewers_many = make("viewers_many", publish, std::string(kLiveEntries) + std::string(kViewersMany)),
       .room = make("room", publish, std::string(kLiveEntries) + std::string(kRoom)),
+      .due = make("due", publish, std::string(kLiveEntries) + std::string(kDue)),
+      .size = make("size", publish, kSize),
       .tabs = make("tabs", publish, kTabs),
       .remove_user = make("remove_user", publish, kRemoveUser),
       .unregister = make("unregister", publish, kUnregister),

@@ -41,20 +41,29 @@ Subscriber::Subscriber(asio::io_context& context, RedisEndpoint endpoint, Connec
 void Subscriber::watch(std::string channel, std::size_t owner) {
   asio::post(context_, [this, channel = std::move(channel), owner]() mutable {
     auto [it, added] = watched_.try_emplace(std::move(channel));
-    it->second.owner = owner;
-    if (++it->second.watchers == 1) subscribe(it->first, it->second);
+    it->second.owners.push_back(owner);
+    if (it->second.owners.size() == 1) {
+      subscribe(it->first, it->second);
+    } else if (it->second.confirmed) {
+      // Heard already: this owner is told so, as the first was at the confirmation.
+      sink_.listening(owner, it->first, true);
+    }
   });
 }
 
 void Subscriber::lost(const std::string& channel, Watch& w) {
   w.at = nullptr;
-  sink_.listening(w.owner, channel, false);
+  w.confirmed = false;
+  w.each_owner([&](std::size_t owner) { sink_.listening(owner, channel, false); });
 }
 
-void Subscriber::unwatch(std::string channel) {
-  asio::post(context_, [this, channel = std::move(channel)] {
+void Subscriber::unwatch(std::string channel, std::size_t owner) {
+  asio::post(context_, [this, channel = std::move(channel), owner] {
     auto it = watched_.find(channel);
-    if (it == watched_.end() || --it->second.watchers > 0) return;
+    if (it == watched_.end()) return;
+    auto& owners = it->second.owners;
+    if (auto one = std::find(owners.begin(), owners.end(), owner); one != owners.end()) owners.erase(one);
+    if (!owners.empty()) return;
     if (it->second.at) it->second.at->send_to_push(Command().arg(sharded_ ? "SUNSUBSCRIBE" : "UNSUBSCRIBE").arg(channel));
     watched_.erase(it);
   });
@@ -66,10 +75,11 @@ void Subscriber::subscribe(const std::string& channel, Watch& w) {
   if (!c || !c->connected() || c == w.at) return;
   if (w.at) {  // moved: only on a cluster. Not heard until the new subscription is confirmed.
     w.at->send_to_push(Command().arg("SUNSUBSCRIBE").arg(channel));
-    sink_.listening(w.owner, channel, false);
+    w.each_owner([&](std::size_t owner) { sink_.listening(owner, channel, false); });
   }
   c->send_to_push(Command().arg(sharded_ ? "SSUBSCRIBE" : "SUBSCRIBE").arg(channel));
   w.at = c;
+  w.confirmed = false;
 }
 
 // After a connection came up or went down, or a slot map came: every channel not
@@ -101,9 +111,10 @@ void Subscriber::on_push(Connection& from, const redisReply& reply) {
   if (it == watched_.end()) return;  // no longer watched here
   Watch& w = it->second;
   if (kind == "message" || kind == "smessage") {
-    sink_.heard(w.owner, channel, text(*reply.element[2]));
+    w.each_owner([&](std::size_t owner) { sink_.heard(owner, channel, text(*reply.element[2])); });
   } else if ((kind == "subscribe" || kind == "ssubscribe") && w.at == &from) {
-    sink_.listening(w.owner, channel, true);
+    w.confirmed = true;
+    w.each_owner([&](std::size_t owner) { sink_.listening(owner, channel, true); });
   } else if (kind == "sunsubscribe" && w.at == &from) {
     // Unasked (the channel is still wanted here): its slot moved to another master.
     lost(it->first, w);

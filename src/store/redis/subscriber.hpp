@@ -15,9 +15,11 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <algorithm>
 #include <functional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace presenced::store::redis {
 
@@ -37,10 +39,11 @@ class Subscriber {
   void start() { nodes_.start(); }
   void stop() { nodes_.stop(); }
 
-  // Counted; any thread (the work is posted to the subscriber's thread). A channel is
-  // watched from one thread, `owner`, at a time.
+  // Counted; any thread (the work is posted to the subscriber's thread). A channel may be
+  // watched from several threads (its pushes' and its pages' on the Redis store): each
+  // `owner` is told all it hears.
   void watch(std::string channel, std::size_t owner);
-  void unwatch(std::string channel);
+  void unwatch(std::string channel, std::size_t owner);
 
   // Set before start(): then every connection also subscribes to the keys that expire
   // (`__keyevent@<db>__:expired`, which Redis sends only once notify-keyspace-events has
@@ -49,9 +52,19 @@ class Subscriber {
 
  private:
   struct Watch {
-    std::size_t watchers = 0;
-    std::size_t owner = 0;
-    Connection* at = nullptr;  // where it is subscribed; null: nowhere now
+    std::vector<std::size_t> owners;  // one entry per watch: the watchers
+    Connection* at = nullptr;         // where it is subscribed; null: nowhere now
+    bool confirmed = false;           // the subscription at `at` is confirmed: heard
+    // Calls `tell(owner)` once for each thread that watches.
+    template <typename Tell>
+    void each_owner(Tell tell) const {
+      for (std::size_t i = 0; i < owners.size(); ++i) {
+        if (std::find(owners.begin(), owners.begin() + static_cast<std::ptrdiff_t>(i), owners[i]) ==
+            owners.begin() + static_cast<std::ptrdiff_t>(i)) {
+          tell(owners[i]);
+        }
+      }
+    }
   };
   struct Hash {
     using is_transparent = void;
