@@ -6,6 +6,7 @@
 #include "store/redis/notice.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 
 namespace presenced::store::redis {
@@ -47,6 +48,13 @@ bool parse_ms(std::string_view digits, std::int64_t& ms) {
 // Join order, ties (the host app's tabs joined when first seen, to the second) broken by
 // tab id: every read then agrees, and a room read again is not a room reordered (a diff
 // of the whole room to every subscriber).
+// Unique among every mirror of the process: a check begun on a mirror that was dropped
+// (its record unwatched) and made again while the check waited is not taken by the new one.
+std::uint64_t fresh_generation() {
+  static std::atomic<std::uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
 const auto by_join = [](const auto* a, const auto* b) {
   return a->joined < b->joined || (a->joined == b->joined && a->id < b->id);
 };
@@ -78,7 +86,7 @@ RoomMirror::RoomMirror(std::string tenant, std::size_t max_tabs, std::int64_t tt
 void RoomMirror::distrust() {
   trusted_ = false;
   ++epoch_;
-  ++generation_;
+  generation_ = fresh_generation();
 }
 
 void RoomMirror::listening(bool on) {
@@ -196,7 +204,7 @@ bool RoomMirror::finish_read(std::uint64_t read, std::span<const ReadEntry> entr
   for (const auto& [id, tab] : tabs_) order_.push_back(&tab);
   std::sort(order_.begin(), order_.end(), by_join);
   saved(saved_version);
-  ++generation_;
+  generation_ = fresh_generation();
   trusted_ = listening_ && read_epoch_ == epoch_ && !overflowed_;
   fresh_until_ms_ = now_ms + fresh_for_ms_;
   for (const std::string& payload : heard_during_read_) apply(payload);

@@ -151,7 +151,7 @@ class RoomMirror {
   std::uint64_t reads_ = 0;
   std::vector<std::string> heard_during_read_;
   bool overflowed_ = false;
-  std::uint64_t generation_ = 1;  // bumped by a full read and by distrust: checks begun before are not taken
+  std::uint64_t generation_ = 0;  // new at each full read and distrust: checks begun before are not taken
   std::size_t checks_open_ = 0;
   std::vector<std::string> heard_during_checks_;  // tab ids, while checks are open
   bool checks_overflowed_ = false;
