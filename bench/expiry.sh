@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${BIN:-build/presenced} watch=build/bench/watch
 [ -x "$bin" ] && [ -x "$watch" ] || { echo "build first: make build" >&2; exit 1; }
-tabs=${TABS:-10000} rate=${RATE:-100} window=${WINDOW:-30} lead_s=20 ttl_s=90
+tabs=${TABS:-10000} rate=${RATE:-100} window=${WINDOW:-30} lead_s=20
 . bench/servers.sh
 cli() { redis-cli -p "$redis_port" "$@"; }
 
@@ -24,29 +24,20 @@ start_server "$work/a.log" --store "redis://127.0.0.1:$redis_port"
 other_pid=$server_pid node_a=$port
 start_server "$work/b.log" --store "redis://127.0.0.1:$redis_port"
 node_b=$port
-key='tenant_1_record_presence:flow:room'
-
-# One real heartbeat gives presenced's own entry; the room is that entry for TABS users,
-# last seen so that tab i expires lead_s + i/RATE seconds from now.
-token() { "$bin" token --jwt-secret "$bench_secret" --user "$1" --name "$2" --tenant 1; }
-curl -sf -X POST -H "Authorization: Bearer $(token 1 Seed)" -H 'Content-Type: application/json' \
-  -d '{"tab_id":"seed","mode":"view","dirty":false}' "http://127.0.0.1:$node_a/api/v1/presence/flow/room/heartbeat" >/dev/null
-template=$(cli HGET "$key" seed)
-cli DEL "$key" >/dev/null
-bench/fill_room.py "$key" "$template" "$tabs" "$rate" "$lead_s" "$ttl_s" > "$work/fill.resp"
-cli --pipe < "$work/fill.resp" >/dev/null
+# The room: tab i last seen so that it expires lead_s + i/RATE seconds from now.
+fill_redis_room "$node_a" "$tabs" "$rate" "$lead_s"
 filled=$(date +%s)
 
-"$watch" --port "$node_a" --token "$(token 2 WatcherA)" > "$work/watch_a" 2>&1 & watch_a=$!
-"$watch" --port "$node_b" --token "$(token 3 WatcherB)" > "$work/watch_b" 2>&1 & watch_b=$!
+"$watch" --port "$node_a" --token "$(bench_token 2 WatcherA)" > "$work/watch_a" 2>&1 & watch_a=$!
+"$watch" --port "$node_b" --token "$(bench_token 3 WatcherB)" > "$work/watch_b" 2>&1 & watch_b=$!
 trap 'kill $watch_a $watch_b 2>/dev/null || true; cleanup' EXIT
 sleep $(( lead_s + 2 - ($(date +%s) - filled) ))  # past the first expiries
 
 stats() { cli INFO stats | tr -d '\r' | sed -n 's/^total_net_output_bytes://p'; }
 cli CONFIG RESETSTAT >/dev/null
-bytes0=$(stats) hlen0=$(cli HLEN "$key")
+bytes0=$(stats) hlen0=$(cli HLEN "$room_key")
 sleep "$window"
-bytes1=$(stats) hlen1=$(cli HLEN "$key")
+bytes1=$(stats) hlen1=$(cli HLEN "$room_key")
 cli INFO commandstats | tr -d '\r' | grep -v 'config\|info' > "$work/commands"
 expired=$(( hlen0 - hlen1 ))
 left_a=$(awk '$1=="presence_diff"{s+=$2} END{print s+0}' "$work/watch_a")

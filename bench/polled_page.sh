@@ -14,20 +14,13 @@ sizes=("$@")
 duration=${DURATION:-10}
 . bench/servers.sh
 cli() { redis-cli -p "$redis_port" "$@"; }
-token() { "$bin" token --jwt-secret "$bench_secret" --user "$1" --name "$2" --tenant 1; }
-key='tenant_1_record_presence:flow:room'
 
 echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(nproc) cores, $bin, ${duration} s a size"
 for n in "${sizes[@]}"; do
   start_redis
   start_server "$work/server.log" --store "redis://127.0.0.1:$redis_port"
-  curl -sf -X POST -H "Authorization: Bearer $(token 1 Seed)" -H 'Content-Type: application/json' \
-    -d '{"tab_id":"seed","mode":"view","dirty":false}' "http://127.0.0.1:$port/api/v1/presence/flow/room/heartbeat" >/dev/null
-  template=$(cli HGET "$key" seed)
-  cli DEL "$key" >/dev/null
-  bench/fill_room.py "$key" "$template" "$n" 0 80 90 > "$work/fill.resp"  # live for 80 s
-  cli --pipe < "$work/fill.resp" >/dev/null
-  poller=$(token 2 Poller)
+  fill_redis_room "$port" "$n" 0 80  # live for 80 s
+  poller=$(bench_token 2 Poller)
   # The first pages read the room whole (the node then watches it for its pages, and
   # keeps it once its subscription is confirmed): timed apart, before the run.
   for i in 1 2 3; do

@@ -33,3 +33,21 @@ start_redis() {
   for _ in $(seq 1 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
 }
 stop_redis() { kill "$redis_pid"; wait "$redis_pid" 2>/dev/null || true; redis_pid=""; }
+
+# bench_token USER NAME: a token for USER of tenant 1, signed with the bench secret.
+bench_token() { "$bin" token --jwt-secret "$bench_secret" --user "$1" --name "$2" --tenant 1; }
+
+# fill_redis_room PORT TABS RATE LEAD_S: record flow/room (key $room_key) on the Redis at
+# $redis_port becomes TABS tabs, each its own user, in presenced's own entries (one real
+# heartbeat to the node at PORT gives one): tab i expires LEAD_S + i/RATE seconds from now
+# (RATE 0: all at LEAD_S; bench/fill_room.py).
+room_key='tenant_1_record_presence:flow:room'
+fill_redis_room() {
+  curl -sf -X POST -H "Authorization: Bearer $(bench_token 1 Seed)" -H 'Content-Type: application/json' \
+    -d '{"tab_id":"seed","mode":"view","dirty":false}' "http://127.0.0.1:$1/api/v1/presence/flow/room/heartbeat" >/dev/null
+  local template
+  template=$(redis-cli -p "$redis_port" HGET "$room_key" seed)
+  redis-cli -p "$redis_port" DEL "$room_key" >/dev/null
+  bench/fill_room.py "$room_key" "$template" "$2" "$3" "$4" 90 > "$work/fill.resp"
+  redis-cli -p "$redis_port" --pipe < "$work/fill.resp" >/dev/null
+}

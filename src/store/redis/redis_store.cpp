@@ -474,18 +474,17 @@ asio::awaitable<ViewersResult> RedisStore::viewers_page(presence::RecordRef reco
                                                         std::vector<presence::Viewer>& out,
                                                         presence::Totals& totals) {
   const layout::KeyText key = layout::redis_key(record);
-  if (const auto owner = watcher_of(key.view()); owner && threads_ && *owner < threads_->size()) {
-    // Made where the mirror lives; this request waits, and goes on on its own thread.
-    const bool paged = co_await asio::co_spawn(
-        (*threads_)[*owner].executor(), page_from_mirror(record, key.view(), caller, offset, limit, out, totals),
-        asio::use_awaitable);
-    if (paged) co_return ViewersResult::ok;
-  } else {
-    const ViewersResult result = co_await PresenceStore::viewers_page(record, caller, offset, limit, out, totals);
-    if (result == ViewersResult::ok && totals.tabs >= kPagedFromMirrorAt) watch_for_pages(record);
-    co_return result;
+  const auto owner = watcher_of(key.view());
+  // Made where the mirror lives; this request waits, and goes on on its own thread.
+  if (owner && threads_ && *owner < threads_->size() &&
+      co_await asio::co_spawn((*threads_)[*owner].executor(),
+                              page_from_mirror(record, key.view(), caller, offset, limit, out, totals),
+                              asio::use_awaitable)) {
+    co_return ViewersResult::ok;
   }
-  co_return co_await PresenceStore::viewers_page(record, caller, offset, limit, out, totals);
+  const ViewersResult result = co_await PresenceStore::viewers_page(record, caller, offset, limit, out, totals);
+  if (!owner && result == ViewersResult::ok && totals.tabs >= kPagedFromMirrorAt) watch_for_pages(record);
+  co_return result;
 }
 
 asio::awaitable<bool> RedisStore::page_from_mirror(presence::RecordRef record, std::string_view key,
@@ -544,7 +543,7 @@ asio::awaitable<bool> RedisStore::check_due(presence::RecordRef record, std::str
   const bool answered = r.status == ExecStatus::ok && r.reply->type == REDIS_REPLY_ARRAY &&
                         r.reply->elements == due.size() + 1;
   if (!answered) {
-    if (mirror) mirror->abandon_check(check);
+    if (mirror) mirror->abandon_check();
     co_return false;
   }
   std::vector<std::string_view> found;

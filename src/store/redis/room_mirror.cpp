@@ -33,21 +33,18 @@ std::optional<std::string_view> own_joined(std::string_view value) {
   return digits;
 }
 
-bool own_stamp(std::string_view value, std::int64_t& ms) {
-  const auto stamp = own_stamp_ms(value);
-  if (stamp) ms = *stamp;
-  return stamp.has_value();
+// When a read's entry was last seen (unix ms): its `seen` digits, or for presenced's own
+// entry (`seen` empty) the stamp in its value. False when neither can be read.
+bool seen_of(const RoomMirror::ReadEntry& e, std::int64_t& ms) {
+  if (e.seen.empty()) {
+    const auto stamp = own_stamp_ms(e.value);
+    if (stamp) ms = *stamp;
+    return stamp.has_value();
+  }
+  const auto [end, ec] = std::from_chars(e.seen.data(), e.seen.data() + e.seen.size(), ms);
+  return ec == std::errc() && end == e.seen.data() + e.seen.size();
 }
 
-// A read's "last seen" (unix ms, digits).
-bool parse_ms(std::string_view digits, std::int64_t& ms) {
-  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), ms);
-  return ec == std::errc() && end == digits.data() + digits.size();
-}
-
-// Join order, ties (the host app's tabs joined when first seen, to the second) broken by
-// tab id: every read then agrees, and a room read again is not a room reordered (a diff
-// of the whole room to every subscriber).
 // Unique among every mirror of the process: a check begun on a mirror that was dropped
 // (its record unwatched) and made again while the check waited is not taken by the new one.
 std::uint64_t fresh_generation() {
@@ -55,6 +52,9 @@ std::uint64_t fresh_generation() {
   return next.fetch_add(1, std::memory_order_relaxed);
 }
 
+// Join order, ties (the host app's tabs joined when first seen, to the second) broken by
+// tab id: every read then agrees, and a room read again is not a room reordered (a diff
+// of the whole room to every subscriber).
 const auto by_join = [](const auto* a, const auto* b) {
   return a->joined < b->joined || (a->joined == b->joined && a->id < b->id);
 };
@@ -103,16 +103,15 @@ void RoomMirror::heard(std::string_view payload) {
     if (heard_during_read_.size() < kMaxHeardDuringRead) heard_during_read_.emplace_back(payload);
     else overflowed_ = true;
   }
-  if (checks_open_) {
-    const auto notice = decode_tab_notice(payload);
-    if (notice && heard_during_checks_.size() < kMaxHeardDuringRead) heard_during_checks_.emplace_back(notice->tab_id);
-    else if (notice) checks_overflowed_ = true;  // (what is not a tab's notice makes apply() distrust)
+  const auto notice = decode_tab_notice(payload);
+  if (checks_open_ && notice) {  // (what is not a tab's notice has apply() distrust)
+    if (heard_during_checks_.size() < kMaxHeardDuringRead) heard_during_checks_.emplace_back(notice->tab_id);
+    else checks_overflowed_ = true;
   }
-  apply(payload);
+  apply(notice);
 }
 
-void RoomMirror::apply(std::string_view payload) {
-  const auto notice = decode_tab_notice(payload);
+void RoomMirror::apply(const std::optional<TabNotice>& notice) {
   if (!notice) {
     distrust();  // "changed", or what cannot be read
     return;
@@ -196,7 +195,7 @@ bool RoomMirror::finish_read(std::uint64_t read, std::span<const ReadEntry> entr
   users_.clear();
   for (const ReadEntry& e : entries) {
     std::int64_t seen = 0;
-    if (!(e.seen.empty() ? own_stamp(e.value, seen) : parse_ms(e.seen, seen))) continue;
+    if (!seen_of(e, seen)) continue;
     // Entries the host app wrote may be anything; what cannot be read is not presence.
     put(e.tab_id, e.joined, seen, e.value, false);
   }
@@ -207,7 +206,7 @@ bool RoomMirror::finish_read(std::uint64_t read, std::span<const ReadEntry> entr
   generation_ = fresh_generation();
   trusted_ = listening_ && read_epoch_ == epoch_ && !overflowed_;
   fresh_until_ms_ = now_ms + fresh_for_ms_;
-  for (const std::string& payload : heard_during_read_) apply(payload);
+  for (const std::string& payload : heard_during_read_) apply(decode_tab_notice(payload));
   heard_during_read_.clear();
   return true;
 }
@@ -243,7 +242,7 @@ void RoomMirror::close_check() {
   }
 }
 
-void RoomMirror::abandon_check(std::uint64_t) { close_check(); }
+void RoomMirror::abandon_check() { close_check(); }
 
 bool RoomMirror::finish_check(std::uint64_t check, std::span<const std::string> due,
                               std::span<const std::string_view> found) {
@@ -256,7 +255,7 @@ bool RoomMirror::finish_check(std::uint64_t check, std::span<const std::string> 
       }
       const auto e = found[i].empty() ? std::nullopt : unpack(found[i]);
       std::int64_t seen = 0;
-      const bool live = e && e->tab_id == id && (e->seen.empty() ? own_stamp(e->value, seen) : parse_ms(e->seen, seen));
+      const bool live = e && e->tab_id == id && seen_of(*e, seen);
       // Gone, or what cannot be read (it is then not presence, as in a read).
       if (!live || !put(id, e->joined, seen, e->value, true)) remove(id);
     }

@@ -26,6 +26,7 @@
 #include "presence/identity.hpp"
 #include "presence/types.hpp"
 #include "presence/user_tally.hpp"
+#include "store/redis/notice.hpp"
 #include "store/presence_store.hpp"
 
 #include <cstdint>
@@ -80,7 +81,7 @@ class RoomMirror {
   // read or a notice that made the mirror doubt everything is not taken (false).
   std::uint64_t begin_check();
   bool finish_check(std::uint64_t check, std::span<const std::string> due, std::span<const std::string_view> found);
-  void abandon_check(std::uint64_t check);
+  void abandon_check();
 
   // A full read: begin_read() just before it is sent, finish_read() with its answer (the
   // live entries; `seen` empty for an entry in presenced's own format, whose stamp is in
@@ -128,7 +129,7 @@ class RoomMirror {
   // notice's, kept in join order at once) when a new tab would pass the cap.
   bool put(std::string_view id, std::string_view joined, std::int64_t seen_ms, std::string_view value, bool in_order);
   void remove(std::string_view id);
-  void apply(std::string_view payload);
+  void apply(const std::optional<TabNotice>& notice);
   void distrust();
   void close_check();
   void unlink(const Tab* tab);

@@ -393,9 +393,10 @@ return out
 )LUA";
 
 // KEYS[1] the record. Its hash's size (every entry, the host app's and expired ones too):
-// a node paging from its mirror checks with it that no tab came unannounced.
+// a node paging from its mirror checks with it that no tab came unannounced. Put before
+// the prelude (as the heartbeat's fast path), whose functions it does not need.
 constexpr std::string_view kSize = R"LUA(
-return redis.call("HLEN", KEYS[1])
+do return redis.call("HLEN", KEYS[1]) end
 )LUA";
 
 // KEYS: for each record, the record and its saved version, and with webhooks (ARGV[3] is
@@ -569,7 +570,7 @@ Scripts make_scripts(std::size_t max_tabs_per_record, std::size_t max_tabs_per_u
       .viewers_many = make("viewers_many", publish, std::string(kLiveEntries) + std::string(kViewersMany)),
       .room = make("room", publish, std::string(kLiveEntries) + std::string(kRoom)),
       .due = make("due", publish, std::string(kLiveEntries) + std::string(kDue)),
-      .size = make("size", publish, kSize),
+      .size = make("size", publish, {}, kSize),
       .tabs = make("tabs", publish, kTabs),
       .remove_user = make("remove_user", publish, kRemoveUser),
       .unregister = make("unregister", publish, kUnregister),
