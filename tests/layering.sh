@@ -11,10 +11,11 @@ allowed=(
   "store: store presence metrics runtime"
   "auth: auth presence metrics runtime"
   "service: service store presence metrics runtime"
+  "fanout: fanout service store presence metrics runtime"
   "http: http service auth store presence metrics runtime"
-  "realtime: realtime http service auth store presence metrics runtime"
+  "realtime: realtime fanout http service auth store presence metrics runtime"
   "webhook: webhook store presence metrics runtime"
-  "app: app realtime http webhook service auth store presence metrics runtime"
+  "app: app realtime fanout http webhook service auth store presence metrics runtime"
 )
 bad=0
 for rule in "${allowed[@]}"; do

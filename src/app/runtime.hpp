@@ -20,7 +20,7 @@
 #include "http/handlers.hpp"
 #include "http/server.hpp"
 #include "presence/clock.hpp"
-#include "realtime/hub.hpp"
+#include "fanout/hub.hpp"
 #include "runtime/event_thread.hpp"
 #include "service/presence_service.hpp"
 #include "service/timers.hpp"
@@ -72,7 +72,7 @@ class Runtime {
   service::PresenceService service_;  // every transport's rules, in one place
   auth::JwtCodec codec_;
   http::PresenceHandlers handlers_;
-  realtime::Hub hub_;  // hears every change (the store's observer), pushes it to subscribers
+  fanout::Hub hub_;  // hears every change (the store's observer), pushes it to subscribers
   std::unique_ptr<webhook::WebhookSender> webhooks_;  // the store tells it of occupancy
   const realtime::WebSocketOptions websocket_options_;
   std::vector<std::unique_ptr<ThreadContext>> contexts_;  // one per thread

@@ -15,7 +15,7 @@ namespace presenced::app {
 
 struct ThreadContext {
   ThreadContext(runtime::EventThread& t, const auth::JwtCodec& codec, const presence::Clock& clock,
-                std::size_t token_cache, const realtime::WebSocketOptions& websocket_options, realtime::Hub& hub,
+                std::size_t token_cache, const realtime::WebSocketOptions& websocket_options, fanout::Hub& hub,
                 service::PresenceService& service, service::TimerSource& timers)
       : thread(t),
         authenticator(codec, clock, token_cache),

@@ -5,7 +5,7 @@
 #include "presence/json_fields.hpp"
 #include "presence/types.hpp"
 #include "presence/validation.hpp"
-#include "realtime/events.hpp"
+#include "fanout/events.hpp"
 
 #include <string_view>
 
@@ -20,7 +20,7 @@ struct ClientMessage {
   std::string_view record_type, record_id;  // subscribe, unsubscribe, heartbeat, leave
   std::string_view token;                   // auth
   presence::HeartbeatInput heartbeat;       // heartbeat; leave uses its tab_id
-  SubscribeOptions options;                 // subscribe: `limit` and `events`
+  fanout::SubscribeOptions options;                 // subscribe: `limit` and `events`
   char id_digits[24];                       // a numeric record_id, as text
 };
 

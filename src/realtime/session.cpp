@@ -242,7 +242,7 @@ asio::awaitable<void> BasicSession<Socket>::on_auth(std::string_view token) {
   const bool first = !identity_.user;
   identity_ = std::move(fresh);
   if (first && !claim_socket()) co_return;
-  std::string reply = R"({"type":"authenticated","user":{"id":)" + json_id(*identity_.user) + R"(,"name":)";
+  std::string reply = R"({"type":"authenticated","user":{"id":)" + fanout::json_id(*identity_.user) + R"(,"name":)";
   presence::append_json_string(reply, identity_.user->name);
   reply += R"(},"expires_at":)" + std::to_string(identity_.expires_at) + "}";
   enqueue({nullptr, std::make_shared<const std::string>(std::move(reply))});
@@ -310,8 +310,8 @@ bool BasicSession<Socket>::charge_user() {
 }
 
 template <class Socket>
-void BasicSession<Socket>::on_subscribe(presence::RecordRef record, SubscribeOptions options) {
-  std::string key = record_key(record);
+void BasicSession<Socket>::on_subscribe(presence::RecordRef record, fanout::SubscribeOptions options) {
+  std::string key = fanout::record_key(record);
   if (std::find(subscriptions_.begin(), subscriptions_.end(), key) != subscriptions_.end()) {
     // Again: what a client does after a gap in `seq` (docs/protocol.md).
     ctx_.hub.unsubscribe(ctx_.thread, *this, record);
@@ -329,7 +329,7 @@ void BasicSession<Socket>::on_subscribe(presence::RecordRef record, SubscribeOpt
 
 template <class Socket>
 void BasicSession<Socket>::on_unsubscribe(presence::RecordRef record) {
-  auto it = std::find(subscriptions_.begin(), subscriptions_.end(), record_key(record));
+  auto it = std::find(subscriptions_.begin(), subscriptions_.end(), fanout::record_key(record));
   if (it == subscriptions_.end()) return;
   subscriptions_.erase(it);
   ctx_.hub.unsubscribe(ctx_.thread, *this, record);
@@ -337,7 +337,7 @@ void BasicSession<Socket>::on_unsubscribe(presence::RecordRef record) {
 
 template <class Socket>
 asio::awaitable<void> BasicSession<Socket>::on_heartbeat(presence::RecordRef record, const presence::HeartbeatInput& input) {
-  std::string key = record_key(record);
+  std::string key = fanout::record_key(record);
   // Messages are handled one at a time, so only the socket's end (release) can change the
   // tabs during the await below.
   const bool known = std::any_of(tabs_.begin(), tabs_.end(),
@@ -358,7 +358,7 @@ asio::awaitable<void> BasicSession<Socket>::on_heartbeat(presence::RecordRef rec
 
 template <class Socket>
 asio::awaitable<void> BasicSession<Socket>::on_leave(presence::RecordRef record, std::string_view tab_id) {
-  std::string key = record_key(record);
+  std::string key = fanout::record_key(record);
   std::string tab(tab_id);  // the message's buffer is not ours across the await
   const service::Outcome outcome = co_await ctx_.service.unregister(record, *identity_.user, tab);
   if (outcome != service::Outcome::ok) {
@@ -381,7 +381,7 @@ void BasicSession<Socket>::send_error(std::string_view code, std::string_view me
 }
 
 template <class Socket>
-void BasicSession<Socket>::push_presence(std::shared_ptr<const PresenceEvent> event, std::uint32_t limit) {
+void BasicSession<Socket>::push_presence(std::shared_ptr<const fanout::PresenceEvent> event, std::uint32_t limit) {
   if (!merge_presence(queue_, writing_ ? 1 : 0, event, limit)) enqueue({std::move(event), nullptr, limit});
 }
 
@@ -428,7 +428,9 @@ void BasicSession<Socket>::write_next() {
   if (o.event) {
     const std::string& text = o.event->text;
     const auto cut = o.event->parts_for(identity_.user ? std::string_view(identity_.user->id) : "", o.limit);
-    const auto part = [&](PresenceEvent::Part p) { return asio::buffer(text.data() + p.first, p.second - p.first); };
+    const auto part = [&](fanout::PresenceEvent::Part p) {
+      return asio::buffer(text.data() + p.first, p.second - p.first);
+    };
     ws_.async_write(std::array<asio::const_buffer, 3>{part(cut[0]), part(cut[1]), part(cut[2])}, std::move(written));
   } else {
     ws_.async_write(asio::buffer(*o.text), std::move(written));

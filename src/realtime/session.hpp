@@ -9,7 +9,7 @@
 #include "http/connection_limit.hpp"
 #include "http/tls.hpp"
 #include "presence/identity.hpp"
-#include "realtime/hub.hpp"
+#include "fanout/hub.hpp"
 #include "realtime/keep_alive.hpp"
 #include "realtime/outgoing.hpp"
 #include "realtime/rate_limiter.hpp"
@@ -31,7 +31,7 @@ namespace presenced::realtime {
 // What the sessions of one thread share (websocket_thread.hpp keeps one per thread).
 struct SessionContext {
   const WebSocketOptions& options;
-  Hub& hub;
+  fanout::Hub& hub;
   service::PresenceService& service;  // every rule: scope, limits, operations, the grace
   const presence::Clock& clock;       // token expiry (wall time)
   service::TimerSource& timers;       // keep-alive and close deadlines (monotonic, injectable)
@@ -41,7 +41,7 @@ struct SessionContext {
 };
 
 // What a thread's KeepAlive sees of a session, whatever carries it.
-class SessionBase : public Subscriber {
+class SessionBase : public fanout::Subscriber {
  public:
   // From the thread's KeepAlive, every tick: ping a quiet peer, drop a silent one, and
   // check the token's expiry.
@@ -77,12 +77,12 @@ class BasicSession final : public SessionBase, public std::enable_shared_from_th
 
   void keep_alive(std::chrono::steady_clock::time_point now) override;
   void going_away() override;
-  void push_presence(std::shared_ptr<const PresenceEvent> event, std::uint32_t limit) override;
+  void push_presence(std::shared_ptr<const fanout::PresenceEvent> event, std::uint32_t limit) override;
   void push_text(std::shared_ptr<const std::string> text) override;
 
  private:
   struct Tab {
-    std::string key;  // record_key()
+    std::string key;  // fanout::record_key()
     std::string tab_id;
   };
 
@@ -96,7 +96,7 @@ class BasicSession final : public SessionBase, public std::enable_shared_from_th
   // After a renewal: ends the subscriptions and tabs the token's scope no longer covers.
   boost::asio::awaitable<void> drop_outside_scope();
   // Subscribing again to a subscribed record starts over: a fresh snapshot, the new options.
-  void on_subscribe(presence::RecordRef record, SubscribeOptions options);
+  void on_subscribe(presence::RecordRef record, fanout::SubscribeOptions options);
   // The user's first claim on this socket (a place under --max-sockets-per-user); false,
   // with the socket told and closing, when there is none.
   bool claim_socket();

@@ -11,7 +11,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = boost::beast::websocket;
 
-WebSocketThread::WebSocketThread(const WebSocketOptions& options, Hub& hub, service::PresenceService& service,
+WebSocketThread::WebSocketThread(const WebSocketOptions& options, fanout::Hub& hub, service::PresenceService& service,
                                  const presence::Clock& clock, service::TimerSource& timers,
                                  runtime::EventThread& thread, auth::Authenticator& authenticator)
     : thread_(thread),

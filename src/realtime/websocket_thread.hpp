@@ -14,7 +14,7 @@ namespace presenced::realtime {
 class WebSocketThread final : public http::WebSocketUpgrade {
  public:
   // `service` is the one HTTP uses too: a user's sockets and requests share its limits.
-  WebSocketThread(const WebSocketOptions& options, Hub& hub, service::PresenceService& service,
+  WebSocketThread(const WebSocketOptions& options, fanout::Hub& hub, service::PresenceService& service,
                   const presence::Clock& clock, service::TimerSource& timers, runtime::EventThread& thread,
                   auth::Authenticator& authenticator);
   ~WebSocketThread() override;

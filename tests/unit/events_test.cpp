@@ -1,7 +1,7 @@
 // The presence events' bytes as each receiver gets them: one text per change, sliced per
 // receiver (their own entry cut, a list bounded by their limit); and the slow reader's
 // queue, which keeps the newest state of each record without breaking a diff's chain.
-#include "realtime/events.hpp"
+#include "fanout/events.hpp"
 #include "realtime/outgoing.hpp"
 
 #include <boost/json/parse.hpp>
@@ -11,7 +11,7 @@
 namespace presenced::testing {
 namespace {
 
-using realtime::PresenceEvent;
+using fanout::PresenceEvent;
 
 presence::Viewer viewer(int id) {
   presence::Viewer v;
@@ -42,14 +42,14 @@ TEST(PresenceEvents, AListIsTheFirstLimitOthersForEveryReceiverAndLimit) {
   for (int n : {0, 1, 2, 3, 5, 40}) {
     std::vector<presence::Viewer> room;
     for (int i = 0; i < n; ++i) room.push_back(viewer(i));
-    const auto snapshot = realtime::make_snapshot_event("k", kRecord, 3, room);
+    const auto snapshot = fanout::make_snapshot_event("k", kRecord, 3, room);
     for (int receiver = -1; receiver <= n; ++receiver) {  // -1: no user; n: not in the room
       const std::string self = receiver < 0 ? "" : std::to_string(receiver);
       std::vector<std::string> others;
       for (const auto& v : room) {
         if (v.id != self) others.push_back(v.id);
       }
-      for (std::uint32_t limit : {0u, 1u, 2u, 3u, 4u, 39u, realtime::kNoLimit}) {
+      for (std::uint32_t limit : {0u, 1u, 2u, 3u, 4u, 39u, fanout::kNoLimit}) {
         const auto m = sent_to(*snapshot, self, limit);
         std::vector<std::string> expected(others.begin(), others.begin() + std::min<std::size_t>(limit, others.size()));
         ASSERT_EQ(ids(m, "viewers"), expected) << "n " << n << " receiver " << receiver << " limit " << limit;
@@ -65,9 +65,9 @@ TEST(PresenceEvents, ADiffCutsTheReceiversOwnEntryWhereverItIs) {
   std::vector<presence::Viewer> after{viewer(1), viewer(2), viewer(3), viewer(4), viewer(5)};
   after[0].tabs = 2;
   after[2].tabs = 2;
-  const auto t = realtime::diff_viewers(before, after);
-  const auto diff = realtime::make_diff_event("k", kRecord, 8, after, t);
-  EXPECT_EQ(ids(sent_to(*diff, "", realtime::kNoLimit), "joined"), (std::vector<std::string>{"4", "5"}));
+  const auto t = fanout::diff_viewers(before, after);
+  const auto diff = fanout::make_diff_event("k", kRecord, 8, after, t);
+  EXPECT_EQ(ids(sent_to(*diff, "", fanout::kNoLimit), "joined"), (std::vector<std::string>{"4", "5"}));
   EXPECT_EQ(ids(sent_to(*diff, "4", 0), "joined"), std::vector<std::string>{"5"}) << "first of its array; no limit on diffs";
   EXPECT_EQ(ids(sent_to(*diff, "5", 0), "joined"), std::vector<std::string>{"4"}) << "last of its array";
   EXPECT_EQ(ids(sent_to(*diff, "1", 0), "updated"), std::vector<std::string>{"3"});
@@ -78,10 +78,11 @@ TEST(PresenceEvents, ADiffCutsTheReceiversOwnEntryWhereverItIs) {
   EXPECT_EQ(m.at("joined").at(0).at("after"), boost::json::parse("[3,2]"));
   EXPECT_EQ(m.at("joined").at(1).at("after"), boost::json::parse("[4,3]"));
 
-  const auto only = realtime::make_diff_event("k", kRecord, 9, {viewer(1)}, realtime::diff_viewers(std::vector<presence::Viewer>{}, {viewer(1)}));
-  const auto alone = sent_to(*only, "1", realtime::kNoLimit);
+  const auto only = fanout::make_diff_event("k", kRecord, 9, {viewer(1)},
+                                            fanout::diff_viewers(std::vector<presence::Viewer>{}, {viewer(1)}));
+  const auto alone = sent_to(*only, "1", fanout::kNoLimit);
   EXPECT_TRUE(alone.at("joined").as_array().empty()) << "their own join: an empty diff but for the count";
-  EXPECT_EQ(only->parts_for("1", realtime::kNoLimit)[2].first, only->text.size());
+  EXPECT_EQ(only->parts_for("1", fanout::kNoLimit)[2].first, only->text.size());
 }
 
 std::shared_ptr<const PresenceEvent> event(const char* record, PresenceEvent::Kind kind, std::uint64_t seq) {
@@ -106,7 +107,7 @@ std::vector<std::string> shape(const std::vector<realtime::Outgoing>& q) {
 }
 
 void push(std::vector<realtime::Outgoing>& q, std::size_t first, std::shared_ptr<const PresenceEvent> e) {
-  if (!realtime::merge_presence(q, first, e, realtime::kNoLimit)) q.push_back({std::move(e), nullptr});
+  if (!realtime::merge_presence(q, first, e, fanout::kNoLimit)) q.push_back({std::move(e), nullptr});
 }
 
 TEST(SlowReaders, ADiffReplacesAWaitingDiffButNeverAList) {

@@ -1,7 +1,7 @@
 // The real-time core on simulated time: the hub with a fake store and fake subscribers,
 // and the leave grace, driven by manual timers. Coalescing, expiry and ordering are
 // checked to the millisecond, and nothing sleeps.
-#include "realtime/hub.hpp"
+#include "fanout/hub.hpp"
 #include "service/leave_grace.hpp"
 #include "support/manual_timers.hpp"
 #include "support/room_view.hpp"
@@ -63,13 +63,13 @@ class FakeStore final : public store::PresenceStore {
 };
 
 // A session as the hub sees it: what it was sent, and when (simulated ms).
-class FakeSubscriber final : public realtime::Subscriber {
+class FakeSubscriber final : public fanout::Subscriber {
  public:
   // `user`: the receiver's user id, whose own entry the events leave out ("" for none).
   FakeSubscriber(std::uint64_t id, const ManualTimers& timers, std::string user = "")
       : id_(id), timers_(timers), user_(std::move(user)) {}
   std::uint64_t subscriber_id() const override { return id_; }
-  void push_presence(std::shared_ptr<const realtime::PresenceEvent> event, std::uint32_t limit) override {
+  void push_presence(std::shared_ptr<const fanout::PresenceEvent> event, std::uint32_t limit) override {
     // The bytes a session would write: the parts of the shared text for this receiver.
     std::string sent;
     for (auto [begin, end] : event->parts_for(user_, limit)) sent.append(event->text, begin, end - begin);
@@ -89,7 +89,7 @@ class FakeSubscriber final : public realtime::Subscriber {
     boost::json::value message;
   };
   std::vector<Received> received;
-  std::shared_ptr<const realtime::PresenceEvent> last_event;  // as the hub made it, for every receiver
+  std::shared_ptr<const fanout::PresenceEvent> last_event;  // as the hub made it, for every receiver
   RoomView room;  // the list as a client holds it (support/room_view.hpp)
   std::vector<std::string> view_names() const { return room.names(); }
 
@@ -123,7 +123,7 @@ class HubTest : public ::testing::Test {
   runtime::EventThread::Binding on_the_thread{threads[0]};  // the test drives the thread's context
   ManualTimers timers{threads[0].context()};
   FakeStore store;
-  realtime::Hub hub{store, threads, {.coalesce = std::chrono::milliseconds(75)}, timers};
+  fanout::Hub hub{store, threads, {.coalesce = std::chrono::milliseconds(75)}, timers};
   FakeSubscriber carol{1, timers};
   const presence::RecordRef record{"1", "flow", "42"};
 
@@ -189,11 +189,11 @@ TEST_F(HubTest, AnExpiryIsNoticedWithoutAnyoneReportingIt) {
   timers.settle();
   store.viewers_now.clear();  // the store will not have her once it passes
   store.next_expiry_ms = -1;
-  timers.advance(500 + realtime::kExpirySlackMs - 1);
+  timers.advance(500 + fanout::kExpirySlackMs - 1);
   EXPECT_EQ(carol.received.size(), 1u) << "not before the deadline and its slack";
   timers.advance(1);
   ASSERT_EQ(carol.received.size(), 2u);
-  EXPECT_EQ(carol.received[1].at_ms, 500 + realtime::kExpirySlackMs);
+  EXPECT_EQ(carol.received[1].at_ms, 500 + fanout::kExpirySlackMs);
   EXPECT_EQ(carol.ids(1, "left"), std::vector<std::string>{"1"});
 }
 
@@ -430,7 +430,7 @@ TEST_F(HubTest, DiffsAppliedInOrderGiveTheSnapshotsList) {
   runtime::EventThreads threads{1};
   ManualTimers timers{threads[0].context()};
   FakeStore store;
-  realtime::Hub hub{store, threads, {}, timers};
+  fanout::Hub hub{store, threads, {}, timers};
   FakeSubscriber someone{1, timers};
   hub.subscribe(threads[0], someone, {"1", "flow", "42"});  // not on threads[0]: no Binding
 }
@@ -448,12 +448,12 @@ TEST(DiffViewers, JoinsLeavesAndUpdatesInListOrder) {
   std::vector<presence::Viewer> before{viewer("1", "Alice"), viewer("2", "Bob"), viewer("3", "Carol")};
   std::vector<presence::Viewer> after{viewer("2", "Bob"), viewer("3", "Carol"), viewer("4", "Dan"), viewer("5", "Eve")};
   after[1].tabs = 2;  // Carol opened a second tab
-  const realtime::Transitions t = realtime::diff_viewers(before, after);
+  const fanout::Transitions t = fanout::diff_viewers(before, after);
   EXPECT_EQ(t.joined, (std::vector<std::size_t>{2, 3})) << "places in the new list";
   EXPECT_EQ(t.left, (std::vector<std::string>{"1"}));
   EXPECT_EQ(t.updated, (std::vector<std::size_t>{1}));
   EXPECT_TRUE(t.moved.empty());
-  EXPECT_TRUE(realtime::diff_viewers(after, after).empty());
+  EXPECT_TRUE(fanout::diff_viewers(after, after).empty());
 }
 
 // A channel keeps ids and digests of what it sent, not the entries: every property an
@@ -471,19 +471,19 @@ TEST(DiffViewers, EveryPropertyAnEntryShowsIsAnUpdate) {
       [](auto& v) { v.fields = {"title"}; },
       [](auto& v) { v.fields = {"ti", "tle"}; },
   };
-  std::vector<realtime::SentEntry> sent;
-  realtime::remember_sent({base, viewer("2", "Bob")}, sent);
+  std::vector<fanout::SentEntry> sent;
+  fanout::remember_sent({base, viewer("2", "Bob")}, sent);
   for (std::size_t k = 0; k < changes.size(); ++k) {
     std::vector<presence::Viewer> after{base, viewer("2", "Bob")};
     changes[k](after[0]);
-    EXPECT_EQ(realtime::diff_viewers(sent, after).updated, std::vector<std::size_t>{0}) << "change " << k;
+    EXPECT_EQ(fanout::diff_viewers(sent, after).updated, std::vector<std::size_t>{0}) << "change " << k;
   }
   presence::Viewer with_fields = base;
   with_fields.fields = {"ti", "tle"};
   presence::Viewer joined = base;
   joined.fields = {"title"};
-  EXPECT_NE(realtime::entry_digest(with_fields), realtime::entry_digest(joined)) << "where a field ends counts";
-  EXPECT_TRUE(realtime::diff_viewers(sent, {base, viewer("2", "Bob")}).empty());
+  EXPECT_NE(fanout::entry_digest(with_fields), fanout::entry_digest(joined)) << "where a field ends counts";
+  EXPECT_TRUE(fanout::diff_viewers(sent, {base, viewer("2", "Bob")}).empty());
 }
 
 TEST(DiffViewers, OneJoinInARoomOfTenThousandIsOneJoin) {
@@ -492,7 +492,7 @@ TEST(DiffViewers, OneJoinInARoomOfTenThousandIsOneJoin) {
   std::vector<presence::Viewer> after = before;
   after.push_back(viewer("10000", "Newcomer"));
   after.erase(after.begin() + 5'000);  // and one left
-  const realtime::Transitions t = realtime::diff_viewers(before, after);
+  const fanout::Transitions t = fanout::diff_viewers(before, after);
   EXPECT_EQ(t.joined, (std::vector<std::size_t>{9'999}));
   EXPECT_EQ(t.left, (std::vector<std::string>{"5000"}));
   EXPECT_TRUE(t.updated.empty());

@@ -2,7 +2,7 @@
 // hub, service and embedded store) on one server thread that the test runs by hand, with
 // its keep-alive and close deadlines on manual timers. The idle timeout's ping and drop
 // are checked at their instants, to the keep-alive tick, and nothing sleeps.
-#include "realtime/hub.hpp"
+#include "fanout/hub.hpp"
 #include "realtime/websocket_thread.hpp"
 #include "store/memory/memory_store.hpp"
 #include "support/manual_timers.hpp"
@@ -100,7 +100,7 @@ class SessionTest : public ::testing::Test {
   store::memory::MemoryStore store{{.ttl_ms = 90'000, .limits = {}}, clock};
   service::UserLedger users{{.requests_per_minute = 0}, clock};
   service::PresenceService service{store, users, clock, timers, 1'500ms};
-  realtime::Hub hub{store, threads, {}, timers};
+  fanout::Hub hub{store, threads, {}, timers};
   auth::JwtCodec codec{"test-secret-of-at-least-thirty-two-bytes"};
   auth::Authenticator authenticator{codec, clock, 100};
   const realtime::WebSocketOptions options{.idle_timeout = 40s};  // keep-alive ticks every 10 s

@@ -1,4 +1,4 @@
-#include "realtime/hub.hpp"
+#include "fanout/hub.hpp"
 
 #include "runtime/check.hpp"
 #include "store/layout.hpp"
@@ -12,7 +12,7 @@
 #include <functional>
 #include <unordered_map>
 
-namespace presenced::realtime {
+namespace presenced::fanout {
 namespace asio = boost::asio;
 
 std::string record_key(presence::RecordRef record) { return store::layout::index_key(record).str(); }
@@ -300,4 +300,4 @@ void Hub::broadcast(Channel& channel, std::shared_ptr<const PresenceEvent> diff,
   });
 }
 
-}  // namespace presenced::realtime
+}  // namespace presenced::fanout

@@ -1,15 +1,15 @@
 #pragma once
 // The fan-out: who is subscribed to which record, and what to send them when it changes.
 //
-// Threads. Every WebSocket session lives on one server thread, and the hub keeps, per
-// thread, the sessions subscribed to each record (touched only on that thread: no lock).
-// Each record with subscribers has one channel, on a "home" thread chosen by the
-// record's hash. A change, from whichever thread made it (or from Redis), is posted to
-// the record's home; the channel asks the store for the record's viewers (room(): the
-// Redis store answers from the changes it heard, without a read), compares
-// them with what it sent last, serialises one diff (and one full list, only when a
-// subscriber asked for that form), and posts it once to each thread that has
-// subscribers, which hands it to its sessions.
+// Threads. Every subscriber (a transport's session: a WebSocket today) lives on one
+// server thread, and the hub keeps, per thread, the subscribers of each record (touched
+// only on that thread: no lock). Each record with subscribers has one channel, on a
+// "home" thread chosen by the record's hash. A change, from whichever thread made it (or
+// from Redis), is posted to the record's home; the channel asks the store for the
+// record's viewers (room(): the Redis store answers from the changes it heard, without a
+// read), compares them with what it sent last, serialises one diff (and one full list,
+// only when a subscriber asked for that form), and posts it once to each thread that has
+// subscribers, which hands it to its subscribers.
 //
 // Coalescing. The first change after a quiet period is sent at once; changes within the
 // following window (--ws-coalesce, 75 ms) are sent together when it ends, so a burst
@@ -20,7 +20,7 @@
 
 #include "presence/identity.hpp"
 #include "presence/types.hpp"
-#include "realtime/events.hpp"
+#include "fanout/events.hpp"
 #include "runtime/event_thread.hpp"
 #include "service/timers.hpp"
 #include "store/presence_store.hpp"
@@ -34,7 +34,7 @@
 #include <string>
 #include <vector>
 
-namespace presenced::realtime {
+namespace presenced::fanout {
 
 // A session, as the hub sees it. Called on the session's own thread; a push must not
 // subscribe or unsubscribe (or end the session) before it returns: it may only queue.
@@ -108,4 +108,4 @@ class Hub final : public store::ChangeObserver {
   std::atomic<std::size_t> subscriptions_{0};   // none: changes are not even posted
 };
 
-}  // namespace presenced::realtime
+}  // namespace presenced::fanout

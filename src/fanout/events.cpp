@@ -1,4 +1,4 @@
-#include "realtime/events.hpp"
+#include "fanout/events.hpp"
 
 #include "presence/json_text.hpp"
 
@@ -6,7 +6,7 @@
 
 #include <algorithm>
 
-namespace presenced::realtime {
+namespace presenced::fanout {
 namespace {
 
 using presence::append_json_string;
@@ -293,13 +293,4 @@ std::string make_saved_event(presence::RecordRef record, const presence::User& b
   return o;
 }
 
-std::string make_error(std::string_view code, std::string_view message) {
-  std::string o = R"({"type":"error","code":)";
-  append_json_string(o, code);
-  o.append(R"(,"message":)");
-  append_json_string(o, message);
-  o += '}';
-  return o;
-}
-
-}  // namespace presenced::realtime
+}  // namespace presenced::fanout

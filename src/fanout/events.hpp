@@ -1,6 +1,6 @@
 #pragma once
-// Server messages of the WebSocket protocol (docs/protocol.md), serialised once per
-// change for all their receivers.
+// The presence events of the WebSocket protocol (docs/protocol.md) and its saved-version
+// notice, serialised once per change for all their receivers (the hub's, fanout/hub.hpp).
 //
 // Three presence events. A snapshot lists everyone, on subscribe. After it, a diff
 // carries only what changed (the default): entries that joined or changed, ids that left,
@@ -28,7 +28,7 @@
 #include <utility>
 #include <vector>
 
-namespace presenced::realtime {
+namespace presenced::fanout {
 
 inline constexpr std::uint32_t kNoLimit = std::numeric_limits<std::uint32_t>::max();
 
@@ -109,11 +109,10 @@ std::shared_ptr<PresenceEvent> make_diff_event(std::string record_key, presence:
                                                const std::vector<presence::Viewer>& viewers, const Transitions& t);
 
 std::string make_saved_event(presence::RecordRef record, const presence::User& by, std::uint32_t lock_version);
-std::string make_error(std::string_view code, std::string_view message);
 
 // A user id as it appears in JSON: 42 for a numeric id, "u-42" otherwise.
 std::string json_id(std::string_view id, bool is_number);
 inline std::string json_id(const presence::User& u) { return json_id(u.id, u.id_is_number); }
 inline std::string json_id(const presence::Viewer& v) { return json_id(v.id, v.id_is_number); }
 
-}  // namespace presenced::realtime
+}  // namespace presenced::fanout
