@@ -1,12 +1,10 @@
 #include "auth/jwt.hpp"
 
 #include "auth/base64url.hpp"
+#include "auth/hmac.hpp"
 #include "presence/validation.hpp"
 
 #include <boost/json.hpp>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <algorithm>
 #include <charconv>
@@ -18,18 +16,6 @@ namespace {
 constexpr std::size_t kMaxTokenSize = 8192;
 constexpr std::size_t kMaxUserIdSize = presence::kMaxUserIdBytes;
 constexpr std::size_t kMaxNameSize = 255;
-
-struct Mac {
-  unsigned char bytes[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-};
-
-Mac hs256(std::string_view key, std::string_view data) {
-  Mac mac;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
-       data.size(), mac.bytes, &mac.size);
-  return mac;
-}
 
 std::optional<boost::json::object> decode_object(std::string_view part) {
   auto bytes = base64url_decode(part);
@@ -108,8 +94,8 @@ TokenError JwtCodec::verify(std::string_view token, std::int64_t now_unix, prese
   // The signature first: nothing an unauthenticated party wrote is interpreted before it.
   // A token whose header names another algorithm cannot carry a valid HS256 signature
   // unless our own key signed it, and the header is checked right after anyway.
-  Mac mac = hs256(secret_, signed_part);
-  if (signature->size() != mac.size || CRYPTO_memcmp(signature->data(), mac.bytes, mac.size) != 0) {
+  const Sha256Mac mac = hmac_sha256(secret_, signed_part);
+  if (!equal_in_constant_time(*signature, {reinterpret_cast<const char*>(mac.data()), mac.size()})) {
     return TokenError::bad_signature;
   }
 
@@ -175,9 +161,9 @@ std::string JwtCodec::sign(const TokenClaims& c) const {
   std::string token = base64url_encode(R"({"alg":"HS256","typ":"JWT"})");
   token += '.';
   token += base64url_encode(boost::json::serialize(payload));
-  Mac mac = hs256(secret_, token);
+  const Sha256Mac mac = hmac_sha256(secret_, token);
   token += '.';
-  token += base64url_encode({reinterpret_cast<const char*>(mac.bytes), mac.size});
+  token += base64url_encode({reinterpret_cast<const char*>(mac.data()), mac.size()});
   return token;
 }
 
