@@ -13,9 +13,10 @@ allowed=(
   "service: service store presence metrics runtime"
   "fanout: fanout service store presence metrics runtime"
   "http: http service auth store presence metrics runtime"
-  "realtime: realtime fanout http service auth store presence metrics runtime"
+  "websocket: websocket http service store presence metrics runtime"
+  "realtime: realtime websocket fanout http service auth store presence metrics runtime"
   "webhook: webhook store presence metrics runtime"
-  "app: app realtime fanout http webhook service auth store presence metrics runtime"
+  "app: app realtime websocket fanout http webhook service auth store presence metrics runtime"
 )
 bad=0
 for rule in "${allowed[@]}"; do

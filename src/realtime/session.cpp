@@ -30,7 +30,7 @@ constexpr auto kAuthDeadline = std::chrono::seconds(10);
 constexpr std::size_t kRefusalsBeforeClose = 100;
 
 // Closes the TCP connection under a session, plain or TLS, without a word.
-void close_transport(PlainTcp& socket) {
+void close_transport(presenced::websocket::PlainTcp& socket) {
   boost::system::error_code ignored;
   socket.close(ignored);
 }

@@ -10,10 +10,11 @@
 #include "http/tls.hpp"
 #include "presence/identity.hpp"
 #include "fanout/hub.hpp"
-#include "realtime/keep_alive.hpp"
 #include "realtime/outgoing.hpp"
 #include "realtime/rate_limiter.hpp"
 #include "realtime/websocket_options.hpp"
+#include "websocket/keep_alive.hpp"
+#include "websocket/streams.hpp"
 #include "runtime/event_thread.hpp"
 #include "service/presence_service.hpp"
 #include "service/timers.hpp"
@@ -37,30 +38,14 @@ struct SessionContext {
   service::TimerSource& timers;       // keep-alive and close deadlines (monotonic, injectable)
   auth::Authenticator& authenticator;  // the thread's
   runtime::EventThread& thread;
-  KeepAlive& keep_alive;  // the thread's
+  websocket::KeepAlive& keep_alive;  // the thread's
 };
 
-// What a thread's KeepAlive sees of a session, whatever carries it.
-class SessionBase : public fanout::Subscriber {
- public:
-  // From the thread's KeepAlive, every tick: ping a quiet peer, drop a silent one, and
-  // check the token's expiry.
-  virtual void keep_alive(std::chrono::steady_clock::time_point now) = 0;
-  // The server is stopping: close with 1001 Going Away once the queue is written.
-  virtual void going_away() = 0;
+// A session, as the hub and the thread's keep-alive list see it.
+class SessionBase : public fanout::Subscriber, public websocket::KeptAlive {};
 
- protected:
-  friend class KeepAlive;
-  KeepAlive* keep_alive_ = nullptr;  // the list this session is in
-  SessionBase* keep_alive_prev_ = nullptr;
-  SessionBase* keep_alive_next_ = nullptr;
-};
-
-// On the io_context's own executor type rather than any_io_executor: every operation
-// waiting on an idle socket carries executors, and the concrete one is 8 bytes.
-using PlainTcp = boost::asio::basic_stream_socket<boost::asio::ip::tcp, boost::asio::io_context::executor_type>;
-using PlainSocket = boost::beast::websocket::stream<PlainTcp, false>;  // no permessage-deflate
-using TlsSocket = boost::beast::websocket::stream<http::TlsStream, false>;
+using websocket::PlainSocket;
+using websocket::TlsSocket;
 
 // One class for both transports (session.cpp instantiates the two).
 template <class Socket>

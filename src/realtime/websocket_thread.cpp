@@ -9,7 +9,6 @@
 namespace presenced::realtime {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-namespace websocket = boost::beast::websocket;
 
 WebSocketThread::WebSocketThread(const WebSocketOptions& options, fanout::Hub& hub, service::PresenceService& service,
                                  const presence::Clock& clock, service::TimerSource& timers,
@@ -33,17 +32,7 @@ namespace {
 template <class Socket>
 asio::awaitable<void> accept_and_start(Socket ws, const http::Request& request, const SessionContext& context,
                                        presence::Identity identity, http::ConnectionSlot slot) {
-  // Beast times the handshake and the close; keep-alive is ours (keep_alive.hpp), one
-  // timer per thread rather than Beast's one per socket.
-  websocket::stream_base::timeout timeouts{};
-  timeouts.handshake_timeout = std::chrono::seconds(10);
-  timeouts.idle_timeout = websocket::stream_base::none();
-  timeouts.keep_alive_pings = false;
-  ws.set_option(timeouts);
-  ws.read_message_max(context.options.max_message_bytes);
-  ws.auto_fragment(false);
-  ws.write_buffer_bytes(256);  // the server does not mask: its frames go out from our buffers
-  ws.text(true);
+  websocket::prepare(ws, context.options.max_message_bytes);
   auto [accept_ec] = co_await ws.async_accept(request, asio::as_tuple(asio::use_awaitable));
   if (accept_ec) co_return;
   auto session = std::make_shared<BasicSession<Socket>>(std::move(ws), context, std::move(identity), std::move(slot));
@@ -55,13 +44,9 @@ asio::awaitable<void> accept_and_start(Socket ws, const http::Request& request, 
 asio::awaitable<void> WebSocketThread::upgrade(asio::ip::tcp::socket socket, const http::Request& request,
                                                presence::Identity identity, http::ConnectionSlot slot) {
   PRESENCED_CHECK(thread_.running_here(), "a socket is upgraded on the thread that accepted it");
-  // The same connection on the io_context's own executor type (see PlainTcp).
-  boost::system::error_code ec;
-  const auto endpoint = socket.local_endpoint(ec);
-  if (ec) co_return;  // already gone
-  const auto native = socket.release(ec);
-  if (ec) co_return;
-  co_await accept_and_start(PlainSocket(PlainTcp(thread_.executor(), endpoint.protocol(), native)), request, context_,
+  auto tcp = websocket::adopt(std::move(socket), thread_.executor());
+  if (!tcp) co_return;  // already gone
+  co_await accept_and_start(PlainSocket(std::move(*tcp)), request, context_,
                             std::move(identity), std::move(slot));
 }
 

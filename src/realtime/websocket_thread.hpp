@@ -5,9 +5,9 @@
 // with the keep-alive list and the context its sessions share.
 
 #include "http/websocket_upgrade.hpp"
-#include "realtime/keep_alive.hpp"
 #include "realtime/session.hpp"
 #include "realtime/websocket_options.hpp"
+#include "websocket/keep_alive.hpp"
 
 namespace presenced::realtime {
 
@@ -33,7 +33,7 @@ class WebSocketThread final : public http::WebSocketUpgrade {
 
  private:
   runtime::EventThread& thread_;
-  KeepAlive keep_alive_;
+  websocket::KeepAlive keep_alive_;
   const SessionContext context_;  // after what it refers to
 };
 

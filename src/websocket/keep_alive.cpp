@@ -1,16 +1,15 @@
-#include "realtime/keep_alive.hpp"
+#include "websocket/keep_alive.hpp"
 
-#include "realtime/session.hpp"
 #include "runtime/check.hpp"
 
-namespace presenced::realtime {
+namespace presenced::websocket {
 
 KeepAlive::KeepAlive(runtime::EventThread& thread, service::TimerSource& timers, std::chrono::milliseconds tick)
     : thread_(thread), timers_(timers), timer_(timers.make(thread.executor())), tick_(tick) {}
 
 KeepAlive::~KeepAlive() { stop(); }
 
-void KeepAlive::add(SessionBase& s) {
+void KeepAlive::add(KeptAlive& s) {
   PRESENCED_CHECK(thread_.running_here(), "a thread's keep-alive list is touched on its thread only");
   s.keep_alive_prev_ = nullptr;
   s.keep_alive_next_ = head_;
@@ -20,7 +19,7 @@ void KeepAlive::add(SessionBase& s) {
   if (size_++ == 0) arm();
 }
 
-void KeepAlive::remove(SessionBase& s) {
+void KeepAlive::remove(KeptAlive& s) {
   if (s.keep_alive_ != this) return;
   PRESENCED_CHECK(thread_.running_here(), "a thread's keep-alive list is touched on its thread only");
   if (s.keep_alive_prev_) s.keep_alive_prev_->keep_alive_next_ = s.keep_alive_next_;
@@ -34,8 +33,8 @@ void KeepAlive::remove(SessionBase& s) {
 void KeepAlive::going_away() {
   PRESENCED_CHECK(thread_.running_here(), "a thread's sessions are closed on their thread");
   // Closing may end a session, which removes it from the list: step first.
-  for (SessionBase* s = head_; s;) {
-    SessionBase* next = s->keep_alive_next_;
+  for (KeptAlive* s = head_; s;) {
+    KeptAlive* next = s->keep_alive_next_;
     s->going_away();
     s = next;
   }
@@ -44,8 +43,8 @@ void KeepAlive::going_away() {
 void KeepAlive::stop() {
   stopped_ = true;
   timer_->cancel();
-  for (SessionBase* s = head_; s;) {
-    SessionBase* next = s->keep_alive_next_;
+  for (KeptAlive* s = head_; s;) {
+    KeptAlive* next = s->keep_alive_next_;
     s->keep_alive_ = nullptr;
     s = next;
   }
@@ -65,11 +64,11 @@ void KeepAlive::arm() {
 void KeepAlive::sweep() {
   const auto now = timers_.now();
   // keep_alive() may end a session, which removes it from the list: step first.
-  for (SessionBase* s = head_; s;) {
-    SessionBase* next = s->keep_alive_next_;
+  for (KeptAlive* s = head_; s;) {
+    KeptAlive* next = s->keep_alive_next_;
     s->keep_alive(now);
     s = next;
   }
 }
 
-}  // namespace presenced::realtime
+}  // namespace presenced::websocket

@@ -1,5 +1,5 @@
 #pragma once
-// Keep-alive for every socket of a thread, with one timer per thread instead of one per
+// Keep-alive for every WebSocket of a thread (both protocols), with one timer per thread instead of one per
 // socket: an idle socket should cost as little memory as possible, and a pending timer
 // operation per socket costs more than the rest of its state put together.
 //
@@ -15,9 +15,25 @@
 #include <memory>
 #include <vector>
 
-namespace presenced::realtime {
+namespace presenced::websocket {
 
-class SessionBase;
+class KeepAlive;
+
+// A socket, as its thread's keep-alive list sees it, whatever protocol it speaks.
+class KeptAlive {
+ public:
+  virtual ~KeptAlive() = default;
+  // Every tick: ping a quiet peer, drop a silent one, check the token's expiry.
+  virtual void keep_alive(std::chrono::steady_clock::time_point now) = 0;
+  // The server is stopping: close with 1001 Going Away once the queue is written.
+  virtual void going_away() = 0;
+
+ protected:
+  friend class KeepAlive;
+  KeepAlive* keep_alive_ = nullptr;  // the list this socket is in
+  KeptAlive* keep_alive_prev_ = nullptr;
+  KeptAlive* keep_alive_next_ = nullptr;
+};
 
 // The sessions of one thread, in an intrusive list (two pointers in each session).
 class KeepAlive {
@@ -27,8 +43,8 @@ class KeepAlive {
   KeepAlive(runtime::EventThread& thread, service::TimerSource& timers, std::chrono::milliseconds tick);
   ~KeepAlive();
 
-  void add(SessionBase& s);
-  void remove(SessionBase& s);
+  void add(KeptAlive& s);
+  void remove(KeptAlive& s);
   // The graceful stop: every session closes with 1001 Going Away (after what it has queued).
   void going_away();
   // Stops the timer and forgets the sessions (they are destroyed with their io_context).
@@ -44,9 +60,9 @@ class KeepAlive {
   service::TimerSource& timers_;
   std::unique_ptr<service::Timer> timer_;
   std::chrono::milliseconds tick_;
-  SessionBase* head_ = nullptr;
+  KeptAlive* head_ = nullptr;
   std::size_t size_ = 0;
   bool stopped_ = false;
 };
 
-}  // namespace presenced::realtime
+}  // namespace presenced::websocket
