@@ -15,8 +15,9 @@ allowed=(
   "http: http service auth store presence metrics runtime"
   "websocket: websocket http service store presence metrics runtime"
   "realtime: realtime websocket fanout http service auth store presence metrics runtime"
+  "pusher: pusher websocket fanout http service auth store presence metrics runtime"
   "webhook: webhook store presence metrics runtime"
-  "app: app realtime websocket fanout http webhook service auth store presence metrics runtime"
+  "app: app realtime pusher websocket fanout http webhook service auth store presence metrics runtime"
 )
 bad=0
 for rule in "${allowed[@]}"; do

@@ -140,6 +140,15 @@ CommandLine parse_command_line(int argc, char** argv) {
   app.add_option("--server-key", s.server_key,
                  "bearer secret of the host app's server API (/api/v1/server/...); without it, no server API")
       ->envname("PRESENCED_SERVER_KEY");
+  app.add_option("--pusher-app", s.pusher_app_texts,
+                 "a Pusher app ID:KEY:SECRET (repeatable): serves the Pusher protocol at /app/KEY (docs/pusher.md)")
+      ->envname("PRESENCED_PUSHER_APP")
+      ->delimiter(',');
+  app.add_option("--pusher-activity-timeout", s.pusher_activity_timeout_s,
+                 "seconds of silence after which a Pusher client is pinged, and as many again before it is closed")
+      ->envname("PRESENCED_PUSHER_ACTIVITY_TIMEOUT")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
   app.add_option("--webhook-url", s.webhook_url,
                  "http(s) URL to POST record.occupied / record.vacated events to (signed; docs/webhooks.md)")
       ->envname("PRESENCED_WEBHOOK_URL");
@@ -225,6 +234,13 @@ CommandLine parse_command_line(int argc, char** argv) {
     if (s.webhook_secret.size() < 16) return fail("--webhook-url needs --webhook-secret of at least 16 characters");
   } else if (!s.webhook_secret.empty()) {
     return fail("--webhook-secret goes with --webhook-url");
+  }
+  for (const std::string& text : s.pusher_app_texts) {
+    pusher::App parsed;
+    std::string error;
+    if (!pusher::parse_app(text, parsed, error) || !s.pusher_apps.add(std::move(parsed), error)) {
+      return fail("--pusher-app: " + error);
+    }
   }
   if (s.max_tabs_per_user > s.max_tabs_per_record) s.max_tabs_per_user = s.max_tabs_per_record;
   if (s.threads == 0) s.threads = std::max(1u, std::thread::hardware_concurrency());

@@ -2,6 +2,7 @@
 // Command line and environment. Every flag is also read from PRESENCED_<FLAG>.
 
 #include "store/redis/redis_url.hpp"
+#include "pusher/apps.hpp"
 #include "webhook/webhook_url.hpp"
 
 #include <cstdint>
@@ -57,6 +58,9 @@ struct ServeConfig {
   std::optional<webhook::WebhookTarget> webhook;  // parsed from webhook_url
   std::string webhook_secret;  // HMAC key of the webhook signature
   std::size_t webhook_queue = 10'000;  // events kept while the receiver is slow or down
+  std::vector<std::string> pusher_app_texts;  // --pusher-app ID:KEY:SECRET, as given
+  pusher::Apps pusher_apps;                   // parsed from them; none: no Pusher endpoint
+  std::int64_t pusher_activity_timeout_s = 30;
 };
 
 struct TokenConfig {

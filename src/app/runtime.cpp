@@ -10,6 +10,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include <random>
 #include <thread>
 
 namespace presenced::app {
@@ -67,7 +68,8 @@ Runtime::Runtime(const ServeConfig& config, std::size_t max_connections, boost::
       handlers_({.dev = config.dev,
                  .max_body_bytes = config.max_body_bytes,
                  .cors_origins = config.cors_origins,
-                 .server_key = config.server_key},
+                 .server_key = config.server_key,
+                 .pusher = !config.pusher_apps.empty()},
                 service_, codec_, clock_),
       hub_(*store_, threads_, {.coalesce = std::chrono::milliseconds(config.ws_coalesce_ms)}, timers_),
       webhooks_(make_webhooks(config, clock_)),
@@ -75,11 +77,20 @@ Runtime::Runtime(const ServeConfig& config, std::size_t max_connections, boost::
                          .max_message_bytes = config.ws_max_message,
                          .messages_per_second = config.ws_rate,
                          .idle_timeout = std::chrono::seconds(config.ws_idle_timeout_s)},
+      named_channels_(threads_),
+      pusher_options_{.max_channels = config.ws_max_subscriptions,
+                      .max_message_bytes = config.ws_max_message,
+                      .activity_timeout = std::chrono::seconds(config.pusher_activity_timeout_s),
+                      .pong_timeout = std::chrono::seconds(config.pusher_activity_timeout_s)},
       contexts_([&] {
         std::vector<std::unique_ptr<ThreadContext>> contexts;
+        // The first part of this process's socket ids: another node's are others.
+        const std::uint32_t node = std::random_device{}() % 1'000'000'000u + 1;
         for (auto& thread : threads_) {
           contexts.push_back(std::make_unique<ThreadContext>(*thread, codec_, clock_, config.token_cache,
-                                                             websocket_options_, hub_, service_, timers_));
+                                                             websocket_options_, hub_, service_, timers_,
+                                                             pusher_options_, config.pusher_apps, named_channels_,
+                                                             node));
         }
         return contexts;
       }()),
@@ -143,7 +154,10 @@ void Runtime::drain() {
 boost::asio::awaitable<void> Runtime::drain_then_stop() {
   server_.drain();
   for (auto& c : contexts_) {
-    boost::asio::post(c->thread.context(), [c = c.get()] { c->websocket.going_away(); });
+    boost::asio::post(c->thread.context(), [c = c.get()] {
+      c->websocket.going_away();
+      if (c->pusher) c->pusher->going_away();
+    });
   }
   const auto deadline = std::chrono::steady_clock::now() + ms(config_.shutdown_timeout_s);
   boost::asio::steady_timer poll(threads_.front().context());
@@ -161,7 +175,10 @@ void Runtime::stop() {
   if (phase_ == Phase::stopped) return;
   const bool started = phase_ != Phase::built;
   phase_ = Phase::stopped;
-  for (auto& c : contexts_) c->websocket.stop();
+  for (auto& c : contexts_) {
+    c->websocket.stop();
+    if (c->pusher) c->pusher->stop();
+  }
   hub_.stop();
   if (started) store_->stop();
   // What is still queued gets one more try, within what is left of the shutdown's time.

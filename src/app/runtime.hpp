@@ -21,6 +21,7 @@
 #include "http/server.hpp"
 #include "presence/clock.hpp"
 #include "fanout/hub.hpp"
+#include "fanout/named_channels.hpp"
 #include "runtime/event_thread.hpp"
 #include "service/presence_service.hpp"
 #include "service/timers.hpp"
@@ -75,6 +76,8 @@ class Runtime {
   fanout::Hub hub_;  // hears every change (the store's observer), pushes it to subscribers
   std::unique_ptr<webhook::WebhookSender> webhooks_;  // the store tells it of occupancy
   const realtime::WebSocketOptions websocket_options_;
+  fanout::NamedChannels named_channels_;  // the Pusher endpoint's channels that are not records
+  const pusher::PusherOptions pusher_options_;
   std::vector<std::unique_ptr<ThreadContext>> contexts_;  // one per thread
   http::Server server_;
   boost::asio::signal_set signals_;

@@ -83,7 +83,7 @@ bool PresenceHandlers::cors(std::string_view origin, Response& res) const {
 
 bool PresenceHandlers::admit(const RequestHead& head, auth::Authenticator& authenticator, Exchange& ex,
                              Response& res) {
-  ex.route = match_route(head.method, head.target, options_.dev, server_key_.configured());
+  ex.route = match_route(head.method, head.target, options_.dev, server_key_.configured(), options_.pusher);
   const RouteMatch& m = ex.route;
   if (m.route == Route::not_found) {
     envelope::error(res, 404, "Not found.");
@@ -116,6 +116,8 @@ bool PresenceHandlers::admit(const RequestHead& head, auth::Authenticator& authe
   // A WebSocket may carry its token in the URL (browsers cannot set headers on one); a bad
   // one is refused here, before the upgrade. Without one, the socket authenticates with
   // its first message.
+  // The Pusher endpoint's sockets are anonymous: its channels carry their own signatures.
+  if (m.route == Route::pusher_websocket) return true;
   if (m.route == Route::websocket) {
     std::string_view token = query_param(m.query, "token");
     if (!token.empty() && authenticator.authenticate_token(token, ex.identity, auth::Authenticator::Remember::no) !=
@@ -196,6 +198,7 @@ boost::asio::awaitable<void> PresenceHandlers::answer_at_once(const Exchange& ex
     case Route::healthz: envelope::health(res, true); break;  // liveness: the process answers
     case Route::readyz: envelope::health(res, service_.store().ready()); break;
     case Route::websocket:  // an upgrade never gets here (the server hands it over)
+    case Route::pusher_websocket:
       envelope::error(res, 426, "This endpoint speaks WebSocket only: send an Upgrade request.");
       res.add_header("Upgrade", "websocket");
       break;

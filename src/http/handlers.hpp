@@ -59,6 +59,7 @@ struct HandlerOptions {
   std::size_t max_body_bytes = 64 * 1024;
   std::vector<std::string> cors_origins;  // exact origins ("https://app.example.com"); empty: no CORS
   std::string server_key;  // the bearer secret of /api/v1/server/*; empty: no server API
+  bool pusher = false;     // the Pusher endpoint exists (--pusher-app)
 };
 
 class PresenceHandlers {

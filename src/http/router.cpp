@@ -49,7 +49,8 @@ std::string_view method_name(Method m) {
   return "UNKNOWN";
 }
 
-RouteMatch match_route(Method method, std::string_view target, bool dev_routes, bool server_routes) {
+RouteMatch match_route(Method method, std::string_view target, bool dev_routes, bool server_routes,
+                       bool pusher_routes) {
   RouteMatch m;
   const std::size_t question = target.find('?');
   m.path = target.substr(0, question);
@@ -110,6 +111,13 @@ RouteMatch match_route(Method method, std::string_view target, bool dev_routes, 
     m.tenant = tenant;
     m.record_type = type;
     m.record_id = id;
+    return allow_only(m, method, "GET", Method::get);
+  }
+  if (pusher_routes && path.starts_with("/app/")) {
+    const std::string_view key = path.substr(5);
+    if (!presence::is_valid_segment(key)) return m;
+    m.route = Route::pusher_websocket;
+    m.app_key = key;
     return allow_only(m, method, "GET", Method::get);
   }
   if (dev_routes && path == "/api/v1/dev/token") {

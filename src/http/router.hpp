@@ -11,14 +11,14 @@ enum class Method { get, head, post, put, patch, del, options, other };
 
 enum class Route {
   not_found, healthz, readyz, heartbeat, viewers, unregister, saved, websocket, asset, dev_token, metrics,
-  server_query, server_record, server_remove_user,
+  server_query, server_record, server_remove_user, pusher_websocket,
 };
 
 // Every route's name, indexed by Route: the `route` label of GET /metrics.
 inline constexpr std::string_view kRouteNames[] = {"none",  "healthz",   "readyz",   "heartbeat",
                                                    "viewers", "unregister", "saved", "websocket",
                                                    "asset", "dev_token", "metrics", "server_query", "server_record",
-                                                   "server_remove_user"};
+                                                   "server_remove_user", "pusher_websocket"};
 
 struct RouteMatch {
   Route route = Route::not_found;
@@ -31,11 +31,14 @@ struct RouteMatch {
   std::string_view tenant;       // server routes: the tenant in the path
   std::string_view user_id;      // server_remove_user: percent-encoded, as in the path
   std::string_view asset;        // Route::asset: the file's name
+  std::string_view app_key;      // Route::pusher_websocket: /app/{key}
 };
 
 // `dev_routes`: whether /api/v1/dev/* exists (only with --dev); `server_routes`: whether
-// /api/v1/server/* does (only with --server-key).
-RouteMatch match_route(Method method, std::string_view target, bool dev_routes, bool server_routes = false);
+// /api/v1/server/* does (only with --server-key); `pusher_routes`: whether the Pusher
+// endpoint (/app/{key}) does (only with --pusher-app; the key is checked by the endpoint).
+RouteMatch match_route(Method method, std::string_view target, bool dev_routes, bool server_routes = false,
+                       bool pusher_routes = false);
 
 // A matched server_remove_user's user id, percent-decoded.
 std::string decoded_user_id(std::string_view encoded);

@@ -318,9 +318,11 @@ asio::awaitable<void> serve_connection(Stream stream, ConnectionSlot slot, Prese
     }
 
     entry.deadline = std::chrono::steady_clock::time_point::max();  // read in full: the handler has no deadline here
-    WebSocketUpgrade* websocket = worker.websocket;
-    if (admitted && ex.route.route == Route::websocket && websocket && boost::beast::websocket::is_upgrade(req)) {
-      account(Route::websocket, "GET", ex.route.path, 101, std::chrono::steady_clock::now() - started, id);
+    WebSocketUpgrade* websocket = ex.route.route == Route::websocket          ? worker.websocket
+                                  : ex.route.route == Route::pusher_websocket ? worker.pusher
+                                                                              : nullptr;
+    if (admitted && websocket && boost::beast::websocket::is_upgrade(req)) {
+      account(ex.route.route, "GET", ex.route.path, 101, std::chrono::steady_clock::now() - started, id);
       // The socket leaves this loop for a session of its own, its slot with it; this
       // frame (its buffers, the request's arena) ends once the handshake is done.
       registration.drop();

@@ -31,6 +31,7 @@ class ServerThread {
   runtime::EventThread& thread;
   auth::Authenticator& authenticator;  // the thread's token cache
   WebSocketUpgrade* websocket = nullptr;  // the thread's real-time layer; none: 426
+  WebSocketUpgrade* pusher = nullptr;     // the thread's Pusher endpoint; none: 426
   boost::asio::ip::tcp::acceptor acceptor;
   boost::asio::steady_timer sweep_timer;
   std::uint64_t requests = 0;  // for the ids of requests that bring none

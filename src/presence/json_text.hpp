@@ -13,6 +13,16 @@ namespace presenced::presence {
 // Appends `s` as a JSON string literal (quoted and escaped) to `out`.
 void append_json_string(std::string& out, std::string_view s);
 
+// At most `max_bytes` of `s`, cut before a character rather than inside one: quoting a
+// client's text (valid UTF-8) in a message must not make it invalid, which a browser would
+// take as a broken WebSocket.
+inline std::string_view utf8_prefix(std::string_view s, std::size_t max_bytes) {
+  if (s.size() <= max_bytes) return s;
+  std::size_t end = max_bytes;
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;  // a continuation byte
+  return s.substr(0, end);
+}
+
 // One viewer as the API shows it, in /viewers and in WebSocket events alike:
 // {"id":42,"name":"Alice","tabs":2,"has_dirty_tab":true,"mode":"edit","away":false,
 //  "stale":false,"fields":["title"]}

@@ -194,7 +194,7 @@ asio::awaitable<void> BasicSession<Socket>::handle(std::string_view text) {
     co_return;
   }
   if (m.type == MessageType::unknown) {
-    send_error("unknown_type", "Unknown message type \"" + std::string(m.type_name.substr(0, 64)) + "\".");
+    send_error("unknown_type", "Unknown message type \"" + std::string(presence::utf8_prefix(m.type_name, 64)) + "\".");
     co_return;
   }
   if (status == MessageStatus::invalid) {

@@ -11,7 +11,7 @@
 #include "presence/identity.hpp"
 #include "fanout/hub.hpp"
 #include "realtime/outgoing.hpp"
-#include "realtime/rate_limiter.hpp"
+#include "websocket/rate_limiter.hpp"
 #include "realtime/websocket_options.hpp"
 #include "websocket/keep_alive.hpp"
 #include "websocket/streams.hpp"
@@ -112,7 +112,7 @@ class BasicSession final : public SessionBase, public std::enable_shared_from_th
   std::chrono::steady_clock::time_point last_heard_;  // anything from the peer, pongs too
   http::ConnectionSlot slot_;  // the socket's place under --max-connections, given back at release()
   std::unique_ptr<service::Timer> close_timer_;  // only while closing
-  RateLimiter rate_;
+  websocket::RateLimiter rate_;
   std::vector<std::string> subscriptions_;  // record keys
   std::vector<Tab> tabs_;                   // registered through this socket
   std::vector<Outgoing> queue_;  // (not a deque: an empty one already holds 576 bytes)

@@ -66,6 +66,28 @@ TEST(CommandLine, EnvironmentVariablesConfigureFlags) {
   EXPECT_EQ(r.header("x-ratelimit-limit"), "1");
 }
 
+TEST(CommandLine, PusherAppsComeFromFlagsOrTheEnvironmentAndBadOnesAreRefused) {
+  auto bad = run_binary({"--jwt-secret", kSecret, "--pusher-app", "1001:key:short"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("--pusher-app: a Pusher app's secret is 8-256"), std::string::npos) << bad.output;
+  auto twice = run_binary({"--jwt-secret", kSecret, "--pusher-app", "1:k:secret-aaaa", "--pusher-app", "2:k:secret-bbbb"});
+  EXPECT_EQ(twice.exit_code, 2) << twice.output;
+  EXPECT_NE(twice.output.find("two Pusher apps have the key k"), std::string::npos) << twice.output;
+  EXPECT_EQ(twice.output.find("secret-aaaa"), std::string::npos) << "a secret is never printed";
+
+  // Two apps from the environment, comma-separated: the endpoint exists (426 to a plain
+  // GET; an unknown key is told 4001 after the handshake, tests/pusher), and not without.
+  setenv("PRESENCED_PUSHER_APP", "1:key-a:secret-aaaa,2:key-b:secret-bbbb", 1);
+  ServerProcess server({"--jwt-secret", kSecret});
+  unsetenv("PRESENCED_PUSHER_APP");
+  HttpClient c(server.port());
+  EXPECT_EQ(c.request("GET", "/app/key-a").status, 426u);
+  EXPECT_EQ(c.request("GET", "/app/key-b").status, 426u);
+  EXPECT_EQ(c.request("GET", "/app/bad/key").status, 404u);
+  ServerProcess without({"--jwt-secret", kSecret});
+  EXPECT_EQ(HttpClient(without.port()).request("GET", "/app/key-a").status, 404u);
+}
+
 TEST(CommandLine, TokenSubcommandPrintsAVerifiableToken) {
   auto r = run_binary({"token", "--jwt-secret", "s3", "--user", "42", "--name", "Alice", "--tenant", "7", "--ttl", "60"});
   ASSERT_EQ(r.exit_code, 0) << r.output;

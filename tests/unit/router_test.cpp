@@ -45,3 +45,15 @@ TEST(Router, ServerRoutesExistOnlyWithAServerKey) {
   EXPECT_EQ(match_route(Method::post, "/api/v1/server/presence/query", true).route, Route::not_found);
   EXPECT_FALSE(match_route(Method::get, "/api/v1/server/presence/query", false, true).method_allowed);
 }
+
+TEST(Router, ThePusherEndpointOnlyWithPusherAppsAndAKeyThatIsASegment) {
+  const RouteMatch m = match_route(Method::get, "/app/my-key?protocol=7&client=js", false, false, true);
+  EXPECT_EQ(m.route, Route::pusher_websocket);
+  EXPECT_EQ(m.app_key, "my-key");
+  EXPECT_TRUE(m.method_allowed);
+  EXPECT_FALSE(match_route(Method::post, "/app/my-key", false, false, true).method_allowed);
+  EXPECT_EQ(match_route(Method::get, "/app/my-key", true, true, false).route, Route::not_found);
+  for (const char* bad : {"/app/", "/app/a/b", "/app/a.b", "/app/%41"}) {
+    EXPECT_EQ(match_route(Method::get, bad, false, false, true).route, Route::not_found) << bad;
+  }
+}

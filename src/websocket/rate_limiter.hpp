@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <chrono>
 
-namespace presenced::realtime {
+namespace presenced::websocket {
 
 class RateLimiter {
  public:
@@ -27,4 +27,4 @@ class RateLimiter {
   Clock::time_point last_;
 };
 
-}  // namespace presenced::realtime
+}  // namespace presenced::websocket

@@ -1,0 +1,290 @@
+#include "pusher/session.hpp"
+
+#include "auth/pusher_signature.hpp"
+#include "metrics/metrics.hpp"
+#include "presence/json_text.hpp"
+#include "pusher/channel.hpp"
+
+#include <boost/beast/websocket.hpp>
+
+#include <algorithm>
+#include <atomic>
+
+namespace presenced::pusher {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace ws = boost::beast::websocket;
+
+namespace {
+
+std::atomic<std::uint64_t> next_id{1};
+
+// Messages refused in a row (over the rate) after which the socket is closed.
+constexpr std::uint32_t kRefusalsBeforeClose = 100;
+// Pusher's limit on a client event's data.
+constexpr std::size_t kMaxClientEventBytes = 10 * 1024;
+constexpr auto kCloseDeadline = std::chrono::seconds(5);
+// Read sizes, as the native session's (realtime/session.cpp: an idle socket holds no buffer).
+constexpr std::size_t kIdleReadBytes = 64;
+constexpr std::size_t kMessageReadBytes = 4096;
+
+void close_transport(websocket::PlainTcp& socket) {
+  boost::system::error_code ignored;
+  socket.close(ignored);
+}
+void close_transport(beast::tcp_stream& stream) { stream.close(); }
+
+}  // namespace
+
+std::string channel_key(const App& app, std::string_view channel) {
+  std::string key;
+  key.reserve(app.id.size() + 1 + channel.size());
+  key.append(app.id).append(1, ':').append(channel);
+  return key;
+}
+
+template <class Socket>
+BasicPusherSession<Socket>::BasicPusherSession(Socket socket, const PusherContext& context, const App* app,
+                                               http::ConnectionSlot slot)
+    : ws_(std::move(socket)),
+      ctx_(context),
+      app_(app),
+      id_(next_id.fetch_add(1, std::memory_order_relaxed)),
+      socket_id_(std::to_string(context.node) + "." + std::to_string(id_)),
+      last_heard_(ctx_.timers.now()),
+      slot_(std::move(slot)),
+      rate_(ctx_.options.messages_per_second, last_heard_),
+      client_events_(ctx_.options.client_events_per_second, last_heard_) {
+  metrics::add(metrics::Counter::ws_opened);
+}
+
+template <class Socket>
+BasicPusherSession<Socket>::~BasicPusherSession() {
+  if (keep_alive_) keep_alive_->remove(*this);
+  metrics::add(metrics::Counter::ws_closed);
+}
+
+template <class Socket>
+void BasicPusherSession<Socket>::start() {
+  ws_.control_callback([this](ws::frame_type, beast::string_view) { last_heard_ = ctx_.timers.now(); });
+  ctx_.keep_alive.add(*this);
+  if (!app_) {
+    // What Pusher answers, and a code pusher-js does not retry.
+    send(error_frame(4001, "App key not in this cluster."));
+    close_soon(4001, "unknown app key");
+  } else {
+    send(event_frame("pusher:connection_established", "",
+                     R"({"socket_id":")" + socket_id_ + R"(","activity_timeout":)" +
+                         std::to_string(ctx_.options.activity_timeout.count()) + "}"));
+  }
+  read_next();
+}
+
+template <class Socket>
+void BasicPusherSession<Socket>::keep_alive(std::chrono::steady_clock::time_point now) {
+  if (ended_ || closing_) return;
+  const auto silent = now - last_heard_;
+  if (silent >= ctx_.options.activity_timeout + ctx_.options.pong_timeout) {
+    close_soon(4201, "pong reply not received", true);  // pusher-js reconnects at once
+    return;
+  }
+  if (silent >= ctx_.options.activity_timeout && !ping_sent_) {
+    ping_sent_ = true;
+    send(R"({"event":"pusher:ping","data":"{}"})");
+  }
+}
+
+template <class Socket>
+void BasicPusherSession<Socket>::going_away() {
+  // pusher-js reconnects at once on 4200 (to another node, or this one restarted).
+  if (!ended_) close_soon(4200, "server shutting down");
+}
+
+template <class Socket>
+void BasicPusherSession<Socket>::read_next() {
+  const std::size_t limit = buffer_.size() == 0 ? kIdleReadBytes : kMessageReadBytes;
+  ws_.async_read_some(buffer_, limit, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+    self->on_read(ec);
+  });
+}
+
+template <class Socket>
+void BasicPusherSession<Socket>::on_read(beast::error_code ec) {
+  if (ec) {  // closed, dropped as dead, over --ws-max-message (1009), or reset
+    release();
+    return;
+  }
+  last_heard_ = ctx_.timers.now();
+  ping_sent_ = false;
+  if (!ws_.is_message_done()) {
+    read_next();
+    return;
+  }
+  metrics::add(metrics::Counter::ws_messages_received);
+  if (closing_) {
+    // answered and closing: nothing more is read into work
+  } else if (!rate_.allow(ctx_.timers.now())) {
+    metrics::add(metrics::Counter::throttled_ws);
+    if (refused_in_a_row_++ == 0) send(error_frame(4301, "Too many messages. Slow down."));
+    if (refused_in_a_row_ >= kRefusalsBeforeClose) close_soon(4301, "too many messages");
+  } else {
+    refused_in_a_row_ = 0;
+    const auto data = buffer_.cdata();
+    handle(std::string_view(static_cast<const char*>(data.data()), data.size()));
+  }
+  buffer_.consume(buffer_.size());
+  buffer_.shrink_to_fit();
+  if (!ended_) read_next();
+}
+
+template <class Socket>
+void BasicPusherSession<Socket>::handle(std::string_view text) {
+  if (!app_) return;
+  ClientFrame f;
+  std::string error;
+  const FrameStatus status = ws_.got_text() ? read_frame(text, f, error) : FrameStatus::malformed;
+  if (status == FrameStatus::malformed) {
+    send(error_frame(0, "Frames are JSON objects with a string \"event\", in text frames."));
+    return;
+  }
+  if (status == FrameStatus::invalid) {
+    send(error_frame(0, error));
+    return;
+  }
+  switch (f.event) {
+    case FrameEvent::ping: send(R"({"event":"pusher:pong","data":"{}"})"); break;
+    case FrameEvent::pong: break;  // heard: last_heard_ is set
+    case FrameEvent::subscribe: on_subscribe(f); break;
+    case FrameEvent::unsubscribe: on_unsubscribe(f); break;
+    case FrameEvent::client_event: on_client_event(f); break;
+    case FrameEvent::signin:
+      send(error_frame(0, "pusher:signin is not offered by this server yet."));
+      break;
+    case FrameEvent::unknown:
+      send(error_frame(0, "Unknown event \"" + std::string(presence::utf8_prefix(f.name, 64)) + "\"."));
+      break;
+  }
+}
+
+template <class Socket>
+bool BasicPusherSession<Socket>::subscribed(std::string_view channel) const {
+  return std::find(channels_.begin(), channels_.end(), channel) != channels_.end();
+}
+
+template <class Socket>
+void BasicPusherSession<Socket>::on_subscribe(const ClientFrame& f) {
+  const ChannelKind kind = channel_kind(f.channel);
+  const auto refuse = [&](std::string_view type, std::string_view why, int status) {
+    send(subscription_error_frame(f.channel, type, why, status));
+  };
+  if (kind == ChannelKind::invalid) {
+    return send(error_frame(0, "Invalid channel name: at most 164 characters of A-Z a-z 0-9 _ - = @ , . ;"));
+  }
+  if (kind == ChannelKind::encrypted) return refuse("UnsupportedChannel", "Encrypted channels are not offered.", 400);
+  if (kind == ChannelKind::presence) {
+    return refuse("UnsupportedChannel", "Presence channels are not offered by this server yet.", 400);
+  }
+  if (kind == ChannelKind::private_ &&
+      !auth::pusher_channel_auth_valid(app_->key, app_->secret, f.auth, socket_id_, f.channel)) {
+    return refuse("AuthError", "Invalid signature: the auth does not sign this socket and channel.", 401);
+  }
+  if (!subscribed(f.channel)) {
+    if (channels_.size() >= ctx_.options.max_channels) {
+      return refuse("LimitReached",
+                    "A connection may subscribe to at most " + std::to_string(ctx_.options.max_channels) + " channels.",
+                    429);
+    }
+    channels_.push_back(f.channel);
+    ctx_.channels.subscribe(ctx_.thread, *this, channel_key(*app_, f.channel));
+  }
+  send(event_frame("pusher_internal:subscription_succeeded", f.channel, "{}"));
+}
+
+template <class Socket>
+void BasicPusherSession<Socket>::on_unsubscribe(const ClientFrame& f) {
+  const auto it = std::find(channels_.begin(), channels_.end(), f.channel);
+  if (it == channels_.end()) return;  // Pusher says nothing either
+  channels_.erase(it);
+  ctx_.channels.unsubscribe(ctx_.thread, *this, channel_key(*app_, f.channel));
+}
+
+template <class Socket>
+void BasicPusherSession<Socket>::on_client_event(const ClientFrame& f) {
+  if (!allows_client_events(channel_kind(f.channel))) {
+    return send(error_frame(0, "Client events are only for private and presence channels."));
+  }
+  if (!subscribed(f.channel)) return send(error_frame(0, "Client events need a subscription to the channel."));
+  if (f.data.size() > kMaxClientEventBytes) return send(error_frame(0, "A client event's data is at most 10 KB."));
+  if (!client_events_.allow(ctx_.timers.now())) {
+    return send(error_frame(4301, "Client event rejected due to rate limit: at most " +
+                                      std::to_string(static_cast<int>(ctx_.options.client_events_per_second)) +
+                                      " a second."));
+  }
+  // To everyone else on the channel, never back to the sender.
+  ctx_.channels.publish(channel_key(*app_, f.channel),
+                        std::make_shared<const std::string>(client_event_frame(f.name, f.channel, f.data)), id_);
+}
+
+template <class Socket>
+void BasicPusherSession<Socket>::enqueue(std::shared_ptr<const std::string> text) {
+  if (ended_ || closing_) return;
+  if (queue_.size() >= ctx_.options.max_queue) {
+    close_soon(4100, "too slow to read", true);  // Pusher's "over capacity": retried with a backoff
+    return;
+  }
+  queue_.push_back(std::move(text));
+  if (writing_) return;
+  writing_ = true;
+  write_next();
+}
+
+template <class Socket>
+void BasicPusherSession<Socket>::write_next() {
+  if (queue_.empty() || ended_) {
+    writing_ = false;
+    if (queue_.empty()) queue_.shrink_to_fit();
+    if (closing_ && !ended_ && ws_.is_open()) {
+      ws_.async_close(ws::close_reason(static_cast<ws::close_code>(close_code_), close_text_), [self = this->shared_from_this()](beast::error_code) {});
+    }
+    return;
+  }
+  ws_.async_write(asio::buffer(*queue_.front()), [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+    self->queue_.erase(self->queue_.begin());
+    if (ec) self->queue_.clear();
+    else metrics::add(metrics::Counter::ws_messages_sent);
+    self->write_next();
+  });
+}
+
+template <class Socket>
+void BasicPusherSession<Socket>::close_soon(std::uint16_t code, const char* reason, bool discard_queue) {
+  if (closing_) return;
+  closing_ = true;
+  close_code_ = code;
+  close_text_ = reason;
+  if (discard_queue) queue_.erase(queue_.begin() + (writing_ ? 1 : 0), queue_.end());
+  close_timer_ = ctx_.timers.make(ws_.get_executor());
+  close_timer_->start(kCloseDeadline, [weak = this->weak_from_this()] {
+    if (auto self = weak.lock()) close_transport(beast::get_lowest_layer(self->ws_));
+  });
+  if (!writing_) {
+    writing_ = true;
+    write_next();
+  }
+}
+
+template <class Socket>
+void BasicPusherSession<Socket>::release() {
+  if (ended_) return;
+  ended_ = true;
+  slot_.give_back();
+  if (keep_alive_) keep_alive_->remove(*this);
+  if (close_timer_) close_timer_->cancel();
+  for (const std::string& channel : channels_) ctx_.channels.unsubscribe(ctx_.thread, *this, channel_key(*app_, channel));
+  channels_.clear();
+}
+
+template class BasicPusherSession<websocket::PlainSocket>;
+template class BasicPusherSession<websocket::TlsSocket>;
+
+}  // namespace presenced::pusher

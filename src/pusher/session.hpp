@@ -1,0 +1,102 @@
+#pragma once
+// One Pusher Channels connection (protocol 7) on /app/{key}: pusher:connection_established,
+// pusher:ping and pong, subscriptions to public and private channels (the app's signature
+// checked), client events on private channels to the channel's other subscribers, and
+// Pusher's error codes (docs/pusher.md). The connection is anonymous: a user appears with a
+// presence channel's channel_data.
+
+#include "fanout/named_channels.hpp"
+#include "http/connection_limit.hpp"
+#include "pusher/apps.hpp"
+#include "pusher/frame.hpp"
+#include "pusher/pusher_options.hpp"
+#include "runtime/event_thread.hpp"
+#include "service/timers.hpp"
+#include "websocket/keep_alive.hpp"
+#include "websocket/rate_limiter.hpp"
+#include "websocket/streams.hpp"
+
+#include <boost/beast/core/flat_buffer.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace presenced::pusher {
+
+// What the connections of one thread share (pusher_thread.hpp keeps one per thread).
+struct PusherContext {
+  const PusherOptions& options;
+  fanout::NamedChannels& channels;
+  service::TimerSource& timers;
+  runtime::EventThread& thread;
+  websocket::KeepAlive& keep_alive;  // the thread's
+  std::uint32_t node;                // the first part of every socket id (random per process)
+};
+
+// The channel as the fan-out names it: the app's id, a colon, the channel (a channel name
+// has no colon, so two apps never share one).
+std::string channel_key(const App& app, std::string_view channel);
+
+class SessionBase : public fanout::Subscriber, public websocket::KeptAlive {};
+
+template <class Socket>
+class BasicPusherSession final : public SessionBase, public std::enable_shared_from_this<BasicPusherSession<Socket>> {
+ public:
+  // `app` is null when the URL's key names no app: the client is told (4001) and closed.
+  BasicPusherSession(Socket socket, const PusherContext& context, const App* app, http::ConnectionSlot slot);
+  ~BasicPusherSession() override;
+
+  // Says connection_established (or why not) and reads until the socket ends.
+  void start();
+
+  std::uint64_t subscriber_id() const override { return id_; }
+  void keep_alive(std::chrono::steady_clock::time_point now) override;
+  void going_away() override;
+  void push_presence(std::shared_ptr<const fanout::PresenceEvent>, std::uint32_t) override {}
+  void push_text(std::shared_ptr<const std::string> text) override { enqueue(std::move(text)); }
+
+ private:
+  void read_next();
+  void on_read(boost::beast::error_code ec);
+  void handle(std::string_view text);
+  void on_subscribe(const ClientFrame& f);
+  void on_unsubscribe(const ClientFrame& f);
+  void on_client_event(const ClientFrame& f);
+  bool subscribed(std::string_view channel) const;
+
+  void send(std::string frame) { enqueue(std::make_shared<const std::string>(std::move(frame))); }
+  void enqueue(std::shared_ptr<const std::string> text);
+  void write_next();
+  // A close frame with `code` (Pusher's 4000-4399) once the queue is written.
+  void close_soon(std::uint16_t code, const char* reason, bool discard_queue = false);
+  void release();
+
+  Socket ws_;
+  boost::beast::flat_buffer buffer_;
+  const PusherContext& ctx_;
+  const App* app_;
+  std::uint64_t id_;
+  std::string socket_id_;  // "<node>.<id>"
+  std::chrono::steady_clock::time_point last_heard_;
+  http::ConnectionSlot slot_;
+  std::unique_ptr<service::Timer> close_timer_;
+  websocket::RateLimiter rate_;
+  websocket::RateLimiter client_events_;
+  std::vector<std::string> channels_;  // subscribed, as named by the client
+  std::vector<std::shared_ptr<const std::string>> queue_;
+  std::uint32_t refused_in_a_row_ = 0;
+  std::uint16_t close_code_ = 1000;
+  const char* close_text_ = "";
+  bool ping_sent_ = false;  // a pusher:ping is out, unanswered
+  bool writing_ = false;
+  bool closing_ = false;
+  bool ended_ = false;
+};
+
+using PusherSession = BasicPusherSession<websocket::PlainSocket>;
+using TlsPusherSession = BasicPusherSession<websocket::TlsSocket>;
+extern template class BasicPusherSession<websocket::PlainSocket>;
+extern template class BasicPusherSession<websocket::TlsSocket>;
+
+}  // namespace presenced::pusher
