@@ -41,7 +41,8 @@ void check_heartbeat_reads_back(std::string_view body, const HeartbeatInput& in)
   } else if (in.activity != Activity::active) {
     __builtin_trap();
   }
-  if (const auto* version = member(o, "lock_version"); version) {
+  // "" is absent, as Laravel's ConvertEmptyStringsToNull makes it before `nullable|integer`.
+  if (const auto* version = member(o, "lock_version"); version && !(version->is_string() && version->get_string().empty())) {
     if (!version->is_int64() || version->get_int64() != static_cast<std::int64_t>(in.lock_version)) __builtin_trap();
   } else if (in.lock_version != kNoLockVersion) {
     __builtin_trap();
