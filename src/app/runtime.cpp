@@ -65,12 +65,6 @@ Runtime::Runtime(const ServeConfig& config, std::size_t max_connections, boost::
              clock_),
       service_(*store_, users_, clock_, timers_, ms(config.leave_grace_s)),
       codec_(config.dev ? kDevSecret : config.jwt_secret),
-      handlers_({.dev = config.dev,
-                 .max_body_bytes = config.max_body_bytes,
-                 .cors_origins = config.cors_origins,
-                 .server_key = config.server_key,
-                 .pusher = !config.pusher_apps.empty()},
-                service_, codec_, clock_),
       hub_(*store_, threads_, {.coalesce = std::chrono::milliseconds(config.ws_coalesce_ms)}, timers_),
       webhooks_(make_webhooks(config, clock_)),
       websocket_options_{.max_subscriptions = config.ws_max_subscriptions,
@@ -82,15 +76,23 @@ Runtime::Runtime(const ServeConfig& config, std::size_t max_connections, boost::
                       .max_message_bytes = config.ws_max_message,
                       .activity_timeout = std::chrono::seconds(config.pusher_activity_timeout_s),
                       .pong_timeout = std::chrono::seconds(config.pusher_activity_timeout_s)},
+      // Random: another node's socket ids are others.
+      node_(std::random_device{}() % 1'000'000'000u + 1),
+      pusher_api_(config.pusher_apps, named_channels_, clock_, node_),
+      handlers_({.dev = config.dev,
+                 .max_body_bytes = config.max_body_bytes,
+                 .cors_origins = config.cors_origins,
+                 .server_key = config.server_key,
+                 .pusher = !config.pusher_apps.empty(),
+                 .pusher_api = config.pusher_apps.empty() ? nullptr : &pusher_api_},
+                service_, codec_, clock_),
       contexts_([&] {
         std::vector<std::unique_ptr<ThreadContext>> contexts;
-        // The first part of this process's socket ids: another node's are others.
-        const std::uint32_t node = std::random_device{}() % 1'000'000'000u + 1;
         for (auto& thread : threads_) {
           contexts.push_back(std::make_unique<ThreadContext>(*thread, codec_, clock_, config.token_cache,
                                                              websocket_options_, hub_, service_, timers_,
                                                              pusher_options_, config.pusher_apps, named_channels_,
-                                                             node));
+                                                             node_));
         }
         return contexts;
       }()),

@@ -22,6 +22,7 @@
 #include "presence/clock.hpp"
 #include "fanout/hub.hpp"
 #include "fanout/named_channels.hpp"
+#include "pusher/http_api.hpp"
 #include "runtime/event_thread.hpp"
 #include "service/presence_service.hpp"
 #include "service/timers.hpp"
@@ -72,12 +73,14 @@ class Runtime {
   service::SteadyTimers timers_;
   service::PresenceService service_;  // every transport's rules, in one place
   auth::JwtCodec codec_;
-  http::PresenceHandlers handlers_;
   fanout::Hub hub_;  // hears every change (the store's observer), pushes it to subscribers
   std::unique_ptr<webhook::WebhookSender> webhooks_;  // the store tells it of occupancy
   const realtime::WebSocketOptions websocket_options_;
   fanout::NamedChannels named_channels_;  // the Pusher endpoint's channels that are not records
   const pusher::PusherOptions pusher_options_;
+  const std::uint32_t node_;  // the first part of this process's Pusher socket ids
+  pusher::HttpApi pusher_api_;  // the Pusher HTTP API; mounted with --pusher-app only
+  http::PresenceHandlers handlers_;  // the presence endpoints, and where /apps/ goes
   std::vector<std::unique_ptr<ThreadContext>> contexts_;  // one per thread
   http::Server server_;
   boost::asio::signal_set signals_;

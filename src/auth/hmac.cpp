@@ -14,14 +14,21 @@ Sha256Mac hmac_sha256(std::string_view key, std::string_view data) {
   return mac;
 }
 
-std::string lower_hex(const Sha256Mac& mac) {
+std::string lower_hex(std::span<const unsigned char> bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(2 * mac.size(), '\0');
-  for (std::size_t i = 0; i < mac.size(); ++i) {
-    out[2 * i] = kHex[mac[i] >> 4];
-    out[2 * i + 1] = kHex[mac[i] & 15];
+  std::string out(2 * bytes.size(), '\0');
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    out[2 * i] = kHex[bytes[i] >> 4];
+    out[2 * i + 1] = kHex[bytes[i] & 15];
   }
   return out;
+}
+
+std::string md5_hex(std::string_view data) {
+  std::array<unsigned char, 16> digest{};
+  unsigned int size = 0;
+  EVP_Digest(data.data(), data.size(), digest.data(), &size, EVP_md5(), nullptr);
+  return lower_hex(digest);
 }
 
 bool equal_in_constant_time(std::string_view a, std::string_view b) {

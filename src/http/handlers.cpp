@@ -83,7 +83,8 @@ bool PresenceHandlers::cors(std::string_view origin, Response& res) const {
 
 bool PresenceHandlers::admit(const RequestHead& head, auth::Authenticator& authenticator, Exchange& ex,
                              Response& res) {
-  ex.route = match_route(head.method, head.target, options_.dev, server_key_.configured(), options_.pusher);
+  ex.route = match_route(head.method, head.target, options_.dev, server_key_.configured(),
+                         options_.pusher || options_.pusher_api);
   const RouteMatch& m = ex.route;
   if (m.route == Route::not_found) {
     envelope::error(res, 404, "Not found.");
@@ -118,6 +119,20 @@ bool PresenceHandlers::admit(const RequestHead& head, auth::Authenticator& authe
   // its first message.
   // The Pusher endpoint's sockets are anonymous: its channels carry their own signatures.
   if (m.route == Route::pusher_websocket) return true;
+  // The Pusher HTTP API checks its own signatures (which cover the body): only its size here.
+  if (m.route == Route::pusher_api) {
+    if (!options_.pusher_api) {
+      envelope::error(res, 404, "Not found.");
+      return false;
+    }
+    if (head.content_length && *head.content_length > max_body_bytes(m.route)) {
+      envelope::body_too_large(res, max_body_bytes(m.route));
+      res.close = true;
+      return false;
+    }
+    ex.method = head.method;
+    return true;
+  }
   if (m.route == Route::websocket) {
     std::string_view token = query_param(m.query, "token");
     if (!token.empty() && authenticator.authenticate_token(token, ex.identity, auth::Authenticator::Remember::no) !=
@@ -188,6 +203,7 @@ boost::asio::awaitable<void> PresenceHandlers::handle(const Exchange& ex, std::s
     case Route::server_query: return server_query(body, arena, res);
     case Route::server_record: return server_record(ex, scratch, res);
     case Route::server_remove_user: return server_remove_user(ex, res);
+    case Route::pusher_api: return options_.pusher_api->handle(ex.method, ex.route.path, ex.route.query, body, res);
     default: return answer_at_once(ex, body, arena, res);
   }
 }

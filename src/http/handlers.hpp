@@ -7,6 +7,7 @@
 
 #include "auth/authenticator.hpp"
 #include "auth/server_key.hpp"
+#include "http/mounted_api.hpp"
 #include "http/request_arena.hpp"
 #include "http/response.hpp"
 #include "http/router.hpp"
@@ -37,6 +38,7 @@ struct RequestHead {
 // One request's state between admit() and handle().
 struct Exchange {
   RouteMatch route;
+  Method method = Method::other;  // kept for the routes that answer several (the Pusher API)
   presence::Identity identity;  // owned: valid across the awaits of this request
 };
 
@@ -60,6 +62,7 @@ struct HandlerOptions {
   std::vector<std::string> cors_origins;  // exact origins ("https://app.example.com"); empty: no CORS
   std::string server_key;  // the bearer secret of /api/v1/server/*; empty: no server API
   bool pusher = false;     // the Pusher endpoint exists (--pusher-app)
+  MountedApi* pusher_api = nullptr;  // with it: the Pusher HTTP API (/apps/...)
 };
 
 class PresenceHandlers {
@@ -77,6 +80,11 @@ class PresenceHandlers {
   bool admit(const RequestHead& head, auth::Authenticator& authenticator, Exchange& ex, Response& res);
 
   std::size_t max_body_bytes() const { return options_.max_body_bytes; }
+  // A route's own limit (the Pusher API's batches are larger than presence bodies).
+  std::size_t max_body_bytes(Route route) const {
+    return route == Route::pusher_api && options_.pusher_api ? options_.pusher_api->max_body_bytes()
+                                                             : options_.max_body_bytes;
+  }
 
   // Runs the endpoint on the body.
   boost::asio::awaitable<void> handle(const Exchange& ex, std::string_view body, RequestArena& arena,

@@ -120,6 +120,11 @@ RouteMatch match_route(Method method, std::string_view target, bool dev_routes, 
     m.app_key = key;
     return allow_only(m, method, "GET", Method::get);
   }
+  // The Pusher HTTP API: its paths, methods and errors are the API's own.
+  if (pusher_routes && path.starts_with("/apps/")) {
+    m.route = Route::pusher_api;
+    return allow_only(m, method, "GET, POST", Method::get, Method::post);
+  }
   if (dev_routes && path == "/api/v1/dev/token") {
     m.route = Route::dev_token;
     return allow_only(m, method, "POST", Method::post);

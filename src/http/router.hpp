@@ -11,14 +11,14 @@ enum class Method { get, head, post, put, patch, del, options, other };
 
 enum class Route {
   not_found, healthz, readyz, heartbeat, viewers, unregister, saved, websocket, asset, dev_token, metrics,
-  server_query, server_record, server_remove_user, pusher_websocket,
+  server_query, server_record, server_remove_user, pusher_websocket, pusher_api,
 };
 
 // Every route's name, indexed by Route: the `route` label of GET /metrics.
 inline constexpr std::string_view kRouteNames[] = {"none",  "healthz",   "readyz",   "heartbeat",
                                                    "viewers", "unregister", "saved", "websocket",
                                                    "asset", "dev_token", "metrics", "server_query", "server_record",
-                                                   "server_remove_user", "pusher_websocket"};
+                                                   "server_remove_user", "pusher_websocket", "pusher_api"};
 
 struct RouteMatch {
   Route route = Route::not_found;
@@ -36,7 +36,8 @@ struct RouteMatch {
 
 // `dev_routes`: whether /api/v1/dev/* exists (only with --dev); `server_routes`: whether
 // /api/v1/server/* does (only with --server-key); `pusher_routes`: whether the Pusher
-// endpoint (/app/{key}) does (only with --pusher-app; the key is checked by the endpoint).
+// endpoints (/app/{key}, and the HTTP API under /apps/) do (only with --pusher-app; the key,
+// the app id and the rest of an API path are checked by the endpoint).
 RouteMatch match_route(Method method, std::string_view target, bool dev_routes, bool server_routes = false,
                        bool pusher_routes = false);
 

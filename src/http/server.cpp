@@ -304,12 +304,12 @@ asio::awaitable<void> serve_connection(Stream stream, ConnectionSlot slot, Prese
         auto [continue_ec, continue_bytes] = co_await asio::async_write(stream, asio::buffer(kContinue), use_tuple);
         if (continue_ec) break;
       }
-      parser.body_limit(body_limit);
+      parser.body_limit(handlers.max_body_bytes(ex.route.route));
       auto [body_ec_read, body_bytes] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
       const boost::system::error_code body_ec = entry.timed_out ? beast::error::timeout : body_ec_read;
       if (body_ec) {
         if (is_disconnect(body_ec) && body_ec != bhttp::error::partial_message) break;
-        malformed(res, body_ec, body_limit);
+        malformed(res, body_ec, handlers.max_body_bytes(ex.route.route));
         account(ex.route.route, req.method_string(), ex.route.path, res.status,
                 std::chrono::steady_clock::now() - started, id);
         co_await send_and_close(stream, res, head, options.request_timeout);

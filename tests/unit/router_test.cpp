@@ -57,3 +57,14 @@ TEST(Router, ThePusherEndpointOnlyWithPusherAppsAndAKeyThatIsASegment) {
     EXPECT_EQ(match_route(Method::get, bad, false, false, true).route, Route::not_found) << bad;
   }
 }
+
+TEST(Router, ThePusherHttpApiIsMountedUnderAppsOnlyWithPusherApps) {
+  const RouteMatch m = match_route(Method::post, "/apps/1/events?auth_key=k", false, false, true);
+  EXPECT_EQ(m.route, Route::pusher_api);
+  EXPECT_EQ(m.path, "/apps/1/events");
+  EXPECT_EQ(m.query, "auth_key=k");
+  EXPECT_TRUE(m.method_allowed);
+  EXPECT_TRUE(match_route(Method::get, "/apps/1/channels", false, false, true).method_allowed);
+  EXPECT_FALSE(match_route(Method::del, "/apps/1/channels", false, false, true).method_allowed);
+  EXPECT_EQ(match_route(Method::post, "/apps/1/events", true, true, false).route, Route::not_found);
+}

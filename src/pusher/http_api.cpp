@@ -1,0 +1,114 @@
+#include "pusher/http_api.hpp"
+
+#include "auth/pusher_api_signature.hpp"
+#include "presence/json_text.hpp"
+#include "pusher/api_body.hpp"
+#include "pusher/frame.hpp"
+#include "pusher/session.hpp"
+
+#include <charconv>
+#include <memory>
+#include <vector>
+
+namespace presenced::pusher {
+namespace {
+
+void error(http::Response& res, unsigned status, std::string_view message) {
+  res.status = status;
+  res.content_type = "application/json";
+  res.body.assign(R"({"error":)");
+  presence::append_json_string(res.body, message);
+  res.body.push_back('}');
+}
+
+// The connection a socket_id names, when it is one of this node's; 0 otherwise.
+std::uint64_t local_connection(std::string_view socket_id, std::uint32_t node) {
+  const auto dot = socket_id.find('.');
+  if (dot == std::string_view::npos) return 0;
+  std::uint64_t n = 0, id = 0;
+  const std::string_view a = socket_id.substr(0, dot), b = socket_id.substr(dot + 1);
+  if (std::from_chars(a.data(), a.data() + a.size(), n).ec != std::errc() || n != node) return 0;
+  if (std::from_chars(b.data(), b.data() + b.size(), id).ec != std::errc()) return 0;
+  return id;
+}
+
+}  // namespace
+
+HttpApi::HttpApi(const Apps& apps, fanout::NamedChannels& channels, const presence::Clock& clock, std::uint32_t node)
+    : apps_(apps), channels_(channels), clock_(clock), node_(node) {}
+
+// A full batch of the largest events, JSON-escaped at worst, and its envelope.
+std::size_t HttpApi::max_body_bytes() const { return kMaxBatchEvents * (2 * kMaxApiEventData + 4 * 1024); }
+
+boost::asio::awaitable<void> HttpApi::handle(http::Method method, std::string_view path, std::string_view query,
+                                             std::string_view body, http::Response& res) {
+  // /apps/{id}/{rest}
+  std::string_view rest = path.substr(6);
+  const auto slash = rest.find('/');
+  const App* app = slash == std::string_view::npos ? nullptr : apps_.by_id(rest.substr(0, slash));
+  if (!app) {
+    error(res, 404, "Unknown app.");
+    co_return;
+  }
+  rest.remove_prefix(slash + 1);
+  const bool events = rest == "events", batch = rest == "batch_events";
+  const bool known = events || batch || rest == "channels" || rest.starts_with("channels/") ||
+                     (rest.starts_with("users/") && rest.ends_with("/terminate_connections"));
+  if (!known) {
+    error(res, 404, "Not found.");
+    co_return;
+  }
+  const bool wants_post = events || batch || rest.starts_with("users/");
+  if (method != (wants_post ? http::Method::post : http::Method::get)) {
+    error(res, 405, wants_post ? "Use POST." : "Use GET.");
+    res.add_header("Allow", wants_post ? "POST" : "GET");
+    co_return;
+  }
+
+  std::string message;
+  const auth::SignedRequest signed_request{
+      .method = http::method_name(method), .path = path, .query = query, .body = body};
+  const auth::ApiSignatureError signature =
+      auth::check_pusher_api_signature(signed_request, app->key, app->secret, clock_.unix_seconds(), message);
+  if (signature != auth::ApiSignatureError::none) {
+    error(res, signature == auth::ApiSignatureError::malformed ? 400 : 401, message);
+    co_return;
+  }
+
+  if (events || batch) {
+    trigger(*app, body, batch, res);
+    co_return;
+  }
+  // Channel queries and terminate_connections come with presence channels (docs/pusher.md).
+  error(res, 501, "This endpoint of the Pusher HTTP API is not served yet.");
+}
+
+void HttpApi::trigger(const App& app, std::string_view body, bool batch, http::Response& res) {
+  std::string message;
+  std::vector<ApiEvent> list;
+  ApiBodyStatus status;
+  if (batch) {
+    status = read_batch_body(body, kMaxApiEventData, list, message);
+  } else {
+    list.resize(1);
+    status = read_events_body(body, kMaxApiEventData, list.front(), message);
+  }
+  if (status != ApiBodyStatus::ok) {
+    error(res, status == ApiBodyStatus::too_large ? 413 : 400, message);
+    return;
+  }
+  // Checked whole before any is sent: a refused request delivers nothing.
+  for (const ApiEvent& e : list) {
+    const std::uint64_t except = local_connection(e.socket_id, node_);
+    for (const std::string& channel : e.channels) {
+      // One frame per channel (it names the channel), shared by all its subscribers.
+      auto frame = std::make_shared<const std::string>(event_frame(e.name, channel, e.data));
+      channels_.publish(channel_key(app, channel), std::move(frame), except);
+    }
+  }
+  res.status = 200;
+  res.content_type = "application/json";
+  res.body.assign("{}");
+}
+
+}  // namespace presenced::pusher
