@@ -71,14 +71,14 @@ Runtime::Runtime(const ServeConfig& config, std::size_t max_connections, boost::
                          .max_message_bytes = config.ws_max_message,
                          .messages_per_second = config.ws_rate,
                          .idle_timeout = std::chrono::seconds(config.ws_idle_timeout_s)},
-      named_channels_(threads_),
+      // Random: another node's socket ids are others.
+      node_(std::random_device{}() % 1'000'000'000u + 1),
+      named_channels_(threads_, *store_, node_),
       pusher_options_{.max_channels = config.ws_max_subscriptions,
                       .max_message_bytes = config.ws_max_message,
                       .activity_timeout = std::chrono::seconds(config.pusher_activity_timeout_s),
                       .pong_timeout = std::chrono::seconds(config.pusher_activity_timeout_s)},
-      // Random: another node's socket ids are others.
-      node_(std::random_device{}() % 1'000'000'000u + 1),
-      pusher_api_(config.pusher_apps, named_channels_, clock_, node_),
+      pusher_api_(config.pusher_apps, named_channels_, clock_),
       handlers_({.dev = config.dev,
                  .max_body_bytes = config.max_body_bytes,
                  .cors_origins = config.cors_origins,

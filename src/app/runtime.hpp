@@ -76,9 +76,9 @@ class Runtime {
   fanout::Hub hub_;  // hears every change (the store's observer), pushes it to subscribers
   std::unique_ptr<webhook::WebhookSender> webhooks_;  // the store tells it of occupancy
   const realtime::WebSocketOptions websocket_options_;
+  const std::uint32_t node_;  // the first part of this process's Pusher socket ids
   fanout::NamedChannels named_channels_;  // the Pusher endpoint's channels that are not records
   const pusher::PusherOptions pusher_options_;
-  const std::uint32_t node_;  // the first part of this process's Pusher socket ids
   pusher::HttpApi pusher_api_;  // the Pusher HTTP API; mounted with --pusher-app only
   http::PresenceHandlers handlers_;  // the presence endpoints, and where /apps/ goes
   std::vector<std::unique_ptr<ThreadContext>> contexts_;  // one per thread

@@ -6,7 +6,6 @@
 #include "pusher/frame.hpp"
 #include "pusher/session.hpp"
 
-#include <charconv>
 #include <memory>
 #include <vector>
 
@@ -21,21 +20,10 @@ void error(http::Response& res, unsigned status, std::string_view message) {
   res.body.push_back('}');
 }
 
-// The connection a socket_id names, when it is one of this node's; 0 otherwise.
-std::uint64_t local_connection(std::string_view socket_id, std::uint32_t node) {
-  const auto dot = socket_id.find('.');
-  if (dot == std::string_view::npos) return 0;
-  std::uint64_t n = 0, id = 0;
-  const std::string_view a = socket_id.substr(0, dot), b = socket_id.substr(dot + 1);
-  if (std::from_chars(a.data(), a.data() + a.size(), n).ec != std::errc() || n != node) return 0;
-  if (std::from_chars(b.data(), b.data() + b.size(), id).ec != std::errc()) return 0;
-  return id;
-}
-
 }  // namespace
 
-HttpApi::HttpApi(const Apps& apps, fanout::NamedChannels& channels, const presence::Clock& clock, std::uint32_t node)
-    : apps_(apps), channels_(channels), clock_(clock), node_(node) {}
+HttpApi::HttpApi(const Apps& apps, fanout::NamedChannels& channels, const presence::Clock& clock)
+    : apps_(apps), channels_(channels), clock_(clock) {}
 
 // A full batch of the largest events, JSON-escaped at worst, and its envelope.
 std::size_t HttpApi::max_body_bytes() const { return kMaxBatchEvents * (2 * kMaxApiEventData + 4 * 1024); }
@@ -76,14 +64,15 @@ boost::asio::awaitable<void> HttpApi::handle(http::Method method, std::string_vi
   }
 
   if (events || batch) {
-    trigger(*app, body, batch, res);
+    co_await trigger(*app, body, batch, res);
     co_return;
   }
   // Channel queries and terminate_connections come with presence channels (docs/pusher.md).
   error(res, 501, "This endpoint of the Pusher HTTP API is not served yet.");
 }
 
-void HttpApi::trigger(const App& app, std::string_view body, bool batch, http::Response& res) {
+boost::asio::awaitable<void> HttpApi::trigger(const App& app, std::string_view body, bool batch,
+                                              http::Response& res) {
   std::string message;
   std::vector<ApiEvent> list;
   ApiBodyStatus status;
@@ -95,15 +84,22 @@ void HttpApi::trigger(const App& app, std::string_view body, bool batch, http::R
   }
   if (status != ApiBodyStatus::ok) {
     error(res, status == ApiBodyStatus::too_large ? 413 : 400, message);
-    return;
+    co_return;
   }
   // Checked whole before any is sent: a refused request delivers nothing.
   for (const ApiEvent& e : list) {
-    const std::uint64_t except = local_connection(e.socket_id, node_);
+    // A socket_id that names no connection leaves nobody out (Pusher ignores it too).
+    const fanout::SocketRef except = fanout::parse_socket_id(e.socket_id).value_or(fanout::SocketRef{});
     for (const std::string& channel : e.channels) {
       // One frame per channel (it names the channel), shared by all its subscribers.
       auto frame = std::make_shared<const std::string>(event_frame(e.name, channel, e.data));
-      channels_.publish(channel_key(app, channel), std::move(frame), except);
+      const bool sent = co_await channels_.publish_acknowledged(channel_key(app, channel), std::move(frame), except);
+      if (!sent) {
+        // What went before this channel was sent: Pusher's clients retry a 5xx whole, and
+        // a subscriber may then see those events twice, never none.
+        error(res, 503, "The event could not be sent to the other nodes: the store is unreachable.");
+        co_return;
+      }
     }
   }
   res.status = 200;

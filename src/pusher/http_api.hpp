@@ -2,8 +2,8 @@
 // The Pusher HTTP API (/apps/{id}/...) that the host app's backend calls: Laravel's
 // `pusher` and `reverb` broadcasters, the `pusher` SDKs. Each request is signed with the
 // app's secret (auth/pusher_api_signature.hpp) and checked before anything else; a
-// trigger's events go to the app's channels on this node through fanout::NamedChannels,
-// each frame made once. Errors are Pusher's statuses with a JSON body {"error": ".."}.
+// trigger's events go to the app's channels on every node through fanout::NamedChannels,
+// each frame made once, and are acknowledged once the store has taken them. Errors are Pusher's statuses with a JSON body {"error": ".."}.
 // Served on every server thread at once: it holds nothing mutable of its own.
 
 #include "fanout/named_channels.hpp"
@@ -21,21 +21,18 @@ inline constexpr std::size_t kMaxApiEventData = 10 * 1024;
 
 class HttpApi final : public http::MountedApi {
  public:
-  // `node`: the first part of this node's socket ids (a socket_id of this node is left
-  // out of its event's delivery).
-  HttpApi(const Apps& apps, fanout::NamedChannels& channels, const presence::Clock& clock, std::uint32_t node);
+  HttpApi(const Apps& apps, fanout::NamedChannels& channels, const presence::Clock& clock);
 
   std::size_t max_body_bytes() const override;
   boost::asio::awaitable<void> handle(http::Method method, std::string_view path, std::string_view query,
                                       std::string_view body, http::Response& res) override;
 
  private:
-  void trigger(const App& app, std::string_view body, bool batch, http::Response& res);
+  boost::asio::awaitable<void> trigger(const App& app, std::string_view body, bool batch, http::Response& res);
 
   const Apps& apps_;
   fanout::NamedChannels& channels_;
   const presence::Clock& clock_;
-  const std::uint32_t node_;
 };
 
 }  // namespace presenced::pusher

@@ -195,9 +195,30 @@ void BasicPusherSession<Socket>::on_subscribe(const ClientFrame& f) {
                     429);
     }
     channels_.push_back(f.channel);
-    ctx_.channels.subscribe(ctx_.thread, *this, channel_key(*app_, f.channel));
+    // Told once every node's messages reach it (named_ready), when not at once.
+    if (!ctx_.channels.subscribe(ctx_.thread, *this, channel_key(*app_, f.channel))) {
+      waiting_.push_back(f.channel);
+      return;
+    }
+  } else if (!ready(f.channel)) {
+    return;  // still waiting: told once, when it holds
   }
   send(event_frame("pusher_internal:subscription_succeeded", f.channel, "{}"));
+}
+
+template <class Socket>
+bool BasicPusherSession<Socket>::ready(std::string_view channel) const {
+  return std::find(waiting_.begin(), waiting_.end(), channel) == waiting_.end();
+}
+
+template <class Socket>
+void BasicPusherSession<Socket>::named_ready(std::string_view name) {
+  // name is "<app id>:<channel>" (channel_key)
+  const std::string_view channel = name.substr(std::min(name.size(), app_->id.size() + 1));
+  const auto it = std::find(waiting_.begin(), waiting_.end(), channel);
+  if (it == waiting_.end()) return;
+  waiting_.erase(it);
+  send(event_frame("pusher_internal:subscription_succeeded", channel, "{}"));
 }
 
 template <class Socket>
@@ -205,6 +226,7 @@ void BasicPusherSession<Socket>::on_unsubscribe(const ClientFrame& f) {
   const auto it = std::find(channels_.begin(), channels_.end(), f.channel);
   if (it == channels_.end()) return;  // Pusher says nothing either
   channels_.erase(it);
+  std::erase(waiting_, f.channel);
   ctx_.channels.unsubscribe(ctx_.thread, *this, channel_key(*app_, f.channel));
 }
 
@@ -222,7 +244,8 @@ void BasicPusherSession<Socket>::on_client_event(const ClientFrame& f) {
   }
   // To everyone else on the channel, never back to the sender.
   ctx_.channels.publish(channel_key(*app_, f.channel),
-                        std::make_shared<const std::string>(client_event_frame(f.name, f.channel, f.data)), id_);
+                        std::make_shared<const std::string>(client_event_frame(f.name, f.channel, f.data)),
+                        fanout::SocketRef{ctx_.node, id_});
 }
 
 template <class Socket>
@@ -282,6 +305,7 @@ void BasicPusherSession<Socket>::release() {
   if (close_timer_) close_timer_->cancel();
   for (const std::string& channel : channels_) ctx_.channels.unsubscribe(ctx_.thread, *this, channel_key(*app_, channel));
   channels_.clear();
+  waiting_.clear();
 }
 
 template class BasicPusherSession<websocket::PlainSocket>;

@@ -55,6 +55,7 @@ class BasicPusherSession final : public SessionBase, public std::enable_shared_f
   void going_away() override;
   void push_presence(std::shared_ptr<const fanout::PresenceEvent>, std::uint32_t) override {}
   void push_text(std::shared_ptr<const std::string> text) override { enqueue(std::move(text)); }
+  void named_ready(std::string_view name) override;
 
  private:
   void read_next();
@@ -64,6 +65,7 @@ class BasicPusherSession final : public SessionBase, public std::enable_shared_f
   void on_unsubscribe(const ClientFrame& f);
   void on_client_event(const ClientFrame& f);
   bool subscribed(std::string_view channel) const;
+  bool ready(std::string_view channel) const;  // subscribed and told so
 
   void send(std::string frame) { enqueue(std::make_shared<const std::string>(std::move(frame))); }
   void enqueue(std::shared_ptr<const std::string> text);
@@ -84,6 +86,7 @@ class BasicPusherSession final : public SessionBase, public std::enable_shared_f
   websocket::RateLimiter rate_;
   websocket::RateLimiter client_events_;
   std::vector<std::string> channels_;  // subscribed, as named by the client
+  std::vector<std::string> waiting_;   // of those, not yet heard from every node (not told)
   std::vector<std::shared_ptr<const std::string>> queue_;
   std::uint32_t refused_in_a_row_ = 0;
   std::uint16_t close_code_ = 1000;

@@ -72,6 +72,22 @@ std::string_view key_of_channel(std::string_view channel) {
   return key.substr(1, key.size() - 2);
 }
 
+namespace {
+constexpr std::string_view kNamedPrefix = "presenced_named:{";
+}
+
+std::string named_channel_of(std::string_view name) {
+  std::string channel;
+  channel.reserve(kNamedPrefix.size() + name.size() + 1);
+  channel.append(kNamedPrefix).append(name).append(1, '}');
+  return channel;
+}
+
+std::string_view name_of_named_channel(std::string_view channel) {
+  if (!channel.starts_with(kNamedPrefix) || !channel.ends_with('}')) return {};
+  return channel.substr(kNamedPrefix.size(), channel.size() - kNamedPrefix.size() - 1);
+}
+
 std::optional<presence::RecordRef> record_of_channel(std::string_view channel) {
   const std::string_view key = key_of_channel(channel);
   if (key.empty()) return std::nullopt;

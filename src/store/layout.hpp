@@ -73,5 +73,9 @@ std::optional<presence::RecordRef> record_of_channel(std::string_view channel);
 // The record's key in a channel's name ("presenced:{<key>}" -> "<key>"); empty when the
 // name is not one.
 std::string_view key_of_channel(std::string_view channel);
+// A named channel's Redis channel, "presenced_named:{<name>}" (on a cluster, in the slot
+// of the name), and back: the name, or empty when `channel` is not one.
+std::string named_channel_of(std::string_view name);
+std::string_view name_of_named_channel(std::string_view channel);
 
 }  // namespace presenced::store::layout

@@ -105,6 +105,20 @@ class OccupancyObserver {
   virtual void on_occupancy(presence::RecordRef record, Occupancy change) = 0;
 };
 
+// Messages on named channels (fanout/named_channels.hpp: the Pusher endpoint's channels
+// that are not records) heard from the store, which carries them between nodes.
+class NamedMessageObserver {
+ public:
+  virtual ~NamedMessageObserver() = default;
+  // On the server thread that listens on `name` (listen_named()), once per listening
+  // thread. `payload` is what some publish_named() sent, or anything at all: whoever can
+  // publish on a shared Redis may send any bytes there.
+  virtual void on_named_message(std::string_view name, std::string_view payload) = 0;
+  // The messages of `name` reach this thread from now on (true: the store confirmed the
+  // listening), or may not (false: its connection was lost; true again once back).
+  virtual void on_named_listening(std::string_view name, bool on) = 0;
+};
+
 // Keeps entries [offset, offset + limit) of a whole list.
 inline void cut_page(std::vector<presence::Viewer>& out, std::size_t offset, std::size_t limit) {
   out.erase(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(std::min(offset, out.size())));
@@ -212,8 +226,24 @@ class PresenceStore {
   virtual void watch(presence::RecordRef) {}
   virtual void unwatch(presence::RecordRef) {}
 
+  // Named channels between nodes. The node that publishes delivers to its own listeners
+  // itself; a store that spans nodes (Redis) sends `payload` to every node that listens on
+  // `name`, the publisher's included (its observer tells its own apart), and answers once
+  // the store has taken it (false: not sent). A store of one node has nothing to carry.
+  virtual boost::asio::awaitable<bool> publish_named(std::string /*name*/, std::string /*payload*/) {
+    co_return true;
+  }
+  // Counted, as watch(): from the server thread that wants the name's messages.
+  virtual void listen_named(std::string_view) {}
+  virtual void unlisten_named(std::string_view) {}
+  // Whether publish_named() reaches other nodes (the Redis stores).
+  virtual bool spans_nodes() const { return false; }
+  // At most one; set before start().
+  void set_named_observer(NamedMessageObserver* observer) { named_ = observer; }
+
  protected:
   OccupancyObserver* occupancy_ = nullptr;
+  NamedMessageObserver* named_ = nullptr;
 };
 
 }  // namespace presenced::store

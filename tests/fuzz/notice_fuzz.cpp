@@ -1,7 +1,9 @@
 // What a node hears on a record's channel (store/redis/notice, room_mirror), and the
 // entries of a full read (RoomMirror::unpack): anyone who can write to a shared Redis may
 // send anything. Each line of the input is one notice; the mirror must stay within its
-// cap and roll up to as many tabs as it holds.
+// cap and roll up to as many tabs as it holds. A line is also read as a named channel's
+// message (fanout/named_message.hpp): what is accepted encodes back to the same bytes.
+#include "fanout/named_message.hpp"
 #include "store/redis/notice.hpp"
 #include "store/redis/room_mirror.hpp"
 
@@ -31,6 +33,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     input.remove_prefix(end == std::string_view::npos ? input.size() : end + 1);
     if (const auto e = store::redis::RoomMirror::unpack(notice)) {  // a read's entry
       if (e->tab_id.empty() || e->value.size() >= notice.size()) __builtin_trap();
+    }
+    if (const auto named = fanout::decode_named_message(notice)) {
+      if (fanout::encode_named_message(named->origin, named->except, named->text) != notice) __builtin_trap();
+    }
+    if (const auto socket = fanout::parse_socket_id(notice)) {
+      if (std::to_string(socket->node) + "." + std::to_string(socket->id) != notice) __builtin_trap();
     }
     if (const auto tab = store::redis::decode_tab_notice(notice)) {
       if (tab->tab_id.empty() || (!tab->removed && tab->value.empty())) __builtin_trap();

@@ -5,6 +5,8 @@
 import Pusher from 'pusher-js';
 import PusherServer from 'pusher';
 import WebSocket from 'ws';
+import { spawn } from 'node:child_process';
+import net from 'node:net';
 import { startServer } from '../e2e/harness.mjs';
 
 export const APP = { id: '1001', key: 'test-key', secret: 'test-secret-0123' };
@@ -13,6 +15,28 @@ export const OTHER_APP = { id: '1002', key: 'other-key', secret: 'other-secret-0
 export async function startPusherServer(extra = []) {
   return startServer(['--pusher-app', `${APP.id}:${APP.key}:${APP.secret}`,
                       '--pusher-app', `${OTHER_APP.id}:${OTHER_APP.key}:${OTHER_APP.secret}`, ...extra]);
+}
+
+// A redis-server of the test's own, on a free port, keeping nothing on disk.
+export async function startRedis() {
+  const port = await new Promise((resolve) => {
+    const probe = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+                      { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`redis-server did not start:\n${output}`)), 20_000);
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+      if (output.includes('Ready to accept connections')) { clearTimeout(timer); resolve(); }
+    });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`redis-server exited (${code}):\n${output}`)); });
+  });
+  return { port, url: `redis://127.0.0.1:${port}`, stop: () => child.kill('SIGKILL') };
 }
 
 export function signer(server, app = APP) {

@@ -53,12 +53,15 @@ struct WsClient::Impl {
   }
 };
 
-WsClient::WsClient(std::uint16_t port, const std::string& token) : impl_(std::make_unique<Impl>()) {
+WsClient::WsClient(std::uint16_t port, const std::string& token)
+    : WsClient(port, Target{"/api/v1/presence/ws" + (token.empty() ? std::string() : "?token=" + token)}) {}
+
+WsClient::WsClient(std::uint16_t port, const Target& to) : impl_(std::make_unique<Impl>()) {
   tcp::resolver resolver(impl_->io);
   asio::connect(impl_->ws.next_layer(), resolver.resolve("127.0.0.1", std::to_string(port)));
   websocket::response_type response;
   beast::error_code ec;
-  const std::string target = "/api/v1/presence/ws" + (token.empty() ? std::string() : "?token=" + token);
+  const std::string& target = to.path;
   impl_->ws.handshake(response, "127.0.0.1:" + std::to_string(port), target, ec);
   impl_->status = ec ? response.result_int() : 101;
   if (ec) impl_->closed = true;

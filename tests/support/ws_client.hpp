@@ -19,6 +19,11 @@ class WsClient {
 
   // Connects to /api/v1/presence/ws (with ?token= when `token` is not empty) and upgrades.
   explicit WsClient(std::uint16_t port, const std::string& token = "");
+  // Connects to `target` (a path and query: another WebSocket endpoint, e.g. /app/{key}).
+  struct Target {
+    std::string path;
+  };
+  WsClient(std::uint16_t port, const Target& target);
   ~WsClient();
 
   // 101 when the upgrade succeeded; otherwise the HTTP status the server answered.

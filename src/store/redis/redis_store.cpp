@@ -778,8 +778,37 @@ void RedisStore::unwatch(presence::RecordRef record) {
   subscriber_->unwatch(layout::channel_of(key.view()), here->index());
 }
 
+asio::awaitable<bool> RedisStore::publish_named(std::string name, std::string payload) {
+  NodeSet* nodes = nodes_here();
+  if (!nodes) co_return false;
+  const std::string channel = layout::named_channel_of(name);
+  ExecResult r = co_await call_script(*nodes, scripts_.publish_named, Keys{channel},
+                                      [&](Command& w) { w.arg(payload); }, options_.timeout);
+  co_return script_reply(r) == ScriptReply::ok;
+}
+
+void RedisStore::listen_named(std::string_view name) {
+  runtime::EventThread* here = runtime::EventThread::current();
+  PRESENCED_CHECK(here && here->index() < watched_.size(), "a named channel is listened to from a server thread");
+  if (!here || !subscriber_) return;
+  subscriber_->watch(layout::named_channel_of(name), here->index());
+}
+
+void RedisStore::unlisten_named(std::string_view name) {
+  runtime::EventThread* here = runtime::EventThread::current();
+  if (!here || !subscriber_) return;
+  subscriber_->unwatch(layout::named_channel_of(name), here->index());
+}
+
 void RedisStore::heard(std::size_t owner, std::string_view channel, std::string_view payload) {
   if (!threads_ || owner >= threads_->size()) return;
+  if (const std::string_view name = layout::name_of_named_channel(channel); !name.empty()) {
+    // Not a record's: the named channel's listener (fanout::NamedChannels) reads it.
+    asio::post((*threads_)[owner].executor(), [this, name = std::string(name), payload = std::string(payload)] {
+      if (named_) named_->on_named_message(name, payload);
+    });
+    return;
+  }
   asio::post((*threads_)[owner].executor(), [this, channel = std::string(channel), payload = std::string(payload)] {
     std::optional<presence::RecordRef> record;
     RoomMirror* mirror = mirror_of_channel(channel, record);
@@ -799,6 +828,12 @@ void RedisStore::heard(std::size_t owner, std::string_view channel, std::string_
 
 void RedisStore::listening(std::size_t owner, std::string_view channel, bool on) {
   if (!threads_ || owner >= threads_->size()) return;
+  if (const std::string_view name = layout::name_of_named_channel(channel); !name.empty()) {
+    asio::post((*threads_)[owner].executor(), [this, name = std::string(name), on] {
+      if (named_) named_->on_named_listening(name, on);
+    });
+    return;
+  }
   asio::post((*threads_)[owner].executor(), [this, channel = std::string(channel), on] {
     std::optional<presence::RecordRef> record;
     RoomMirror* mirror = mirror_of_channel(channel, record);

@@ -77,6 +77,11 @@ class RedisStore final : public PresenceStore, private NoticeSink {
   void stop() override;
   bool ready() const override;
   void set_observer(ChangeObserver* observer) override { observer_ = observer; }
+  // PUBLISH (SPUBLISH on a cluster, in the name's slot) on presenced_named:{<name>}.
+  boost::asio::awaitable<bool> publish_named(std::string name, std::string payload) override;
+  void listen_named(std::string_view name) override;
+  void unlisten_named(std::string_view name) override;
+  bool spans_nodes() const override { return true; }
 
  private:
   // A watched record's mirror, on the thread that watches it (touched there only).

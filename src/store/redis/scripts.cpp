@@ -521,6 +521,14 @@ redis.call("PUBLISH_COMMAND", "presenced:{" .. KEYS[1] .. "}", ARGV[2])
 return REPLY_ok
 )LUA";
 
+// KEYS[1] a named channel's Redis channel (layout::named_channel_of), passed as a key so
+// that a cluster routes the call to the channel's slot, where SPUBLISH must run. ARGV[1]
+// the payload. Reads and writes nothing.
+constexpr std::string_view kPublishNamed = R"LUA(
+redis.call("PUBLISH_COMMAND", KEYS[1], ARGV[1])
+return REPLY_ok
+)LUA";
+
 void replace_all(std::string& text, std::string_view placeholder, std::string_view with) {
   for (auto at = text.find(placeholder); at != std::string::npos; at = text.find(placeholder, at + with.size())) {
     text.replace(at, placeholder.size(), with);
@@ -576,6 +584,7 @@ Scripts make_scripts(std::size_t max_tabs_per_record, std::size_t max_tabs_per_u
       .unregister = make("unregister", publish, kUnregister),
       .saved = make("saved", publish, kSaved),
       .expired = make("expired", publish, kExpired),
+      .publish_named = make("publish_named", publish, kPublishNamed),
   };
 }
 

@@ -21,7 +21,7 @@ struct Script {
 // are renewals, which never look at the limits). `sharded`: on a cluster, changes are
 // published with SPUBLISH, on the record's slot, instead of PUBLISH.
 struct Scripts {
-  Script heartbeat, viewers, viewers_many, room, due, size, tabs, remove_user, unregister, saved, expired;
+  Script heartbeat, viewers, viewers_many, room, due, size, tabs, remove_user, unregister, saved, expired, publish_named;
 };
 
 // With webhooks, a record's occupancy marker (notice.hpp) is given the TTL and this at a
