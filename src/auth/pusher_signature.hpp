@@ -22,4 +22,11 @@ bool pusher_channel_auth_valid(std::string_view key, std::string_view secret, st
                                std::string_view socket_id, std::string_view channel,
                                std::string_view channel_data = {});
 
+// User authentication (pusher:signin): `auth` = "<app key>:<signature>" over
+// "<socket id>::user::<user data>", the user data as the backend serialized it (the
+// `pusher` SDK's authenticateUser, Laravel's Broadcast::resolveAuthenticatedUser).
+std::string pusher_user_signature(std::string_view secret, std::string_view socket_id, std::string_view user_data);
+bool pusher_user_auth_valid(std::string_view key, std::string_view secret, std::string_view auth,
+                            std::string_view socket_id, std::string_view user_data);
+
 }  // namespace presenced::auth

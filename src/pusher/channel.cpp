@@ -13,6 +13,12 @@ bool name_char(char c) {
 }  // namespace
 
 ChannelKind channel_kind(std::string_view name) {
+  if (name.starts_with(kUserChannelPrefix)) {
+    const std::string_view id = name.substr(kUserChannelPrefix.size());
+    return id.empty() || name.size() > kMaxChannelBytes || !std::all_of(id.begin(), id.end(), name_char)
+               ? ChannelKind::invalid
+               : ChannelKind::user;
+  }
   if (name.empty() || name.size() > kMaxChannelBytes || !std::all_of(name.begin(), name.end(), name_char)) {
     return ChannelKind::invalid;
   }

@@ -1,6 +1,7 @@
 #pragma once
 // Pusher's channel names and kinds: at most 164 characters of A-Z a-z 0-9 _ - = @ , . ;
-// (Pusher's own rule), the prefix saying who may subscribe. `private-encrypted-` channels
+// (Pusher's own rule), the prefix saying who may subscribe; and the channel Pusher gives a
+// signed-in user, "#server-to-user-<id>" (the id: the same characters). `private-encrypted-` channels
 // are not offered (the issue makes them optional): they are refused by name.
 
 #include <cstddef>
@@ -16,7 +17,10 @@ enum class ChannelKind {
   private_,   // "private-": a signature from the app
   presence,   // "presence-": a signature over the member's channel_data
   encrypted,  // "private-encrypted-": not offered
+  user,       // "#server-to-user-<user id>": the signed-in user's own (pusher:signin)
 };
+
+inline constexpr std::string_view kUserChannelPrefix = "#server-to-user-";
 
 ChannelKind channel_kind(std::string_view name);
 

@@ -1,6 +1,7 @@
 #include "pusher/frame.hpp"
 
 #include "presence/json_text.hpp"
+#include "pusher/channel.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
@@ -99,6 +100,17 @@ FrameStatus read_frame(std::string_view text, ClientFrame& out, std::string& err
     case FrameEvent::unknown: return FrameStatus::ok;
   }
   return FrameStatus::ok;
+}
+
+std::optional<std::string> signin_user_id(std::string_view user_data) {
+  boost::system::error_code ec;
+  const boost::json::value v = boost::json::parse(user_data, ec);
+  const boost::json::object* o = ec ? nullptr : v.if_object();
+  const boost::json::value* id = o ? o->if_contains("id") : nullptr;
+  if (!id || !id->is_string()) return std::nullopt;
+  std::string out(id->get_string().data(), id->get_string().size());
+  if (channel_kind(std::string(kUserChannelPrefix) + out) != ChannelKind::user) return std::nullopt;
+  return out;
 }
 
 std::string event_frame(std::string_view event, std::string_view channel, std::string_view data) {

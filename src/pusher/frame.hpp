@@ -5,6 +5,7 @@
 // except pusher:error, whose data is an object (what pusher-js and Pusher itself do).
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -31,6 +32,10 @@ enum class FrameStatus {
 };
 
 FrameStatus read_frame(std::string_view text, ClientFrame& out, std::string& error);
+
+// The user's id in pusher:signin's user_data: a JSON object whose "id" is a string that
+// can name the user's channel (channel.hpp, "#server-to-user-<id>"); none otherwise.
+std::optional<std::string> signin_user_id(std::string_view user_data);
 
 // {"event":..,"channel":..,"data":"<data, JSON-encoded>"}; no channel when empty.
 std::string event_frame(std::string_view event, std::string_view channel, std::string_view data);

@@ -157,13 +157,30 @@ void BasicPusherSession<Socket>::handle(std::string_view text) {
     case FrameEvent::subscribe: on_subscribe(f); break;
     case FrameEvent::unsubscribe: on_unsubscribe(f); break;
     case FrameEvent::client_event: on_client_event(f); break;
-    case FrameEvent::signin:
-      send(error_frame(0, "pusher:signin is not offered by this server yet."));
-      break;
+    case FrameEvent::signin: on_signin(f); break;
     case FrameEvent::unknown:
       send(error_frame(0, "Unknown event \"" + std::string(presence::utf8_prefix(f.name, 64)) + "\"."));
       break;
   }
+}
+
+template <class Socket>
+void BasicPusherSession<Socket>::on_signin(const ClientFrame& f) {
+  if (!user_id_.empty()) return send(error_frame(4009, "This connection is signed in already."));
+  // f.channel_data holds user_data, signed as the backend serialized it.
+  if (!auth::pusher_user_auth_valid(app_->key, app_->secret, f.auth, socket_id_, f.channel_data)) {
+    return send(error_frame(4009, "Invalid signature: the auth does not sign this socket and user_data."));
+  }
+  auto id = signin_user_id(f.channel_data);
+  if (!id) {
+    return send(error_frame(4009, "The user_data is a JSON object with a string id of at most 148 characters "
+                                  "of A-Z a-z 0-9 _ - = @ , . ;"));
+  }
+  user_id_ = std::move(*id);
+  std::string data = R"({"user_data":)";
+  presence::append_json_string(data, f.channel_data);
+  data.push_back('}');
+  send(event_frame("pusher:signin_success", "", data));
 }
 
 template <class Socket>
@@ -183,6 +200,11 @@ void BasicPusherSession<Socket>::on_subscribe(const ClientFrame& f) {
   if (kind == ChannelKind::encrypted) return refuse("UnsupportedChannel", "Encrypted channels are not offered.", 400);
   if (kind == ChannelKind::presence) {
     return refuse("UnsupportedChannel", "Presence channels are not offered by this server yet.", 400);
+  }
+  if (kind == ChannelKind::user &&
+      (user_id_.empty() || std::string_view(f.channel).substr(kUserChannelPrefix.size()) != user_id_)) {
+    return refuse("AuthError", "A user's channel is for that user's connections, once signed in (pusher:signin).",
+                  403);
   }
   if (kind == ChannelKind::private_ &&
       !auth::pusher_channel_auth_valid(app_->key, app_->secret, f.auth, socket_id_, f.channel)) {

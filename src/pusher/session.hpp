@@ -61,6 +61,7 @@ class BasicPusherSession final : public SessionBase, public std::enable_shared_f
   void read_next();
   void on_read(boost::beast::error_code ec);
   void handle(std::string_view text);
+  void on_signin(const ClientFrame& f);
   void on_subscribe(const ClientFrame& f);
   void on_unsubscribe(const ClientFrame& f);
   void on_client_event(const ClientFrame& f);
@@ -80,6 +81,7 @@ class BasicPusherSession final : public SessionBase, public std::enable_shared_f
   const App* app_;
   std::uint64_t id_;
   std::string socket_id_;  // "<node>.<id>"
+  std::string user_id_;    // once signed in (pusher:signin)
   std::chrono::steady_clock::time_point last_heard_;
   http::ConnectionSlot slot_;
   std::unique_ptr<service::Timer> close_timer_;

@@ -46,6 +46,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   }
 
+  if (const auto id = signin_user_id(input)) {  // an id that names the user's channel
+    if (id->empty() || channel_kind(std::string(kUserChannelPrefix) + *id) != ChannelKind::user) __builtin_trap();
+  }
+
   const ChannelKind kind = channel_kind(input);
   if (kind != ChannelKind::invalid && (input.empty() || input.size() > kMaxChannelBytes)) __builtin_trap();
   if (kind != ChannelKind::invalid && !is_json(subscription_error_frame(input, "AuthError", input, 401))) __builtin_trap();

@@ -59,6 +59,21 @@ TEST(PusherChannel, KindsByPrefixAndPushersNameRule) {
   EXPECT_TRUE(allows_client_events(ChannelKind::private_));
   EXPECT_TRUE(allows_client_events(ChannelKind::presence));
   EXPECT_FALSE(allows_client_events(ChannelKind::public_));
+  EXPECT_FALSE(allows_client_events(ChannelKind::user));
+}
+
+TEST(PusherChannel, AUsersChannelNamesAnIdOfChannelCharacters) {
+  EXPECT_EQ(channel_kind("#server-to-user-42"), ChannelKind::user);
+  EXPECT_EQ(channel_kind("#server-to-user-a_-=@,.;Z9"), ChannelKind::user);
+  EXPECT_EQ(channel_kind("#server-to-user-" + std::string(148, 'a')), ChannelKind::user);
+  for (const std::string& bad : std::vector<std::string>{"#server-to-user-", "#server-to-user-a b", "#other",
+                                                          "#server-to-user-" + std::string(149, 'a')}) {
+    EXPECT_EQ(channel_kind(bad), ChannelKind::invalid) << bad;
+  }
+  EXPECT_EQ(signin_user_id(R"({"id":"u-42","user_info":{"name":"Alice"}})"), "u-42");
+  for (const char* bad : {"", "[]", "{}", R"({"id":42})", R"({"id":""})", R"({"id":"a b"})", R"({"id":null})", "{"}) {
+    EXPECT_FALSE(signin_user_id(bad)) << bad;
+  }
 }
 
 TEST(PusherFrame, ReadsWhatPusherJsSends) {

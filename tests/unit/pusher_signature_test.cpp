@@ -35,6 +35,17 @@ TEST(PusherSignature, APresenceChannelSignsItsChannelData) {
                                          R"({"user_id":"11","user_info":{"name":"Mr. Channels"}})"));
 }
 
+// printed by the same SDK's authenticateUser("1234.1234", {id: "12345"}) (pusher:signin)
+TEST(PusherSignature, ASigninIsSignedAsThePusherSdkSignsIt) {
+  constexpr std::string_view kUserData = R"({"id":"12345"})";
+  constexpr std::string_view kUserAuth =
+      "278d425bdf160c739803:4708d583dada6a56435fb8bc611c77c359a31eebde13337c16ab43aa6de336ba";
+  EXPECT_EQ(std::string(kKey) + ":" + pusher_user_signature(kSecret, "1234.1234", kUserData), kUserAuth);
+  EXPECT_TRUE(pusher_user_auth_valid(kKey, kSecret, kUserAuth, "1234.1234", kUserData));
+  EXPECT_FALSE(pusher_user_auth_valid(kKey, kSecret, kUserAuth, "1234.1235", kUserData));
+  EXPECT_FALSE(pusher_user_auth_valid(kKey, kSecret, kUserAuth, "1234.1234", R"({"id":"12346"})"));
+}
+
 TEST(PusherSignature, AnAuthForAnotherSocketChannelKeyOrSecretIsRefused) {
   EXPECT_FALSE(pusher_channel_auth_valid(kKey, kSecret, kPrivateAuth, "1234.1235", "private-foobar"));
   EXPECT_FALSE(pusher_channel_auth_valid(kKey, kSecret, kPrivateAuth, "1234.1234", "private-foobaz"));
