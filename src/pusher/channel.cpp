@@ -12,12 +12,14 @@ bool name_char(char c) {
 
 }  // namespace
 
+bool is_user_id(std::string_view id) {
+  return !id.empty() && id.size() <= kMaxChannelBytes - kUserChannelPrefix.size() &&
+         std::all_of(id.begin(), id.end(), name_char);
+}
+
 ChannelKind channel_kind(std::string_view name) {
   if (name.starts_with(kUserChannelPrefix)) {
-    const std::string_view id = name.substr(kUserChannelPrefix.size());
-    return id.empty() || name.size() > kMaxChannelBytes || !std::all_of(id.begin(), id.end(), name_char)
-               ? ChannelKind::invalid
-               : ChannelKind::user;
+    return is_user_id(name.substr(kUserChannelPrefix.size())) ? ChannelKind::user : ChannelKind::invalid;
   }
   if (name.empty() || name.size() > kMaxChannelBytes || !std::all_of(name.begin(), name.end(), name_char)) {
     return ChannelKind::invalid;

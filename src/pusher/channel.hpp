@@ -21,6 +21,12 @@ enum class ChannelKind {
 };
 
 inline constexpr std::string_view kUserChannelPrefix = "#server-to-user-";
+// Where a user's signed-in sockets hear terminate_connections: no client may subscribe to
+// it, nor trigger on it (channel_kind() calls it invalid).
+inline constexpr std::string_view kTerminatePrefix = "#terminate-";
+
+// Whether `id` may be a signed-in user's (the characters of a channel name, at most 148).
+bool is_user_id(std::string_view id);
 
 ChannelKind channel_kind(std::string_view name);
 

@@ -109,7 +109,7 @@ std::optional<std::string> signin_user_id(std::string_view user_data) {
   const boost::json::value* id = o ? o->if_contains("id") : nullptr;
   if (!id || !id->is_string()) return std::nullopt;
   std::string out(id->get_string().data(), id->get_string().size());
-  if (channel_kind(std::string(kUserChannelPrefix) + out) != ChannelKind::user) return std::nullopt;
+  if (!is_user_id(out)) return std::nullopt;
   return out;
 }
 

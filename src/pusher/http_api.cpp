@@ -3,6 +3,7 @@
 #include "auth/pusher_api_signature.hpp"
 #include "presence/json_text.hpp"
 #include "pusher/api_body.hpp"
+#include "pusher/channel.hpp"
 #include "pusher/frame.hpp"
 #include "pusher/session.hpp"
 
@@ -67,7 +68,14 @@ boost::asio::awaitable<void> HttpApi::handle(http::Method method, std::string_vi
     co_await trigger(*app, body, batch, res);
     co_return;
   }
-  // Channel queries and terminate_connections come with presence channels (docs/pusher.md).
+  if (rest.starts_with("users/")) {
+    // users/{user}/terminate_connections ("users/terminate_connections" names no user: "")
+    constexpr std::size_t kAround = std::string_view("users//terminate_connections").size();
+    const std::string_view user = rest.size() < kAround ? std::string_view() : rest.substr(6, rest.size() - kAround);
+    co_await terminate(*app, user, res);
+    co_return;
+  }
+  // Channel queries come with presence channels (docs/pusher.md).
   error(res, 501, "This endpoint of the Pusher HTTP API is not served yet.");
 }
 
@@ -101,6 +109,23 @@ boost::asio::awaitable<void> HttpApi::trigger(const App& app, std::string_view b
         co_return;
       }
     }
+  }
+  res.status = 200;
+  res.content_type = "application/json";
+  res.body.assign("{}");
+}
+
+boost::asio::awaitable<void> HttpApi::terminate(const App& app, std::string_view user_id, http::Response& res) {
+  if (!is_user_id(user_id)) {
+    error(res, 400, "A user id is at most 148 characters of A-Z a-z 0-9 _ - = @ , . ;");
+    co_return;
+  }
+  // Every socket signed in as the user, on every node, hears it (session.hpp's UserLine).
+  const bool sent = co_await channels_.publish_acknowledged(
+      channel_key(app, std::string(kTerminatePrefix) + std::string(user_id)), std::make_shared<const std::string>());
+  if (!sent) {
+    error(res, 503, "The termination could not be sent to the other nodes: the store is unreachable.");
+    co_return;
   }
   res.status = 200;
   res.content_type = "application/json";

@@ -29,6 +29,8 @@ class HttpApi final : public http::MountedApi {
 
  private:
   boost::asio::awaitable<void> trigger(const App& app, std::string_view body, bool batch, http::Response& res);
+  // POST /apps/{id}/users/{user}/terminate_connections: every socket signed in as the user.
+  boost::asio::awaitable<void> terminate(const App& app, std::string_view user_id, http::Response& res);
 
   const Apps& apps_;
   fanout::NamedChannels& channels_;

@@ -177,10 +177,19 @@ void BasicPusherSession<Socket>::on_signin(const ClientFrame& f) {
                                   "of A-Z a-z 0-9 _ - = @ , . ;"));
   }
   user_id_ = std::move(*id);
+  ctx_.channels.subscribe(ctx_.thread, user_line_, channel_key(*app_, std::string(kTerminatePrefix) + user_id_));
   std::string data = R"({"user_data":)";
   presence::append_json_string(data, f.channel_data);
   data.push_back('}');
   send(event_frame("pusher:signin_success", "", data));
+}
+
+template <class Socket>
+void BasicPusherSession<Socket>::terminated() {
+  if (ended_ || closing_) return;
+  // 4009: pusher-js does not reconnect (the user was signed out by the app).
+  send(error_frame(4009, "The app terminated this user's connections."));
+  close_soon(4009, "terminated by the app");
 }
 
 template <class Socket>
@@ -328,6 +337,9 @@ void BasicPusherSession<Socket>::release() {
   for (const std::string& channel : channels_) ctx_.channels.unsubscribe(ctx_.thread, *this, channel_key(*app_, channel));
   channels_.clear();
   waiting_.clear();
+  if (!user_id_.empty()) {
+    ctx_.channels.unsubscribe(ctx_.thread, user_line_, channel_key(*app_, std::string(kTerminatePrefix) + user_id_));
+  }
 }
 
 template class BasicPusherSession<websocket::PlainSocket>;

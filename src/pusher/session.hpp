@@ -75,6 +75,17 @@ class BasicPusherSession final : public SessionBase, public std::enable_shared_f
   void close_soon(std::uint16_t code, const char* reason, bool discard_queue = false);
   void release();
 
+  // The signed-in user's line to terminate_connections (a subscriber of its own, so that
+  // its message cannot be taken for a channel's).
+  struct UserLine final : fanout::Subscriber {
+    explicit UserLine(BasicPusherSession& s) : session(s) {}
+    std::uint64_t subscriber_id() const override { return session.id_; }
+    void push_presence(std::shared_ptr<const fanout::PresenceEvent>, std::uint32_t) override {}
+    void push_text(std::shared_ptr<const std::string>) override { session.terminated(); }
+    BasicPusherSession& session;
+  };
+  void terminated();
+
   Socket ws_;
   boost::beast::flat_buffer buffer_;
   const PusherContext& ctx_;
@@ -82,6 +93,7 @@ class BasicPusherSession final : public SessionBase, public std::enable_shared_f
   std::uint64_t id_;
   std::string socket_id_;  // "<node>.<id>"
   std::string user_id_;    // once signed in (pusher:signin)
+  UserLine user_line_{*this};
   std::chrono::steady_clock::time_point last_heard_;
   http::ConnectionSlot slot_;
   std::unique_ptr<service::Timer> close_timer_;

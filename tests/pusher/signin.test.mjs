@@ -91,3 +91,31 @@ test("a bad signin, bad user data and another user's channel are refused; the so
   await raw.event('pusher:pong');
   raw.close();
 });
+
+test("terminateUserConnections() closes the user's sockets on every node with 4009, and no one else's", async () => {
+  const onA = signingIn(a, { id: 'leaver' }), onB = signingIn(b, { id: 'leaver' }), stays = signingIn(a, { id: 'stayer' });
+  await Promise.all([signedIn(onA), signedIn(onB), signedIn(stays)]);
+  const closedWith = (p) => new Promise((resolve) => p.connection.bind('error', (e) => {
+    if (e?.data?.code) resolve(e.data.code);
+  }));
+  const codes = Promise.all([closedWith(onA), closedWith(onB)]);
+  const response = await signer(b).terminateUserConnections('leaver');
+  assert.equal(response.status, 200);
+  assert.deepEqual(await codes, [4009, 4009]);
+  const deadline = Date.now() + 10_000;
+  while ((onA.connection.state !== 'disconnected' || onB.connection.state !== 'disconnected') && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.equal(onA.connection.state, 'disconnected', 'pusher-js does not reconnect after 4009');
+  assert.equal(onB.connection.state, 'disconnected');
+  assert.equal(stays.connection.state, 'connected');
+});
+
+test('terminate_connections refuses a user id no socket can hold, and an unsigned request', async () => {
+  const bad = await signer(a).post({ path: '/users/has%20space/terminate_connections', body: {} }).catch((e) => e);
+  assert.equal(bad.status, 400);
+  const wrong = signer(a);
+  wrong.config.token.secret = 'not-the-secret';
+  const unsigned = await wrong.terminateUserConnections('u-1').catch((e) => e);
+  assert.equal(unsigned.status, 401);
+});
