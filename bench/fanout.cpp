@@ -197,25 +197,7 @@ int latency(const Options& o) {
   reader.run(done);
   trigger.join();
 
-  std::vector<double> last, all;
-  std::size_t missing = 0;
-  for (std::size_t t = 0; t < o.trials; ++t) {
-    std::int64_t latest = 0;
-    for (std::int64_t at : arrivals[t]) {
-      if (at == 0) {
-        ++missing;
-        continue;
-      }
-      all.push_back(static_cast<double>(at - triggered[t]) / 1000.0);
-      latest = std::max(latest, at);
-    }
-    if (latest) last.push_back(static_cast<double>(latest - triggered[t]) / 1000.0);
-  }
-  std::printf("subscribers %zu, changes %zu, deliveries missing %zu\n", o.subscribers, o.trials, missing);
-  std::printf("last subscriber: p50 %.1f ms  p99 %.1f ms  max %.1f ms\n", percentile(last, 50), percentile(last, 99),
-              percentile(last, 100));
-  std::printf("every delivery:  p50 %.1f ms  p99 %.1f ms\n", percentile(all, 50), percentile(all, 99));
-  return missing == 0 ? 0 : 1;
+  return print_latency(arrivals, triggered, o.subscribers, "changes") == 0 ? 0 : 1;
 }
 
 int idle(const Options& o) {

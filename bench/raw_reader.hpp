@@ -12,7 +12,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -98,5 +100,31 @@ class RawReader {
   bool poll_;  // spin instead of sleeping in epoll_wait
   std::vector<Fd> fds_;
 };
+
+// What a latency run prints, from `arrivals[k][socket]` (0: never arrived) and the time
+// each of the `what` (changes, events) was sent: the time to the last socket and to every
+// socket. The number of deliveries missing.
+inline std::size_t print_latency(const std::vector<std::vector<std::int64_t>>& arrivals,
+                                 const std::vector<std::int64_t>& sent, std::size_t sockets, const char* what) {
+  std::vector<double> last, all;
+  std::size_t missing = 0;
+  for (std::size_t t = 0; t < arrivals.size(); ++t) {
+    std::int64_t latest = 0;
+    for (std::int64_t at : arrivals[t]) {
+      if (at == 0) {
+        ++missing;
+        continue;
+      }
+      all.push_back(static_cast<double>(at - sent[t]) / 1000.0);
+      latest = std::max(latest, at);
+    }
+    if (latest) last.push_back(static_cast<double>(latest - sent[t]) / 1000.0);
+  }
+  std::printf("subscribers %zu, %s %zu, deliveries missing %zu\n", sockets, what, arrivals.size(), missing);
+  std::printf("last subscriber: p50 %.1f ms  p99 %.1f ms  max %.1f ms\n", percentile(last, 50), percentile(last, 99),
+              percentile(last, 100));
+  std::printf("every delivery:  p50 %.1f ms  p99 %.1f ms\n", percentile(all, 50), percentile(all, 99));
+  return missing;
+}
 
 }  // namespace bench

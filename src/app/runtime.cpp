@@ -83,7 +83,6 @@ Runtime::Runtime(const ServeConfig& config, std::size_t max_connections, boost::
                  .max_body_bytes = config.max_body_bytes,
                  .cors_origins = config.cors_origins,
                  .server_key = config.server_key,
-                 .pusher = !config.pusher_apps.empty(),
                  .pusher_api = config.pusher_apps.empty() ? nullptr : &pusher_api_},
                 service_, codec_, clock_),
       contexts_([&] {

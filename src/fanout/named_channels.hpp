@@ -49,7 +49,6 @@ class NamedChannels final : private store::NamedMessageObserver {
   boost::asio::awaitable<bool> publish_acknowledged(std::string name, std::shared_ptr<const std::string> text,
                                                     SocketRef except = {});
 
-  std::uint32_t node() const { return node_; }
   // The subscriptions of this node (for /metrics and the channel info of the HTTP API).
   std::size_t subscriptions() const { return subscriptions_.load(std::memory_order_relaxed); }
 

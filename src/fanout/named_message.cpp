@@ -5,16 +5,19 @@
 namespace presenced::fanout {
 namespace {
 
-// A decimal number of digits only (no sign, no leading zero but "0") up to `end`, with
-// `in` moved past it and `end`; false, `in` untouched, otherwise.
+// `digits` as a decimal number: digits only (no sign, no leading zero but "0"), in range.
+template <typename Number>
+bool read_decimal(std::string_view digits, Number& out) {
+  if (digits.empty() || (digits.size() > 1 && digits.front() == '0')) return false;
+  const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), out);
+  return ec == std::errc() && ptr == digits.data() + digits.size();
+}
+
+// A decimal number up to `end`, with `in` moved past it and `end`; false otherwise.
 template <typename Number>
 bool take_number(std::string_view& in, char end, Number& out) {
   const auto stop = in.find(end);
-  if (stop == std::string_view::npos || stop == 0) return false;
-  const std::string_view digits = in.substr(0, stop);
-  if (digits.size() > 1 && digits.front() == '0') return false;
-  const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), out);
-  if (ec != std::errc() || ptr != digits.data() + digits.size()) return false;
+  if (stop == std::string_view::npos || !read_decimal(in.substr(0, stop), out)) return false;
   in.remove_prefix(stop + 1);
   return true;
 }
@@ -23,11 +26,7 @@ bool take_number(std::string_view& in, char end, Number& out) {
 
 std::optional<SocketRef> parse_socket_id(std::string_view socket_id) {
   SocketRef ref;
-  std::string_view in = socket_id;
-  if (!take_number(in, '.', ref.node) || in.empty() || in.front() == '+' || in.front() == '-') return std::nullopt;
-  if (in.size() > 1 && in.front() == '0') return std::nullopt;
-  const auto [ptr, ec] = std::from_chars(in.data(), in.data() + in.size(), ref.id);
-  if (ec != std::errc() || ptr != in.data() + in.size()) return std::nullopt;
+  if (!take_number(socket_id, '.', ref.node) || !read_decimal(socket_id, ref.id)) return std::nullopt;
   return ref;
 }
 

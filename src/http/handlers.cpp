@@ -84,7 +84,7 @@ bool PresenceHandlers::cors(std::string_view origin, Response& res) const {
 bool PresenceHandlers::admit(const RequestHead& head, auth::Authenticator& authenticator, Exchange& ex,
                              Response& res) {
   ex.route = match_route(head.method, head.target, options_.dev, server_key_.configured(),
-                         options_.pusher || options_.pusher_api);
+                         options_.pusher_api != nullptr);
   const RouteMatch& m = ex.route;
   if (m.route == Route::not_found) {
     envelope::error(res, 404, "Not found.");
@@ -120,11 +120,7 @@ bool PresenceHandlers::admit(const RequestHead& head, auth::Authenticator& authe
   // The Pusher endpoint's sockets are anonymous: its channels carry their own signatures.
   if (m.route == Route::pusher_websocket) return true;
   // The Pusher HTTP API checks its own signatures (which cover the body): only its size here.
-  if (m.route == Route::pusher_api) {
-    if (!options_.pusher_api) {
-      envelope::error(res, 404, "Not found.");
-      return false;
-    }
+  if (m.route == Route::pusher_api) {  // routed only when there is one
     if (head.content_length && *head.content_length > max_body_bytes(m.route)) {
       envelope::body_too_large(res, max_body_bytes(m.route));
       res.close = true;

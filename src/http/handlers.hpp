@@ -61,8 +61,9 @@ struct HandlerOptions {
   std::size_t max_body_bytes = 64 * 1024;
   std::vector<std::string> cors_origins;  // exact origins ("https://app.example.com"); empty: no CORS
   std::string server_key;  // the bearer secret of /api/v1/server/*; empty: no server API
-  bool pusher = false;     // the Pusher endpoint exists (--pusher-app)
-  MountedApi* pusher_api = nullptr;  // with it: the Pusher HTTP API (/apps/...)
+  // With --pusher-app: the Pusher HTTP API (/apps/...); the Pusher WebSocket (/app/{key})
+  // is routed when it is set.
+  MountedApi* pusher_api = nullptr;
 };
 
 class PresenceHandlers {
@@ -82,8 +83,7 @@ class PresenceHandlers {
   std::size_t max_body_bytes() const { return options_.max_body_bytes; }
   // A route's own limit (the Pusher API's batches are larger than presence bodies).
   std::size_t max_body_bytes(Route route) const {
-    return route == Route::pusher_api && options_.pusher_api ? options_.pusher_api->max_body_bytes()
-                                                             : options_.max_body_bytes;
+    return route == Route::pusher_api ? options_.pusher_api->max_body_bytes() : options_.max_body_bytes;
   }
 
   // Runs the endpoint on the body.

@@ -21,6 +21,13 @@ void error(http::Response& res, unsigned status, std::string_view message) {
   res.body.push_back('}');
 }
 
+// Pusher's success: 200 with an empty object.
+void accepted(http::Response& res) {
+  res.status = 200;
+  res.content_type = "application/json";
+  res.body.assign("{}");
+}
+
 }  // namespace
 
 HttpApi::HttpApi(const Apps& apps, fanout::NamedChannels& channels, const presence::Clock& clock)
@@ -110,9 +117,7 @@ boost::asio::awaitable<void> HttpApi::trigger(const App& app, std::string_view b
       }
     }
   }
-  res.status = 200;
-  res.content_type = "application/json";
-  res.body.assign("{}");
+  accepted(res);
 }
 
 boost::asio::awaitable<void> HttpApi::terminate(const App& app, std::string_view user_id, http::Response& res) {
@@ -127,9 +132,7 @@ boost::asio::awaitable<void> HttpApi::terminate(const App& app, std::string_view
     error(res, 503, "The termination could not be sent to the other nodes: the store is unreachable.");
     co_return;
   }
-  res.status = 200;
-  res.content_type = "application/json";
-  res.body.assign("{}");
+  accepted(res);
 }
 
 }  // namespace presenced::pusher

@@ -177,11 +177,16 @@ void BasicPusherSession<Socket>::on_signin(const ClientFrame& f) {
                                   "of A-Z a-z 0-9 _ - = @ , . ;"));
   }
   user_id_ = std::move(*id);
-  ctx_.channels.subscribe(ctx_.thread, user_line_, channel_key(*app_, std::string(kTerminatePrefix) + user_id_));
+  ctx_.channels.subscribe(ctx_.thread, user_line_, terminate_key());
   std::string data = R"({"user_data":)";
   presence::append_json_string(data, f.channel_data);
   data.push_back('}');
   send(event_frame("pusher:signin_success", "", data));
+}
+
+template <class Socket>
+std::string BasicPusherSession<Socket>::terminate_key() const {
+  return channel_key(*app_, std::string(kTerminatePrefix) + user_id_);
 }
 
 template <class Socket>
@@ -338,7 +343,7 @@ void BasicPusherSession<Socket>::release() {
   channels_.clear();
   waiting_.clear();
   if (!user_id_.empty()) {
-    ctx_.channels.unsubscribe(ctx_.thread, user_line_, channel_key(*app_, std::string(kTerminatePrefix) + user_id_));
+    ctx_.channels.unsubscribe(ctx_.thread, user_line_, terminate_key());
   }
 }
 

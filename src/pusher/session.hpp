@@ -85,6 +85,7 @@ class BasicPusherSession final : public SessionBase, public std::enable_shared_f
     BasicPusherSession& session;
   };
   void terminated();
+  std::string terminate_key() const;  // where the signed-in user's line listens
 
   Socket ws_;
   boost::beast::flat_buffer buffer_;
