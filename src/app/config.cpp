@@ -149,6 +149,11 @@ CommandLine parse_command_line(int argc, char** argv) {
       ->envname("PRESENCED_PUSHER_ACTIVITY_TIMEOUT")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
+  app.add_option("--pusher-record-channel", s.pusher_record_channel,
+                 "the presence channels that are records' presence, {tenant}, {type} and {id} in them; "
+                 "\"\": none (docs/pusher.md)")
+      ->envname("PRESENCED_PUSHER_RECORD_CHANNEL")
+      ->capture_default_str();
   app.add_option("--webhook-url", s.webhook_url,
                  "http(s) URL to POST record.occupied / record.vacated events to (signed; docs/webhooks.md)")
       ->envname("PRESENCED_WEBHOOK_URL");
@@ -241,6 +246,9 @@ CommandLine parse_command_line(int argc, char** argv) {
     if (!pusher::parse_app(text, parsed, error) || !s.pusher_apps.add(std::move(parsed), error)) {
       return fail("--pusher-app: " + error);
     }
+  }
+  if (std::string error; !s.pusher_records.set_pattern(s.pusher_record_channel, error)) {
+    return fail("--pusher-record-channel: " + error);
   }
   if (s.max_tabs_per_user > s.max_tabs_per_record) s.max_tabs_per_user = s.max_tabs_per_record;
   if (s.threads == 0) s.threads = std::max(1u, std::thread::hardware_concurrency());

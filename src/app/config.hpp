@@ -3,6 +3,7 @@
 
 #include "store/redis/redis_url.hpp"
 #include "pusher/apps.hpp"
+#include "pusher/record_channel.hpp"
 #include "webhook/webhook_url.hpp"
 
 #include <cstdint>
@@ -61,6 +62,8 @@ struct ServeConfig {
   std::vector<std::string> pusher_app_texts;  // --pusher-app ID:KEY:SECRET, as given
   pusher::Apps pusher_apps;                   // parsed from them; none: no Pusher endpoint
   std::int64_t pusher_activity_timeout_s = 30;
+  std::string pusher_record_channel{pusher::kDefaultRecordChannel};  // --pusher-record-channel
+  pusher::RecordChannels pusher_records;                              // parsed from it
 };
 
 struct TokenConfig {

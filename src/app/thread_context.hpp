@@ -26,7 +26,7 @@ struct ThreadContext {
         websocket(websocket_options, hub, service, clock, timers, t, authenticator) {
     http.websocket = &websocket;
     if (!apps.empty()) {
-      pusher = std::make_unique<pusher::PusherThread>(pusher_options, apps, channels, timers, t, node);
+      pusher = std::make_unique<pusher::PusherThread>(pusher_options, apps, channels, timers, t, node, service, hub);
       http.pusher = pusher.get();
     }
   }

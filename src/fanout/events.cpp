@@ -223,6 +223,7 @@ std::uint64_t entry_digest(const presence::Viewer& v) {
   // Each string hashed apart and then combined, so that where one ends is part of the digest.
   std::size_t h = boost::hash<std::string_view>{}(v.name);
   boost::hash_combine(h, std::string_view(v.avatar_url));
+  if (v.info) boost::hash_combine(h, std::string_view(v.info->json));
   boost::hash_combine(h, v.tabs);
   boost::hash_combine(h, (unsigned{v.has_dirty_tab} << 0) | (unsigned{v.mode == presence::Mode::edit} << 1) |
                              (unsigned{v.away} << 2) | (unsigned{v.stale} << 3));
@@ -269,7 +270,10 @@ Transitions diff_viewers(const std::vector<SentEntry>& before, const std::vector
     it->second.found = true;
   }
   for (const SentEntry& e : before) {
-    if (!old.find(e.id)->second.found) t.left.push_back(json_id(e.id, e.id_is_number));
+    if (!old.find(e.id)->second.found) {
+      t.left.push_back(json_id(e.id, e.id_is_number));
+      t.left_ids.push_back(e.id);
+    }
   }
   return t;
 }
@@ -278,6 +282,36 @@ Transitions diff_viewers(const std::vector<presence::Viewer>& before, const std:
   std::vector<SentEntry> sent;
   remember_sent(before, sent);
   return diff_viewers(sent, after);
+}
+
+Member member_of(const presence::Viewer& v) {
+  Member m{v.id, {}};
+  if (v.info) {
+    m.info = v.info->json;
+  } else {
+    m.info.reserve(32 + v.id.size() + v.name.size() + v.avatar_url.size());
+    m.info.append(R"({"id":)").append(json_id(v)).append(R"(,"name":)");
+    append_json_string(m.info, v.name);
+    if (!v.avatar_url.empty()) {
+      m.info.append(R"(,"avatar_url":)");
+      append_json_string(m.info, v.avatar_url);
+    }
+    m.info += '}';
+  }
+  return m;
+}
+
+void add_members(PresenceEvent& snapshot, const std::vector<presence::Viewer>& viewers) {
+  snapshot.has_members = true;
+  snapshot.members.reserve(viewers.size());
+  for (const presence::Viewer& v : viewers) snapshot.members.push_back(member_of(v));
+}
+
+void add_members(PresenceEvent& diff, const std::vector<presence::Viewer>& viewers, const Transitions& t) {
+  diff.has_members = true;
+  diff.members.reserve(t.joined.size());
+  for (std::size_t i : t.joined) diff.members.push_back(member_of(viewers[i]));
+  diff.members_left = t.left_ids;
 }
 
 std::string make_saved_event(presence::RecordRef record, const presence::User& by, std::uint32_t lock_version) {

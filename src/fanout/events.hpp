@@ -36,6 +36,15 @@ inline constexpr std::uint32_t kNoLimit = std::numeric_limits<std::uint32_t>::ma
 struct SubscribeOptions {
   bool full = false;               // the whole list on every change, not diffs
   std::uint32_t limit = kNoLimit;  // entries in a list at most (snapshot, full form)
+  bool members = false;            // wants the event's members too (a Pusher presence channel)
+};
+
+// A user as a Pusher presence channel shows them: the id as text ("42" for the number) and
+// user_info, a JSON object's text: the member's own (MemberInfo) or, for a tab of another
+// transport, {"id":..,"name":..,"avatar_url":..} from their token.
+struct Member {
+  std::string id;
+  std::string info;
 };
 
 struct PresenceEvent {
@@ -51,6 +60,11 @@ struct PresenceEvent {
   };
   std::vector<Entry> entries;  // in text order
   std::size_t list_begin = 0, list_end = 0;  // snapshot and full: the viewers array's inside
+
+  // For SubscribeOptions::members, written once for all such receivers (add_members):
+  bool has_members = false;
+  std::vector<Member> members;            // snapshot: everyone (not cut to a limit); diff: who joined
+  std::vector<std::string> members_left;  // diff: who left, ids as text (not who moved: they stay)
 
   using Part = std::pair<std::size_t, std::size_t>;  // [begin, end) of `text`
   // What `receiver_id` is sent: the parts in order, never their own entry, and of a list
@@ -72,6 +86,7 @@ struct Transitions {
   std::vector<std::size_t> updated;  // entries that changed in place, in list order
   std::vector<std::size_t> moved;    // users whose place in the order changed (their first tab left)
   std::vector<std::string> left;     // gone, as JSON ids (42 or "u-42")
+  std::vector<std::string> left_ids; // the same, as text (42 or u-42)
   bool empty() const { return joined.empty() && updated.empty() && moved.empty() && left.empty(); }
 };
 
@@ -107,6 +122,11 @@ std::shared_ptr<PresenceEvent> make_full_event(std::string record_key, presence:
                                                const std::vector<presence::Viewer>& viewers, const Transitions& t);
 std::shared_ptr<PresenceEvent> make_diff_event(std::string record_key, presence::RecordRef record, std::uint64_t seq,
                                                const std::vector<presence::Viewer>& viewers, const Transitions& t);
+
+// Adds the members to a snapshot (everyone in `viewers`) or a diff (who joined and left in `t`).
+void add_members(PresenceEvent& snapshot, const std::vector<presence::Viewer>& viewers);
+void add_members(PresenceEvent& diff, const std::vector<presence::Viewer>& viewers, const Transitions& t);
+Member member_of(const presence::Viewer& v);
 
 std::string make_saved_event(presence::RecordRef record, const presence::User& by, std::uint32_t lock_version);
 

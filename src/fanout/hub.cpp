@@ -44,6 +44,7 @@ struct Hub::Channel {
   std::vector<std::size_t> per_thread;     // subscribers on each thread
   std::size_t total = 0;
   std::size_t full = 0;                    // of them, wanting the full list on every change
+  std::size_t members = 0;                 // of them, wanting members (Pusher presence channels)
   std::vector<SentEntry> current;          // everyone, as last sent: who, and a digest of their entry
   bool known = false;                      // `current` has been read
   std::uint64_t seq = 0;                   // the last change event's number
@@ -55,6 +56,7 @@ struct Hub::Channel {
     std::size_t thread;
     std::uint64_t subscriber;
     std::uint32_t limit;
+    bool members;
   };
   std::vector<Awaiting> awaiting;  // wanting a snapshot
   enum class Phase { idle, reading, window } phase = Phase::idle;
@@ -112,13 +114,13 @@ void Hub::unsubscribe(runtime::EventThread& on, Subscriber& s, presence::RecordR
   auto& list = it->second;
   auto entry = std::find_if(list.begin(), list.end(), [&](const Local::Entry& e) { return e.id == s.subscriber_id(); });
   if (entry == list.end()) return;
-  const bool full = entry->options.full;
+  const SubscribeOptions options = entry->options;
   list.erase(entry);
   if (list.empty()) subscribers.erase(it);
   subscriptions_.fetch_sub(1, std::memory_order_relaxed);
   const std::size_t home = home_of(key);
   asio::post(threads_[home].executor(),
-             [this, home, key = std::move(key), thread, full] { home_unsubscribe(home, key, thread, full); });
+             [this, home, key = std::move(key), thread, options] { home_unsubscribe(home, key, thread, options); });
 }
 
 void Hub::home_subscribe(std::size_t home, std::string key, std::size_t thread, std::uint64_t id,
@@ -134,18 +136,20 @@ void Hub::home_subscribe(std::size_t home, std::string key, std::size_t thread, 
   ++channel.per_thread[thread];
   ++channel.total;
   if (options.full) ++channel.full;
-  channel.awaiting.push_back({thread, id, options.limit});
+  if (options.members) ++channel.members;
+  channel.awaiting.push_back({thread, id, options.limit, options.members});
   if (channel.phase == Channel::Phase::reading) return;  // the read under way answers it
   send_snapshots(it->second, nullptr);
 }
 
-void Hub::home_unsubscribe(std::size_t home, const std::string& key, std::size_t thread, bool full) {
+void Hub::home_unsubscribe(std::size_t home, const std::string& key, std::size_t thread, SubscribeOptions options) {
   auto& channels = local_on(home).channels;
   auto it = channels.find(key);
   if (it == channels.end()) return;
   Channel& channel = *it->second;
   --channel.per_thread[thread];
-  if (full) --channel.full;
+  if (options.full) --channel.full;
+  if (options.members) --channel.members;
   if (--channel.total > 0) return;
   channel.closed = true;
   channel.window->cancel();
@@ -202,7 +206,11 @@ void Hub::recompute(std::shared_ptr<Channel> channel) {
               // Each form is written once, and only when someone wants it.
               const std::uint64_t seq = ++channel->seq;
               std::shared_ptr<const PresenceEvent> diff, full;
-              if (channel->total > channel->full) diff = make_diff_event(channel->key, channel->record, seq, now, t);
+              if (channel->total > channel->full) {
+                auto d = make_diff_event(channel->key, channel->record, seq, now, t);
+                if (channel->members > 0) add_members(*d, now, t);
+                diff = std::move(d);
+              }
               if (channel->full > 0) full = make_full_event(channel->key, channel->record, seq, now, t);
               broadcast(*channel, std::move(diff), std::move(full));
               channel->snapshot.reset();
@@ -247,14 +255,21 @@ void Hub::send_snapshots(const std::shared_ptr<Channel>& from, const std::vector
   Channel& channel = *from;
   if (channel.awaiting.empty()) return;
   std::size_t needed = 0;
-  for (const auto& a : channel.awaiting) needed = std::max(needed, entries_for(a.limit));
+  bool members = false;
+  for (const auto& a : channel.awaiting) {
+    needed = std::max(needed, entries_for(a.limit));
+    members |= a.members;
+  }
   needed = std::min(needed, channel.current.size());
-  if (!channel.snapshot || channel.snapshot->entries.size() < needed) {  // none before the first read
+  if (!channel.snapshot || channel.snapshot->entries.size() < needed ||
+      (members && !channel.snapshot->has_members)) {  // none before the first read
     if (!now) {
       look_again(from);  // its read sends them
       return;
     }
-    channel.snapshot = make_snapshot_event(channel.key, channel.record, channel.seq, *now, needed);
+    auto snapshot = make_snapshot_event(channel.key, channel.record, channel.seq, *now, needed);
+    if (members) add_members(*snapshot, *now);
+    channel.snapshot = std::move(snapshot);
   }
   for (const Channel::Awaiting& a : channel.awaiting) {
     asio::post(threads_[a.thread].executor(), [this, thread = a.thread, id = a.subscriber, key = channel.key,

@@ -90,7 +90,7 @@ class Hub final : public store::ChangeObserver {
   Local& local_on(std::size_t thread);
   std::size_t home_of(const std::string& key) const;
   void home_subscribe(std::size_t home, std::string key, std::size_t thread, std::uint64_t id, SubscribeOptions options);
-  void home_unsubscribe(std::size_t home, const std::string& key, std::size_t thread, bool full);
+  void home_unsubscribe(std::size_t home, const std::string& key, std::size_t thread, SubscribeOptions options);
   std::shared_ptr<Channel> channel_at(std::size_t home, const std::string& key);
   void look_again(const std::shared_ptr<Channel>& channel);
   void recompute(std::shared_ptr<Channel> channel);

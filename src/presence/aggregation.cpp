@@ -21,6 +21,7 @@ void start_viewer(Viewer& v, const Person& user) {
   v.stale = false;
   v.fields.clear();
   v.avatar_url.assign(user.avatar_url);
+  v.info = user.info;
 }
 
 // One more of the user's tabs, in join order.

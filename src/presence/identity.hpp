@@ -3,6 +3,7 @@
 // token cache and every tab the user has open, so a tab costs one pointer, not two strings.
 
 #include "presence/scope.hpp"
+#include "presence/types.hpp"
 
 #include <boost/smart_ptr/intrusive_ptr.hpp>
 #include <boost/smart_ptr/intrusive_ref_counter.hpp>
@@ -24,6 +25,7 @@ struct Person {
   std::string name;
   std::string avatar_url;      // optional `avatar_url` claim: a picture for the avatar row
   bool id_is_number = false;   // echo back as given
+  MemberInfoPtr info;          // a Pusher presence member's user_info (types.hpp); null otherwise
 };
 
 struct User : boost::intrusive_ref_counter<User, boost::thread_safe_counter>, Person {

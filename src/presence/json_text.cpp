@@ -1,5 +1,7 @@
 #include "presence/json_text.hpp"
 
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serializer.hpp>
 
 #include <algorithm>
@@ -12,6 +14,14 @@ void append_json_string(std::string& out, std::string_view s) {
   sr.reset(s);
   char buf[256];
   while (!sr.done()) out.append(sr.read(buf));
+}
+
+bool is_json_object(std::string_view s) {
+  unsigned char arena[4096];
+  boost::json::monotonic_resource memory(arena, sizeof arena);
+  boost::system::error_code ec;
+  const boost::json::value v = boost::json::parse(s, ec, &memory);
+  return !ec && v.is_object();
 }
 
 char* write_count(char* out, const Totals& totals) {

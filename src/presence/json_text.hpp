@@ -23,6 +23,10 @@ inline std::string_view utf8_prefix(std::string_view s, std::size_t max_bytes) {
   return s.substr(0, end);
 }
 
+// Whether `s` is the text of one JSON object (valid UTF-8, nothing after it): what may be
+// passed on verbatim inside another document.
+bool is_json_object(std::string_view s);
+
 // One viewer as the API shows it, in /viewers and in WebSocket events alike:
 // {"id":42,"name":"Alice","tabs":2,"has_dirty_tab":true,"mode":"edit","away":false,
 //  "stale":false,"fields":["title"]}

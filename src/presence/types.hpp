@@ -1,6 +1,9 @@
 #pragma once
 // Presence domain vocabulary. No I/O here: the store and the HTTP layer both speak these types.
 
+#include <boost/smart_ptr/intrusive_ptr.hpp>
+#include <boost/smart_ptr/intrusive_ref_counter.hpp>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -15,6 +18,16 @@ inline std::string_view to_string(Mode m) { return m == Mode::edit ? "edit" : "v
 // Whether the person at a tab is there: the client says idle after a while without input
 // or while the tab is hidden.
 enum class Activity : std::uint8_t { active, idle };
+
+// What a Pusher presence channel's member said of themselves (channel_data's user_info), as
+// JSON object text of at most kMaxMemberInfoBytes, passed on verbatim to the channel's other
+// members. Shared, and null for the tabs of other transports: a tab costs one pointer.
+struct MemberInfo : boost::intrusive_ref_counter<MemberInfo, boost::thread_safe_counter> {
+  explicit MemberInfo(std::string j) : json(std::move(j)) {}
+  std::string json;
+};
+using MemberInfoPtr = boost::intrusive_ptr<const MemberInfo>;
+inline constexpr std::size_t kMaxMemberInfoBytes = 1024;  // Pusher's own limit on user_info
 
 // The version of the record a tab loaded (the host app's lock_version), when it said.
 inline constexpr std::uint32_t kNoLockVersion = UINT32_MAX;
@@ -60,6 +73,7 @@ struct Viewer {
   bool stale = false;      // a tab holds an older version than the latest saved one
   std::vector<std::string> fields;  // the fields their tabs edit, each once, in tab order
   std::string avatar_url;           // from the user's token, when it had one
+  MemberInfoPtr info;               // a Pusher member's user_info, when they have one
 };
 
 // One live tab in full: what support tooling sees (the server API), not the browser.

@@ -1,6 +1,8 @@
 #pragma once
 // The Pusher endpoint's limits and timings.
 
+#include "pusher/record_channel.hpp"
+
 #include <chrono>
 #include <cstddef>
 
@@ -15,6 +17,8 @@ struct PusherOptions {
   std::chrono::seconds activity_timeout{30};  // told to the client; a silent one is pinged after it
   std::chrono::seconds pong_timeout{30};      // and closed (4201) when still silent this much later (as long)
   std::size_t max_queue = 256;                // frames waiting for a slow reader (over it: closed, 4100)
+  RecordChannels records;                     // which presence channel is which record
+  std::chrono::milliseconds renew_every{30'000};  // a presence channel's tab is heard from (a third of the TTL)
 };
 
 }  // namespace presenced::pusher

@@ -11,15 +11,18 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 
 PusherThread::PusherThread(const PusherOptions& options, const Apps& apps, fanout::NamedChannels& channels,
-                           service::TimerSource& timers, runtime::EventThread& thread, std::uint32_t node)
+                           service::TimerSource& timers, runtime::EventThread& thread, std::uint32_t node,
+                           service::PresenceService& service, fanout::Hub& hub)
     : options_(options),
       apps_(apps),
       thread_(thread),
-      // Ticks often enough to ping on time: a tenth of the activity timeout, at least a second.
+      // Ticks often enough to ping on time (a tenth of the activity timeout) and to renew the
+      // presence channels' tabs on time (half the renewal period), at least a second apart.
       keep_alive_(thread, timers,
                   std::max(std::chrono::milliseconds(1000),
-                           std::chrono::duration_cast<std::chrono::milliseconds>(options.activity_timeout) / 10)),
-      context_{options, channels, timers, thread, keep_alive_, node} {}
+                           std::min(std::chrono::duration_cast<std::chrono::milliseconds>(options.activity_timeout) / 10,
+                                    options.renew_every / 2))),
+      context_{options, channels, timers, thread, keep_alive_, node, service, hub} {}
 
 PusherThread::~PusherThread() { stop(); }
 

@@ -11,7 +11,8 @@ namespace presenced::pusher {
 class PusherThread final : public http::WebSocketUpgrade {
  public:
   PusherThread(const PusherOptions& options, const Apps& apps, fanout::NamedChannels& channels,
-               service::TimerSource& timers, runtime::EventThread& thread, std::uint32_t node);
+               service::TimerSource& timers, runtime::EventThread& thread, std::uint32_t node,
+               service::PresenceService& service, fanout::Hub& hub);
   ~PusherThread() override;
 
   void going_away();

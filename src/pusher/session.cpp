@@ -4,7 +4,10 @@
 #include "metrics/metrics.hpp"
 #include "presence/json_text.hpp"
 #include "pusher/channel.hpp"
+#include "pusher/presence_member.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/beast/websocket.hpp>
 
 #include <algorithm>
@@ -18,6 +21,14 @@ namespace ws = boost::beast::websocket;
 namespace {
 
 std::atomic<std::uint64_t> next_id{1};
+
+// A presence channel's tab, as a heartbeat says it: viewing, nothing more (the channel
+// carries no mode; a page that edits says so over HTTP or the native socket).
+presence::HeartbeatInput tab_of(std::string_view tab_id) {
+  presence::HeartbeatInput in;
+  in.tab_id = tab_id;
+  return in;
+}
 
 // Messages refused in a row (over the rate) after which the socket is closed.
 constexpr std::uint32_t kRefusalsBeforeClose = 100;
@@ -92,11 +103,13 @@ void BasicPusherSession<Socket>::keep_alive(std::chrono::steady_clock::time_poin
     ping_sent_ = true;
     send(R"({"event":"pusher:ping","data":"{}"})");
   }
+  if (!presence_.empty()) renew_presence(now);
 }
 
 template <class Socket>
 void BasicPusherSession<Socket>::going_away() {
   // pusher-js reconnects at once on 4200 (to another node, or this one restarted).
+  server_closing_ = true;
   if (!ended_) close_soon(4200, "server shutting down");
 }
 
@@ -212,9 +225,7 @@ void BasicPusherSession<Socket>::on_subscribe(const ClientFrame& f) {
     return send(error_frame(0, "Invalid channel name: at most 164 characters of A-Z a-z 0-9 _ - = @ , . ;"));
   }
   if (kind == ChannelKind::encrypted) return refuse("UnsupportedChannel", "Encrypted channels are not offered.", 400);
-  if (kind == ChannelKind::presence) {
-    return refuse("UnsupportedChannel", "Presence channels are not offered by this server yet.", 400);
-  }
+  if (kind == ChannelKind::presence) return subscribe_presence(f);
   if (kind == ChannelKind::user &&
       (user_id_.empty() || std::string_view(f.channel).substr(kUserChannelPrefix.size()) != user_id_)) {
     return refuse("AuthError", "A user's channel is for that user's connections, once signed in (pusher:signin).",
@@ -254,6 +265,11 @@ void BasicPusherSession<Socket>::named_ready(std::string_view name) {
   const auto it = std::find(waiting_.begin(), waiting_.end(), channel);
   if (it == waiting_.end()) return;
   waiting_.erase(it);
+  if (PresenceChannel* p = presence_channel(channel)) {
+    // Told with the members once the hub's snapshot is in too.
+    if (!p->pending.empty()) send(std::exchange(p->pending, {}));
+    return;
+  }
   send(event_frame("pusher_internal:subscription_succeeded", channel, "{}"));
 }
 
@@ -264,6 +280,9 @@ void BasicPusherSession<Socket>::on_unsubscribe(const ClientFrame& f) {
   channels_.erase(it);
   std::erase(waiting_, f.channel);
   ctx_.channels.unsubscribe(ctx_.thread, *this, channel_key(*app_, f.channel));
+  const auto p = std::find_if(presence_.begin(), presence_.end(),
+                              [&](const PresenceChannel& c) { return c.channel == f.channel; });
+  if (p != presence_.end()) leave_presence(p, true);
 }
 
 template <class Socket>
@@ -342,8 +361,167 @@ void BasicPusherSession<Socket>::release() {
   for (const std::string& channel : channels_) ctx_.channels.unsubscribe(ctx_.thread, *this, channel_key(*app_, channel));
   channels_.clear();
   waiting_.clear();
+  // The tabs leave after the grace (a reload comes back within it), unless the server is
+  // going away: the clients then come back to another node and the tabs stay meanwhile.
+  while (!presence_.empty()) leave_presence(presence_.end() - 1, false);
   if (!user_id_.empty()) {
     ctx_.channels.unsubscribe(ctx_.thread, user_line_, terminate_key());
+  }
+}
+
+// A presence channel (docs/pusher.md, presence channels): the app signed channel_data with
+// the socket and the channel; its user becomes a tab of the channel's record, and the
+// socket hears the record's members through the hub.
+template <class Socket>
+void BasicPusherSession<Socket>::subscribe_presence(const ClientFrame& f) {
+  const auto refuse = [&](std::string_view type, std::string_view why, int status) {
+    send(subscription_error_frame(f.channel, type, why, status));
+  };
+  if (!auth::pusher_channel_auth_valid(app_->key, app_->secret, f.auth, socket_id_, f.channel, f.channel_data)) {
+    return refuse("AuthError", "Invalid signature: the auth does not sign this socket, channel and channel_data.", 401);
+  }
+  if (subscribed(f.channel)) return;  // told once, when it holds (or already told)
+  if (channels_.size() >= ctx_.options.max_channels) {
+    return refuse("LimitReached",
+                  "A connection may subscribe to at most " + std::to_string(ctx_.options.max_channels) + " channels.",
+                  429);
+  }
+  ChannelRecord record = ctx_.options.records.record_of(*app_, f.channel);
+  std::string error;
+  auto user = read_member(f.channel_data, record.tenant, error);
+  if (!user) return refuse("InvalidChannelData", error, 400);
+  std::string key = fanout::record_key(record.ref());
+  if (std::any_of(presence_.begin(), presence_.end(), [&](const PresenceChannel& c) { return c.key == key; })) {
+    return refuse("InvalidChannel", "This connection is subscribed to another channel of the same record.", 400);
+  }
+  presence::Viewer shown;  // the user as the channel shows them: what the hub's members say
+  shown.id = user->id;
+  shown.id_is_number = user->id_is_number;
+  shown.name = user->name;
+  shown.avatar_url = user->avatar_url;
+  shown.info = user->info;
+  const presence::UserPtr owner(new presence::User(std::move(*user)));
+  // One request of the user's rate, whichever transport: the HTTP and native limits hold.
+  if (const service::Outcome charged = ctx_.service.charge(*owner, service::Transport::websocket);
+      charged != service::Outcome::ok) {
+    return refuse("LimitReached", service::text_of(charged).ws_message, 429);
+  }
+  channels_.push_back(f.channel);
+  if (!ctx_.channels.subscribe(ctx_.thread, *this, channel_key(*app_, f.channel))) waiting_.push_back(f.channel);
+  const std::uint64_t generation = ++generations_;
+  PresenceChannel& p = presence_.emplace_back();
+  p.channel = f.channel;
+  p.key = std::move(key);
+  p.record = std::move(record);
+  p.user = owner;
+  p.me = fanout::member_of(shown);
+  p.generation = generation;
+  p.renewed = ctx_.timers.now();
+  asio::co_spawn(ws_.get_executor(), join_presence(this->shared_from_this(), f.channel, generation), asio::detached);
+}
+
+template <class Socket>
+typename BasicPusherSession<Socket>::PresenceChannel* BasicPusherSession<Socket>::presence_channel(
+    std::string_view channel) {
+  const auto it = std::find_if(presence_.begin(), presence_.end(),
+                               [&](const PresenceChannel& c) { return c.channel == channel; });
+  return it == presence_.end() ? nullptr : &*it;
+}
+
+template <class Socket>
+asio::awaitable<void> BasicPusherSession<Socket>::join_presence(std::shared_ptr<BasicPusherSession> self,
+                                                               std::string channel, std::uint64_t generation) {
+  (void)self;  // held by the frame
+  PresenceChannel* p = presence_channel(channel);
+  if (!p) co_return;
+  // Copies: the list may change during the await.
+  const ChannelRecord record = p->record;
+  const presence::UserPtr user = p->user;
+  const std::string tab = tab_id();
+  const service::Outcome outcome = co_await ctx_.service.heartbeat(record.ref(), user, tab_of(tab));
+  p = presence_channel(channel);
+  const bool still = p && p->generation == generation && !ended_;
+  if (outcome != service::Outcome::ok) {
+    if (!still) co_return;
+    const service::OutcomeText t = service::text_of(outcome);
+    send(subscription_error_frame(channel, t.http_status == 503 ? "StoreUnavailable" : "LimitReached", t.ws_message,
+                                  static_cast<int>(t.http_status)));
+    std::erase(channels_, channel);
+    std::erase(waiting_, channel);
+    ctx_.channels.unsubscribe(ctx_.thread, *this, channel_key(*app_, channel));
+    std::erase_if(presence_, [&](const PresenceChannel& c) { return c.generation == generation; });
+    co_return;
+  }
+  if (!still) {
+    // Unsubscribed, or the socket ended, while the tab was being added: it goes again.
+    // (Not when a later subscription to the channel holds the tab now.)
+    if (ended_ && !server_closing_) ctx_.service.leave_later(ws_.get_executor(), record.ref(), user, tab);
+    else if (!ended_ && !p) co_await ctx_.service.unregister(record.ref(), *user, tab);
+    co_return;
+  }
+  p->in_hub = true;
+  ctx_.hub.subscribe(ctx_.thread, *this, record.ref(), {.members = true});
+}
+
+template <class Socket>
+void BasicPusherSession<Socket>::leave_presence(typename std::vector<PresenceChannel>::iterator it, bool at_once) {
+  PresenceChannel c = std::move(*it);
+  presence_.erase(it);
+  if (!c.in_hub) return;  // join_presence takes the tab out when its heartbeat returns
+  ctx_.hub.unsubscribe(ctx_.thread, *this, c.record.ref());
+  if (server_closing_) return;
+  if (!at_once) {
+    ctx_.service.leave_later(ws_.get_executor(), c.record.ref(), c.user, tab_id());
+    return;
+  }
+  asio::co_spawn(
+      ws_.get_executor(),
+      [](PresenceChannel c, std::string tab, service::PresenceService& service) -> asio::awaitable<void> {
+        co_await service.unregister(c.record.ref(), *c.user, tab);
+      }(std::move(c), tab_id(), ctx_.service),
+      asio::detached);
+}
+
+// The tabs of the socket's presence channels are heard from as a heartbeat would (the
+// socket is the tab): a third of the TTL apart, so a renewal may fail twice before it expires.
+template <class Socket>
+void BasicPusherSession<Socket>::renew_presence(std::chrono::steady_clock::time_point now) {
+  for (PresenceChannel& p : presence_) {
+    if (!p.in_hub || now - p.renewed < ctx_.options.renew_every) continue;
+    p.renewed = now;
+    asio::co_spawn(
+        ws_.get_executor(),
+        [](ChannelRecord record, presence::UserPtr user, std::string tab,
+           service::PresenceService& service) -> asio::awaitable<void> {
+          co_await service.heartbeat(record.ref(), std::move(user), tab_of(tab));
+        }(p.record, p.user, tab_id(), ctx_.service),
+        asio::detached);
+  }
+}
+
+template <class Socket>
+void BasicPusherSession<Socket>::push_presence(std::shared_ptr<const fanout::PresenceEvent> event, std::uint32_t) {
+  if (!event->has_members) return;
+  const auto it = std::find_if(presence_.begin(), presence_.end(),
+                               [&](const PresenceChannel& c) { return c.key == event->record_key; });
+  if (it == presence_.end()) return;
+  PresenceChannel& p = *it;
+  if (event->kind == fanout::PresenceEvent::Kind::snapshot) {
+    if (p.snapshot) return;
+    p.snapshot = true;
+    std::string frame = subscription_succeeded_frame(p.channel, event->members, p.me);
+    if (ready(p.channel)) send(std::move(frame));
+    else p.pending = std::move(frame);
+    return;
+  }
+  if (!p.snapshot) return;
+  // The user is a member from this socket's point of view for as long as it is subscribed:
+  // their own arrival (another tab of theirs) and departure are not news to it.
+  for (const fanout::Member& m : event->members) {
+    if (m.id != p.me.id) send(member_added_frame(p.channel, m));
+  }
+  for (const std::string& id : event->members_left) {
+    if (id != p.me.id) send(member_removed_frame(p.channel, id));
   }
 }
 

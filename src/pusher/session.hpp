@@ -3,13 +3,19 @@
 // pusher:ping and pong, subscriptions to public and private channels (the app's signature
 // checked), client events on private channels to the channel's other subscribers, and
 // Pusher's error codes (docs/pusher.md). The connection is anonymous: a user appears with a
-// presence channel's channel_data.
+// presence channel's channel_data. A presence channel is a record's presence
+// (record_channel.hpp): the socket is a tab of the record (kept alive while subscribed,
+// leaving after the grace when the socket closes), and the hub's events tell it who joined
+// and left.
 
+#include "fanout/hub.hpp"
 #include "fanout/named_channels.hpp"
 #include "http/connection_limit.hpp"
 #include "pusher/apps.hpp"
 #include "pusher/frame.hpp"
 #include "pusher/pusher_options.hpp"
+#include "pusher/record_channel.hpp"
+#include "service/presence_service.hpp"
 #include "runtime/event_thread.hpp"
 #include "service/timers.hpp"
 #include "websocket/keep_alive.hpp"
@@ -32,6 +38,8 @@ struct PusherContext {
   runtime::EventThread& thread;
   websocket::KeepAlive& keep_alive;  // the thread's
   std::uint32_t node;                // the first part of every socket id (random per process)
+  service::PresenceService& service; // presence channels' members are tabs of their records
+  fanout::Hub& hub;                  // and hear of them from the hub
 };
 
 // The channel as the fan-out names it: the app's id, a colon, the channel (a channel name
@@ -53,7 +61,7 @@ class BasicPusherSession final : public SessionBase, public std::enable_shared_f
   std::uint64_t subscriber_id() const override { return id_; }
   void keep_alive(std::chrono::steady_clock::time_point now) override;
   void going_away() override;
-  void push_presence(std::shared_ptr<const fanout::PresenceEvent>, std::uint32_t) override {}
+  void push_presence(std::shared_ptr<const fanout::PresenceEvent> event, std::uint32_t) override;
   void push_text(std::shared_ptr<const std::string> text) override { enqueue(std::move(text)); }
   void named_ready(std::string_view name) override;
 
@@ -67,6 +75,28 @@ class BasicPusherSession final : public SessionBase, public std::enable_shared_f
   void on_client_event(const ClientFrame& f);
   bool subscribed(std::string_view channel) const;
   bool ready(std::string_view channel) const;  // subscribed and told so
+
+  // A presence channel: the record it is, and this socket's tab in it.
+  struct PresenceChannel {
+    std::string channel;     // as named by the client
+    std::string key;         // fanout::record_key()
+    ChannelRecord record;
+    presence::UserPtr user;  // from the signed channel_data
+    fanout::Member me;       // the user as the channel's frames show them
+    std::uint64_t generation = 0;  // tells a subscription from a later one of the same name
+    bool in_hub = false;           // the tab is in: subscribed to the hub
+    bool snapshot = false;         // subscription_succeeded written (sent, or in `pending`)
+    std::string pending;           // subscription_succeeded, until the named channel is ready
+    std::chrono::steady_clock::time_point renewed;
+  };
+  void subscribe_presence(const ClientFrame& f);
+  // `self` keeps the session alive until the tab is in (a parameter: the coroutine's own).
+  boost::asio::awaitable<void> join_presence(std::shared_ptr<BasicPusherSession> self, std::string channel,
+                                             std::uint64_t generation);
+  void leave_presence(std::vector<PresenceChannel>::iterator it, bool at_once);
+  PresenceChannel* presence_channel(std::string_view channel);
+  void renew_presence(std::chrono::steady_clock::time_point now);
+  std::string tab_id() const { return "pusher:" + socket_id_; }
 
   void send(std::string frame) { enqueue(std::make_shared<const std::string>(std::move(frame))); }
   void enqueue(std::shared_ptr<const std::string> text);
@@ -102,6 +132,9 @@ class BasicPusherSession final : public SessionBase, public std::enable_shared_f
   websocket::RateLimiter client_events_;
   std::vector<std::string> channels_;  // subscribed, as named by the client
   std::vector<std::string> waiting_;   // of those, not yet heard from every node (not told)
+  std::vector<PresenceChannel> presence_;  // of those, the presence channels
+  std::uint64_t generations_ = 0;
+  bool server_closing_ = false;        // tabs are not taken out: the clients come back elsewhere
   std::vector<std::shared_ptr<const std::string>> queue_;
   std::uint32_t refused_in_a_row_ = 0;
   std::uint16_t close_code_ = 1000;

@@ -4,10 +4,16 @@
 // own test of the same, on one Redis, is tests/pusher/nodes.test.mjs.)
 
 #include "auth/pusher_api_signature.hpp"
+#include "auth/pusher_signature.hpp"
 #include "integration/fixture.hpp"
 #include "support/ws_client.hpp"
 
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
 
 #include <chrono>
 #include <string>
@@ -90,6 +96,86 @@ TEST_P(PusherNodes, AnUnsubscribedSocketOnTheOtherNodeGetsNothingAndTheOthersSti
   }));
   EXPECT_EQ(trigger(http_a, "news", "last").status, 200u);
   EXPECT_TRUE(here.wait_for([](const auto& m) { return is_event(m, "Shipped", "news") && m.at("data") == "last"; }));
+}
+
+// The socket id a connection was given.
+std::string socket_id_of(WsClient& ws) {
+  const auto m = ws.wait_for([](const auto& m) { return is_event(m, "pusher:connection_established"); });
+  if (!m) return {};
+  return std::string(boost::json::parse(m->at("data").as_string()).at("socket_id").as_string());
+}
+
+void join(WsClient& ws, const std::string& socket_id, const std::string& channel, int user) {
+  const std::string data = R"({"user_id":)" + std::to_string(user) + R"(,"user_info":{"name":"U)" +
+                           std::to_string(user) + R"("}})";
+  const std::string auth = "test-key:" + auth::pusher_channel_signature("test-secret-0123", socket_id, channel, data);
+  boost::json::object inner;
+  inner["channel"] = channel;
+  inner["auth"] = auth;
+  inner["channel_data"] = data;
+  boost::json::object frame;
+  frame["event"] = "pusher:subscribe";
+  frame["data"] = std::move(inner);
+  ws.send(boost::json::serialize(frame));
+}
+
+std::vector<std::string> member_ids(const boost::json::value& succeeded) {
+  std::vector<std::string> ids;
+  if (!succeeded.at("data").is_string()) {
+    ADD_FAILURE() << boost::json::serialize(succeeded);
+    return ids;
+  }
+  const boost::json::value data = boost::json::parse(succeeded.at("data").as_string());  // kept: the loop reads into it
+  for (const auto& id : data.at("presence").at("ids").as_array()) {
+    ids.emplace_back(id.as_string());
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+// Presence channels are records: members on both nodes, on records whose keys lie in every
+// master's slots, each told of the other's arrival and, after the grace, departure.
+TEST_P(PusherNodes, PresenceMembersOnTwoNodesSeeEachOtherComeAndGo) {
+  auto args = server_args(GetParam());
+  args.insert(args.end(), {"--leave-grace", "0.2"});
+  ServerProcess a(args), b(args);
+  HttpClient http_a(a.port()), http_b(b.port());
+  ASSERT_TRUE(eventually([&] { return http_a.request("GET", "/readyz").status == 200; }));
+  ASSERT_TRUE(eventually([&] { return http_b.request("GET", "/readyz").status == 200; }));
+  const WsClient::Target target{"/app/test-key?protocol=7&client=js&version=8.4.0"};
+  WsClient first(a.port(), target);
+  const std::string first_id = socket_id_of(first);
+  ASSERT_FALSE(first_id.empty());
+  constexpr int kRecords = 6;
+  const auto channel = [](int i) { return "presence-tenant.t1.flow." + std::to_string(100 + i); };
+  for (int i = 0; i < kRecords; ++i) {
+    join(first, first_id, channel(i), 1);
+    const auto ok = first.wait_for([&](const auto& m) { return is_event(m, "pusher_internal:subscription_succeeded", channel(i)); });
+    ASSERT_TRUE(ok) << channel(i);
+    EXPECT_EQ(member_ids(*ok), std::vector<std::string>{"1"});
+  }
+  {
+    WsClient second(b.port(), target);
+    const std::string second_id = socket_id_of(second);
+    for (int i = 0; i < kRecords; ++i) {
+      join(second, second_id, channel(i), 2);
+      const auto ok = second.wait_for([&](const auto& m) { return is_event(m, "pusher_internal:subscription_succeeded", channel(i)); });
+      ASSERT_TRUE(ok) << channel(i);
+      EXPECT_EQ(member_ids(*ok), (std::vector<std::string>{"1", "2"})) << channel(i);
+      const auto added = first.wait_for([&](const auto& m) { return is_event(m, "pusher_internal:member_added", channel(i)); });
+      ASSERT_TRUE(added) << channel(i);
+      EXPECT_EQ(boost::json::parse(added->at("data").as_string()),
+                boost::json::parse(R"({"user_id":"2","user_info":{"name":"U2"}})"));
+    }
+  }  // the second socket closes
+  // Each record's removal once, in whatever order the records' reads end.
+  std::set<std::string> removed;
+  while (removed.size() < kRecords) {
+    const auto m = first.wait_for([](const auto& m) { return is_event(m, "pusher_internal:member_removed"); });
+    ASSERT_TRUE(m) << removed.size() << " records told";
+    EXPECT_EQ(boost::json::parse(m->at("data").as_string()), boost::json::parse(R"({"user_id":"2"})"));
+    EXPECT_TRUE(removed.insert(std::string(m->at("channel").as_string())).second) << "told twice";
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Redis, PusherNodes, ::testing::Values(Backend{"redis"}, Backend{"redis_cluster"}), backend_name);

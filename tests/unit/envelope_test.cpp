@@ -8,8 +8,8 @@ using namespace presenced;
 TEST(Envelope, ViewersEchoIdsAsGivenAndEscapeNames) {
   http::Response res;
   std::vector<presence::Viewer> viewers(2);
-  viewers[0] = {"42", true, "Al \"the\" <b>ice</b> \xC3\xA9", 2, true, presence::Mode::edit, false, true, {"title", "a\"b"}, "https://cdn.example/a.png"};
-  viewers[1] = {"u-7", false, "Bob\n", 1, false, presence::Mode::view, true, false, {}, ""};
+  viewers[0] = {"42", true, "Al \"the\" <b>ice</b> \xC3\xA9", 2, true, presence::Mode::edit, false, true, {"title", "a\"b"}, "https://cdn.example/a.png", {}};
+  viewers[1] = {"u-7", false, "Bob\n", 1, false, presence::Mode::view, true, false, {}, "", {}};
   http::envelope::success_viewers(res, viewers, {.users = 3, .tabs = 4});
   auto json = boost::json::parse(res.body);
   EXPECT_EQ(json.at("data").at("count"), boost::json::parse(R"({"users":3,"tabs":4})"));

@@ -132,3 +132,34 @@ TEST(SlowReaders, ADiffReplacesAWaitingDiffButNeverAList) {
 
 }  // namespace
 }  // namespace presenced::testing
+
+namespace presenced::testing {
+namespace {
+
+// The members a Pusher presence channel is told: who joined and who left, once per change;
+// a user whose place moved (their first tab left, another stays) neither joined nor left.
+TEST(PresenceEvents, MembersAreWhoJoinedAndLeftNeverWhoMoved) {
+  std::vector<presence::Viewer> before{viewer(1), viewer(2), viewer(3)};
+  std::vector<presence::Viewer> after{viewer(3), viewer(1), viewer(4)};  // 2 left, 4 joined, 3 moved ahead of 1
+  presence::Viewer u = viewer(0);
+  u.id = "u-9";
+  u.id_is_number = false;
+  after.push_back(u);
+  const auto t = fanout::diff_viewers(before, after);
+  auto diff = fanout::make_diff_event("k", kRecord, 2, after, t);
+  EXPECT_FALSE(diff->has_members);
+  fanout::add_members(*diff, after, t);
+  ASSERT_TRUE(diff->has_members);
+  std::vector<std::string> joined;
+  for (const auto& m : diff->members) joined.push_back(m.id);
+  EXPECT_EQ(joined, (std::vector<std::string>{"4", "u-9"}));
+  EXPECT_EQ(diff->members_left, std::vector<std::string>{"2"});  // as text, not JSON
+  EXPECT_EQ(boost::json::parse(diff->members[1].info), boost::json::parse(R"({"id":"u-9","name":"User 0"})"));
+
+  auto snapshot = fanout::make_snapshot_event("k", kRecord, 2, after, 1);  // a list cut to one entry
+  fanout::add_members(*snapshot, after);
+  EXPECT_EQ(snapshot->members.size(), after.size()) << "members are everyone, whatever the list's bound";
+}
+
+}  // namespace
+}  // namespace presenced::testing

@@ -64,6 +64,12 @@ void value_head(std::string& out, const presence::User& user, const presence::He
     out.append(R"(,"avatar_url":)");
     presence::append_json_string(out, user.avatar_url);
   }
+  if (user.info) {
+    // As a string: a key inside it (a "user_id" of its own) is then never taken for the
+    // entry's, by this reader or the scripts' user_of().
+    out.append(R"(,"user_info":)");
+    presence::append_json_string(out, user.info->json);
+  }
   out.append(tab.mode == presence::Mode::edit ? R"(,"mode":"edit")" : R"(,"mode":"view")");
   out.append(tab.dirty ? R"(,"dirty":true,"last_seen_at":")" : R"(,"dirty":false,"last_seen_at":")");
 }
@@ -111,6 +117,15 @@ bool read_entry(std::string_view order, std::string_view value, std::string_view
   user.avatar_url = avatar && avatar->is_string() && presence::is_usable_avatar_url(avatar->get_string())
                         ? std::string_view(avatar->get_string())
                         : std::string_view();
+  // A Pusher member's user_info, a JSON object's text in a string: kept when it is one, within
+  // the bound (it is passed on verbatim; the host app's entries have none).
+  user.info.reset();
+  if (const auto* info = obj->if_contains("user_info"); info && info->is_string()) {
+    const std::string_view json = info->get_string();
+    if (json.size() <= presence::kMaxMemberInfoBytes && presence::is_json_object(json)) {
+      user.info = new presence::MemberInfo(std::string(json));
+    }
+  }
   const auto* mode = obj->if_contains("mode");
   tab.mode = mode && mode->is_string() && mode->get_string() == "edit" ? presence::Mode::edit : presence::Mode::view;
   const auto* dirty = obj->if_contains("dirty");
