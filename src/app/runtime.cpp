@@ -80,7 +80,7 @@ Runtime::Runtime(const ServeConfig& config, std::size_t max_connections, boost::
                       .pong_timeout = std::chrono::seconds(config.pusher_activity_timeout_s),
                       .records = config.pusher_records,
                       .renew_every = std::chrono::milliseconds(config.presence_ttl_s * 1000 / 3)},
-      pusher_api_(config.pusher_apps, named_channels_, clock_),
+      pusher_api_(config.pusher_apps, named_channels_, clock_, pusher_options_.records, service_),
       handlers_({.dev = config.dev,
                  .max_body_bytes = config.max_body_bytes,
                  .cors_origins = config.cors_origins,

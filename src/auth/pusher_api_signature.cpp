@@ -93,6 +93,15 @@ const std::string* find(const Params& params, std::string_view key) {
 
 }  // namespace
 
+std::optional<std::string> pusher_query_parameter(std::string_view query, std::string_view key) {
+  Params params;
+  if (!read_query(query, params)) return std::nullopt;
+  std::sort(params.begin(), params.end());
+  const std::string* value = find(params, key);
+  if (!value) return std::nullopt;
+  return *value;
+}
+
 ApiSignatureError check_pusher_api_signature(const SignedRequest& request, std::string_view key,
                                              std::string_view secret, std::int64_t now_s, std::string& message) {
   auto fail = [&](ApiSignatureError e, std::string text) {

@@ -8,6 +8,7 @@
 // The server checks each part and says which one failed. Issue #25.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -38,6 +39,10 @@ struct SignedRequest {
 // wrong in Pusher's words (never the secret).
 ApiSignatureError check_pusher_api_signature(const SignedRequest& request, std::string_view key,
                                              std::string_view secret, std::int64_t now_s, std::string& message);
+
+// The decoded value of the query's parameter `key` (lower case), when it has one: what the
+// API reads besides the signature (`info`, `filter_by_prefix`), read as the check reads it.
+std::optional<std::string> pusher_query_parameter(std::string_view query, std::string_view key);
 
 // The signed query a client sends (auth_* and body_md5 added to `params`, which are
 // "k=v" pairs joined by &, unencoded): what the tests and bench use to sign, the same

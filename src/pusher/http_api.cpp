@@ -30,8 +30,9 @@ void accepted(http::Response& res) {
 
 }  // namespace
 
-HttpApi::HttpApi(const Apps& apps, fanout::NamedChannels& channels, const presence::Clock& clock)
-    : apps_(apps), channels_(channels), clock_(clock) {}
+HttpApi::HttpApi(const Apps& apps, fanout::NamedChannels& channels, const presence::Clock& clock,
+                 const RecordChannels& records, service::PresenceService& service)
+    : apps_(apps), channels_(channels), clock_(clock), records_(records), service_(service) {}
 
 // A full batch of the largest events, JSON-escaped at worst, and its envelope.
 std::size_t HttpApi::max_body_bytes() const { return kMaxBatchEvents * (2 * kMaxApiEventData + 4 * 1024); }
@@ -82,8 +83,55 @@ boost::asio::awaitable<void> HttpApi::handle(http::Method method, std::string_vi
     co_await terminate(*app, user, res);
     co_return;
   }
-  // Channel queries come with presence channels (docs/pusher.md).
-  error(res, 501, "This endpoint of the Pusher HTTP API is not served yet.");
+  co_await channel_query(*app, rest, query, res);
+}
+
+boost::asio::awaitable<void> HttpApi::channel_query(const App& app, std::string_view rest, std::string_view query,
+                                                    http::Response& res) {
+  // channels, channels/{name}, channels/{name}/users
+  std::string_view name = rest.substr(std::min(rest.size(), std::string_view("channels/").size()));
+  const bool users = name.ends_with("/users");
+  if (users) name.remove_suffix(std::string_view("/users").size());
+  const ChannelKind kind = rest == "channels" ? ChannelKind::invalid : channel_kind(name);
+  if (rest == "channels" || (kind != ChannelKind::presence && kind != ChannelKind::invalid)) {
+    // Which channels are occupied, and how many sockets a channel has, needs the count of
+    // every node's subscribers: not kept yet (docs/pusher.md).
+    error(res, 501, users ? "Users can only be retrieved for presence channels."
+                          : "This endpoint of the Pusher HTTP API is served for presence channels only, so far.");
+    if (users) res.status = 400;
+    co_return;
+  }
+  if (kind == ChannelKind::invalid) {
+    error(res, 400, "Invalid channel name.");
+    co_return;
+  }
+  const std::optional<std::string> info = auth::pusher_query_parameter(query, "info");
+  const ChannelRecord record = records_.record_of(app, name);
+  std::vector<presence::Viewer> viewers;
+  const service::Outcome outcome = co_await service_.viewers(record.ref(), nullptr, viewers);
+  if (outcome != service::Outcome::ok) {
+    error(res, 503, service::text_of(outcome).http_message);
+    co_return;
+  }
+  res.status = 200;
+  res.content_type = "application/json";
+  if (users) {
+    res.body.assign(R"({"users":[)");
+    for (std::size_t i = 0; i < viewers.size(); ++i) {
+      if (i) res.body.push_back(',');
+      res.body.append(R"({"id":)");
+      presence::append_json_string(res.body, viewers[i].id);
+      res.body.push_back('}');
+    }
+    res.body.append("]}");
+    co_return;
+  }
+  res.body.assign(viewers.empty() ? R"({"occupied":false)" : R"({"occupied":true)");
+  // info=user_count (a comma-separated list; subscription_count is not counted yet).
+  if (info && ("," + *info + ",").find(",user_count,") != std::string::npos) {
+    res.body.append(R"(,"user_count":)").append(std::to_string(viewers.size()));
+  }
+  res.body.push_back('}');
 }
 
 boost::asio::awaitable<void> HttpApi::trigger(const App& app, std::string_view body, bool batch,

@@ -11,6 +11,8 @@
 #include "presence/clock.hpp"
 #include "pusher/apps.hpp"
 #include "pusher/pusher_options.hpp"
+#include "pusher/record_channel.hpp"
+#include "service/presence_service.hpp"
 
 #include <cstdint>
 
@@ -21,7 +23,9 @@ inline constexpr std::size_t kMaxApiEventData = 10 * 1024;
 
 class HttpApi final : public http::MountedApi {
  public:
-  HttpApi(const Apps& apps, fanout::NamedChannels& channels, const presence::Clock& clock);
+  // `records` and `service`: a presence channel's members are its record's viewers.
+  HttpApi(const Apps& apps, fanout::NamedChannels& channels, const presence::Clock& clock,
+          const RecordChannels& records, service::PresenceService& service);
 
   std::size_t max_body_bytes() const override;
   boost::asio::awaitable<void> handle(http::Method method, std::string_view path, std::string_view query,
@@ -32,9 +36,15 @@ class HttpApi final : public http::MountedApi {
   // POST /apps/{id}/users/{user}/terminate_connections: every socket signed in as the user.
   boost::asio::awaitable<void> terminate(const App& app, std::string_view user_id, http::Response& res);
 
+  // GET /apps/{id}/channels/{name}[/users]: a presence channel's users, counted across nodes.
+  boost::asio::awaitable<void> channel_query(const App& app, std::string_view rest, std::string_view query,
+                                             http::Response& res);
+
   const Apps& apps_;
   fanout::NamedChannels& channels_;
   const presence::Clock& clock_;
+  const RecordChannels& records_;
+  service::PresenceService& service_;
 };
 
 }  // namespace presenced::pusher

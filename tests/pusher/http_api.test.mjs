@@ -136,10 +136,13 @@ test('bad trigger bodies get 400 or 413, and deliver nothing', async () => {
   assert.deepEqual(await ok, { ok: true });
 });
 
-test('the channel queries are not served yet and say so (501), after the signature check', async () => {
+test('the channel queries not served yet say so (501), after the signature check', async () => {
   const s = signer(server);
   const r = await refusal(s.get({ path: '/channels' }));
   assert.equal(r.status, 501);
+  assert.equal((await refusal(s.get({ path: '/channels/orders' }))).status, 501);
+  assert.equal((await refusal(s.get({ path: '/channels/orders/users' }))).status, 400);  // Pusher's: presence only
+  assert.equal((await refusal(s.get({ path: '/channels/bad:name/users' }))).status, 400);
   const wrong = new PusherServer({ appId: APP.id, key: APP.key, secret: 'not-the-secret', host: '127.0.0.1', port: server.port });
   assert.equal((await refusal(wrong.get({ path: '/channels' }))).status, 401);
 });

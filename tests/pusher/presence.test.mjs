@@ -182,6 +182,13 @@ test('two nodes on one Redis: everyone sees everyone, a user leaves when their l
   const t2 = join(threeB, 'spread');
   await until(() => t2.here, "user 3's second connection, on the other node");
   assert.deepEqual(ids(t2.here), [1, 2, 3]);
+  // The SDK reads the channel's users and count on either node: users, not connections.
+  for (const node of [a, b]) {
+    const users = await (await signer(node).get({ path: '/channels/presence-spread/users' })).json();
+    assert.deepEqual(users.users.map((u) => u.id).sort(), ['1', '2', '3']);
+    const info = await (await signer(node).get({ path: '/channels/presence-spread', params: { info: 'user_count' } })).json();
+    assert.deepEqual(info, { occupied: true, user_count: 3 });
+  }
   threeA.disconnect();
   await sleep(1_000);  // past the grace: user 3 is still there by B
   assert.equal(onA.leaving.length, 0);
@@ -190,4 +197,8 @@ test('two nodes on one Redis: everyone sees everyone, a user leaves when their l
   await until(() => onA.leaving.length === 1 && onB.leaving.length === 1, 'user 3 leaves on both nodes');
   assert.deepEqual(onA.leaving, [{ id: 3, name: 'User 3' }]);
   assert.equal(onA.joining.length, 2);
+  const info = await (await signer(b).get({ path: '/channels/presence-spread', params: { info: 'user_count' } })).json();
+  assert.deepEqual(info, { occupied: true, user_count: 2 });
+  const empty = await (await signer(a).get({ path: '/channels/presence-nobody', params: { info: 'user_count' } })).json();
+  assert.deepEqual(empty, { occupied: false, user_count: 0 });
 });

@@ -24,6 +24,14 @@ ApiSignatureError check(std::string_view method, std::string_view path, std::str
 }
 }  // namespace
 
+TEST(PusherApiSignature, AQueryParameterIsReadDecodedAndByLowerCaseKey) {
+  EXPECT_EQ(auth::pusher_query_parameter("auth_key=k&info=user_count%2Csubscription_count", "info"),
+            "user_count,subscription_count");
+  EXPECT_EQ(auth::pusher_query_parameter("INFO=a+b", "info"), "a b");
+  EXPECT_FALSE(auth::pusher_query_parameter("auth_key=k", "info"));
+  EXPECT_FALSE(auth::pusher_query_parameter("info=%zz", "info"));  // unreadable: none
+}
+
 TEST(PusherApiSignature, Md5IsTheKnownDigest) {
   EXPECT_EQ(auth::md5_hex(""), "d41d8cd98f00b204e9800998ecf8427e");
   EXPECT_EQ(auth::md5_hex("abc"), "900150983cd24fb0d6963f7d28e17f72");
