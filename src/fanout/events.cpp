@@ -303,12 +303,14 @@ Member member_of(const presence::Viewer& v) {
 
 void add_members(PresenceEvent& snapshot, const std::vector<presence::Viewer>& viewers) {
   snapshot.has_members = true;
+  append_json_string(snapshot.escaped_text, snapshot.text);
   snapshot.members.reserve(viewers.size());
   for (const presence::Viewer& v : viewers) snapshot.members.push_back(member_of(v));
 }
 
 void add_members(PresenceEvent& diff, const std::vector<presence::Viewer>& viewers, const Transitions& t) {
   diff.has_members = true;
+  append_json_string(diff.escaped_text, diff.text);
   diff.members.reserve(t.joined.size());
   for (std::size_t i : t.joined) diff.members.push_back(member_of(viewers[i]));
   diff.members_left = t.left_ids;

@@ -65,6 +65,7 @@ struct PresenceEvent {
   bool has_members = false;
   std::vector<Member> members;            // snapshot: everyone (not cut to a limit); diff: who joined
   std::vector<std::string> members_left;  // diff: who left, ids as text (not who moved: they stay)
+  std::string escaped_text;               // `text` as a JSON string literal (a Pusher frame's data)
 
   using Part = std::pair<std::size_t, std::size_t>;  // [begin, end) of `text`
   // What `receiver_id` is sent: the parts in order, never their own entry, and of a list

@@ -166,7 +166,7 @@ void Hub::on_change(const store::PresenceChange& change) {
     auto text = std::make_shared<const std::string>(make_saved_event(change.record, *change.user, change.lock_version));
     asio::post(threads_[home].executor(), [this, home, key = std::move(key), text = std::move(text)] {
       if (auto channel = channel_at(home, key)) {
-        fan_out(*channel, [text](const Local::Entry& e) { e.subscriber->push_text(text); });
+        fan_out(*channel, [text, key](const Local::Entry& e) { e.subscriber->push_record_text(key, text); });
         look_again(channel);  // stale marks
       }
     });

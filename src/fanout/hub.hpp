@@ -45,6 +45,11 @@ class Subscriber {
   // `limit`: the subscription's (a list is cut to it, events.hpp).
   virtual void push_presence(std::shared_ptr<const PresenceEvent> event, std::uint32_t limit) = 0;
   virtual void push_text(std::shared_ptr<const std::string> text) = 0;
+  // A record's notice (saved), `record_key` the record's (record_key()): a transport that
+  // frames it per record overrides this; the text as it is otherwise.
+  virtual void push_record_text(std::string_view /*record_key*/, std::shared_ptr<const std::string> text) {
+    push_text(std::move(text));
+  }
   // A named channel (named_channels.hpp) that subscribe() could not confirm at once is
   // heard now, on every node: messages published from now on reach this subscriber.
   virtual void named_ready(std::string_view /*name*/) {}

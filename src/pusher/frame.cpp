@@ -126,13 +126,18 @@ std::string event_frame(std::string_view event, std::string_view channel, std::s
   return o;
 }
 
-std::string client_event_frame(std::string_view event, std::string_view channel, std::string_view data_json) {
+std::string client_event_frame(std::string_view event, std::string_view channel, std::string_view data_json,
+                               std::string_view user_id) {
   std::string o = R"({"event":)";
   presence::append_json_string(o, event);
   o += R"(,"channel":)";
   presence::append_json_string(o, channel);
   o += R"(,"data":)";
   o += data_json;
+  if (!user_id.empty()) {
+    o += R"(,"user_id":)";
+    presence::append_json_string(o, user_id);
+  }
   o += '}';
   return o;
 }

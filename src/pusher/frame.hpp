@@ -39,8 +39,10 @@ std::optional<std::string> signin_user_id(std::string_view user_data);
 
 // {"event":..,"channel":..,"data":"<data, JSON-encoded>"}; no channel when empty.
 std::string event_frame(std::string_view event, std::string_view channel, std::string_view data);
-// A client event passed on: its data as the sender gave it (JSON text), not re-encoded.
-std::string client_event_frame(std::string_view event, std::string_view channel, std::string_view data_json);
+// A client event passed on: its data as the sender gave it (JSON text), not re-encoded; on
+// a presence channel, with the sender's "user_id" (pusher-js hands it to the callback).
+std::string client_event_frame(std::string_view event, std::string_view channel, std::string_view data_json,
+                               std::string_view user_id = {});
 // {"event":"pusher:error","data":{"code":..,"message":..}}; code 0: null (Pusher's errors
 // that close nothing and ask nothing of the client).
 std::string error_frame(int code, std::string_view message);

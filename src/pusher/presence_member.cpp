@@ -102,6 +102,17 @@ std::string member_added_frame(std::string_view channel, const fanout::Member& m
   return event_frame("pusher_internal:member_added", channel, data);
 }
 
+std::string escaped_data_frame(std::string_view event, std::string_view channel, std::string_view escaped_data) {
+  std::string o;
+  o.reserve(40 + event.size() + channel.size() + escaped_data.size());
+  o.append(R"({"event":)");
+  presence::append_json_string(o, event);
+  o.append(R"(,"channel":)");
+  presence::append_json_string(o, channel);
+  o.append(R"(,"data":)").append(escaped_data) += '}';
+  return o;
+}
+
 std::string member_removed_frame(std::string_view channel, std::string_view user_id) {
   std::string data = R"({"user_id":)";
   presence::append_json_string(data, user_id);

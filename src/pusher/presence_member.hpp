@@ -28,4 +28,13 @@ std::string subscription_succeeded_frame(std::string_view channel, const std::ve
 std::string member_added_frame(std::string_view channel, const fanout::Member& member);
 std::string member_removed_frame(std::string_view channel, std::string_view user_id);
 
+// presenced's own events on a record's channel (docs/pusher.md): the native protocol's
+// presence, presence_diff and saved messages as the data, for Echo's
+// .listen('.presenced.presence_diff') and the browser library's Echo transport.
+inline constexpr std::string_view kRecordSnapshotEvent = "presenced.presence";
+inline constexpr std::string_view kRecordDiffEvent = "presenced.presence_diff";
+inline constexpr std::string_view kRecordSavedEvent = "presenced.saved";
+// {"event":..,"channel":..,"data":<escaped_data>}, the data already a JSON string literal.
+std::string escaped_data_frame(std::string_view event, std::string_view channel, std::string_view escaped_data);
+
 }  // namespace presenced::pusher

@@ -267,7 +267,7 @@ void BasicPusherSession<Socket>::named_ready(std::string_view name) {
   waiting_.erase(it);
   if (PresenceChannel* p = presence_channel(channel)) {
     // Told with the members once the hub's snapshot is in too.
-    if (!p->pending.empty()) send(std::exchange(p->pending, {}));
+    for (std::string& frame : std::exchange(p->pending, {})) send(std::move(frame));
     return;
   }
   send(event_frame("pusher_internal:subscription_succeeded", channel, "{}"));
@@ -297,9 +297,11 @@ void BasicPusherSession<Socket>::on_client_event(const ClientFrame& f) {
                                       std::to_string(static_cast<int>(ctx_.options.client_events_per_second)) +
                                       " a second."));
   }
-  // To everyone else on the channel, never back to the sender.
+  // To everyone else on the channel, never back to the sender (named, on a presence channel).
+  const PresenceChannel* member = presence_channel(f.channel);
+  const std::string_view sender = member ? std::string_view(member->user->id) : std::string_view();
   ctx_.channels.publish(channel_key(*app_, f.channel),
-                        std::make_shared<const std::string>(client_event_frame(f.name, f.channel, f.data)),
+                        std::make_shared<const std::string>(client_event_frame(f.name, f.channel, f.data, sender)),
                         fanout::SocketRef{ctx_.node, id_});
 }
 
@@ -416,6 +418,7 @@ void BasicPusherSession<Socket>::subscribe_presence(const ClientFrame& f) {
   p.user = owner;
   p.me = fanout::member_of(shown);
   p.generation = generation;
+  p.is_record = ctx_.options.records.matched(*app_, f.channel).has_value();
   p.renewed = ctx_.timers.now();
   asio::co_spawn(ws_.get_executor(), join_presence(this->shared_from_this(), f.channel, generation), asio::detached);
 }
@@ -460,7 +463,7 @@ asio::awaitable<void> BasicPusherSession<Socket>::join_presence(std::shared_ptr<
     co_return;
   }
   p->in_hub = true;
-  ctx_.hub.subscribe(ctx_.thread, *this, record.ref(), {.members = true});
+  ctx_.hub.subscribe(ctx_.thread, record_line_, record.ref(), {.members = true});
 }
 
 template <class Socket>
@@ -468,7 +471,7 @@ void BasicPusherSession<Socket>::leave_presence(typename std::vector<PresenceCha
   PresenceChannel c = std::move(*it);
   presence_.erase(it);
   if (!c.in_hub) return;  // join_presence takes the tab out when its heartbeat returns
-  ctx_.hub.unsubscribe(ctx_.thread, *this, c.record.ref());
+  ctx_.hub.unsubscribe(ctx_.thread, record_line_, c.record.ref());
   if (server_closing_) return;
   if (!at_once) {
     ctx_.service.leave_later(ws_.get_executor(), c.record.ref(), c.user, tab_id());
@@ -500,28 +503,52 @@ void BasicPusherSession<Socket>::renew_presence(std::chrono::steady_clock::time_
 }
 
 template <class Socket>
-void BasicPusherSession<Socket>::push_presence(std::shared_ptr<const fanout::PresenceEvent> event, std::uint32_t) {
-  if (!event->has_members) return;
+void BasicPusherSession<Socket>::send_on(PresenceChannel& p, std::string frame) {
+  if (ready(p.channel)) send(std::move(frame));
+  else p.pending.push_back(std::move(frame));
+}
+
+template <class Socket>
+void BasicPusherSession<Socket>::record_changed(const fanout::PresenceEvent& event) {
+  if (!event.has_members) return;
   const auto it = std::find_if(presence_.begin(), presence_.end(),
-                               [&](const PresenceChannel& c) { return c.key == event->record_key; });
+                               [&](const PresenceChannel& c) { return c.key == event.record_key; });
   if (it == presence_.end()) return;
   PresenceChannel& p = *it;
-  if (event->kind == fanout::PresenceEvent::Kind::snapshot) {
+  const bool snapshot = event.kind == fanout::PresenceEvent::Kind::snapshot;
+  if (snapshot) {
     if (p.snapshot) return;
     p.snapshot = true;
-    std::string frame = subscription_succeeded_frame(p.channel, event->members, p.me);
-    if (ready(p.channel)) send(std::move(frame));
-    else p.pending = std::move(frame);
+    send_on(p, subscription_succeeded_frame(p.channel, event.members, p.me));
+  } else if (!p.snapshot) {
     return;
   }
-  if (!p.snapshot) return;
   // The user is a member from this socket's point of view for as long as it is subscribed:
   // their own arrival (another tab of theirs) and departure are not news to it.
-  for (const fanout::Member& m : event->members) {
-    if (m.id != p.me.id) send(member_added_frame(p.channel, m));
+  // (A snapshot's members are everyone: they are in subscription_succeeded.)
+  if (!snapshot) {
+    for (const fanout::Member& m : event.members) {
+      if (m.id != p.me.id) send_on(p, member_added_frame(p.channel, m));
+    }
+    for (const std::string& id : event.members_left) {
+      if (id != p.me.id) send_on(p, member_removed_frame(p.channel, id));
+    }
   }
-  for (const std::string& id : event->members_left) {
-    if (id != p.me.id) send(member_removed_frame(p.channel, id));
+  // A record's channel also carries presenced's own view (modes, unsaved changes, fields):
+  // the native event, as the event's data (docs/pusher.md, record presence).
+  if (p.is_record) {
+    send_on(p, escaped_data_frame(snapshot ? kRecordSnapshotEvent : kRecordDiffEvent, p.channel, event.escaped_text));
+  }
+}
+
+template <class Socket>
+void BasicPusherSession<Socket>::record_saved(std::string_view record_key, std::string_view saved_json) {
+  // A saved notice, {"type":"saved","record_type","record_id","by","lock_version"}.
+  for (PresenceChannel& p : presence_) {
+    if (!p.is_record || !p.snapshot || p.key != record_key) continue;
+    std::string escaped;
+    presence::append_json_string(escaped, saved_json);
+    send_on(p, escaped_data_frame(kRecordSavedEvent, p.channel, escaped));
   }
 }
 

@@ -61,7 +61,7 @@ class BasicPusherSession final : public SessionBase, public std::enable_shared_f
   std::uint64_t subscriber_id() const override { return id_; }
   void keep_alive(std::chrono::steady_clock::time_point now) override;
   void going_away() override;
-  void push_presence(std::shared_ptr<const fanout::PresenceEvent> event, std::uint32_t) override;
+  void push_presence(std::shared_ptr<const fanout::PresenceEvent>, std::uint32_t) override {}
   void push_text(std::shared_ptr<const std::string> text) override { enqueue(std::move(text)); }
   void named_ready(std::string_view name) override;
 
@@ -86,7 +86,8 @@ class BasicPusherSession final : public SessionBase, public std::enable_shared_f
     std::uint64_t generation = 0;  // tells a subscription from a later one of the same name
     bool in_hub = false;           // the tab is in: subscribed to the hub
     bool snapshot = false;         // subscription_succeeded written (sent, or in `pending`)
-    std::string pending;           // subscription_succeeded, until the named channel is ready
+    bool is_record = false;        // matched --pusher-record-channel: presenced's own events too
+    std::vector<std::string> pending;  // frames from subscription_succeeded on, until the named channel is ready
     std::chrono::steady_clock::time_point renewed;
   };
   void subscribe_presence(const ClientFrame& f);
@@ -117,6 +118,25 @@ class BasicPusherSession final : public SessionBase, public std::enable_shared_f
   void terminated();
   std::string terminate_key() const;  // where the signed-in user's line listens
 
+  // The hub's line to the presence channels' records (a subscriber of its own, so that
+  // the hub's saved notices are not taken for a named channel's frames).
+  struct RecordLine final : fanout::Subscriber {
+    explicit RecordLine(BasicPusherSession& s) : session(s) {}
+    std::uint64_t subscriber_id() const override { return session.id_; }
+    void push_presence(std::shared_ptr<const fanout::PresenceEvent> event, std::uint32_t) override {
+      session.record_changed(*event);
+    }
+    void push_text(std::shared_ptr<const std::string>) override {}
+    void push_record_text(std::string_view key, std::shared_ptr<const std::string> text) override {
+      session.record_saved(key, *text);
+    }
+    BasicPusherSession& session;
+  };
+  void record_changed(const fanout::PresenceEvent& event);
+  void record_saved(std::string_view record_key, std::string_view saved_json);
+  // To the channel's socket once it is told it is subscribed; kept until then.
+  void send_on(PresenceChannel& p, std::string frame);
+
   Socket ws_;
   boost::beast::flat_buffer buffer_;
   const PusherContext& ctx_;
@@ -125,6 +145,7 @@ class BasicPusherSession final : public SessionBase, public std::enable_shared_f
   std::string socket_id_;  // "<node>.<id>"
   std::string user_id_;    // once signed in (pusher:signin)
   UserLine user_line_{*this};
+  RecordLine record_line_{*this};
   std::chrono::steady_clock::time_point last_heard_;
   http::ConnectionSlot slot_;
   std::unique_ptr<service::Timer> close_timer_;

@@ -74,6 +74,20 @@ test('Echo join(): here() lists the users, joining() and leaving() tell each use
   assert.equal(first.joining.length, 1);
 });
 
+test("a whisper on a presence channel names its sender's user, never reaching the sender", async () => {
+  const sender = echoOf(one, 60), hearer = echoOf(one, 61);
+  const s = join(sender, 'room.whisper'), h = join(hearer, 'room.whisper');
+  await until(() => s.here && h.here, 'both joined');
+  const heard = [], echoed = [];
+  hearer.connector.pusher.channel('presence-room.whisper').bind('client-typing', (data, meta) => heard.push([data, meta?.user_id]));
+  sender.connector.pusher.channel('presence-room.whisper').bind('client-typing', (data) => echoed.push(data));
+  sender.join('room.whisper').whisper('typing', { field: 'title' });
+  await until(() => heard.length === 1, 'the whisper');
+  assert.deepEqual(heard, [[{ field: 'title' }, '60']]);
+  await sleep(200);
+  assert.deepEqual(echoed, []);
+});
+
 test('a closed socket leaves after the grace; a member who unsubscribes leaves at once', async () => {
   const watcher = join(echoOf(one, 10), 'room.2');
   await until(() => watcher.here, 'here()');
@@ -126,6 +140,38 @@ test('the record presence channel is the record: an HTTP tab is a member, an Ech
   const gone = await call(one, other, 'DELETE', 77, 'unregister', { tab_id: 'http-tab-2' });
   assert.equal(gone.status, 200);
   await until(() => echo.leaving.length === 1, 'and leaves');
+});
+
+test("a record's channel carries presenced's own events: modes, unsaved changes and saves reach Echo's listen()", async () => {
+  const token = await tokenFor(one, 51, 'Dirk Http');
+  await call(one, token, 'POST', 88, 'heartbeat', { tab_id: 'http-51', mode: 'view', dirty: false });
+  const echo = echoOf(one, 52, { id: 52, name: 'Echo Member' });
+  const diffs = [], saves = [];
+  let snapshot = null;
+  echo.join('tenant.1.flow.88')
+    .listen('.presenced.presence', (e) => { snapshot = e; })
+    .listen('.presenced.presence_diff', (e) => diffs.push(e))
+    .listen('.presenced.saved', (e) => saves.push(e));
+  await until(() => snapshot, 'the record as presenced shows it');
+  assert.equal(snapshot.type, 'presence');
+  assert.equal(snapshot.record_id, '88');
+  assert.deepEqual(snapshot.viewers.map((v) => v.id).sort(), [51, 52]);
+  await call(one, token, 'POST', 88, 'heartbeat', { tab_id: 'http-51', mode: 'edit', dirty: true, active_field: 'title' });
+  await until(() => diffs.some((d) => d.updated?.some((v) => v.id === 51 && v.has_dirty_tab)), 'the unsaved change');
+  const update = diffs.find((d) => d.updated?.some((v) => v.id === 51)).updated.find((v) => v.id === 51);
+  assert.equal(update.mode, 'edit');
+  assert.deepEqual(update.fields, ['title']);
+  const saved = await call(one, token, 'POST', 88, 'saved', { lock_version: 4 });
+  assert.equal(saved.status, 200);
+  await until(() => saves.length === 1, 'the save');
+  assert.deepEqual(saves[0], { type: 'saved', record_type: 'flow', record_id: '88', by: { id: 51, name: 'Dirk Http' }, lock_version: 4 });
+
+  // Not on other presence channels: their records are the channel's own.
+  const plain = [];
+  echoOf(one, 53).join('chat-88').listen('.presenced.presence', (e) => plain.push(e)).here(() => plain.push('here'));
+  await until(() => plain.includes('here'), 'here() on the plain channel');
+  await sleep(300);
+  assert.deepEqual(plain, ['here']);
 });
 
 test("a member's tab is renewed by the server while subscribed: it outlives the TTL", async () => {
