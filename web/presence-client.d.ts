@@ -27,6 +27,16 @@ export interface PresenceClientOptions {
   recordId: string | number;
   tabId?: string;
   transport?: 'auto' | 'ws' | 'http';
+  /**
+   * A Laravel Echo connected to presenced's Pusher endpoint: the record's presence channel
+   * is joined on its socket (the page keeps one), instead of presenced's own WebSocket.
+   * `saved()` still calls the HTTP API (baseUrl and a token).
+   */
+  echo?: unknown;
+  /** With `echo`: the tenant of presence-tenant.{tenant}.{type}.{id}. */
+  tenant?: string | number;
+  /** With `echo`: the channel as Echo.join takes it, when the app names it otherwise. */
+  echoChannel?: string;
   mode?: 'view' | 'edit';
   dirty?: boolean;
   heartbeatMs?: number;

@@ -7,6 +7,9 @@
 //
 // WebSocket first (changes pushed as they happen); when a socket cannot be had, HTTP
 // heartbeats every 30 s and viewers polled every 60 s, as the host app's design does.
+// Or over a page's Laravel Echo (`echo`, connected to presenced's Pusher endpoint): the
+// record's presence channel is joined on Echo's own socket, so the page keeps one
+// (docs/pusher.md, record presence).
 // It never throws into the page: failures go to onError.
 
 const HEARTBEAT_MS = 30_000;
@@ -76,6 +79,10 @@ export class PresenceClient {
     this.recordType = String(o.recordType);
     this.recordId = String(o.recordId);
     this.transport = o.transport ?? 'auto';
+    // Over Echo: the channel is presence-tenant.{tenant}.{type}.{id} unless `echoChannel` names it
+    // (without "presence-", as Echo.join takes it).
+    this.echo = o.echo ?? null;
+    this.echoName = o.echoChannel ?? `tenant.${o.tenant}.${this.recordType}.${this.recordId}`;
     this.heartbeatMs = o.heartbeatMs ?? HEARTBEAT_MS;
     this.pollMs = o.pollMs ?? POLL_MS;
     this.idleMs = o.idleMs ?? IDLE_MS;
@@ -137,6 +144,10 @@ export class PresenceClient {
     this.closed = true;
     this.stopTimers();
     this.unlisten();
+    if (this.echo) {
+      try { this.echo.leave(this.echoName); } catch (e) { this.emit('error', e); }
+      return;
+    }
     if (this.ws) {
       this.send({ type: 'leave', ...this.record(), tab_id: this.tabId });
       try { this.ws.close(1000); } catch { /* already closed */ }
@@ -209,6 +220,7 @@ export class PresenceClient {
   }
 
   start() {
+    if (this.echo) return this.joinEcho();
     const canSocket = this.transport !== 'http' && typeof this.env.WebSocket === 'function';
     if (canSocket) this.connect();
     else this.startHttp();
@@ -301,9 +313,54 @@ export class PresenceClient {
     }
   }
 
+  // Echo ------------------------------------------------------------------------------------
+
+  // Joins the record's channel: here() says it is live; presenced's own events carry the
+  // viewers (everyone: this page's user is taken out here) and saves.
+  joinEcho() {
+    this.everyone = [];
+    this.echoChannel = this.echo.join(this.echoName)
+      .here(() => { this.setStatus('live'); this.heartbeat(); })
+      .listen('.presenced.presence', (m) => {
+        this.seq = m.seq ?? null;
+        this.everyone = m.viewers ?? [];
+        this.showEveryone(m.count);
+      })
+      .listen('.presenced.presence_diff', (m) => {
+        if (this.seq === null) return;
+        if (m.seq !== this.seq + 1) return this.rejoinEcho();  // a change missed: start again
+        this.seq = m.seq;
+        this.everyone = applyDiff(this.everyone, m);
+        this.showEveryone(m.count);
+      })
+      .listen('.presenced.saved', (m) => this.emit('saved', { by: m.by, lockVersion: m.lock_version }))
+      .error((e) => this.emit('error', new Error(e?.error ?? e?.type ?? 'the presence channel was refused')));
+  }
+
+  rejoinEcho() {
+    this.seq = null;
+    try { this.echo.leave(this.echoName); } catch { /* not joined */ }
+    this.joinEcho();
+  }
+
+  showEveryone(count) {
+    const me = this.echoChannel?.subscription?.members?.me?.id;
+    const others = this.everyone.filter((v) => String(v.id) !== String(me));
+    this.setViewers(this.limit === null ? others : others.slice(0, this.limit), count);
+  }
+
+  // The tab's state on Echo's socket (the server keeps the tab alive meanwhile).
+  echoHeartbeat() {
+    const pusher = this.echo.connector?.pusher;
+    if (!pusher || this.status !== 'live') return;
+    const { tab_id: _, ...state } = this.heartbeatBody();
+    try { pusher.send_event('presenced:heartbeat', state, `presence-${this.echoName}`); } catch (e) { this.emit('error', e); }
+  }
+
   // Heartbeats, over whichever transport is up; then again after heartbeatMs.
   heartbeat() {
     if (this.closed) return;
+    if (this.echo) return this.echoHeartbeat();
     this.timer('heartbeat', this.heartbeatMs, () => this.heartbeat());
     if (this.send({ type: 'heartbeat', ...this.record(), ...this.heartbeatBody() })) return;
     if (this.httpRunning) this.request('POST', 'heartbeat', this.heartbeatBody());
@@ -377,6 +434,7 @@ export class PresenceClient {
         this.closed = true;
         this.stopTimers();
         this.unlisten();
+        if (this.echo) return;  // Echo's socket closes with the page; the tab leaves after the grace
         try { this.ws?.close(1001); } catch { /* closed */ }
         this.unregister(true);
       },

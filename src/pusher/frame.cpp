@@ -17,6 +17,7 @@ FrameEvent event_of(std::string_view name) {
   if (name == "pusher:unsubscribe") return FrameEvent::unsubscribe;
   if (name == "pusher:signin") return FrameEvent::signin;
   if (name.starts_with("client-")) return FrameEvent::client_event;
+  if (name == kHeartbeatEvent) return FrameEvent::heartbeat;
   return FrameEvent::unknown;
 }
 
@@ -93,6 +94,15 @@ FrameStatus read_frame(std::string_view text, ClientFrame& out, std::string& err
       }
       const boost::json::value* data = frame.if_contains("data");
       out.data = data ? boost::json::serialize(*data) : "{}";
+      return FrameStatus::ok;
+    }
+    case FrameEvent::heartbeat: {
+      const boost::json::object* data = data_object(frame, decoded, storage);
+      if (!string_member(frame, "channel", out.channel) || out.channel.empty() || !data) {
+        error = "presenced:heartbeat names its channel and has an object as its data.";
+        return FrameStatus::invalid;
+      }
+      out.data = boost::json::serialize(*data);
       return FrameStatus::ok;
     }
     case FrameEvent::ping:

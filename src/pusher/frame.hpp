@@ -11,7 +11,7 @@
 
 namespace presenced::pusher {
 
-enum class FrameEvent { ping, pong, subscribe, unsubscribe, signin, client_event, unknown };
+enum class FrameEvent { ping, pong, subscribe, unsubscribe, signin, client_event, heartbeat, unknown };
 
 struct ClientFrame {
   FrameEvent event = FrameEvent::unknown;
@@ -19,8 +19,13 @@ struct ClientFrame {
   std::string channel;       // subscribe and unsubscribe: data.channel; a client event: channel
   std::string auth;          // subscribe: data.auth ("key:signature"), signin: data.auth
   std::string channel_data;  // subscribe to presence-: data.channel_data; signin: data.user_data
-  std::string data;          // a client event: its data, as JSON text
+  std::string data;          // a client event: its data, as JSON text; presenced:heartbeat: its data object
 };
+
+// presenced's own event from a client (docs/pusher.md): a record channel's tab says its
+// mode, unsaved changes, field, activity and version, as a native heartbeat does:
+// {"event":"presenced:heartbeat","channel":"presence-...","data":{"mode":..,"dirty":..}}.
+inline constexpr std::string_view kHeartbeatEvent = "presenced:heartbeat";
 
 // Pusher's limit on an event's name.
 inline constexpr std::size_t kMaxEventBytes = 200;

@@ -5,6 +5,7 @@
 #include "presence/json_text.hpp"
 #include "pusher/channel.hpp"
 #include "pusher/presence_member.hpp"
+#include "presence/validation.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -22,11 +23,17 @@ namespace {
 
 std::atomic<std::uint64_t> next_id{1};
 
-// A presence channel's tab, as a heartbeat says it: viewing, nothing more (the channel
-// carries no mode; a page that edits says so over HTTP or the native socket).
-presence::HeartbeatInput tab_of(std::string_view tab_id) {
+// A presence channel's tab as a heartbeat says it: viewing until the page says otherwise
+// (presenced:heartbeat), with what it said last.
+template <class State>
+presence::HeartbeatInput tab_of(std::string_view tab_id, const State& state) {
   presence::HeartbeatInput in;
   in.tab_id = tab_id;
+  in.mode = state.mode;
+  in.dirty = state.dirty;
+  in.active_field = state.field;
+  in.activity = state.activity;
+  in.lock_version = state.lock_version;
   return in;
 }
 
@@ -171,6 +178,7 @@ void BasicPusherSession<Socket>::handle(std::string_view text) {
     case FrameEvent::unsubscribe: on_unsubscribe(f); break;
     case FrameEvent::client_event: on_client_event(f); break;
     case FrameEvent::signin: on_signin(f); break;
+    case FrameEvent::heartbeat: on_heartbeat(f); break;
     case FrameEvent::unknown:
       send(error_frame(0, "Unknown event \"" + std::string(presence::utf8_prefix(f.name, 64)) + "\"."));
       break;
@@ -441,7 +449,9 @@ asio::awaitable<void> BasicPusherSession<Socket>::join_presence(std::shared_ptr<
   const ChannelRecord record = p->record;
   const presence::UserPtr user = p->user;
   const std::string tab = tab_id();
-  const service::Outcome outcome = co_await ctx_.service.heartbeat(record.ref(), user, tab_of(tab));
+  const TabState initial;  // a named object: g++ 12 mishandles temporaries around co_await
+  const presence::HeartbeatInput input = tab_of(tab, initial);
+  const service::Outcome outcome = co_await ctx_.service.heartbeat(record.ref(), user, input);
   p = presence_channel(channel);
   const bool still = p && p->generation == generation && !ended_;
   if (outcome != service::Outcome::ok) {
@@ -494,12 +504,58 @@ void BasicPusherSession<Socket>::renew_presence(std::chrono::steady_clock::time_
     p.renewed = now;
     asio::co_spawn(
         ws_.get_executor(),
-        [](ChannelRecord record, presence::UserPtr user, std::string tab,
+        [](ChannelRecord record, presence::UserPtr user, std::string tab, TabState state,
            service::PresenceService& service) -> asio::awaitable<void> {
-          co_await service.heartbeat(record.ref(), std::move(user), tab_of(tab));
-        }(p.record, p.user, tab_id(), ctx_.service),
+          const presence::HeartbeatInput input = tab_of(tab, state);
+          co_await service.heartbeat(record.ref(), std::move(user), input);
+        }(p.record, p.user, tab_id(), p.state, ctx_.service),
         asio::detached);
   }
+}
+
+// presenced:heartbeat on a record's channel: the tab's state, validated as a native
+// heartbeat is (the tab id is the socket's), one request of the user's rate, kept for the
+// renewals, and written at once.
+template <class Socket>
+void BasicPusherSession<Socket>::on_heartbeat(const ClientFrame& f) {
+  PresenceChannel* p = presence_channel(f.channel);
+  if (!p || !p->in_hub || !p->is_record) {
+    return send(error_frame(0, "presenced:heartbeat needs a subscription to a record's presence channel."));
+  }
+  presence::JsonFields fields{PRESENCED_HEARTBEAT_MEMBERS};
+  if (fields.read(f.data) != presence::JsonFields::Status::object) {
+    return send(error_frame(0, "presenced:heartbeat's data is an object."));
+  }
+  const std::string tab = tab_id();
+  std::array<presence::JsonField, presence::kHeartbeatMembers> given;
+  const auto read = fields.slice(0, presence::kHeartbeatMembers);
+  std::copy(read.begin(), read.end(), given.begin());
+  given[0].kind = presence::JsonField::Kind::string;  // the socket is the tab
+  given[0].text = tab;
+  given[0].text_size = tab.size();
+  given[0].truncated = false;
+  presence::HeartbeatInput in;
+  presence::ValidationErrors errors;
+  presence::check_heartbeat(given, in, errors);
+  if (!errors.empty()) return send(error_frame(0, "presenced:heartbeat: " + errors.summary()));
+  if (const service::Outcome charged = ctx_.service.charge(*p->user, service::Transport::websocket);
+      charged != service::Outcome::ok) {
+    return send(error_frame(4301, service::text_of(charged).ws_message));
+  }
+  p->state = {in.mode, in.dirty, std::string(in.active_field), in.activity, in.lock_version};
+  p->renewed = ctx_.timers.now();
+  asio::co_spawn(
+      ws_.get_executor(),
+      [](std::shared_ptr<BasicPusherSession> self, ChannelRecord record, presence::UserPtr user, std::string tab,
+         TabState state, std::string channel) -> asio::awaitable<void> {
+        const presence::HeartbeatInput input = tab_of(tab, state);
+        const service::Outcome outcome = co_await self->ctx_.service.heartbeat(record.ref(), user, input);
+        if (outcome != service::Outcome::ok && !self->ended_) {
+          const service::OutcomeText t = service::text_of(outcome);
+          self->send(error_frame(0, std::string(t.ws_message) + " (" + channel + ")"));
+        }
+      }(this->shared_from_this(), p->record, p->user, tab, p->state, f.channel),
+      asio::detached);
 }
 
 template <class Socket>

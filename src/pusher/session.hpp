@@ -73,9 +73,18 @@ class BasicPusherSession final : public SessionBase, public std::enable_shared_f
   void on_subscribe(const ClientFrame& f);
   void on_unsubscribe(const ClientFrame& f);
   void on_client_event(const ClientFrame& f);
+  void on_heartbeat(const ClientFrame& f);
   bool subscribed(std::string_view channel) const;
   bool ready(std::string_view channel) const;  // subscribed and told so
 
+  // What the page said of its tab last (presenced:heartbeat), for the renewals.
+  struct TabState {
+    presence::Mode mode = presence::Mode::view;
+    bool dirty = false;
+    std::string field;
+    presence::Activity activity = presence::Activity::active;
+    std::uint32_t lock_version = presence::kNoLockVersion;
+  };
   // A presence channel: the record it is, and this socket's tab in it.
   struct PresenceChannel {
     std::string channel;     // as named by the client
@@ -89,6 +98,7 @@ class BasicPusherSession final : public SessionBase, public std::enable_shared_f
     bool is_record = false;        // matched --pusher-record-channel: presenced's own events too
     std::vector<std::string> pending;  // frames from subscription_succeeded on, until the named channel is ready
     std::chrono::steady_clock::time_point renewed;
+    TabState state;
   };
   void subscribe_presence(const ClientFrame& f);
   // `self` keeps the session alive until the tab is in (a parameter: the coroutine's own).

@@ -36,7 +36,9 @@ export async function launchBrowser() {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-           '--disable-component-update', '--disable-sync'],
+           '--disable-component-update', '--disable-sync',
+           // Test pages are fulfilled by the test, not by a server: let them reach 127.0.0.1.
+           '--disable-features=LocalNetworkAccessChecks'],
   });
 }
 

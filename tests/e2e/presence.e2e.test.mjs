@@ -1,15 +1,17 @@
 // The browser library in Chromium, against the real server: avatars appear, leave, survive
 // reloads, mark unsaved changes, aggregate tabs, collapse into "+N", work over HTTP when
-// WebSocket is blocked, and in React and Alpine pages.
+// WebSocket is blocked, and in React and Alpine pages, and a Laravel page using Echo.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import PusherServer from 'pusher';
 import { startServer, launchBrowser, demo, avatar, artifacts, root, tokenFor, call } from './harness.mjs';
 
 let server, browser;
+const ECHO_APP = { id: '1001', key: 'e2e-key', secret: 'e2e-secret-0123' };
 before(async () => {
-  server = await startServer(['--leave-grace', '1.5']);
+  server = await startServer(['--leave-grace', '1.5', '--pusher-app', `${ECHO_APP.id}:${ECHO_APP.key}:${ECHO_APP.secret}`]);
   browser = await launchBrowser();
 });
 after(async () => {
@@ -135,13 +137,23 @@ async function testPage(name, user, record) {
     '/vendor/react.js': ['text/javascript', join(root, 'node_modules', 'react', 'umd', 'react.production.min.js')],
     '/vendor/react-dom.js': ['text/javascript', join(root, 'node_modules', 'react-dom', 'umd', 'react-dom.production.min.js')],
     '/vendor/alpine.js': ['text/javascript', join(root, 'node_modules', 'alpinejs', 'dist', 'module.esm.js')],
+    '/vendor/pusher.js': ['text/javascript', join(root, 'node_modules', 'pusher-js', 'dist', 'web', 'pusher.min.js')],
+    '/vendor/echo.js': ['text/javascript', join(root, 'node_modules', 'laravel-echo', 'dist', 'echo.iife.js')],
   };
+  // The app's /broadcasting/auth: a Broadcast::channel callback answering the user's data,
+  // signed as Laravel's Pusher broadcaster signs it.
+  const signer = new PusherServer({ appId: ECHO_APP.id, key: ECHO_APP.key, secret: ECHO_APP.secret });
+  await page.route('**/broadcasting/auth', (route) => {
+    const { socket_id: socketId, channel_name: channel, user: id } = JSON.parse(route.request().postData());
+    const auth = signer.authorizeChannel(socketId, channel, { user_id: id, user_info: { id, name: `Echo User ${id}` } });
+    return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(auth) });
+  });
   await page.route('**/{e2e,vendor}/**', (route) => {
     const file = files[new URL(route.request().url()).pathname];
     if (!file) return route.fulfill({ status: 404 });
     return route.fulfill({ status: 200, contentType: file[0], body: readFileSync(file[1]) });
   });
-  await page.goto(`${server.url}/e2e/${name}.html?user=${user}&record=${record}`);
+  await page.goto(`${server.url}/e2e/${name}.html?user=${user}&record=${record}&key=${ECHO_APP.key}`);
   return page;
 }
 
@@ -156,6 +168,20 @@ test('a React page using useRecordPresence', async () => {
   await avatar(alice, 5).waitFor({ state: 'detached', timeout: 3_000 });
   await alice.context().close();
   await react.context().close();
+});
+
+test("a Laravel page using Echo shows the record's avatars live, on Echo's one socket", async () => {
+  const alice = await demo(browser, server, 1, 'e2e-echo');
+  const page = await testPage('echo', 7, 'e2e-echo');
+  await avatar(page, 1).waitFor({ timeout: 10_000 });   // Alice's native socket's tab, seen through Echo
+  await avatar(alice, 7).waitFor({ timeout: 10_000 });  // the Echo member, seen by the native page
+  await page.locator('#dirty').click();                 // presenced:heartbeat on Echo's socket
+  await alice.locator('presence-avatars .avatar.dirty[data-user-id="7"]').waitFor({ timeout: 5_000 });
+  // The client opened no socket of its own: the page keeps Echo's one.
+  assert.equal(await page.evaluate(() => window.presence.ws === null && window.presence.status), 'live');
+  await page.context().close();                          // the tab closes: the member leaves after the grace
+  await avatar(alice, 7).waitFor({ state: 'detached', timeout: 10_000 });
+  await alice.context().close();
 });
 
 test('an Alpine page using the recordPresence component', async () => {

@@ -41,6 +41,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if ((f.event == FrameEvent::subscribe || f.event == FrameEvent::unsubscribe) && f.channel.empty()) __builtin_trap();
     if (f.event == FrameEvent::client_event && (f.channel.empty() || !is_json(f.data))) __builtin_trap();
     if (f.event == FrameEvent::client_event && !is_json(client_event_frame(f.name, f.channel, f.data))) __builtin_trap();
+    if (f.event == FrameEvent::heartbeat && (f.channel.empty() || !presenced::presence::is_json_object(f.data))) {
+      __builtin_trap();
+    }
   }
   if (status != FrameStatus::malformed) {
     // What the session writes back quotes the client's own (valid) text, cut to a prefix.
