@@ -6,21 +6,13 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import Echo from 'laravel-echo';
 import { PresenceClient } from '../../web/presence-client.js';
-import { RawSocket, client, disconnectAll, signer, startPusherServer } from './harness.mjs';
+import { RawSocket, client, disconnectAll, signer, sleep, startPusherServer, until } from './harness.mjs';
 import { call, tokenFor } from '../e2e/harness.mjs';
 
 let server;
 before(async () => { server = await startPusherServer(['--leave-grace', '0.3']); });
 after(() => { disconnectAll(); server?.stop(); });
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function until(check, what, ms = 10_000) {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
-    await sleep(20);
-  }
-}
 
 function echoOf(id, name = `User ${id}`) {
   const s = signer(server);

@@ -63,6 +63,17 @@ export function disconnectAll() {
   for (const p of opened.splice(0)) p.disconnect();
 }
 
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Waits until `check()` holds, or fails saying `what` after a generous deadline.
+export async function until(check, what, ms = 10_000) {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
+    await sleep(20);
+  }
+}
+
 // Resolves with the first `event` on `emitter` (a channel, or a connection), or rejects
 // after a generous deadline: these tests run on a loaded 2-core machine.
 export function next(emitter, event, ms = 10_000) {

@@ -8,7 +8,7 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import Echo from 'laravel-echo';
-import { APP, RawSocket, client, disconnectAll, next, signer, startPusherServer, startRedis } from './harness.mjs';
+import { APP, RawSocket, client, disconnectAll, signer, sleep, startPusherServer, startRedis, until } from './harness.mjs';
 import { call, tokenFor } from '../e2e/harness.mjs';
 
 const GRACE = ['--leave-grace', '0.3'];
@@ -20,14 +20,6 @@ before(async () => {
 });
 after(() => { disconnectAll(); one?.stop(); a?.stop(); b?.stop(); redis?.stop(); });
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function until(check, what, ms = 10_000) {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
-    await sleep(20);
-  }
-}
 
 // An Echo of user `id` (a number, as Laravel's user ids are) on `server`: its presence
 // channels signed with the user's channel_data, the way a Broadcast::channel callback
