@@ -284,13 +284,17 @@ Transitions diff_viewers(const std::vector<presence::Viewer>& before, const std:
   return diff_viewers(sent, after);
 }
 
-Member member_of(const presence::Viewer& v) {
+namespace {
+
+// A Viewer or a Person: the same fields, as the list shows the one and the token says the other.
+template <class Shown>
+Member member_from(const Shown& v) {
   Member m{v.id, {}};
   if (v.info) {
     m.info = v.info->json;
   } else {
     m.info.reserve(32 + v.id.size() + v.name.size() + v.avatar_url.size());
-    m.info.append(R"({"id":)").append(json_id(v)).append(R"(,"name":)");
+    m.info.append(R"({"id":)").append(json_id(v.id, v.id_is_number)).append(R"(,"name":)");
     append_json_string(m.info, v.name);
     if (!v.avatar_url.empty()) {
       m.info.append(R"(,"avatar_url":)");
@@ -300,6 +304,11 @@ Member member_of(const presence::Viewer& v) {
   }
   return m;
 }
+
+}  // namespace
+
+Member member_of(const presence::Viewer& v) { return member_from(v); }
+Member member_of(const presence::Person& p) { return member_from(p); }
 
 void add_members(PresenceEvent& snapshot, const std::vector<presence::Viewer>& viewers) {
   snapshot.has_members = true;

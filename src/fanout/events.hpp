@@ -128,6 +128,7 @@ std::shared_ptr<PresenceEvent> make_diff_event(std::string record_key, presence:
 void add_members(PresenceEvent& snapshot, const std::vector<presence::Viewer>& viewers);
 void add_members(PresenceEvent& diff, const std::vector<presence::Viewer>& viewers, const Transitions& t);
 Member member_of(const presence::Viewer& v);
+Member member_of(const presence::Person& p);  // a subscriber themselves, as the others see them
 
 std::string make_saved_event(presence::RecordRef record, const presence::User& by, std::uint32_t lock_version);
 

@@ -120,8 +120,11 @@ bool is_valid_tab_id(std::string_view s) {
 void check_heartbeat(std::span<const JsonField> f, HeartbeatInput& out, ValidationErrors& errors) {
   out = {};
   check_tab_id(f[0], out.tab_id, errors);
+  check_tab_state(f.subspan(1), out, errors);
+}
 
-  if (const JsonField& mode = f[1]; missing(mode)) {
+void check_tab_state(std::span<const JsonField> f, HeartbeatInput& out, ValidationErrors& errors) {
+  if (const JsonField& mode = f[0]; missing(mode)) {
     errors.add("mode", "The mode field is required.");
   } else if (mode.kind == Kind::string && mode.text == "view") {
     out.mode = Mode::view;
@@ -131,14 +134,14 @@ void check_heartbeat(std::span<const JsonField> f, HeartbeatInput& out, Validati
     errors.add("mode", "The selected mode is invalid.");
   }
 
-  if (const JsonField& dirty = f[2]; missing(dirty)) {
+  if (const JsonField& dirty = f[1]; missing(dirty)) {
     errors.add("dirty", "The dirty field is required.");
   } else if (!as_laravel_boolean(dirty, out.dirty)) {
     errors.add("dirty", "The dirty field must be true or false.");
   }
 
   // Optional; null or "" means no field (the tab left it).
-  if (const JsonField& field = f[3]; field.is_present()) {
+  if (const JsonField& field = f[2]; field.is_present()) {
     if (field.kind != Kind::string) {
       errors.add("active_field", "The active field field must be a string.");
     } else if (field.truncated || utf8_length(field.text) > kMaxActiveField) {
@@ -149,7 +152,7 @@ void check_heartbeat(std::span<const JsonField> f, HeartbeatInput& out, Validati
   }
 
   // Optional; absent means active (clients that predate it are taken as present).
-  if (const JsonField& activity = f[4]; !missing(activity)) {
+  if (const JsonField& activity = f[3]; !missing(activity)) {
     if (activity.kind == Kind::string && activity.text == "active") {
       out.activity = Activity::active;
     } else if (activity.kind == Kind::string && activity.text == "idle") {
@@ -159,7 +162,7 @@ void check_heartbeat(std::span<const JsonField> f, HeartbeatInput& out, Validati
     }
   }
 
-  check_lock_version(f[5], out.lock_version, errors, false);
+  check_lock_version(f[4], out.lock_version, errors, false);
 }
 
 BodyStatus read_heartbeat(std::string_view json, HeartbeatBody& body, ValidationErrors& errors) {

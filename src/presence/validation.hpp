@@ -39,8 +39,12 @@ enum class BodyStatus { valid, invalid, malformed };  // 200, 422, 400
 
 // The members of a heartbeat, in the order check_heartbeat() takes them. A WebSocket
 // heartbeat has the same ones after its own (type, record).
-#define PRESENCED_HEARTBEAT_MEMBERS "tab_id", "mode", "dirty", "active_field", "activity", "lock_version"
-inline constexpr std::size_t kHeartbeatMembers = 6;
+// The tab's state (check_tab_state) follows its id: a transport whose tab is the socket
+// itself (the Pusher endpoint's presenced:heartbeat) reads the state alone.
+#define PRESENCED_TAB_STATE_MEMBERS "mode", "dirty", "active_field", "activity", "lock_version"
+#define PRESENCED_HEARTBEAT_MEMBERS "tab_id", PRESENCED_TAB_STATE_MEMBERS
+inline constexpr std::size_t kTabStateMembers = 5;
+inline constexpr std::size_t kHeartbeatMembers = 1 + kTabStateMembers;
 
 // A heartbeat body and what it says; `input`'s views point into `fields`.
 struct HeartbeatBody {
@@ -61,6 +65,8 @@ struct SavedBody {
 
 // Validates the heartbeat members `f` (PRESENCED_HEARTBEAT_MEMBERS, in order) into `out`.
 void check_heartbeat(std::span<const JsonField> f, HeartbeatInput& out, ValidationErrors& errors);
+// The state members alone (PRESENCED_TAB_STATE_MEMBERS, in order) into `out`, its tab id untouched.
+void check_tab_state(std::span<const JsonField> f, HeartbeatInput& out, ValidationErrors& errors);
 void check_tab_id(const JsonField& f, std::string_view& out, ValidationErrors& errors);
 
 // Reads and validates a request body. JSON that is not an object (or no body at all) is

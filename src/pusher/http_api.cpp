@@ -92,17 +92,20 @@ boost::asio::awaitable<void> HttpApi::channel_query(const App& app, std::string_
   std::string_view name = rest.substr(std::min(rest.size(), std::string_view("channels/").size()));
   const bool users = name.ends_with("/users");
   if (users) name.remove_suffix(std::string_view("/users").size());
-  const ChannelKind kind = rest == "channels" ? ChannelKind::invalid : channel_kind(name);
-  if (rest == "channels" || (kind != ChannelKind::presence && kind != ChannelKind::invalid)) {
-    // Which channels are occupied, and how many sockets a channel has, needs the count of
-    // every node's subscribers: not kept yet (docs/pusher.md).
-    error(res, 501, users ? "Users can only be retrieved for presence channels."
-                          : "This endpoint of the Pusher HTTP API is served for presence channels only, so far.");
-    if (users) res.status = 400;
+  const bool list = rest == "channels";
+  const ChannelKind kind = list ? ChannelKind::invalid : channel_kind(name);
+  if (!list && kind == ChannelKind::invalid) {
+    error(res, 400, "Invalid channel name.");
     co_return;
   }
-  if (kind == ChannelKind::invalid) {
-    error(res, 400, "Invalid channel name.");
+  if (!list && kind != ChannelKind::presence && users) {
+    error(res, 400, "Users can only be retrieved for presence channels.");
+    co_return;
+  }
+  if (list || kind != ChannelKind::presence) {
+    // Which channels are occupied, and how many sockets a channel has, needs the count of
+    // every node's subscribers: not kept yet (docs/pusher.md).
+    error(res, 501, "This endpoint of the Pusher HTTP API is served for presence channels only, so far.");
     co_return;
   }
   const std::optional<std::string> info = auth::pusher_query_parameter(query, "info");

@@ -83,6 +83,7 @@ std::optional<ChannelRecord> RecordChannels::matched(const App& app, std::string
   }
   if (c != channel.size()) return std::nullopt;
   if (!has_tenant) r.tenant = app.id;
+  r.is_record = true;
   return r;
 }
 
@@ -92,7 +93,7 @@ ChannelRecord RecordChannels::record_of(const App& app, std::string_view channel
   // character such as '.', or too long) a digest of it, marked by a leading '_' that a
   // name used as it is never has.
   const std::string_view rest = channel.substr(std::min(channel.size(), kPresencePrefix.size()));
-  ChannelRecord r{app.id, std::string(kChannelRecordType), {}};
+  ChannelRecord r{app.id, std::string(kChannelRecordType), {}, false};
   if (presence::is_valid_segment(rest) && !rest.starts_with('_')) {
     r.id.assign(rest);
   } else {

@@ -20,6 +20,7 @@ inline constexpr std::string_view kChannelRecordType = "_pusher";
 
 struct ChannelRecord {
   std::string tenant, type, id;
+  bool is_record = false;  // matched the pattern: an app record's, not the channel's own
   presence::RecordRef ref() const { return {tenant, type, id}; }
 };
 

@@ -404,12 +404,6 @@ void BasicPusherSession<Socket>::subscribe_presence(const ClientFrame& f) {
   if (std::any_of(presence_.begin(), presence_.end(), [&](const PresenceChannel& c) { return c.key == key; })) {
     return refuse("InvalidChannel", "This connection is subscribed to another channel of the same record.", 400);
   }
-  presence::Viewer shown;  // the user as the channel shows them: what the hub's members say
-  shown.id = user->id;
-  shown.id_is_number = user->id_is_number;
-  shown.name = user->name;
-  shown.avatar_url = user->avatar_url;
-  shown.info = user->info;
   const presence::UserPtr owner(new presence::User(std::move(*user)));
   // One request of the user's rate, whichever transport: the HTTP and native limits hold.
   if (const service::Outcome charged = ctx_.service.charge(*owner, service::Transport::websocket);
@@ -424,9 +418,8 @@ void BasicPusherSession<Socket>::subscribe_presence(const ClientFrame& f) {
   p.key = std::move(key);
   p.record = std::move(record);
   p.user = owner;
-  p.me = fanout::member_of(shown);
+  p.me = fanout::member_of(*owner);  // as the hub's members show the user
   p.generation = generation;
-  p.is_record = ctx_.options.records.matched(*app_, f.channel).has_value();
   p.renewed = ctx_.timers.now();
   asio::co_spawn(ws_.get_executor(), join_presence(this->shared_from_this(), f.channel, generation), asio::detached);
 }
@@ -500,61 +493,50 @@ void BasicPusherSession<Socket>::leave_presence(typename std::vector<PresenceCha
 template <class Socket>
 void BasicPusherSession<Socket>::renew_presence(std::chrono::steady_clock::time_point now) {
   for (PresenceChannel& p : presence_) {
-    if (!p.in_hub || now - p.renewed < ctx_.options.renew_every) continue;
-    p.renewed = now;
-    asio::co_spawn(
-        ws_.get_executor(),
-        [](ChannelRecord record, presence::UserPtr user, std::string tab, TabState state,
-           service::PresenceService& service) -> asio::awaitable<void> {
-          const presence::HeartbeatInput input = tab_of(tab, state);
-          co_await service.heartbeat(record.ref(), std::move(user), input);
-        }(p.record, p.user, tab_id(), p.state, ctx_.service),
-        asio::detached);
+    if (p.in_hub && now - p.renewed >= ctx_.options.renew_every) send_heartbeat(p, false);
   }
 }
 
 // presenced:heartbeat on a record's channel: the tab's state, validated as a native
-// heartbeat is (the tab id is the socket's), one request of the user's rate, kept for the
+// heartbeat's is (the tab is the socket), one request of the user's rate, kept for the
 // renewals, and written at once.
 template <class Socket>
 void BasicPusherSession<Socket>::on_heartbeat(const ClientFrame& f) {
   PresenceChannel* p = presence_channel(f.channel);
-  if (!p || !p->in_hub || !p->is_record) {
+  if (!p || !p->in_hub || !p->record.is_record) {
     return send(error_frame(0, "presenced:heartbeat needs a subscription to a record's presence channel."));
   }
-  presence::JsonFields fields{PRESENCED_HEARTBEAT_MEMBERS};
+  presence::JsonFields fields{PRESENCED_TAB_STATE_MEMBERS};
   if (fields.read(f.data) != presence::JsonFields::Status::object) {
     return send(error_frame(0, "presenced:heartbeat's data is an object."));
   }
-  const std::string tab = tab_id();
-  std::array<presence::JsonField, presence::kHeartbeatMembers> given;
-  const auto read = fields.slice(0, presence::kHeartbeatMembers);
-  std::copy(read.begin(), read.end(), given.begin());
-  given[0].kind = presence::JsonField::Kind::string;  // the socket is the tab
-  given[0].text = tab;
-  given[0].text_size = tab.size();
-  given[0].truncated = false;
-  presence::HeartbeatInput in;
+  presence::HeartbeatInput in;  // the tab is the socket: only its state is read
   presence::ValidationErrors errors;
-  presence::check_heartbeat(given, in, errors);
+  presence::check_tab_state(fields.slice(0, presence::kTabStateMembers), in, errors);
   if (!errors.empty()) return send(error_frame(0, "presenced:heartbeat: " + errors.summary()));
   if (const service::Outcome charged = ctx_.service.charge(*p->user, service::Transport::websocket);
       charged != service::Outcome::ok) {
     return send(error_frame(4301, service::text_of(charged).ws_message));
   }
   p->state = {in.mode, in.dirty, std::string(in.active_field), in.activity, in.lock_version};
-  p->renewed = ctx_.timers.now();
+  send_heartbeat(*p, true);
+}
+
+// The channel's tab, heard from with its state; a refusal told to the socket when `report`.
+template <class Socket>
+void BasicPusherSession<Socket>::send_heartbeat(PresenceChannel& p, bool report) {
+  p.renewed = ctx_.timers.now();
   asio::co_spawn(
       ws_.get_executor(),
       [](std::shared_ptr<BasicPusherSession> self, ChannelRecord record, presence::UserPtr user, std::string tab,
-         TabState state, std::string channel) -> asio::awaitable<void> {
-        const presence::HeartbeatInput input = tab_of(tab, state);
+         TabState state, std::string channel, bool report) -> asio::awaitable<void> {
+        const presence::HeartbeatInput input = tab_of(tab, state);  // named: see join_presence
         const service::Outcome outcome = co_await self->ctx_.service.heartbeat(record.ref(), user, input);
-        if (outcome != service::Outcome::ok && !self->ended_) {
+        if (report && outcome != service::Outcome::ok && !self->ended_) {
           const service::OutcomeText t = service::text_of(outcome);
           self->send(error_frame(0, std::string(t.ws_message) + " (" + channel + ")"));
         }
-      }(this->shared_from_this(), p->record, p->user, tab, p->state, f.channel),
+      }(this->shared_from_this(), p.record, p.user, tab_id(), p.state, p.channel, report),
       asio::detached);
 }
 
@@ -572,17 +554,13 @@ void BasicPusherSession<Socket>::record_changed(const fanout::PresenceEvent& eve
   if (it == presence_.end()) return;
   PresenceChannel& p = *it;
   const bool snapshot = event.kind == fanout::PresenceEvent::Kind::snapshot;
+  if (snapshot == p.snapshot) return;  // a snapshot once, then the changes after it
   if (snapshot) {
-    if (p.snapshot) return;
     p.snapshot = true;
     send_on(p, subscription_succeeded_frame(p.channel, event.members, p.me));
-  } else if (!p.snapshot) {
-    return;
-  }
-  // The user is a member from this socket's point of view for as long as it is subscribed:
-  // their own arrival (another tab of theirs) and departure are not news to it.
-  // (A snapshot's members are everyone: they are in subscription_succeeded.)
-  if (!snapshot) {
+  } else {
+    // The user is a member from this socket's point of view for as long as it is
+    // subscribed: their own arrival (another tab of theirs) and departure are not news to it.
     for (const fanout::Member& m : event.members) {
       if (m.id != p.me.id) send_on(p, member_added_frame(p.channel, m));
     }
@@ -592,7 +570,7 @@ void BasicPusherSession<Socket>::record_changed(const fanout::PresenceEvent& eve
   }
   // A record's channel also carries presenced's own view (modes, unsaved changes, fields):
   // the native event, as the event's data (docs/pusher.md, record presence).
-  if (p.is_record) {
+  if (p.record.is_record) {
     send_on(p, escaped_data_frame(snapshot ? kRecordSnapshotEvent : kRecordDiffEvent, p.channel, event.escaped_text));
   }
 }
@@ -601,7 +579,7 @@ template <class Socket>
 void BasicPusherSession<Socket>::record_saved(std::string_view record_key, std::string_view saved_json) {
   // A saved notice, {"type":"saved","record_type","record_id","by","lock_version"}.
   for (PresenceChannel& p : presence_) {
-    if (!p.is_record || !p.snapshot || p.key != record_key) continue;
+    if (!p.record.is_record || !p.snapshot || p.key != record_key) continue;
     std::string escaped;
     presence::append_json_string(escaped, saved_json);
     send_on(p, escaped_data_frame(kRecordSavedEvent, p.channel, escaped));

@@ -95,7 +95,6 @@ class BasicPusherSession final : public SessionBase, public std::enable_shared_f
     std::uint64_t generation = 0;  // tells a subscription from a later one of the same name
     bool in_hub = false;           // the tab is in: subscribed to the hub
     bool snapshot = false;         // subscription_succeeded written (sent, or in `pending`)
-    bool is_record = false;        // matched --pusher-record-channel: presenced's own events too
     std::vector<std::string> pending;  // frames from subscription_succeeded on, until the named channel is ready
     std::chrono::steady_clock::time_point renewed;
     TabState state;
@@ -107,6 +106,7 @@ class BasicPusherSession final : public SessionBase, public std::enable_shared_f
   void leave_presence(std::vector<PresenceChannel>::iterator it, bool at_once);
   PresenceChannel* presence_channel(std::string_view channel);
   void renew_presence(std::chrono::steady_clock::time_point now);
+  void send_heartbeat(PresenceChannel& p, bool report);
   std::string tab_id() const { return "pusher:" + socket_id_; }
 
   void send(std::string frame) { enqueue(std::make_shared<const std::string>(std::move(frame))); }
