@@ -129,7 +129,7 @@ CommandLine parse_command_line(int argc, char** argv) {
       ->check(CLI::Range(0, 1'000'000))
       ->capture_default_str();
   app.add_option("--max-sockets-per-user", s.max_sockets_per_user,
-                 "WebSockets one user may hold open, per node (beyond: too_many_sockets and closed; 0: off)")
+                 "WebSockets one user may hold open, native and Pusher, per node (beyond: refused; 0: off)")
       ->envname("PRESENCED_MAX_SOCKETS_PER_USER")
       ->check(CLI::Range(0, 1'000'000))
       ->capture_default_str();

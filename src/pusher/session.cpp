@@ -374,6 +374,8 @@ void BasicPusherSession<Socket>::release() {
   // The tabs leave after the grace (a reload comes back within it), unless the server is
   // going away: the clients then come back to another node and the tabs stay meanwhile.
   while (!presence_.empty()) leave_presence(presence_.end() - 1, false);
+  for (const presence::UserPtr& user : socket_users_) ctx_.service.close_socket(*user);
+  socket_users_.clear();
   if (!user_id_.empty()) {
     ctx_.channels.unsubscribe(ctx_.thread, user_line_, terminate_key());
   }
@@ -410,6 +412,14 @@ void BasicPusherSession<Socket>::subscribe_presence(const ClientFrame& f) {
       charged != service::Outcome::ok) {
     return refuse("LimitReached", service::text_of(charged).ws_message, 429);
   }
+  // The socket is one of its user's connections under --max-sockets-per-user, with the
+  // native ones, from the first presence channel it joins as them until it closes.
+  if (!counts_for(*owner)) {
+    if (const service::Outcome opened = ctx_.service.open_socket(*owner); opened != service::Outcome::ok) {
+      return refuse("LimitReached", service::text_of(opened).ws_message, 429);
+    }
+    socket_users_.push_back(owner);
+  }
   channels_.push_back(f.channel);
   if (!ctx_.channels.subscribe(ctx_.thread, *this, channel_key(*app_, f.channel))) waiting_.push_back(f.channel);
   const std::uint64_t generation = ++generations_;
@@ -422,6 +432,13 @@ void BasicPusherSession<Socket>::subscribe_presence(const ClientFrame& f) {
   p.generation = generation;
   p.renewed = ctx_.timers.now();
   asio::co_spawn(ws_.get_executor(), join_presence(this->shared_from_this(), f.channel, generation), asio::detached);
+}
+
+template <class Socket>
+bool BasicPusherSession<Socket>::counts_for(const presence::User& user) const {
+  return std::any_of(socket_users_.begin(), socket_users_.end(), [&](const presence::UserPtr& u) {
+    return u->tenant == user.tenant && u->id == user.id;
+  });
 }
 
 template <class Socket>

@@ -105,6 +105,7 @@ class BasicPusherSession final : public SessionBase, public std::enable_shared_f
                                              std::uint64_t generation);
   void leave_presence(std::vector<PresenceChannel>::iterator it, bool at_once);
   PresenceChannel* presence_channel(std::string_view channel);
+  bool counts_for(const presence::User& user) const;  // among socket_users_
   void renew_presence(std::chrono::steady_clock::time_point now);
   void send_heartbeat(PresenceChannel& p, bool report);
   std::string tab_id() const { return "pusher:" + socket_id_; }
@@ -164,6 +165,7 @@ class BasicPusherSession final : public SessionBase, public std::enable_shared_f
   std::vector<std::string> channels_;  // subscribed, as named by the client
   std::vector<std::string> waiting_;   // of those, not yet heard from every node (not told)
   std::vector<PresenceChannel> presence_;  // of those, the presence channels
+  std::vector<presence::UserPtr> socket_users_;  // whose --max-sockets-per-user it counts in
   std::uint64_t generations_ = 0;
   bool server_closing_ = false;        // tabs are not taken out: the clients come back elsewhere
   std::vector<std::shared_ptr<const std::string>> queue_;

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import Echo from 'laravel-echo';
 import { APP, RawSocket, client, disconnectAll, signer, sleep, startPusherServer, startRedis, until } from './harness.mjs';
 import { call, tokenFor } from '../e2e/harness.mjs';
+import WebSocket from 'ws';
 
 const GRACE = ['--leave-grace', '0.3'];
 let one, redis, a, b;
@@ -246,4 +247,63 @@ test('two nodes on one Redis: everyone sees everyone, a user leaves when their l
   assert.deepEqual(info, { occupied: true, user_count: 2 });
   const empty = await (await signer(a).get({ path: '/channels/presence-nobody', params: { info: 'user_count' } })).json();
   assert.deepEqual(empty, { occupied: false, user_count: 0 });
+});
+
+test("--max-sockets-per-user counts a user's Pusher sockets with their native ones", async () => {
+  const limited = await startPusherServer(['--max-sockets-per-user', '2']);
+  try {
+    // A native socket of user 7 of tenant 1: one of their two places.
+    const token = await tokenFor(limited, '7');
+    const native = new WebSocket(`ws://127.0.0.1:${limited.port}/api/v1/presence/ws`);
+    await new Promise((resolve, reject) => { native.once('open', resolve); native.once('error', reject); });
+    const authenticated = new Promise((resolve) => native.on('message', (m) => {
+      if (JSON.parse(String(m)).type === 'authenticated') resolve();
+    }));
+    native.send(JSON.stringify({ type: 'auth', token }));
+    await authenticated;  // its place is held from here
+
+    const s = signer(limited);
+    const joinAs = async (user, channel) => {
+      const raw = await RawSocket.open(limited);
+      const { socket_id: socketId } = JSON.parse((await raw.event('pusher:connection_established')).data);
+      raw.socketId = socketId;
+      raw.join = (ch) => raw.send({ event: 'pusher:subscribe',
+                                    data: { channel: ch, ...s.authorizeChannel(socketId, ch, { user_id: user }) } });
+      raw.join(channel);
+      return raw;
+    };
+    const answer = (raw, channel) => raw.frame((f) => f.channel === channel &&
+      (f.event === 'pusher_internal:subscription_succeeded' || f.event === 'pusher:subscription_error'));
+
+    const second = await joinAs(7, 'presence-tenant.1.flow.70');
+    assert.equal((await answer(second, 'presence-tenant.1.flow.70')).event, 'pusher_internal:subscription_succeeded');
+    // The same socket joining another record as the same user takes no second place.
+    second.join('presence-tenant.1.flow.71');
+    assert.equal((await answer(second, 'presence-tenant.1.flow.71')).event, 'pusher_internal:subscription_succeeded');
+
+    const third = await joinAs(7, 'presence-tenant.1.flow.72');
+    const refused = await answer(third, 'presence-tenant.1.flow.72');
+    assert.equal(refused.event, 'pusher:subscription_error');
+    assert.equal(refused.data.type, 'LimitReached');
+    assert.equal(refused.data.status, 429);
+    // Another user is not limited by user 7, and the refused socket goes on.
+    const other = await joinAs(8, 'presence-tenant.1.flow.72');
+    assert.equal((await answer(other, 'presence-tenant.1.flow.72')).event, 'pusher_internal:subscription_succeeded');
+
+    // A closed socket gives its place back, native or Pusher alike.
+    native.close();
+    let placed = false;
+    for (let attempt = 0; !placed && attempt < 50; ++attempt) {  // until the server has seen the close
+      const channel = `presence-tenant.1.flow.${100 + attempt}`;
+      third.join(channel);
+      placed = (await answer(third, channel)).event === 'pusher_internal:subscription_succeeded';
+      if (!placed) await sleep(100);
+    }
+    assert.ok(placed, 'a place once the native socket closed');
+    second.close();
+    third.close();
+    other.close();
+  } finally {
+    limited.stop();
+  }
 });
