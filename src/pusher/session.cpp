@@ -414,7 +414,9 @@ void BasicPusherSession<Socket>::subscribe_presence(const ClientFrame& f) {
   }
   // The socket is one of its user's connections under --max-sockets-per-user, with the
   // native ones, from the first presence channel it joins as them until it closes.
-  if (!counts_for(*owner)) {
+  const bool counted = std::any_of(socket_users_.begin(), socket_users_.end(),
+                                   [&](const presence::UserPtr& u) { return presence::same_user(*u, *owner); });
+  if (!counted) {
     if (const service::Outcome opened = ctx_.service.open_socket(*owner); opened != service::Outcome::ok) {
       return refuse("LimitReached", service::text_of(opened).ws_message, 429);
     }
@@ -432,13 +434,6 @@ void BasicPusherSession<Socket>::subscribe_presence(const ClientFrame& f) {
   p.generation = generation;
   p.renewed = ctx_.timers.now();
   asio::co_spawn(ws_.get_executor(), join_presence(this->shared_from_this(), f.channel, generation), asio::detached);
-}
-
-template <class Socket>
-bool BasicPusherSession<Socket>::counts_for(const presence::User& user) const {
-  return std::any_of(socket_users_.begin(), socket_users_.end(), [&](const presence::UserPtr& u) {
-    return u->tenant == user.tenant && u->id == user.id;
-  });
 }
 
 template <class Socket>

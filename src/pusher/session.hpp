@@ -105,7 +105,6 @@ class BasicPusherSession final : public SessionBase, public std::enable_shared_f
                                              std::uint64_t generation);
   void leave_presence(std::vector<PresenceChannel>::iterator it, bool at_once);
   PresenceChannel* presence_channel(std::string_view channel);
-  bool counts_for(const presence::User& user) const;  // among socket_users_
   void renew_presence(std::chrono::steady_clock::time_point now);
   void send_heartbeat(PresenceChannel& p, bool report);
   std::string tab_id() const { return "pusher:" + socket_id_; }
