@@ -42,7 +42,7 @@ constexpr CounterInfo kCounters[] = {
     {Counter::tabs_refused, "presenced_tabs_refused_total",
      "New tabs refused over --max-tabs-per-record, --max-tabs-per-user or --max-user-tabs."},
     {Counter::ws_sockets_refused, "presenced_websocket_sockets_refused_total",
-     "WebSockets closed because their user had --max-sockets-per-user open already."},
+     "WebSockets refused (closed; a Pusher socket: its presence subscription) because their user had --max-sockets-per-user open already."},
     {Counter::scope_refused, "presenced_scope_refused_total",
      "Requests and WebSocket messages refused: the token's scope does not cover the record."},
     {Counter::webhooks_delivered, "presenced_webhooks_delivered_total",

@@ -38,7 +38,7 @@ enum class Counter : std::uint8_t {
   events_sent,            // presence events delivered to sockets
   throttled_http,         // 429 from the per-user rate limit
   throttled_ws,           // WebSocket messages over the per-socket rate or the per-user limit
-  ws_sockets_refused,     // WebSockets closed: their user had --max-sockets-per-user open
+  ws_sockets_refused,     // WebSockets refused: their user had --max-sockets-per-user open
   store_errors,           // a store call that could not be served (503 / error message)
   store_reconnects,
   tabs_refused,           // new tabs over --max-tabs-per-record / --max-tabs-per-user / --max-user-tabs
