@@ -84,10 +84,18 @@ std::string raw_exchange(std::uint16_t port, const std::string& bytes, int timeo
   asio::write(stream, asio::buffer(bytes));
   std::string out;
   char buf[4096];
+  // Asynchronous reads: tcp_stream's deadline holds only for them (a synchronous
+  // read_some waits for the server to close, however long its own timeouts are).
   for (;;) {
     boost::system::error_code ec;
+    std::size_t n = 0;
     stream.expires_after(std::chrono::milliseconds(timeout_ms));
-    std::size_t n = stream.read_some(asio::buffer(buf), ec);
+    stream.async_read_some(asio::buffer(buf), [&](boost::system::error_code e, std::size_t got) {
+      ec = e;
+      n = got;
+    });
+    context.restart();
+    context.run();
     out.append(buf, n);
     if (ec) break;
   }
