@@ -73,7 +73,8 @@ Runtime::Runtime(const ServeConfig& config, std::size_t max_connections, boost::
                          .idle_timeout = std::chrono::seconds(config.ws_idle_timeout_s)},
       // Random: another node's socket ids are others.
       node_(std::random_device{}() % 1'000'000'000u + 1),
-      named_channels_(threads_, *store_, node_),
+      // A census waits for the question to reach the store and each answer to come back.
+      named_channels_(threads_, *store_, node_, 2 * ms(config.store_timeout_s)),
       pusher_options_{.max_channels = config.ws_max_subscriptions,
                       .max_message_bytes = config.ws_max_message,
                       .activity_timeout = std::chrono::seconds(config.pusher_activity_timeout_s),
@@ -115,6 +116,7 @@ std::uint16_t Runtime::start() {
   const std::uint16_t port = server_.listen();
   if (webhooks_) webhooks_->start();
   store_->start(threads_);
+  if (!config_.pusher_apps.empty()) named_channels_.start_census();
   server_.start();
   wait_for_signal();
   phase_ = Phase::started;

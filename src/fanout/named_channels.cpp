@@ -1,10 +1,14 @@
 #include "fanout/named_channels.hpp"
 
+#include "fanout/census_message.hpp"
 #include "runtime/check.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
 #include <unordered_map>
@@ -22,7 +26,20 @@ struct NamedChannels::Local {
   std::atomic<std::size_t> count{0};
 };
 
+// A census the asker waits on. `timer` is the asker's, touched on its thread only; the
+// rest under census_mutex_, since the answers come on the thread that listens for them.
+struct NamedChannels::Census {
+  explicit Census(const boost::asio::any_io_executor& asker) : timer(asker) {}
+  boost::asio::steady_timer timer;
+  std::size_t expected = SIZE_MAX;     // until the store says how many listeners it reached
+  std::vector<std::uint32_t> answered;  // the nodes, each once
+  ChannelCounts sums;
+};
+
 namespace {
+// Every node listens on it (a transport's names begin with an app id, never '#').
+constexpr std::string_view kCensusName = "#census";
+
 bool remove_from(std::vector<Subscriber*>& list, Subscriber& s) {
   const auto found = std::find(list.begin(), list.end(), &s);
   if (found == list.end()) return false;
@@ -35,8 +52,13 @@ bool contains(const std::vector<Subscriber*>& list, const Subscriber& s) {
 }
 }  // namespace
 
-NamedChannels::NamedChannels(runtime::EventThreads& threads, store::PresenceStore& store, std::uint32_t node)
-    : threads_(threads), store_(store), node_(node) {
+NamedChannels::NamedChannels(runtime::EventThreads& threads, store::PresenceStore& store, std::uint32_t node,
+                             std::chrono::milliseconds census_deadline)
+    : threads_(threads),
+      store_(store),
+      node_(node),
+      census_deadline_(census_deadline),
+      census_reply_name_("#census-reply." + std::to_string(node)) {
   for (std::size_t i = 0; i < threads.size(); ++i) locals_.push_back(std::make_unique<Local>());
   store_.set_named_observer(this);
 }
@@ -55,6 +77,7 @@ bool NamedChannels::subscribe(runtime::EventThread& on, Subscriber& s, std::stri
     store_.listen_named(name);
   }
   (channel.heard ? channel.ready : channel.waiting).push_back(&s);
+  count(name, true);
   local.count.fetch_add(1, std::memory_order_relaxed);
   subscriptions_.fetch_add(1, std::memory_order_relaxed);
   return channel.heard;
@@ -71,6 +94,7 @@ void NamedChannels::unsubscribe(runtime::EventThread& on, Subscriber& s, std::st
     local.channels.erase(it);
     store_.unlisten_named(name);
   }
+  count(name, false);
   local.count.fetch_sub(1, std::memory_order_relaxed);
   subscriptions_.fetch_sub(1, std::memory_order_relaxed);
 }
@@ -109,7 +133,7 @@ boost::asio::awaitable<bool> NamedChannels::publish_acknowledged(std::string nam
   // may send it again without anyone here receiving it twice.
   // (Not inside a condition: g++ 12 miscompiles a co_await under && into a trap.)
   if (store_.spans_nodes()) {
-    const bool taken = co_await store_.publish_named(name, encode_named_message(node_, except, *text));
+    const std::optional<std::size_t> taken = co_await store_.publish_named(name, encode_named_message(node_, except, *text));
     if (!taken) co_return false;
   }
   publish_here(name, text, except);
@@ -133,6 +157,8 @@ void NamedChannels::publish_here(std::string_view name, const std::shared_ptr<co
 }
 
 void NamedChannels::on_named_message(std::string_view name, std::string_view payload) {
+  if (name == kCensusName) return answer_census(payload);
+  if (name == census_reply_name_) return take_census_answer(payload);
   const auto message = decode_named_message(payload);
   if (!message || message->origin == node_) return;  // not ours to read, or delivered when sent
   runtime::EventThread* here = runtime::EventThread::current();
@@ -149,6 +175,112 @@ void NamedChannels::deliver(std::size_t thread, const std::string& name, const s
   // A push only queues (hub.hpp's Subscriber): the list does not change under the loop.
   for (Subscriber* s : it->second.ready)
     if (except == 0 || s->subscriber_id() != except) s->push_text(text);
+}
+
+void NamedChannels::count(std::string_view name, bool added) {
+  std::lock_guard lock(counts_mutex_);
+  if (added) {
+    ++counts_.try_emplace(std::string(name), 0).first->second;
+    return;
+  }
+  const auto it = counts_.find(name);
+  if (it != counts_.end() && --it->second == 0) counts_.erase(it);
+}
+
+ChannelCounts NamedChannels::counts_here(std::string_view prefix) const {
+  ChannelCounts out;
+  std::lock_guard lock(counts_mutex_);
+  for (auto it = counts_.lower_bound(prefix); it != counts_.end() && it->first.starts_with(prefix); ++it) {
+    out.emplace_hint(out.end(), it->first, it->second);
+  }
+  return out;
+}
+
+void NamedChannels::start_census() {
+  if (!store_.spans_nodes() || threads_.size() == 0) return;
+  // The first thread hears the questions and the answers (listen_named: from a server thread).
+  boost::asio::post(threads_[0].executor(), [this] {
+    store_.listen_named(kCensusName);
+    store_.listen_named(census_reply_name_);
+  });
+}
+
+boost::asio::awaitable<std::optional<ChannelCounts>> NamedChannels::counts(std::string prefix) {
+  ChannelCounts sums = counts_here(prefix);
+  if (!store_.spans_nodes()) co_return sums;
+  runtime::EventThread* here = runtime::EventThread::current();
+  PRESENCED_CHECK(here, "a census is asked from a server thread");
+  if (!here) co_return std::nullopt;
+  const auto census = std::make_shared<Census>(here->executor());
+  std::uint64_t id = 0;
+  {
+    std::lock_guard lock(census_mutex_);
+    id = ++census_ids_;
+    census_.emplace(id, census);
+  }
+  const auto forget = [&] {
+    std::lock_guard lock(census_mutex_);
+    census_.erase(id);
+  };
+  std::string question = encode_named_message(node_, {}, encode_census_question(id, prefix));
+  const std::optional<std::size_t> reached = co_await store_.publish_named(std::string(kCensusName), std::move(question));
+  bool complete = false;
+  {
+    std::lock_guard lock(census_mutex_);
+    if (reached) census->expected = *reached;
+    complete = !reached || census->answered.size() >= census->expected;
+  }
+  if (!complete) {
+    // Cancelled by the last answer (take_census_answer), or it is the deadline.
+    census->timer.expires_after(census_deadline_);
+    boost::system::error_code ignored;
+    co_await census->timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ignored));
+  }
+  forget();
+  std::lock_guard lock(census_mutex_);
+  if (!reached || census->answered.size() < census->expected) co_return std::nullopt;
+  for (const auto& [name, n] : census->sums) sums[name] += n;
+  co_return sums;
+}
+
+void NamedChannels::answer_census(std::string_view payload) {
+  const auto message = decode_named_message(payload);
+  if (!message) return;
+  const auto question = decode_census_question(message->text);
+  if (!question) return;
+  if (message->origin == node_) {
+    // Our own question: this node is one of the listeners the store counted, and the
+    // asker has its counts already.
+    return take_census_answer(encode_named_message(node_, {}, begin_census_answer(question->id)));
+  }
+  std::string answer = begin_census_answer(question->id);
+  for (const auto& [name, n] : counts_here(question->prefix)) {
+    append_census_line(answer, name, static_cast<std::uint32_t>(std::min<std::size_t>(n, UINT32_MAX)));
+  }
+  runtime::EventThread* here = runtime::EventThread::current();
+  if (!here) return;
+  boost::asio::co_spawn(here->executor(),
+                        store_.publish_named("#census-reply." + std::to_string(message->origin),
+                                             encode_named_message(node_, {}, answer)),
+                        boost::asio::detached);
+}
+
+void NamedChannels::take_census_answer(std::string_view payload) {
+  const auto message = decode_named_message(payload);
+  if (!message) return;
+  std::uint64_t id = 0;
+  std::vector<CensusLine> lines;
+  if (!decode_census_answer(message->text, id, lines)) return;
+  std::lock_guard lock(census_mutex_);
+  const auto it = census_.find(id);
+  if (it == census_.end()) return;  // past its deadline, or never asked
+  Census& census = *it->second;
+  if (std::find(census.answered.begin(), census.answered.end(), message->origin) != census.answered.end()) return;
+  census.answered.push_back(message->origin);
+  for (const CensusLine& line : lines) census.sums[std::string(line.name)] += line.count;
+  if (census.answered.size() == census.expected) {
+    boost::asio::post(census.timer.get_executor(), [census = it->second] { census->timer.cancel(); });
+  }
 }
 
 }  // namespace presenced::fanout

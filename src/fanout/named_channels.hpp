@@ -8,7 +8,15 @@
 // listens on it there, a publish is sent there too, and what other nodes published is
 // delivered here as their own (named_message.hpp). On a store of one node, this node only.
 // A name is whatever the transport chooses (the Pusher endpoint: its app's id, a colon,
-// the channel), compared exactly.
+// the channel), compared exactly; names that begin with '#' are this class's own.
+//
+// The census (counts()): how many subscriptions each name under a prefix has on every
+// node. The asker publishes the question on a name every node listens on; the store's
+// publish answers how many listeners it reached (the asker's own among them), and the
+// asker waits for exactly that many answers, each a node's own counts, under a deadline.
+// Nothing is kept per node in the store, so a node that crashed counts for nothing at
+// once; a listener that is not a node (someone subscribed on a shared Redis) makes the
+// census fail at its deadline rather than answer short.
 
 #include "fanout/hub.hpp"
 #include "fanout/named_message.hpp"
@@ -18,19 +26,32 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace presenced::fanout {
 
+// A census: each name's subscriptions, in name order.
+using ChannelCounts = std::map<std::string, std::size_t, std::less<>>;
+
 class NamedChannels final : private store::NamedMessageObserver {
  public:
   // `node`: this process's id in socket ids and messages (random per process).
-  NamedChannels(runtime::EventThreads& threads, store::PresenceStore& store, std::uint32_t node);
+  // `census_deadline`: how long counts() waits for the other nodes' answers.
+  NamedChannels(runtime::EventThreads& threads, store::PresenceStore& store, std::uint32_t node,
+                std::chrono::milliseconds census_deadline);
   ~NamedChannels() override;
+
+  // Once the store has started: this node answers the other nodes' census from now on (a
+  // store of one node has none).
+  void start_census();
 
   // On `on`, the subscriber's thread (checked). A subscriber subscribed twice gets each
   // message once. True when the subscription holds at once; false when the store must
@@ -49,11 +70,22 @@ class NamedChannels final : private store::NamedMessageObserver {
   boost::asio::awaitable<bool> publish_acknowledged(std::string name, std::shared_ptr<const std::string> text,
                                                     SocketRef except = {});
 
-  // The subscriptions of this node (for /metrics and the channel info of the HTTP API).
+  // The subscriptions of this node (for /metrics).
   std::size_t subscriptions() const { return subscriptions_.load(std::memory_order_relaxed); }
+
+  // On a server thread: the subscriptions of every name that starts with `prefix`, summed
+  // over every node, names without subscribers left out. nullopt: the store could not
+  // ask, or not every listener answered within the deadline.
+  boost::asio::awaitable<std::optional<ChannelCounts>> counts(std::string prefix);
 
  private:
   struct Local;
+  struct Census;
+
+  void count(std::string_view name, bool added);
+  ChannelCounts counts_here(std::string_view prefix) const;
+  void answer_census(std::string_view payload);
+  void take_census_answer(std::string_view payload);
 
   // This node's subscribers on every thread.
   void publish_here(std::string_view name, const std::shared_ptr<const std::string>& text, SocketRef except);
@@ -67,6 +99,18 @@ class NamedChannels final : private store::NamedMessageObserver {
   const std::uint32_t node_;
   std::vector<std::unique_ptr<Local>> locals_;  // one per thread
   std::atomic<std::size_t> subscriptions_{0};
+
+  // This node's subscriptions per name, every thread's: what it answers a census with.
+  // Under a lock, taken only when a name gains or loses a subscriber and by the census,
+  // never by a publish.
+  mutable std::mutex counts_mutex_;
+  ChannelCounts counts_;
+
+  const std::chrono::milliseconds census_deadline_;
+  const std::string census_reply_name_;  // where this node's questions are answered
+  std::mutex census_mutex_;
+  std::uint64_t census_ids_ = 0;
+  std::map<std::uint64_t, std::shared_ptr<Census>> census_;  // asked, not yet answered
 };
 
 }  // namespace presenced::fanout

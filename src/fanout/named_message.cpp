@@ -1,28 +1,8 @@
 #include "fanout/named_message.hpp"
 
-#include <charconv>
+#include "fanout/decimal.hpp"
 
 namespace presenced::fanout {
-namespace {
-
-// `digits` as a decimal number: digits only (no sign, no leading zero but "0"), in range.
-template <typename Number>
-bool read_decimal(std::string_view digits, Number& out) {
-  if (digits.empty() || (digits.size() > 1 && digits.front() == '0')) return false;
-  const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), out);
-  return ec == std::errc() && ptr == digits.data() + digits.size();
-}
-
-// A decimal number up to `end`, with `in` moved past it and `end`; false otherwise.
-template <typename Number>
-bool take_number(std::string_view& in, char end, Number& out) {
-  const auto stop = in.find(end);
-  if (stop == std::string_view::npos || !read_decimal(in.substr(0, stop), out)) return false;
-  in.remove_prefix(stop + 1);
-  return true;
-}
-
-}  // namespace
 
 std::optional<SocketRef> parse_socket_id(std::string_view socket_id) {
   SocketRef ref;

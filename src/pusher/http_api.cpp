@@ -86,29 +86,73 @@ boost::asio::awaitable<void> HttpApi::handle(http::Method method, std::string_vi
   co_await channel_query(*app, rest, query, res);
 }
 
+namespace {
+
+// Whether Pusher's `info` (a comma-separated list) asks for `attribute`.
+bool asks(const std::optional<std::string>& info, std::string_view attribute) {
+  if (!info) return false;
+  std::string_view list = *info;
+  while (!list.empty()) {
+    const auto comma = list.find(',');
+    if (list.substr(0, comma) == attribute) return true;
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+constexpr std::string_view kCensusFailed =
+    "Not every node answered with its subscriptions in time (or the store is unreachable): try again.";
+constexpr std::string_view kUserCountOfPresenceOnly =
+    "user_count is only given for presence channels: ask with filter_by_prefix=presence-.";
+
+void ok_json(http::Response& res) {
+  res.status = 200;
+  res.content_type = "application/json";
+}
+
+}  // namespace
+
 boost::asio::awaitable<void> HttpApi::channel_query(const App& app, std::string_view rest, std::string_view query,
                                                     http::Response& res) {
   // channels, channels/{name}, channels/{name}/users
-  std::string_view name = rest.substr(std::min(rest.size(), std::string_view("channels/").size()));
+  const std::optional<std::string> info = auth::pusher_query_parameter(query, "info");
+  if (rest == "channels") {
+    co_await channel_list(app, auth::pusher_query_parameter(query, "filter_by_prefix").value_or(""), info, res);
+    co_return;
+  }
+  std::string_view name = rest.substr(std::string_view("channels/").size());
   const bool users = name.ends_with("/users");
   if (users) name.remove_suffix(std::string_view("/users").size());
-  const bool list = rest == "channels";
-  const ChannelKind kind = list ? ChannelKind::invalid : channel_kind(name);
-  if (!list && kind == ChannelKind::invalid) {
+  const ChannelKind kind = channel_kind(name);
+  if (kind == ChannelKind::invalid) {
     error(res, 400, "Invalid channel name.");
     co_return;
   }
-  if (!list && kind != ChannelKind::presence && users) {
-    error(res, 400, "Users can only be retrieved for presence channels.");
+  if (kind != ChannelKind::presence && (users || asks(info, "user_count"))) {
+    error(res, 400, users ? "Users can only be retrieved for presence channels." : kUserCountOfPresenceOnly);
     co_return;
   }
-  if (list || kind != ChannelKind::presence) {
-    // Which channels are occupied, and how many sockets a channel has, needs the count of
-    // every node's subscribers: not kept yet (docs/pusher.md).
-    error(res, 501, "This endpoint of the Pusher HTTP API is served for presence channels only, so far.");
+  std::size_t subscriptions = 0;
+  if (asks(info, "subscription_count") || kind != ChannelKind::presence) {
+    // The sockets subscribed on every node (a census: fanout/named_channels.hpp).
+    const std::string key = channel_key(app, name);
+    const std::optional<fanout::ChannelCounts> counts = co_await channels_.counts(key);
+    if (!counts) {
+      error(res, 503, kCensusFailed);
+      co_return;
+    }
+    if (const auto it = counts->find(key); it != counts->end()) subscriptions = it->second;
+  }
+  if (kind != ChannelKind::presence) {
+    ok_json(res);
+    res.body.assign(subscriptions ? R"({"occupied":true)" : R"({"occupied":false)");
+    if (asks(info, "subscription_count")) res.body.append(R"(,"subscription_count":)").append(std::to_string(subscriptions));
+    res.body.push_back('}');
     co_return;
   }
-  const std::optional<std::string> info = auth::pusher_query_parameter(query, "info");
+  // A presence channel's members are its record's viewers, however they came (a Pusher
+  // subscription, a native socket, an HTTP heartbeat).
   const ChannelRecord record = records_.record_of(app, name);
   std::vector<presence::Viewer> viewers;
   const service::Outcome outcome = co_await service_.viewers(record.ref(), nullptr, viewers);
@@ -116,8 +160,7 @@ boost::asio::awaitable<void> HttpApi::channel_query(const App& app, std::string_
     error(res, 503, service::text_of(outcome).http_message);
     co_return;
   }
-  res.status = 200;
-  res.content_type = "application/json";
+  ok_json(res);
   if (users) {
     res.body.assign(R"({"users":[)");
     for (std::size_t i = 0; i < viewers.size(); ++i) {
@@ -130,11 +173,65 @@ boost::asio::awaitable<void> HttpApi::channel_query(const App& app, std::string_
     co_return;
   }
   res.body.assign(viewers.empty() ? R"({"occupied":false)" : R"({"occupied":true)");
-  // info=user_count (a comma-separated list; subscription_count is not counted yet).
-  if (info && ("," + *info + ",").find(",user_count,") != std::string::npos) {
-    res.body.append(R"(,"user_count":)").append(std::to_string(viewers.size()));
-  }
+  if (asks(info, "user_count")) res.body.append(R"(,"user_count":)").append(std::to_string(viewers.size()));
+  if (asks(info, "subscription_count")) res.body.append(R"(,"subscription_count":)").append(std::to_string(subscriptions));
   res.body.push_back('}');
+}
+
+boost::asio::awaitable<void> HttpApi::channel_list(const App& app, std::string prefix,
+                                                   std::optional<std::string> info, http::Response& res) {
+  const bool user_count = asks(info, "user_count"), subscription_count = asks(info, "subscription_count");
+  if (user_count && !std::string_view(prefix).starts_with("presence-")) {
+    error(res, 400, kUserCountOfPresenceOnly);
+    co_return;
+  }
+  // The occupied channels: those with a subscription on some node.
+  const std::string app_prefix = channel_key(app, "");
+  const std::optional<fanout::ChannelCounts> counts = co_await channels_.counts(app_prefix + prefix);
+  if (!counts) {
+    error(res, 503, kCensusFailed);
+    co_return;
+  }
+  struct Listed {
+    std::string_view name;
+    std::size_t subscriptions;
+  };
+  std::vector<Listed> listed;
+  for (const auto& [key, n] : *counts) {
+    const std::string_view name = std::string_view(key).substr(app_prefix.size());
+    const ChannelKind kind = channel_kind(name);
+    // A signed-in user's own channel and the server's lines are not the app's channels.
+    if (kind == ChannelKind::invalid || kind == ChannelKind::user) continue;
+    listed.push_back({name, n});
+  }
+  std::vector<std::vector<presence::Viewer>> viewers;
+  if (user_count) {
+    std::vector<ChannelRecord> records;
+    records.reserve(listed.size());
+    for (const Listed& l : listed) records.push_back(records_.record_of(app, l.name));
+    std::vector<presence::RecordRef> refs;
+    refs.reserve(records.size());
+    for (const ChannelRecord& r : records) refs.push_back(r.ref());
+    const service::Outcome outcome = co_await service_.viewers_of(refs, viewers);
+    if (outcome != service::Outcome::ok) {
+      error(res, 503, service::text_of(outcome).http_message);
+      co_return;
+    }
+  }
+  ok_json(res);
+  res.body.assign(R"({"channels":{)");
+  for (std::size_t i = 0; i < listed.size(); ++i) {
+    if (i) res.body.push_back(',');
+    presence::append_json_string(res.body, listed[i].name);
+    res.body.append(":{");
+    if (user_count) res.body.append(R"("user_count":)").append(std::to_string(i < viewers.size() ? viewers[i].size() : 0));
+    if (subscription_count) {
+      if (user_count) res.body.push_back(',');
+      res.body.append(R"("subscription_count":)").append(std::to_string(listed[i].subscriptions));
+    }
+    res.body.push_back('}');
+  }
+  res.body.append("}}");
 }
 
 boost::asio::awaitable<void> HttpApi::trigger(const App& app, std::string_view body, bool batch,

@@ -15,6 +15,8 @@
 #include "service/presence_service.hpp"
 
 #include <cstdint>
+#include <optional>
+#include <string>
 
 namespace presenced::pusher {
 
@@ -36,9 +38,13 @@ class HttpApi final : public http::MountedApi {
   // POST /apps/{id}/users/{user}/terminate_connections: every socket signed in as the user.
   boost::asio::awaitable<void> terminate(const App& app, std::string_view user_id, http::Response& res);
 
-  // GET /apps/{id}/channels/{name}[/users]: a presence channel's users, counted across nodes.
+  // GET /apps/{id}/channels/{name}[/users]: a channel's state, a presence channel's users,
+  // counted across nodes.
   boost::asio::awaitable<void> channel_query(const App& app, std::string_view rest, std::string_view query,
                                              http::Response& res);
+  // GET /apps/{id}/channels: the occupied channels whose names start with `prefix`.
+  boost::asio::awaitable<void> channel_list(const App& app, std::string prefix, std::optional<std::string> info,
+                                            http::Response& res);
 
   const Apps& apps_;
   fanout::NamedChannels& channels_;

@@ -229,9 +229,11 @@ class PresenceStore {
   // Named channels between nodes. The node that publishes delivers to its own listeners
   // itself; a store that spans nodes (Redis) sends `payload` to every node that listens on
   // `name`, the publisher's included (its observer tells its own apart), and answers once
-  // the store has taken it (false: not sent). A store of one node has nothing to carry.
-  virtual boost::asio::awaitable<bool> publish_named(std::string /*name*/, std::string /*payload*/) {
-    co_return true;
+  // the store has taken it with how many listeners (nodes) it reached (nullopt: not sent).
+  // A store of one node has nothing to carry.
+  virtual boost::asio::awaitable<std::optional<std::size_t>> publish_named(std::string /*name*/,
+                                                                           std::string /*payload*/) {
+    co_return 0;
   }
   // Counted, as watch(): from the server thread that wants the name's messages.
   virtual void listen_named(std::string_view) {}

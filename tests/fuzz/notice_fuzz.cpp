@@ -2,7 +2,9 @@
 // entries of a full read (RoomMirror::unpack): anyone who can write to a shared Redis may
 // send anything. Each line of the input is one notice; the mirror must stay within its
 // cap and roll up to as many tabs as it holds. A line is also read as a named channel's
-// message (fanout/named_message.hpp): what is accepted encodes back to the same bytes.
+// message (fanout/named_message.hpp) and a census question, and the whole input as a census
+// answer (fanout/census_message.hpp): what is accepted encodes back to the same bytes.
+#include "fanout/census_message.hpp"
 #include "fanout/named_message.hpp"
 #include "store/redis/notice.hpp"
 #include "store/redis/room_mirror.hpp"
@@ -19,6 +21,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   constexpr std::size_t kCap = 8;
   constexpr std::int64_t kNow = 1'790'000'000'000;
   std::string_view input(reinterpret_cast<const char*>(data), size);
+  {
+    std::uint64_t id = 0;
+    std::vector<fanout::CensusLine> lines;
+    if (fanout::decode_census_answer(input, id, lines)) {
+      std::string again = fanout::begin_census_answer(id);
+      for (const auto& line : lines) {
+        if (line.name.empty()) __builtin_trap();
+        fanout::append_census_line(again, line.name, line.count);
+      }
+      if (again != input) __builtin_trap();
+    }
+  }
   store::redis::RoomMirror mirror("1", kCap, 90'000);
   mirror.listening(true);
   const auto read = mirror.begin_read();
@@ -36,6 +50,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     if (const auto named = fanout::decode_named_message(notice)) {
       if (fanout::encode_named_message(named->origin, named->except, named->text) != notice) __builtin_trap();
+    }
+    if (const auto question = fanout::decode_census_question(notice)) {
+      if (fanout::encode_census_question(question->id, question->prefix) != notice) __builtin_trap();
     }
     if (const auto socket = fanout::parse_socket_id(notice)) {
       if (std::to_string(socket->node) + "." + std::to_string(socket->id) != notice) __builtin_trap();

@@ -6,6 +6,7 @@
 #include "auth/pusher_api_signature.hpp"
 #include "auth/pusher_signature.hpp"
 #include "integration/fixture.hpp"
+#include "support/redis_server.hpp"
 #include "support/ws_client.hpp"
 
 #include <boost/json/parse.hpp>
@@ -16,6 +17,8 @@
 #include <set>
 
 #include <chrono>
+#include <memory>
+#include <tuple>
 #include <string>
 
 namespace presenced::testing {
@@ -178,7 +181,95 @@ TEST_P(PusherNodes, PresenceMembersOnTwoNodesSeeEachOtherComeAndGo) {
   }
 }
 
+// GET /apps/1001/{what}?{params}, signed; the JSON body ("null" when it is not JSON).
+std::pair<unsigned, boost::json::value> get(HttpClient& http, const std::string& what, const std::string& params = "") {
+  const std::string path = "/apps/1001/" + what;
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch()).count();
+  const auto r = http.request("GET", path + "?" + auth::sign_pusher_api_request("GET", path, params, "", "test-key",
+                                                                               "test-secret-0123", now));
+  boost::system::error_code ec;
+  boost::json::value body = boost::json::parse(r.body, ec);
+  return {r.status, ec ? boost::json::value() : body};
+}
+
+void subscribe(WsClient& ws, const std::string& channel) {
+  ws.send(R"({"event":"pusher:subscribe","data":{"channel":")" + channel + R"("}})");
+  ASSERT_TRUE(ws.wait_for([&](const auto& m) { return is_event(m, "pusher_internal:subscription_succeeded", channel); }))
+      << channel;
+}
+
+// GET /channels and /channels/{name} count the sockets of every node (a census asked of
+// each node through the store), whichever node is asked, and forget a socket once gone.
+TEST_P(PusherNodes, TheChannelListAndChannelInfoCountEveryNodesSubscriptions) {
+  ServerProcess a(server_args(GetParam())), b(server_args(GetParam()));
+  HttpClient http_a(a.port()), http_b(b.port());
+  ASSERT_TRUE(eventually([&] { return http_a.request("GET", "/readyz").status == 200; }));
+  ASSERT_TRUE(eventually([&] { return http_b.request("GET", "/readyz").status == 200; }));
+  const WsClient::Target target{"/app/test-key?protocol=7&client=js&version=8.4.0"};
+  WsClient on_a(a.port(), target), on_b(b.port(), target);
+  auto later_b = std::make_unique<WsClient>(b.port(), target);
+  for (WsClient* ws : {&on_a, &on_b, later_b.get()}) ASSERT_FALSE(socket_id_of(*ws).empty());
+  for (const char* c : {"orders-0", "orders-1", "orders-2", "news"}) subscribe(on_a, c);
+  for (const char* c : {"orders-0", "orders-1"}) subscribe(on_b, c);
+  subscribe(*later_b, "orders-0");
+
+  const auto listed = [](const boost::json::value& body) { return boost::json::serialize(body.at("channels")); };
+  const boost::json::value all = boost::json::parse(
+      R"({"news":{"subscription_count":1},"orders-0":{"subscription_count":3},)"
+      R"("orders-1":{"subscription_count":2},"orders-2":{"subscription_count":1}})");
+  // A node's subscription is counted once the census channel is heard there: soon after start.
+  ASSERT_TRUE(eventually([&] {
+    const auto [status, body] = get(http_a, "channels", "info=subscription_count");
+    return status == 200 && body.at("channels") == all;
+  })) << listed(get(http_a, "channels", "info=subscription_count").second);
+  for (HttpClient* http : {&http_a, &http_b}) {
+    auto [status, body] = get(*http, "channels", "filter_by_prefix=orders-&info=subscription_count");
+    ASSERT_EQ(status, 200u);
+    EXPECT_EQ(body.at("channels"), boost::json::parse(R"({"orders-0":{"subscription_count":3},)"
+                                                      R"("orders-1":{"subscription_count":2},)"
+                                                      R"("orders-2":{"subscription_count":1}})"));
+    std::tie(status, body) = get(*http, "channels", "filter_by_prefix=orders-1");
+    EXPECT_EQ(body.at("channels"), boost::json::parse(R"({"orders-1":{}})"));
+    std::tie(status, body) = get(*http, "channels/orders-0", "info=subscription_count");
+    ASSERT_EQ(status, 200u);
+    EXPECT_EQ(body, boost::json::parse(R"({"occupied":true,"subscription_count":3})"));
+    std::tie(status, body) = get(*http, "channels/orders-9");
+    EXPECT_EQ(body, boost::json::parse(R"({"occupied":false})"));
+  }
+  later_b.reset();  // its subscriptions end with it, on b
+  EXPECT_TRUE(eventually([&] {
+    return get(http_a, "channels/orders-0", "info=subscription_count").second ==
+           boost::json::parse(R"({"occupied":true,"subscription_count":2})");
+  }));
+  on_a.send(R"({"event":"pusher:unsubscribe","data":{"channel":"news"}})");
+  EXPECT_TRUE(eventually([&] { return get(http_b, "channels/news").second == boost::json::parse(R"({"occupied":false})"); }));
+}
+
 INSTANTIATE_TEST_SUITE_P(Redis, PusherNodes, ::testing::Values(Backend{"redis"}, Backend{"redis_cluster"}), backend_name);
+
+// A listener on the census channel that is not a node (anyone may subscribe on a shared
+// Redis) is counted by PUBLISH and never answers: the census fails at its deadline with a
+// 503, rather than answer short, and succeeds again once it is gone.
+TEST(PusherCensus, AListenerThatNeverAnswersMakesTheCensusA503AtItsDeadline) {
+  auto args = server_args(Backend{"redis"});
+  args.insert(args.end(), {"--store-timeout", "0.3"});
+  ServerProcess a(args);
+  HttpClient http(a.port());
+  ASSERT_TRUE(eventually([&] { return http.request("GET", "/readyz").status == 200; }));
+  ASSERT_TRUE(eventually([&] { return get(http, "channels").first == 200; }));
+  auto stranger = std::make_unique<RedisClient>(RedisServer::shared().port());
+  ASSERT_TRUE(stranger->command({"SUBSCRIBE", "presenced_named:{#census}"}));
+  const auto started = std::chrono::steady_clock::now();
+  const auto [status, body] = get(http, "channels");
+  EXPECT_EQ(status, 503u);
+  EXPECT_NE(body.at("error").as_string().find("Not every node answered"), std::string::npos);
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(500));  // 2 x the store timeout
+  EXPECT_EQ(get(http, "channels/news").first, 503u);
+  stranger.reset();
+  EXPECT_TRUE(eventually([&] { return get(http, "channels").first == 200; }));
+  EXPECT_EQ(http.request("GET", "/healthz").status, 200u);  // and it served everyone meanwhile
+}
 
 }  // namespace
 }  // namespace presenced::testing

@@ -136,13 +136,43 @@ test('bad trigger bodies get 400 or 413, and deliver nothing', async () => {
   assert.deepEqual(await ok, { ok: true });
 });
 
-test('the channel queries not served yet say so (501), after the signature check', async () => {
+test("the SDK reads the occupied channels and a channel's counts; what it may not ask is a 400", async () => {
   const s = signer(server);
-  const r = await refusal(s.get({ path: '/channels' }));
-  assert.equal(r.status, 501);
-  assert.equal((await refusal(s.get({ path: '/channels/orders' }))).status, 501);
+  const one = client(server), two = client(server);
+  await subscribed(one, 'stock-1');
+  await subscribed(one, 'private-stock-2');
+  await subscribed(two, 'stock-1');
+  await subscribed(two, 'news');
+  const read = async (path, params) => (await s.get({ path, params })).json();
+  assert.deepEqual((await read('/channels', { filter_by_prefix: 'stock-', info: 'subscription_count' })).channels,
+                   { 'stock-1': { subscription_count: 2 } });
+  const all = (await read('/channels', {})).channels;
+  assert.deepEqual(all['private-stock-2'], {});
+  assert.deepEqual(all.news, {});
+  assert.deepEqual(await read('/channels/stock-1', { info: 'subscription_count' }), { occupied: true, subscription_count: 2 });
+  assert.deepEqual(await read('/channels/private-stock-2', {}), { occupied: true });
+  assert.deepEqual(await read('/channels/stock-9', { info: 'subscription_count' }), { occupied: false, subscription_count: 0 });
+  // Once a socket goes, it is counted no more.
+  two.disconnect();
+  const deadline = Date.now() + 10_000;
+  let after;
+  while (Date.now() < deadline) {
+    after = await read('/channels/stock-1', { info: 'subscription_count' });
+    if (after.subscription_count === 1) break;
+    await sleep(50);
+  }
+  assert.deepEqual(after, { occupied: true, subscription_count: 1 });
+  assert.equal((await read('/channels', { filter_by_prefix: 'news' })).channels.news, undefined);
+  // Refused: user_count outside presence channels, users of a channel that has none, bad names.
+  const userCount = await refusal(s.get({ path: '/channels', params: { info: 'user_count' } }));
+  assert.equal(userCount.status, 400);
+  assert.match(userCount.body.error, /presence channels/);
+  assert.equal((await refusal(s.get({ path: '/channels/stock-1', params: { info: 'user_count' } }))).status, 400);
   assert.equal((await refusal(s.get({ path: '/channels/orders/users' }))).status, 400);  // Pusher's: presence only
   assert.equal((await refusal(s.get({ path: '/channels/bad:name/users' }))).status, 400);
   const wrong = new PusherServer({ appId: APP.id, key: APP.key, secret: 'not-the-secret', host: '127.0.0.1', port: server.port });
   assert.equal((await refusal(wrong.get({ path: '/channels' }))).status, 401);
+  // Another app's list holds none of these.
+  const others = (await (await signer(server, OTHER_APP).get({ path: '/channels', params: {} })).json()).channels;
+  for (const name of ['stock-1', 'private-stock-2', 'news']) assert.equal(others[name], undefined, name);
 });

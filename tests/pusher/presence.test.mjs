@@ -234,6 +234,10 @@ test('two nodes on one Redis: everyone sees everyone, a user leaves when their l
     assert.deepEqual(users.users.map((u) => u.id).sort(), ['1', '2', '3']);
     const info = await (await signer(node).get({ path: '/channels/presence-spread', params: { info: 'user_count' } })).json();
     assert.deepEqual(info, { occupied: true, user_count: 3 });
+    // The channel list counts users too, and the four sockets of every node.
+    const list = await (await signer(node).get({
+      path: '/channels', params: { filter_by_prefix: 'presence-', info: 'user_count,subscription_count' } })).json();
+    assert.deepEqual(list.channels['presence-spread'], { user_count: 3, subscription_count: 4 });
   }
   threeA.disconnect();
   await sleep(1_000);  // past the grace: user 3 is still there by B

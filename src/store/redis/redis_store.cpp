@@ -778,13 +778,15 @@ void RedisStore::unwatch(presence::RecordRef record) {
   subscriber_->unwatch(layout::channel_of(key.view()), here->index());
 }
 
-asio::awaitable<bool> RedisStore::publish_named(std::string name, std::string payload) {
+asio::awaitable<std::optional<std::size_t>> RedisStore::publish_named(std::string name, std::string payload) {
   NodeSet* nodes = nodes_here();
-  if (!nodes) co_return false;
+  if (!nodes) co_return std::nullopt;
   const std::string channel = layout::named_channel_of(name);
   ExecResult r = co_await call_script(*nodes, scripts_.publish_named, Keys{channel},
                                       [&](Command& w) { w.arg(payload); }, options_.timeout);
-  co_return script_reply(r) == ScriptReply::ok;
+  // The script answers PUBLISH's (SPUBLISH's) count of the subscribers it reached.
+  if (r.status != ExecStatus::ok || r.reply->type != REDIS_REPLY_INTEGER || r.reply->integer < 0) co_return std::nullopt;
+  co_return static_cast<std::size_t>(r.reply->integer);
 }
 
 void RedisStore::listen_named(std::string_view name) {

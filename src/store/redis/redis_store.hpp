@@ -78,7 +78,7 @@ class RedisStore final : public PresenceStore, private NoticeSink {
   bool ready() const override;
   void set_observer(ChangeObserver* observer) override { observer_ = observer; }
   // PUBLISH (SPUBLISH on a cluster, in the name's slot) on presenced_named:{<name>}.
-  boost::asio::awaitable<bool> publish_named(std::string name, std::string payload) override;
+  boost::asio::awaitable<std::optional<std::size_t>> publish_named(std::string name, std::string payload) override;
   void listen_named(std::string_view name) override;
   void unlisten_named(std::string_view name) override;
   bool spans_nodes() const override { return true; }

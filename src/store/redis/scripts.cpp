@@ -523,10 +523,10 @@ return REPLY_ok
 
 // KEYS[1] a named channel's Redis channel (layout::named_channel_of), passed as a key so
 // that a cluster routes the call to the channel's slot, where SPUBLISH must run. ARGV[1]
-// the payload. Reads and writes nothing.
+// the payload. Reads and writes nothing; answers how many subscribers it reached (one
+// connection per listening node; fanout::NamedChannels' census counts on it).
 constexpr std::string_view kPublishNamed = R"LUA(
-redis.call("PUBLISH_COMMAND", KEYS[1], ARGV[1])
-return REPLY_ok
+return redis.call("PUBLISH_COMMAND", KEYS[1], ARGV[1])
 )LUA";
 
 void replace_all(std::string& text, std::string_view placeholder, std::string_view with) {
