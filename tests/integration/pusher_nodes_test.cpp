@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <tuple>
 #include <string>
 
@@ -122,6 +123,19 @@ void join(WsClient& ws, const std::string& socket_id, const std::string& channel
   ws.send(boost::json::serialize(frame));
 }
 
+// The subscription's success; nothing (with the refusal, when it was one, as a failure).
+std::optional<boost::json::value> answer_to_subscribe(WsClient& ws, const std::string& channel) {
+  auto m = ws.wait_for([&](const auto& m) {
+    return is_event(m, "pusher_internal:subscription_succeeded", channel) ||
+           is_event(m, "pusher:subscription_error", channel) || is_event(m, "pusher:error");
+  });
+  if (m && !is_event(*m, "pusher_internal:subscription_succeeded")) {
+    ADD_FAILURE() << "refused: " << boost::json::serialize(*m);
+    return std::nullopt;
+  }
+  return m;
+}
+
 std::vector<std::string> member_ids(const boost::json::value& succeeded) {
   std::vector<std::string> ids;
   if (!succeeded.at("data").is_string()) {
@@ -153,7 +167,7 @@ TEST_P(PusherNodes, PresenceMembersOnTwoNodesSeeEachOtherComeAndGo) {
   const auto channel = [](int i) { return "presence-tenant.t1.flow." + std::to_string(100 + i); };
   for (int i = 0; i < kRecords; ++i) {
     join(first, first_id, channel(i), 1);
-    const auto ok = first.wait_for([&](const auto& m) { return is_event(m, "pusher_internal:subscription_succeeded", channel(i)); });
+    const auto ok = answer_to_subscribe(first, channel(i));
     ASSERT_TRUE(ok) << channel(i);
     EXPECT_EQ(member_ids(*ok), std::vector<std::string>{"1"});
   }
@@ -162,7 +176,7 @@ TEST_P(PusherNodes, PresenceMembersOnTwoNodesSeeEachOtherComeAndGo) {
     const std::string second_id = socket_id_of(second);
     for (int i = 0; i < kRecords; ++i) {
       join(second, second_id, channel(i), 2);
-      const auto ok = second.wait_for([&](const auto& m) { return is_event(m, "pusher_internal:subscription_succeeded", channel(i)); });
+      const auto ok = answer_to_subscribe(second, channel(i));
       ASSERT_TRUE(ok) << channel(i);
       EXPECT_EQ(member_ids(*ok), (std::vector<std::string>{"1", "2"})) << channel(i);
       const auto added = first.wait_for([&](const auto& m) { return is_event(m, "pusher_internal:member_added", channel(i)); });

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <iostream>
 #include <stdexcept>
 
 namespace presenced::testing {
@@ -144,7 +145,15 @@ ServerProcess::~ServerProcess() {
   // in the server fails the test that caused it.
   bool was_running = running();
   int code = stop(SIGTERM);
-  if (was_running && code != 0) ADD_FAILURE() << "presenced exited with " << code << ":\n" << output();
+  if (was_running && code != 0) {
+    ADD_FAILURE() << "presenced exited with " << code << ":\n" << output();
+  } else if (::testing::Test::HasFailure()) {
+    // What the server said, for a failure seen once on a loaded CI machine: its last lines.
+    const std::string said = output();
+    constexpr std::size_t kTail = 16 * 1024;
+    std::cerr << "presenced (port " << port_ << ") said:\n"
+              << (said.size() > kTail ? said.substr(said.size() - kTail) : said) << '\n';
+  }
 }
 
 ProcessResult run_binary(const std::vector<std::string>& args, std::chrono::seconds timeout) {

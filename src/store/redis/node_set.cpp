@@ -26,11 +26,24 @@ NodeSet::NodeSet(asio::io_context& context, RedisEndpoint endpoint, ConnectionOp
   owner_.fill(cluster::SlotMap::kNoNode);
 }
 
-NodeSet::~NodeSet() { stop(); }
+NodeSet::~NodeSet() {
+  stop();
+  if (source_) std::erase(source_->followers_, this);
+  for (NodeSet* f : followers_) f->source_ = nullptr;
+}
+
+void NodeSet::follow(NodeSet& source) {
+  source_ = &source;
+  source.followers_.push_back(this);
+}
 
 void NodeSet::start() {
   if (!cluster()) {
     index_of({endpoint_.host, endpoint_.port});
+    return;
+  }
+  if (source_) {
+    source_->refresh();  // its next map is this set's first (no seeds: only its masters)
     return;
   }
   for (const auto& [host, port] : endpoint_.seeds) index_of({host, port});
@@ -82,6 +95,10 @@ void NodeSet::moved(std::uint16_t slot, const cluster::NodeAddress& address) {
 
 void NodeSet::refresh() {
   if (!cluster() || stopped_) return;
+  if (source_) {
+    source_->refresh();
+    return;
+  }
   if (refreshing_) {
     refresh_again_ = true;
     return;
@@ -168,6 +185,9 @@ bool NodeSet::apply(const cluster::SlotMap& map) {
     spdlog::info("redis cluster: slot map of {} masters{}", map.masters.size(), complete ? "" : " (some slots uncovered)");
   }
   if (on_map_change) on_map_change();  // also unchanged: the subscriber retries what it lost
+  for (NodeSet* f : followers_) {
+    if (!f->stopped_) f->apply(map);
+  }
   return complete;
 }
 

@@ -7,7 +7,9 @@
 // connected to: when the first connection comes up, after a MOVED (which also fixes
 // that slot at once), when a connection is lost (a master may be failing over), and
 // every few seconds. A connection is made to each master as the map names it; those of
-// nodes that are no longer masters stay, reconnecting, in case they come back.
+// nodes that are no longer masters stay, reconnecting, in case they come back. The
+// subscriber's set, whose connections are in subscribe mode, asks nobody: it follows a
+// command set's maps (follow()).
 
 #include "store/redis/cluster/slot_map.hpp"
 #include "store/redis/connection.hpp"
@@ -50,6 +52,14 @@ class NodeSet {
   // The masters of the current map (the one server's connection when not a cluster).
   std::vector<Connection*> masters();
 
+  // For a set whose connections subscribe (the Subscriber's), before start(): it never
+  // asks a node for the map itself, since a connection in subscribe mode (RESP2) may send
+  // no other command: Redis refuses CLUSTER SLOTS there, and a message that arrives
+  // while the request waits would be taken for its answer, and lost. It takes every map
+  // `source` (a set of command connections on the same io_context) applies instead, and
+  // its refresh() asks `source` for one. `source` may go first: the link goes with it.
+  void follow(NodeSet& source);
+
   // A MOVED reply: the slot is at `address` now; the rest of the map is asked for again.
   void moved(std::uint16_t slot, const cluster::NodeAddress& address);
   // Asks for the slot map again soon (at most every 100 ms); nothing when not a cluster.
@@ -80,6 +90,8 @@ class NodeSet {
   std::vector<std::unique_ptr<Connection>> nodes_;
   std::array<std::uint16_t, cluster::kSlots> owner_;  // index into nodes_
   std::vector<std::uint16_t> master_nodes_;           // indexes of the map's masters
+  NodeSet* source_ = nullptr;        // the set whose maps this one takes (follow())
+  std::vector<NodeSet*> followers_;  // the sets that take this one's
   bool have_map_ = false;
   bool warned_ = false;  // CLUSTER SLOTS refused: logged once
   bool refreshing_ = false, refresh_again_ = false, stopped_ = false;

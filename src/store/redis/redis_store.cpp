@@ -177,7 +177,7 @@ void RedisStore::start(runtime::EventThreads& threads) {
     nodes_.push_back(std::move(nodes));
     watched_.push_back(std::make_unique<WatchedRecords>());
   }
-  subscriber_ = std::make_unique<Subscriber>(first, options_.endpoint, co, static_cast<NoticeSink&>(*this));
+  subscriber_ = std::make_unique<Subscriber>(first, options_.endpoint, co, static_cast<NoticeSink&>(*this), *nodes_.front());
   if (tracking()) {
     // The subscriber hears the expiries (on every master); the script settles which node
     // tells each.

@@ -16,7 +16,7 @@ ConnectionOptions without_scripts(ConnectionOptions options) {
 }  // namespace
 
 Subscriber::Subscriber(asio::io_context& context, RedisEndpoint endpoint, ConnectionOptions options,
-                       NoticeSink& sink)
+                       NoticeSink& sink, NodeSet& map_source)
     : context_(context),
       nodes_(context, endpoint, without_scripts(std::move(options))),
       sink_(sink),
@@ -36,6 +36,7 @@ Subscriber::Subscriber(asio::io_context& context, RedisEndpoint endpoint, Connec
     resubscribe();  // a master that comes up may be where channels now belong
   };
   nodes_.on_map_change = [this] { resubscribe(); };
+  nodes_.follow(map_source);
 }
 
 void Subscriber::watch(std::string channel, std::size_t owner) {

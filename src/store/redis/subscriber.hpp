@@ -34,7 +34,10 @@ class NoticeSink {
 
 class Subscriber {
  public:
-  Subscriber(boost::asio::io_context& context, RedisEndpoint endpoint, ConnectionOptions options, NoticeSink& sink);
+  // On a cluster, the slot map is `map_source`'s (command connections on `context`):
+  // see NodeSet::follow.
+  Subscriber(boost::asio::io_context& context, RedisEndpoint endpoint, ConnectionOptions options, NoticeSink& sink,
+             NodeSet& map_source);
 
   void start() { nodes_.start(); }
   void stop() { nodes_.stop(); }
