@@ -43,7 +43,7 @@ fuzz: deps
 	@cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPRESENCED_FUZZ=ON \
 	  -DCMAKE_CXX_COMPILER=clang++-14 >/dev/null
 	@cmake --build build-fuzz -j $(JOBS) --target fuzz_targets
-	@for t in route heartbeat token ws_message entry notice pusher_auth pusher_frame pusher_api; do \
+	@for t in route heartbeat token ws_message entry notice pusher_auth pusher_frame pusher_api pusher_apps_file; do \
 	  rm -rf build-fuzz/corpus-$$t && cp -r tests/fuzz/corpus/$$t build-fuzz/corpus-$$t && \
 	  echo "fuzz: $$t for $(FUZZ_SECONDS) s" && \
 	  ASAN_OPTIONS=detect_leaks=1 build-fuzz/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \

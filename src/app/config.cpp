@@ -1,8 +1,11 @@
 #include "app/config.hpp"
 
+#include "pusher/apps_file.hpp"
+
 #include <CLI/CLI.hpp>
 
 #include <charconv>
+#include <fstream>
 #include <thread>
 
 namespace presenced::app {
@@ -17,6 +20,17 @@ bool split_listen(const std::string& listen, std::string& host, std::uint16_t& p
   std::string_view p = std::string_view(listen).substr(colon + 1);
   auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), port);
   return ec == std::errc() && end == p.data() + p.size() && !p.empty();
+}
+
+// The whole of a file of at most `limit` bytes.
+bool read_small_file(const std::string& path, std::size_t limit, std::string& text) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  text.resize(limit + 1);  // one more, to see a longer file without reading all of it
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.bad()) return false;
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  return text.size() <= limit;
 }
 
 }  // namespace
@@ -144,6 +158,9 @@ CommandLine parse_command_line(int argc, char** argv) {
                  "a Pusher app ID:KEY:SECRET (repeatable): serves the Pusher protocol at /app/KEY (docs/pusher.md)")
       ->envname("PRESENCED_PUSHER_APP")
       ->delimiter(',');
+  app.add_option("--pusher-apps-file", s.pusher_apps_file,
+                 "a JSON file of Pusher apps, each with its allowed origins and limits (docs/pusher.md, apps)")
+      ->envname("PRESENCED_PUSHER_APPS_FILE");
   app.add_option("--pusher-activity-timeout", s.pusher_activity_timeout_s,
                  "seconds of silence after which a Pusher client is pinged, and as many again before it is closed")
       ->envname("PRESENCED_PUSHER_ACTIVITY_TIMEOUT")
@@ -245,6 +262,17 @@ CommandLine parse_command_line(int argc, char** argv) {
     std::string error;
     if (!pusher::parse_app(text, parsed, error) || !s.pusher_apps.add(std::move(parsed), error)) {
       return fail("--pusher-app: " + error);
+    }
+  }
+  if (!s.pusher_apps_file.empty()) {
+    std::string text, error;
+    std::vector<pusher::App> listed;
+    if (!read_small_file(s.pusher_apps_file, pusher::kMaxAppsFileBytes, text)) {
+      return fail("--pusher-apps-file: cannot read " + s.pusher_apps_file + " (or it is over 1 MiB)");
+    }
+    if (!pusher::parse_apps_file(text, listed, error)) return fail("--pusher-apps-file: " + error);
+    for (pusher::App& listed_app : listed) {
+      if (!s.pusher_apps.add(std::move(listed_app), error)) return fail("--pusher-apps-file: " + error);
     }
   }
   if (std::string error; !s.pusher_records.set_pattern(s.pusher_record_channel, error)) {

@@ -60,7 +60,8 @@ struct ServeConfig {
   std::string webhook_secret;  // HMAC key of the webhook signature
   std::size_t webhook_queue = 10'000;  // events kept while the receiver is slow or down
   std::vector<std::string> pusher_app_texts;  // --pusher-app ID:KEY:SECRET, as given
-  pusher::Apps pusher_apps;                   // parsed from them; none: no Pusher endpoint
+  std::string pusher_apps_file;               // --pusher-apps-file: more apps, with origins and limits
+  pusher::Apps pusher_apps;                   // parsed from both; none: no Pusher endpoint
   std::int64_t pusher_activity_timeout_s = 30;
   std::string pusher_record_channel{pusher::kDefaultRecordChannel};  // --pusher-record-channel
   pusher::RecordChannels pusher_records;                              // parsed from it

@@ -50,7 +50,7 @@ asio::awaitable<void> accept_and_start(Socket ws, const http::Request& request, 
   auto [accept_ec] = co_await ws.async_accept(request, asio::as_tuple(asio::use_awaitable));
   if (accept_ec) co_return;
   auto session = std::make_shared<BasicPusherSession<Socket>>(std::move(ws), context, app, std::move(slot));
-  session->start();
+  session->start(request[beast::http::field::origin]);
 }
 
 }  // namespace

@@ -79,18 +79,29 @@ BasicPusherSession<Socket>::BasicPusherSession(Socket socket, const PusherContex
 template <class Socket>
 BasicPusherSession<Socket>::~BasicPusherSession() {
   if (keep_alive_) keep_alive_->remove(*this);
+  if (counted_) app_->connections->fetch_sub(1, std::memory_order_relaxed);
   metrics::add(metrics::Counter::ws_closed);
 }
 
 template <class Socket>
-void BasicPusherSession<Socket>::start() {
+void BasicPusherSession<Socket>::start(std::string_view origin) {
   ws_.control_callback([this](ws::frame_type, beast::string_view) { last_heard_ = ctx_.timers.now(); });
   ctx_.keep_alive.add(*this);
+  // Refusals as Pusher (and Reverb) give them, in codes pusher-js does not retry (4000-4099).
+  const auto refuse = [this](std::uint16_t code, const char* message, const char* reason) {
+    send(error_frame(code, message));
+    close_soon(code, reason);
+  };
   if (!app_) {
-    // What Pusher answers, and a code pusher-js does not retry.
-    send(error_frame(4001, "App key not in this cluster."));
-    close_soon(4001, "unknown app key");
+    refuse(4001, "App key not in this cluster.", "unknown app key");
+  } else if (!origin_allowed(*app_, origin)) {
+    refuse(4009, "Origin not allowed", "origin not allowed");
+  } else if (const std::size_t open = app_->connections->fetch_add(1, std::memory_order_relaxed) + 1;
+             app_->max_connections != 0 && open > app_->max_connections) {
+    app_->connections->fetch_sub(1, std::memory_order_relaxed);  // a refused one takes no place
+    refuse(4004, "Application is over connection quota", "over connection quota");
   } else {
+    counted_ = true;
     send(event_frame("pusher:connection_established", "",
                      R"({"socket_id":")" + socket_id_ + R"(","activity_timeout":)" +
                          std::to_string(ctx_.options.activity_timeout.count()) + "}"));

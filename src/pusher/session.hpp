@@ -56,7 +56,8 @@ class BasicPusherSession final : public SessionBase, public std::enable_shared_f
   ~BasicPusherSession() override;
 
   // Says connection_established (or why not) and reads until the socket ends.
-  void start();
+  // `origin` is the upgrade's Origin header (the app's allowed origins are checked).
+  void start(std::string_view origin);
 
   std::uint64_t subscriber_id() const override { return id_; }
   void keep_alive(std::chrono::steady_clock::time_point now) override;
@@ -175,6 +176,7 @@ class BasicPusherSession final : public SessionBase, public std::enable_shared_f
   bool writing_ = false;
   bool closing_ = false;
   bool ended_ = false;
+  bool counted_ = false;  // one of app_'s connections (App::connections) until destroyed
 };
 
 using PusherSession = BasicPusherSession<websocket::PlainSocket>;

@@ -92,8 +92,10 @@ export async function subscribed(p, name) {
 
 // A raw socket on /app/{key}: the frames as the server writes them.
 export class RawSocket {
-  static async open(server, key = APP.key) {
-    const raw = new RawSocket(new WebSocket(`ws://127.0.0.1:${server.port}/app/${key}?protocol=7&client=js&version=8.6.0`));
+  // `origin`: the Origin header a browser would send (none by default, as a server's client).
+  static async open(server, key = APP.key, { origin } = {}) {
+    const url = `ws://127.0.0.1:${server.port}/app/${key}?protocol=7&client=js&version=8.6.0`;
+    const raw = new RawSocket(new WebSocket(url, origin ? { origin } : {}));
     await new Promise((resolve, reject) => { raw.ws.once('open', resolve); raw.ws.once('error', reject); });
     return raw;
   }
