@@ -2,11 +2,11 @@
 # Instructions per request (callgrind), for /healthz and each wrk script: a figure that,
 # unlike requests/s on a shared 2-core machine, does not move from run to run. The
 # per-user tab cap is set high rather than off, so that its ledger is measured.
-#   bench/instructions.sh [SECONDS]
+#   bench/instructions.sh [SECONDS]        PRESENCED_BIN=other/presenced: another build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-6}
-bin=build/presenced
+bin=${PRESENCED_BIN:-build/presenced}  # another build to compare: PRESENCED_BIN=path
 command -v valgrind >/dev/null || { echo "valgrind is missing" >&2; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -180,7 +180,9 @@ void NamedChannels::deliver(std::size_t thread, const std::string& name, const s
 void NamedChannels::count(std::string_view name, bool added) {
   std::lock_guard lock(counts_mutex_);
   if (added) {
-    ++counts_.try_emplace(std::string(name), 0).first->second;
+    // The name's string is made only when it is new here (a map of std::less<> finds by view).
+    if (const auto it = counts_.find(name); it != counts_.end()) ++it->second;
+    else counts_.emplace(std::string(name), 1);
     return;
   }
   const auto it = counts_.find(name);
