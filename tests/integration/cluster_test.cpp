@@ -130,6 +130,15 @@ class ClusterTest : public ::testing::Test {
 
   void fail_over_under_traffic(const std::string& option);
 
+  // One record on each master, by master.
+  std::map<std::uint16_t, std::string> record_on_each_master() {
+    std::map<std::uint16_t, std::string> by_master;
+    for (int n = 1; by_master.size() < 3 && n < 1000; ++n) {
+      by_master.try_emplace(cluster.master_of(record_key(std::to_string(n))), std::to_string(n));
+    }
+    return by_master;
+  }
+
   // Subscribes `ws` to `record` and waits for the snapshot.
   static void subscribe(WsClient& ws, const std::string& record) {
     ASSERT_EQ(ws.handshake_status(), 101u);
@@ -166,9 +175,7 @@ class ClusterTest : public ::testing::Test {
 TEST_F(ClusterTest, TwoNodesShareTheClusterAndEventsCrossThem) {
   auto a = node();
   auto b = node();
-  // One record on each master.
-  std::map<std::uint16_t, std::string> by_master;
-  for (int n = 1; by_master.size() < 3 && n < 1000; ++n) by_master.try_emplace(cluster.master_of(record_key(std::to_string(n))), std::to_string(n));
+  const std::map<std::uint16_t, std::string> by_master = record_on_each_master();
   ASSERT_EQ(by_master.size(), 3u);
   WsClient ws(a->port(), token_for("2", "Bob"));
   for (const auto& [master, record] : by_master) ASSERT_NO_FATAL_FAILURE(subscribe(ws, record));
@@ -188,8 +195,7 @@ TEST_F(ClusterTest, TwoNodesShareTheClusterAndEventsCrossThem) {
 TEST_F(ClusterTest, TheSlotMapIsNeverAskedOnASubscribedConnection) {
   auto a = node();
   auto b = node();
-  std::map<std::uint16_t, std::string> by_master;
-  for (int n = 1; by_master.size() < 3 && n < 1000; ++n) by_master.try_emplace(cluster.master_of(record_key(std::to_string(n))), std::to_string(n));
+  const std::map<std::uint16_t, std::string> by_master = record_on_each_master();
   ASSERT_EQ(by_master.size(), 3u);
   WsClient ws(a->port(), token_for("2", "Bob"));
   for (const auto& [master, record] : by_master) ASSERT_NO_FATAL_FAILURE(subscribe(ws, record));
@@ -356,7 +362,9 @@ void ClusterTest::fail_over_under_traffic(const std::string& option) {
   traffic.stop();
   ASSERT_TRUE(cluster.wait_until_healthy()) << "every node agrees who the masters are";
   EXPECT_EQ(traffic.other(), 0);
-  if (option == "FORCE") EXPECT_GT(traffic.unavailable(), 0) << "requests for the stopped master failed while it was gone";
+  if (option == "FORCE") {
+    EXPECT_GT(traffic.unavailable(), 0) << "requests for the stopped master failed while it was gone";
+  }
   expect_every_acknowledged_tab_kept(traffic);
   expect_subscriber_hears(ws, server->port(), records[0], "after-the-failover");
   HttpClient probe(server->port());
