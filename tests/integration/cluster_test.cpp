@@ -5,6 +5,7 @@
 #include "integration/fixture.hpp"
 #include "support/metrics_text.hpp"
 #include "support/redis_cluster.hpp"
+#include "support/store_harness.hpp"
 #include "support/ws_client.hpp"
 
 #include <gtest/gtest.h>
@@ -221,6 +222,46 @@ TEST_F(ClusterTest, TheSlotMapIsNeverAskedOnASubscribedConnection) {
     const std::string line = stats.substr(at, stats.find('\n', at) - at);
     EXPECT_NE(line.find("rejected_calls=0,"), std::string::npos) << master << ": " << line;
   }
+}
+
+// The calls of `command` a node has served (INFO commandstats), 0 when none.
+long long calls_of(std::uint16_t port, const std::string& command) {
+  const std::string stats = RedisClient(port).string({"INFO", "commandstats"});
+  const std::string field = "cmdstat_" + command + ":calls=";
+  const auto at = stats.find(field);
+  return at == std::string::npos ? 0 : std::stoll(stats.substr(at + field.size()));
+}
+
+// A channel left and watched again at once (a page that navigates: Echo leaves and joins):
+// the answer to the node's own SUNSUBSCRIBE is not taken for the unasked one that says a
+// slot moved, which dropped the new subscription and made it again after a refresh of the
+// slot map. Driven on the store's own thread, so that the unwatch and the watch are both
+// sent before any answer is read: one SSUBSCRIBE for the one new subscription.
+TEST_F(ClusterTest, ARecordUnwatchedAndWatchedAgainAtOnceIsSubscribedOnce) {
+  StoreHarness harness;
+  auto store = harness.redis(cluster.url(), store::TabLimits{.per_record = 5, .per_user = 3});
+  const presence::RecordRef record{"1", "flow", "left-and-back"};
+  const std::uint16_t master = cluster.master_of("tenant_1_record_presence:flow:left-and-back");
+  const auto pump = [&](std::chrono::milliseconds total) {
+    const auto end = std::chrono::steady_clock::now() + total;
+    while (std::chrono::steady_clock::now() < end) {
+      harness.io.restart();
+      harness.io.run_for(10ms);
+    }
+  };
+  const long long before = calls_of(master, "ssubscribe");
+  store->watch(record);
+  pump(300ms);
+  ASSERT_EQ(calls_of(master, "ssubscribe") - before, 1);
+  for (int round = 0; round < 3; ++round) {
+    store->unwatch(record);
+    store->watch(record);
+    pump(500ms);  // a resubscription came a slot-map refresh (100 ms or more) after the answer
+    EXPECT_EQ(calls_of(master, "ssubscribe") - before, 2 + round) << "round " << round;
+  }
+  store->unwatch(record);
+  pump(100ms);
+  store->stop();
 }
 
 // A bulk query over records on every master: one script per slot, all in flight, the

@@ -32,6 +32,10 @@ Subscriber::Subscriber(asio::io_context& context, RedisEndpoint endpoint, Connec
       for (auto& [channel, w] : watched_) {
         if (w.at == &c) lost(channel, w);
       }
+      for (auto it = unsubscribing_.begin(); it != unsubscribing_.end();) {
+        std::erase(it->second, &c);  // no answer comes on a lost connection
+        it = it->second.empty() ? unsubscribing_.erase(it) : std::next(it);
+      }
     }
     resubscribe();  // a master that comes up may be where channels now belong
   };
@@ -65,7 +69,7 @@ void Subscriber::unwatch(std::string channel, std::size_t owner) {
     auto& owners = it->second.owners;
     if (auto one = std::find(owners.begin(), owners.end(), owner); one != owners.end()) owners.erase(one);
     if (!owners.empty()) return;
-    if (it->second.at) it->second.at->send_to_push(Command().arg(sharded_ ? "SUNSUBSCRIBE" : "UNSUBSCRIBE").arg(channel));
+    if (Connection* at = it->second.at) unsubscribe(channel, *at);
     watched_.erase(it);
   });
 }
@@ -75,12 +79,29 @@ void Subscriber::subscribe(const std::string& channel, Watch& w) {
   Connection* c = nodes_.for_key(channel);
   if (!c || !c->connected() || c == w.at) return;
   if (w.at) {  // moved: only on a cluster. Not heard until the new subscription is confirmed.
-    w.at->send_to_push(Command().arg("SUNSUBSCRIBE").arg(channel));
+    unsubscribe(channel, *w.at);
     w.each_owner([&](std::size_t owner) { sink_.listening(owner, channel, false); });
   }
   c->send_to_push(Command().arg(sharded_ ? "SSUBSCRIBE" : "SUBSCRIBE").arg(channel));
   w.at = c;
   w.confirmed = false;
+}
+
+void Subscriber::unsubscribe(const std::string& channel, Connection& at) {
+  if (!at.connected()) return;  // nothing is subscribed there any more
+  at.send_to_push(Command().arg(sharded_ ? "SUNSUBSCRIBE" : "UNSUBSCRIBE").arg(channel));
+  if (sharded_) unsubscribing_[channel].push_back(&at);
+}
+
+// Whether a SUNSUBSCRIBE of `channel` heard on `from` answers one of ours (then forgotten).
+bool Subscriber::answers_ours(std::string_view channel, Connection& from) {
+  const auto it = unsubscribing_.find(channel);
+  if (it == unsubscribing_.end()) return false;
+  const auto one = std::find(it->second.begin(), it->second.end(), &from);
+  if (one == it->second.end()) return false;
+  it->second.erase(one);
+  if (it->second.empty()) unsubscribing_.erase(it);
+  return true;
 }
 
 // After a connection came up or went down, or a slot map came: every channel not
@@ -108,6 +129,7 @@ void Subscriber::on_push(Connection& from, const redisReply& reply) {
     if (on_expired) on_expired(text(*reply.element[2]));
     return;
   }
+  if (kind == "sunsubscribe" && answers_ours(channel, from)) return;
   auto it = watched_.find(channel);
   if (it == watched_.end()) return;  // no longer watched here
   Watch& w = it->second;

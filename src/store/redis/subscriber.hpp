@@ -75,6 +75,8 @@ class Subscriber {
   };
   void subscribe(const std::string& channel, Watch& w);
   void lost(const std::string& channel, Watch& w);
+  void unsubscribe(const std::string& channel, Connection& at);
+  bool answers_ours(std::string_view channel, Connection& from);
   void resubscribe();
   void on_push(Connection& from, const redisReply& reply);
 
@@ -84,6 +86,9 @@ class Subscriber {
   const bool sharded_;
   const std::string expired_channel_;
   std::unordered_map<std::string, Watch, Hash, std::equal_to<>> watched_;
+  // Our own SUNSUBSCRIBEs not yet answered, by channel: where each was sent. Their answer
+  // is not the unasked one that says a slot moved, even when the channel is watched again.
+  std::unordered_map<std::string, std::vector<Connection*>, Hash, std::equal_to<>> unsubscribing_;
 };
 
 }  // namespace presenced::store::redis
